@@ -1,0 +1,35 @@
+namespace Broker.Protocol.Messages;
+
+/// <summary>
+/// Reads whole batches from one partition starting at the batch that holds <paramref name="Offset"/>,
+/// up to <paramref name="MaxBytes"/> (at least one batch is returned even if larger). If nothing is
+/// available the partition waits up to <paramref name="MaxWaitMs"/> for new data (long poll).
+/// The gateway forwards it to the partition, which replies to the client directly.
+/// </summary>
+public sealed record FetchRequest(string Topic, int Partition, long Offset, int MaxBytes, int MaxWaitMs) : IBrokerRequest, IPartitionMessage;
+
+/// <summary>
+/// <paramref name="Records"/> is zero or more RecordBatch v2 byte blocks back to back. The first batch
+/// may start before the requested offset: consumers skip records below the offset they asked for.
+/// </summary>
+public sealed record FetchResponse(
+    string Topic,
+    int Partition,
+    ErrorCode Error,
+    string? ErrorMessage,
+    long HighWatermark,
+    long LogStartOffset,
+    ReadOnlyMemory<byte> Records) : IBrokerResponse;
+
+/// <summary>Special timestamps of <see cref="ListOffsetsRequest"/>, as in Kafka.</summary>
+public static class OffsetSpec
+{
+    public const long Latest = -1;
+    public const long Earliest = -2;
+}
+
+/// <summary>Finds an offset by time: earliest (-2), latest (-1), or the first offset whose timestamp is at or after the given one.</summary>
+public sealed record ListOffsetsRequest(string Topic, int Partition, long Timestamp) : IBrokerRequest, IPartitionMessage;
+
+/// <summary>Offset -1 with Error None means no record has a timestamp at or after the one asked for.</summary>
+public sealed record ListOffsetsResponse(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long Offset, long Timestamp) : IBrokerResponse;

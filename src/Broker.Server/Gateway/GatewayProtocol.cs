@@ -1,0 +1,19 @@
+using Akka.Actor;
+using Broker.Protocol.Messages;
+using Broker.Server.Serialization;
+using Broker.Server.Topics;
+
+namespace Broker.Server.Gateway;
+
+// Messages of the gateway (GatewayActor.cs) besides the client requests of Broker.Protocol.
+
+/// <summary>Gateway to gateway: which partitions does your node host? Replied with <see cref="HostedPartitionsReply"/>.</summary>
+public sealed record GetHostedPartitions : IServerMessage
+{
+    public static readonly GetHostedPartitions Instance = new();
+}
+
+public sealed record HostedPartitionsReply(IReadOnlyList<HostedPartition> Partitions) : IServerMessage;
+
+/// <summary>Local: a request that named a topic missing from the gateway's cache, retried once the registry answered.</summary>
+internal sealed record RetryWithTopics(object Request, IActorRef ReplyTo, TopicsSnapshot? Topics) : INoSerializationVerificationNeeded;

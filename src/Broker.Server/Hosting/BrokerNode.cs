@@ -1,0 +1,87 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Broker.Server.Gateway;
+using Broker.Server.Partitions;
+using Broker.Server.Topics;
+
+namespace Broker.Server.Hosting;
+
+/// <summary>
+/// A running broker node: an ActorSystem named "broker" that is an Akka.Cluster member hosting
+/// partition shards, the topic registry and the client gateway at /user/gateway.
+/// </summary>
+public sealed class BrokerNode : IAsyncDisposable
+{
+    public const string SystemName = "broker";
+    public const int DefaultPort = 9190;
+
+    private BrokerNode(ActorSystem system, NodeSettings settings)
+    {
+        System = system;
+        Settings = settings;
+    }
+
+    public ActorSystem System { get; }
+    public NodeSettings Settings { get; }
+
+    /// <summary>host:port that clients bootstrap with.</summary>
+    public string Address => $"{Settings.Host}:{Settings.Port}";
+
+    public Task WhenTerminated => System.WhenTerminated;
+
+    /// <summary>Loads configuration (see <see cref="NodeOverrides"/>), opens the data directory and starts the node.</summary>
+    public static async Task<BrokerNode> StartAsync(NodeOverrides overrides, CancellationToken cancellationToken = default)
+    {
+        var (config, settings) = NodeConfig.Load(overrides);
+        SqliteJournal.Prepare(settings.JournalPath);
+        var system = ActorSystem.Create(SystemName, config);
+        try
+        {
+            StartActors(system);
+            system.Log.Info("broker node listening on {0}:{1} (gateway akka.tcp://{2}@{0}:{1}/user/gateway), data in {3}",
+                settings.Host, settings.Port, SystemName, settings.JournalPath);
+            await WaitUntilUp(system, cancellationToken);
+            return new BrokerNode(system, settings);
+        }
+        catch
+        {
+            await system.Terminate();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the node's actors in an ActorSystem that has the node's configuration: the topic registry
+    /// singleton, the partition shard region and the gateway at /user/gateway (returned).
+    /// </summary>
+    public static IActorRef StartActors(ActorSystem system)
+    {
+        var broker = BrokerSettings.Create(system.Settings.Config);
+        var registry = TopicRegistry.Start(system, broker);
+        var partitions = ClusterSharding.Get(system).Start(
+            PartitionEntity.TypeName,
+            entityId => PartitionActor.Props(entityId, broker, registry),
+            ClusterShardingSettings.Create(system),
+            new PartitionEntity(maxShards: 100));
+        return system.ActorOf(GatewayActor.Props(broker, partitions, registry), "gateway");
+    }
+
+    /// <summary>Returns once this node is an Up member, so requests do not race cluster formation; a worker whose seeds are down keeps trying in the background.</summary>
+    private static async Task WaitUntilUp(ActorSystem system, CancellationToken cancellationToken)
+    {
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        var waited = await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(30), cancellationToken));
+        if (waited != up.Task)
+            system.Log.Warning("not yet a cluster member after 30s; check the seed nodes (broker.node.seeds); still trying");
+    }
+
+    /// <summary>Leaves the cluster gracefully (shards hand off) and terminates the ActorSystem.</summary>
+    public async Task StopAsync()
+    {
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}

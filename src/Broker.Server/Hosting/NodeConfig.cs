@@ -1,0 +1,93 @@
+using System.Reflection;
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+using Broker.Protocol.Serialization;
+
+namespace Broker.Server.Hosting;
+
+/// <summary>
+/// Builds a node's HOCON in one documented order, highest precedence first: flags, BROKER_* environment
+/// variables, the --config file, hocon/node.conf beside the executable, the embedded reference.conf.
+/// </summary>
+public static class NodeConfig
+{
+    public static Config Reference { get; } = LoadEmbedded();
+
+    public static (Config Config, NodeSettings Settings) Load(NodeOverrides overrides)
+    {
+        var config = Reference;
+        var besideExe = Path.Combine(AppContext.BaseDirectory, "hocon", "node.conf");
+        if (File.Exists(besideExe)) config = ConfigurationFactory.ParseString(File.ReadAllText(besideExe)).WithFallback(config);
+        if (overrides.ConfigFile is { } file)
+        {
+            if (!File.Exists(file)) throw new FileNotFoundException($"config file '{file}' does not exist", file);
+            config = ConfigurationFactory.ParseString(File.ReadAllText(file)).WithFallback(config);
+        }
+        config = Overlay(config, FromEnvironment());
+        config = Overlay(config, overrides);
+
+        var node = config.GetConfig("broker.node");
+        var dataDir = Path.GetFullPath(node.GetString("data-dir"));
+        var settings = new NodeSettings(
+            Host: node.GetString("host"),
+            Port: node.GetInt("port"),
+            Seeds: node.GetStringList("seeds").ToList(),
+            Role: node.GetString("role"),
+            DataDirectory: dataDir,
+            JournalPath: Path.Combine(dataDir, "broker.db"));
+        if (settings.Role is not ("seed" or "worker"))
+            throw new ConfigurationException($"role must be 'seed' or 'worker', got '{settings.Role}'");
+        return (Akka(settings).WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration), settings);
+    }
+
+    private static NodeOverrides FromEnvironment()
+    {
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        var port = Env("BROKER_PORT");
+        return new NodeOverrides
+        {
+            Host = Env("BROKER_HOST"),
+            Port = port is null ? null : int.TryParse(port, out var p) ? p : throw new ConfigurationException($"BROKER_PORT must be a number, got '{port}'"),
+            Seeds = Env("BROKER_SEEDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Role = Env("BROKER_ROLE"),
+            DataDir = Env("BROKER_DATA_DIR"),
+        };
+    }
+
+    private static Config Overlay(Config config, NodeOverrides o)
+    {
+        var lines = new List<string>();
+        if (o.Host is not null) lines.Add($"broker.node.host = {Quote(o.Host)}");
+        if (o.Port is not null) lines.Add($"broker.node.port = {o.Port}");
+        if (o.Seeds is not null) lines.Add($"broker.node.seeds = [{string.Join(",", o.Seeds.Select(Quote))}]");
+        if (o.Role is not null) lines.Add($"broker.node.role = {Quote(o.Role)}");
+        if (o.DataDir is not null) lines.Add($"broker.node.data-dir = {Quote(o.DataDir)}");
+        return lines.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(config);
+    }
+
+    /// <summary>The Akka settings that follow from the node settings: where to listen, whom to join, where the journal lives.</summary>
+    private static Config Akka(NodeSettings s)
+    {
+        var seeds = s.Seeds.Count == 0 ? [$"{s.Host}:{s.Port}"] : s.Seeds;
+        var seedUris = string.Join(",", seeds.Select(seed => Quote($"akka.tcp://{BrokerNode.SystemName}@{seed}")));
+        var connection = Quote($"Data Source={s.JournalPath};Pooling=True;Default Timeout=60");
+        return ConfigurationFactory.ParseString($"""
+            akka.remote.dot-netty.tcp.hostname = {Quote(s.Host)}
+            akka.remote.dot-netty.tcp.port = {s.Port}
+            akka.cluster.seed-nodes = [{seedUris}]
+            akka.cluster.roles = [{Quote(s.Role)}]
+            akka.persistence.journal.sql.connection-string = {connection}
+            akka.persistence.snapshot-store.sql.connection-string = {connection}
+            """);
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    private static Config LoadEmbedded()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Broker.Server.reference.conf")
+            ?? throw new InvalidOperationException("Broker.Server.reference.conf is not embedded");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd()).WithFallback(ProtocolConfig.Default);
+    }
+}

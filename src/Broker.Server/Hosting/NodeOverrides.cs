@@ -1,0 +1,19 @@
+namespace Broker.Server.Hosting;
+
+/// <summary>
+/// What a person can override when starting a node, highest precedence first:
+/// command-line flags (these properties), then environment variables (BROKER_HOST, BROKER_PORT,
+/// BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR), then the --config file, then hocon/node.conf beside
+/// the executable, then the defaults embedded in Broker.Server (reference.conf).
+/// </summary>
+public sealed record NodeOverrides
+{
+    public string? ConfigFile { get; init; }
+    public string? Host { get; init; }
+    public int? Port { get; init; }
+    /// <summary>Seed nodes as host:port; empty or null means this node is its own seed.</summary>
+    public IReadOnlyList<string>? Seeds { get; init; }
+    /// <summary>"seed" or "worker".</summary>
+    public string? Role { get; init; }
+    public string? DataDir { get; init; }
+}

@@ -1,0 +1,101 @@
+namespace Broker.Server.Partitions;
+
+/// <summary>
+/// Where every batch of a partition's log lives: its offsets, its journal sequence number, its size and
+/// its max timestamp. Kept in memory and in snapshots (about 36 bytes a batch), so a partition finds
+/// the journal events for any offset without replaying the log. Entries are appended at the end and
+/// dropped from the front by retention; the arrays grow by doubling and compact on trim.
+/// </summary>
+public sealed class OffsetIndex
+{
+    private long[] _baseOffsets;
+    private int[] _recordCounts;
+    private long[] _sequenceNrs;
+    private long[] _maxTimestamps;
+    private int[] _sizes;
+    private int _head;
+    private int _tail;
+
+    public OffsetIndex(int capacity = 64)
+    {
+        _baseOffsets = new long[capacity];
+        _recordCounts = new int[capacity];
+        _sequenceNrs = new long[capacity];
+        _maxTimestamps = new long[capacity];
+        _sizes = new int[capacity];
+    }
+
+    public int Count => _tail - _head;
+
+    /// <summary>Bytes of all batches in the index (what retention.bytes limits).</summary>
+    public long TotalBytes { get; private set; }
+
+    public long BaseOffset(int i) => _baseOffsets[_head + i];
+    public int RecordCount(int i) => _recordCounts[_head + i];
+    public long NextOffsetAfter(int i) => _baseOffsets[_head + i] + _recordCounts[_head + i];
+    public long SequenceNr(int i) => _sequenceNrs[_head + i];
+    public long MaxTimestamp(int i) => _maxTimestamps[_head + i];
+    public int Size(int i) => _sizes[_head + i];
+
+    public void Append(long baseOffset, int recordCount, long sequenceNr, long maxTimestamp, int size)
+    {
+        if (_tail == _baseOffsets.Length) Grow();
+        _baseOffsets[_tail] = baseOffset;
+        _recordCounts[_tail] = recordCount;
+        _sequenceNrs[_tail] = sequenceNr;
+        _maxTimestamps[_tail] = maxTimestamp;
+        _sizes[_tail] = size;
+        _tail++;
+        TotalBytes += size;
+    }
+
+    /// <summary>Drops the first <paramref name="count"/> entries (retention).</summary>
+    public void RemoveFirst(int count)
+    {
+        for (var i = 0; i < count; i++) TotalBytes -= _sizes[_head + i];
+        _head += count;
+        if (_head == _tail) _head = _tail = 0;
+    }
+
+    public void Clear()
+    {
+        _head = _tail = 0;
+        TotalBytes = 0;
+    }
+
+    /// <summary>Index of the batch holding <paramref name="offset"/>, or -1 if no batch holds it.</summary>
+    public int Find(long offset)
+    {
+        int lo = _head, hi = _tail - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_baseOffsets[mid] <= offset) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        // hi is the last batch starting at or before offset.
+        if (hi < _head) return -1;
+        return offset < _baseOffsets[hi] + _recordCounts[hi] ? hi - _head : -1;
+    }
+
+    private void Grow()
+    {
+        var live = _tail - _head;
+        // Compact instead of growing when retention has freed at least half of the array.
+        var capacity = live * 2 <= _baseOffsets.Length ? _baseOffsets.Length : _baseOffsets.Length * 2;
+        _baseOffsets = Move(_baseOffsets, capacity);
+        _recordCounts = Move(_recordCounts, capacity);
+        _sequenceNrs = Move(_sequenceNrs, capacity);
+        _maxTimestamps = Move(_maxTimestamps, capacity);
+        _sizes = Move(_sizes, capacity);
+        _head = 0;
+        _tail = live;
+    }
+
+    private T[] Move<T>(T[] source, int capacity)
+    {
+        var target = capacity == source.Length ? source : new T[capacity];
+        Array.Copy(source, _head, target, 0, _tail - _head);
+        return target;
+    }
+}

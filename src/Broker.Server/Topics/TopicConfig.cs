@@ -1,0 +1,57 @@
+using Broker.Protocol;
+
+namespace Broker.Server.Topics;
+
+/// <summary>A topic's effective settings, from its Kafka-style config keys with the node's defaults filled in.</summary>
+public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxMessageBytes)
+{
+    public const string RetentionMsKey = "retention.ms";
+    public const string RetentionBytesKey = "retention.bytes";
+    public const string MaxMessageBytesKey = "max.message.bytes";
+
+    public static readonly IReadOnlyList<string> KnownKeys = [RetentionMsKey, RetentionBytesKey, MaxMessageBytesKey];
+
+    public static TopicConfig From(IReadOnlyDictionary<string, string> configs, BrokerSettings settings) => new(
+        configs.TryGetValue(RetentionMsKey, out var ms) ? long.Parse(ms) : settings.DefaultRetentionMs,
+        configs.TryGetValue(RetentionBytesKey, out var bytes) ? long.Parse(bytes) : settings.DefaultRetentionBytes,
+        configs.TryGetValue(MaxMessageBytesKey, out var max) ? int.Parse(max) : settings.DefaultMaxMessageBytes);
+
+    /// <summary>Null when valid; otherwise a message that says which key is wrong and what is allowed.</summary>
+    public static string? Validate(IReadOnlyDictionary<string, string> configs, BrokerSettings settings)
+    {
+        foreach (var (key, value) in configs)
+        {
+            switch (key)
+            {
+                case RetentionMsKey or RetentionBytesKey:
+                    if (!long.TryParse(value, out var n) || n < -1)
+                        return $"{key} must be a whole number >= -1 (-1 = unlimited), got '{value}'";
+                    break;
+                case MaxMessageBytesKey:
+                    if (!int.TryParse(value, out var m) || m < 64 || m > settings.MaxRequestBytes)
+                        return $"{key} must be between 64 and {settings.MaxRequestBytes} (broker.limits.max-request-bytes), got '{value}'";
+                    break;
+                default:
+                    return $"unknown topic config '{key}'; supported: {string.Join(", ", KnownKeys)}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".</summary>
+    public static string? ValidateName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 249)
+            return "topic names must be 1 to 249 characters";
+        if (name is "." or "..")
+            return "topic name cannot be '.' or '..'";
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                return $"topic name '{name}' has an invalid character '{c}'; use letters, digits, '.', '_' and '-'";
+        }
+        return null;
+    }
+
+    public static ErrorCode ErrorFor(string? validation) => validation is null ? ErrorCode.None : ErrorCode.InvalidConfig;
+}
