@@ -73,7 +73,9 @@ public sealed class BrokerNode : IAsyncDisposable
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
         var waited = await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(30), cancellationToken));
-        if (waited != up.Task)
+        if (waited == up.Task)
+            system.Log.Info("broker node ready: cluster member {0} is up", Cluster.Get(system).SelfAddress);
+        else
             system.Log.Warning("not yet a cluster member after 30s; check the seed nodes (broker.node.seeds); still trying");
     }
 

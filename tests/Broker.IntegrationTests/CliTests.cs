@@ -1,0 +1,109 @@
+using System.Text;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Broker.IntegrationTests;
+
+/// <summary>The `broker` command as a user runs it, against a real node process.</summary>
+public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(120);
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
+    private BrokerProcess _node = null!;
+
+    public async Task InitializeAsync() => _node = await BrokerProcess.StartNodeAsync(_dataDir);
+
+    public Task DisposeAsync()
+    {
+        _node.Dispose();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
+
+    private Task<(int ExitCode, string Stdout, string Stderr)> Broker(string? stdin, params string[] args) =>
+        BrokerProcess.RunAsync(stdin, CommandTimeout, [.. args, "--bootstrap", _node.Bootstrap]);
+
+    [Fact]
+    public async Task Produce_and_consume_100k_keyed_lines_keeps_count_key_order_and_key_partition()
+    {
+        Assert.Equal(0, (await Broker(null, "topics", "create", "lines", "--partitions", "4")).ExitCode);
+        var input = new StringBuilder();
+        for (var i = 0; i < 100_000; i++) input.Append("user-").Append(i % 500).Append(':').Append(i).Append('\n');
+
+        var produced = await Broker(input.ToString(), "produce", "lines", "--key-separator", ":");
+        output.WriteLine(produced.Stderr);
+        Assert.Equal(0, produced.ExitCode);
+        Assert.Contains("100000", produced.Stderr);
+
+        var consumed = await Broker(null, "consume", "lines", "--from-beginning", "--max-messages", "100000", "--timeout-ms", "20000",
+            "--format", "{partition}|{key}|{value}");
+        Assert.Equal(0, consumed.ExitCode);
+        var lines = consumed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(100_000, lines.Length);
+
+        var lastValueByKey = new Dictionary<string, int>();
+        var partitionByKey = new Dictionary<string, string>();
+        foreach (var line in lines)
+        {
+            var parts = line.Split('|');
+            var (partition, key, value) = (parts[0], parts[1], int.Parse(parts[2]));
+            Assert.True(!lastValueByKey.TryGetValue(key, out var last) || last < value, $"key {key}: {value} came after {last}");
+            lastValueByKey[key] = value;
+            Assert.Equal(partitionByKey.TryAdd(key, partition) ? partition : partitionByKey[key], partition);
+        }
+        Assert.Equal(500, lastValueByKey.Count);
+        Assert.Equal(4, partitionByKey.Values.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Unknown_topic_fails_with_a_message_naming_the_fix()
+    {
+        var produced = await Broker("x\n", "produce", "missing");
+        Assert.NotEqual(0, produced.ExitCode);
+        Assert.Contains("broker topics create missing", produced.Stderr);
+    }
+
+    [Fact]
+    public async Task Invalid_partition_count_fails_with_InvalidPartitions()
+    {
+        var created = await Broker(null, "topics", "create", "zero", "--partitions", "0");
+        Assert.NotEqual(0, created.ExitCode);
+        Assert.Contains("InvalidPartitions", created.Stderr);
+    }
+
+    [Fact]
+    public async Task Consume_at_an_offset_out_of_range_fails_naming_the_valid_range()
+    {
+        Assert.Equal(0, (await Broker(null, "topics", "create", "short", "--partitions", "1")).ExitCode);
+        Assert.Equal(0, (await Broker("a\nb\n", "produce", "short")).ExitCode);
+        var consumed = await Broker(null, "consume", "short", "--partition", "0", "--offset", "50", "--timeout-ms", "3000");
+        Assert.NotEqual(0, consumed.ExitCode);
+        Assert.Contains("OffsetOutOfRange", consumed.Stderr);
+        Assert.Contains("0 (log start) to 2 (log end)", consumed.Stderr);
+    }
+
+    [Fact]
+    public async Task Wrong_usage_exits_nonzero_with_usage_and_the_node_keeps_serving()
+    {
+        var noTopic = await BrokerProcess.RunAsync(null, CommandTimeout, "topics", "create");
+        Assert.NotEqual(0, noTopic.ExitCode);
+        Assert.Contains("topic", noTopic.Stderr + noTopic.Stdout, StringComparison.OrdinalIgnoreCase);
+
+        var badFlag = await BrokerProcess.RunAsync(null, CommandTimeout, "produce", "t", "--acks", "7");
+        Assert.NotEqual(0, badFlag.ExitCode);
+
+        var help = await BrokerProcess.RunAsync(null, CommandTimeout, "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("node", help.Stdout);
+
+        Assert.Equal(0, (await Broker(null, "topics", "list")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Unreachable_bootstrap_fails_with_a_message_saying_how_to_start_a_node()
+    {
+        var result = await BrokerProcess.RunAsync(null, CommandTimeout, "topics", "list", "--bootstrap", $"127.0.0.1:{BrokerProcess.FreePort()}");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("broker node", result.Stderr);
+    }
+}
