@@ -77,7 +77,7 @@ public sealed class GatewayActor : ReceiveActor
     /// <summary>A request named a topic we do not know: ask the registry once (it may have just been created), then retry.</summary>
     private void RefreshAndRetry(object request, IActorRef replyTo)
     {
-        _registry.Ask<TopicsSnapshot>(GetTopics.Instance, _settings.RequestTimeout).PipeTo(Self,
+        _registry.Ask<TopicsSnapshot>(GetAllTopics.Instance, _settings.RequestTimeout).PipeTo(Self,
             success: topics => new RetryWithTopics(request, replyTo, topics),
             failure: _ => new RetryWithTopics(request, replyTo, null));
     }

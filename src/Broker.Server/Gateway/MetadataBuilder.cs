@@ -15,7 +15,7 @@ internal static class MetadataBuilder
         TopicsSnapshot topics;
         try
         {
-            topics = await registry.Ask<TopicsSnapshot>(GetTopics.Instance, timeout).ConfigureAwait(false);
+            topics = await registry.Ask<TopicsSnapshot>(GetAllTopics.Instance, timeout).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Broker.Server.Gateway;

@@ -103,7 +103,7 @@ public sealed class PartitionActor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private void LookUpTopic() => _registry.Ask<TopicsSnapshot>(GetTopics.Instance, _settings.RegistryTimeout).PipeTo(Self);
+    private void LookUpTopic() => _registry.Ask<TopicsSnapshot>(GetAllTopics.Instance, _settings.RegistryTimeout).PipeTo(Self);
 
     private void OnTopicKnown(TopicsSnapshot topics)
     {

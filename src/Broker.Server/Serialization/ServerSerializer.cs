@@ -36,7 +36,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         PartitionSnapshot => PartitionSnapshotManifest,
         GetPartitionInfo => GetPartitionInfoManifest,
         PartitionInfo => PartitionInfoManifest,
-        GetTopics => GetTopicsManifest,
+        GetAllTopics => GetTopicsManifest,
         TopicsSnapshot => TopicsSnapshotManifest,
         TopicCreated => TopicCreatedManifest,
         TopicDeleted => TopicDeletedManifest,
@@ -68,7 +68,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
                 w.WriteInt64(i.LogEndOffset);
                 w.WriteString(i.Address);
                 break;
-            case GetTopics or GetHostedPartitions:
+            case GetAllTopics or GetHostedPartitions:
                 break;
             case TopicsSnapshot t:
                 w.WriteCount(t.Topics.Count);
@@ -110,7 +110,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             case PartitionInfoManifest:
                 return new PartitionInfo(r.ReadString()!, r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadString()!);
             case GetTopicsManifest:
-                return GetTopics.Instance;
+                return GetAllTopics.Instance;
             case GetHostedPartitionsManifest:
                 return GetHostedPartitions.Instance;
             case TopicsSnapshotManifest:
@@ -132,7 +132,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
                 return new HostedPartitionsReply(list);
             }
             default:
-                throw new SerializationException($"ServerSerializer does not know manifest '{manifest}'");
+                throw new System.Runtime.Serialization.SerializationException($"ServerSerializer does not know manifest '{manifest}'");
         }
     }
 

@@ -44,7 +44,7 @@ public sealed class TopicRegistryActor : ReceivePersistentActor
 
         Command<CreateTopicsRequest>(Create);
         Command<DeleteTopicsRequest>(Delete);
-        Command<GetTopics>(_ => Sender.Tell(Snapshot()));
+        Command<GetAllTopics>(_ => Sender.Tell(Snapshot()));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "topic registry snapshot failed; recovery replays more events"));
         Command<DeleteSnapshotsSuccess>(_ => { });

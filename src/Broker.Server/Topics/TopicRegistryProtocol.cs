@@ -6,12 +6,12 @@ namespace Broker.Server.Topics;
 // so the gateway can hand them over as they are.
 
 /// <summary>Asks for every topic; replied with <see cref="TopicsSnapshot"/>.</summary>
-public sealed record GetTopics : IServerMessage
+public sealed record GetAllTopics : IServerMessage
 {
-    public static readonly GetTopics Instance = new();
+    public static readonly GetAllTopics Instance = new();
 }
 
-/// <summary>All topics at one moment: the reply to <see cref="GetTopics"/>, the registry's snapshot, and what it publishes on every change.</summary>
+/// <summary>All topics at one moment: the reply to <see cref="GetAllTopics"/>, the registry's snapshot, and what it publishes on every change.</summary>
 public sealed record TopicsSnapshot(IReadOnlyList<TopicDescriptor> Topics) : IServerMessage
 {
     public TopicDescriptor? Find(string name)

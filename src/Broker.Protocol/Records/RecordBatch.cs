@@ -1,0 +1,90 @@
+using System.Buffers.Binary;
+
+namespace Broker.Protocol.Records;
+
+/// <summary>
+/// Kafka's RecordBatch v2 layout (big-endian): the header fields, then varint-encoded records. The CRC-32C
+/// covers attributes to the end, so the base offset and leader epoch can be rewritten in place.
+/// </summary>
+public static class RecordBatch
+{
+    public const int HeaderSize = 61;
+    /// <summary>Base offset and length fields, which the length does not count.</summary>
+    public const int LogOverhead = 12;
+    public const byte CurrentMagic = 2;
+
+    internal const int BaseOffsetAt = 0;
+    internal const int LengthAt = 8;
+    internal const int LeaderEpochAt = 12;
+    internal const int MagicAt = 16;
+    internal const int CrcAt = 17;
+    internal const int AttributesAt = 21;
+    internal const int LastOffsetDeltaAt = 23;
+    internal const int FirstTimestampAt = 27;
+    internal const int MaxTimestampAt = 35;
+    internal const int ProducerIdAt = 43;
+    internal const int ProducerEpochAt = 51;
+    internal const int BaseSequenceAt = 53;
+    internal const int RecordCountAt = 57;
+
+    /// <summary>Reads the header only (no CRC check). False if the bytes are shorter than a header.</summary>
+    public static bool TryReadHeader(ReadOnlySpan<byte> bytes, out RecordBatchHeader header)
+    {
+        if (bytes.Length < HeaderSize)
+        {
+            header = default;
+            return false;
+        }
+        header = new RecordBatchHeader
+        {
+            BaseOffset = BinaryPrimitives.ReadInt64BigEndian(bytes[BaseOffsetAt..]),
+            BatchLength = BinaryPrimitives.ReadInt32BigEndian(bytes[LengthAt..]),
+            PartitionLeaderEpoch = BinaryPrimitives.ReadInt32BigEndian(bytes[LeaderEpochAt..]),
+            Magic = bytes[MagicAt],
+            Crc = BinaryPrimitives.ReadUInt32BigEndian(bytes[CrcAt..]),
+            Attributes = BinaryPrimitives.ReadInt16BigEndian(bytes[AttributesAt..]),
+            LastOffsetDelta = BinaryPrimitives.ReadInt32BigEndian(bytes[LastOffsetDeltaAt..]),
+            FirstTimestamp = BinaryPrimitives.ReadInt64BigEndian(bytes[FirstTimestampAt..]),
+            MaxTimestamp = BinaryPrimitives.ReadInt64BigEndian(bytes[MaxTimestampAt..]),
+            ProducerId = BinaryPrimitives.ReadInt64BigEndian(bytes[ProducerIdAt..]),
+            ProducerEpoch = BinaryPrimitives.ReadInt16BigEndian(bytes[ProducerEpochAt..]),
+            BaseSequence = BinaryPrimitives.ReadInt32BigEndian(bytes[BaseSequenceAt..]),
+            RecordCount = BinaryPrimitives.ReadInt32BigEndian(bytes[RecordCountAt..]),
+        };
+        return true;
+    }
+
+    /// <summary>Checks that <paramref name="bytes"/> is exactly one well-formed v2 batch with a matching CRC.</summary>
+    public static BatchValidation Validate(ReadOnlySpan<byte> bytes, out RecordBatchHeader header)
+    {
+        if (!TryReadHeader(bytes, out header)) return BatchValidation.TooShort;
+        if (header.BatchLength != bytes.Length - LogOverhead) return BatchValidation.LengthMismatch;
+        if (header.Magic != CurrentMagic) return BatchValidation.UnsupportedMagic;
+        if (Crc32C.Compute(bytes[AttributesAt..]) != header.Crc) return BatchValidation.CorruptCrc;
+        if (header.RecordCount <= 0 || header.LastOffsetDelta != header.RecordCount - 1) return BatchValidation.InvalidRecordCount;
+        return BatchValidation.Valid;
+    }
+
+    public static void SetBaseOffset(Span<byte> batch, long baseOffset) =>
+        BinaryPrimitives.WriteInt64BigEndian(batch[BaseOffsetAt..], baseOffset);
+
+    public static void SetPartitionLeaderEpoch(Span<byte> batch, int epoch) =>
+        BinaryPrimitives.WriteInt32BigEndian(batch[LeaderEpochAt..], epoch);
+
+    /// <summary>
+    /// Walks batches laid back to back (a fetch response). Returns false at the end, or when the rest
+    /// is a truncated batch (which a consumer ignores, as Kafka's do).
+    /// </summary>
+    public static bool TryReadNext(ReadOnlyMemory<byte> buffer, ref int position, out ReadOnlyMemory<byte> batch, out RecordBatchHeader header)
+    {
+        var rest = buffer.Span[position..];
+        if (!TryReadHeader(rest, out header) || header.BatchLength < HeaderSize - LogOverhead || header.TotalSize > rest.Length)
+        {
+            batch = default;
+            return false;
+        }
+        batch = buffer.Slice(position, header.TotalSize);
+        position += header.TotalSize;
+        return true;
+    }
+}
