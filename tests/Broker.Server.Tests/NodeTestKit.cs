@@ -4,6 +4,8 @@ using Akka.Configuration;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
 using Broker.Server.Hosting;
+using Xunit;
+using Record = Broker.Protocol.Records.Record;
 using Xunit.Abstractions;
 
 namespace Broker.Server.Tests;
@@ -66,13 +68,15 @@ public abstract class NodeTestKit : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(Broker.Protocol.ErrorCode.None, response.Results[0].Error);
     }
 
-    protected static byte[] Batch(int records, string prefix = "v", long timestamp = 1_700_000_000_000, int valueSize = 0)
+    /// <summary>A batch of <paramref name="records"/> records with keys k0.. and values prefix0.. (or zeroed values of valueSize), timestamps from now.</summary>
+    protected static byte[] Batch(int records, string prefix = "v", long? timestamp = null, int valueSize = 0)
     {
         var builder = new RecordBatchBuilder();
+        var start = timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (var i = 0; i < records; i++)
         {
             var value = valueSize > 0 ? new byte[valueSize] : System.Text.Encoding.UTF8.GetBytes($"{prefix}{i}");
-            builder.Append(timestamp + i, System.Text.Encoding.UTF8.GetBytes($"k{i}"), value);
+            builder.Append(start + i, System.Text.Encoding.UTF8.GetBytes($"k{i}"), value);
         }
         return builder.Build();
     }

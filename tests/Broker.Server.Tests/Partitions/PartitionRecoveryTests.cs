@@ -65,7 +65,7 @@ public sealed class PartitionRecoveryTests(ITestOutputHelper output) : NodeTestK
             for (var i = 0; i < 3; i++) expected.Add($"{b * 3 + i}:b{b}-{i}");
         }
         Assert.Equal(expected, ReadAll(first, "durable", 0));
-        first.System.Terminate().Wait(TimeSpan.FromSeconds(20));
+        Shutdown(first.System, TimeSpan.FromSeconds(20), verifySystemShutdown: true);
 
         var second = StartNodeOn(dir);
         try
@@ -76,7 +76,7 @@ public sealed class PartitionRecoveryTests(ITestOutputHelper output) : NodeTestK
         }
         finally
         {
-            second.System.Terminate().Wait(TimeSpan.FromSeconds(20));
+            Shutdown(second.System, TimeSpan.FromSeconds(20), verifySystemShutdown: true);
         }
     }
 
@@ -95,7 +95,7 @@ public sealed class PartitionRecoveryTests(ITestOutputHelper output) : NodeTestK
         }
         finally
         {
-            node.System.Terminate().Wait(TimeSpan.FromSeconds(20));
+            Shutdown(node.System, TimeSpan.FromSeconds(20), verifySystemShutdown: true);
         }
     }
 
@@ -116,7 +116,7 @@ public sealed class PartitionRecoveryTests(ITestOutputHelper output) : NodeTestK
         }
         finally
         {
-            node.System.Terminate().Wait(TimeSpan.FromSeconds(20));
+            Shutdown(node.System, TimeSpan.FromSeconds(20), verifySystemShutdown: true);
         }
 
         var restarted = StartNodeOn(dir);
@@ -128,7 +128,7 @@ public sealed class PartitionRecoveryTests(ITestOutputHelper output) : NodeTestK
         }
         finally
         {
-            restarted.System.Terminate().Wait(TimeSpan.FromSeconds(20));
+            Shutdown(restarted.System, TimeSpan.FromSeconds(20), verifySystemShutdown: true);
         }
     }
 
@@ -148,7 +148,7 @@ public sealed class PartitionRecoveryTests(ITestOutputHelper output) : NodeTestK
         }
         finally
         {
-            node.System.Terminate().Wait(TimeSpan.FromSeconds(20));
+            Shutdown(node.System, TimeSpan.FromSeconds(20), verifySystemShutdown: true);
         }
     }
 }
