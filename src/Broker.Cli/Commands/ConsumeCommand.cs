@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Broker.Client;
+using Broker.Protocol;
+
+namespace Broker.Cli.Commands;
+
+/// <summary>`broker consume TOPIC`: prints records, like Kafka's console consumer.</summary>
+public static class ConsumeCommand
+{
+    public static Command Create()
+    {
+        var topic = new Argument<string>("topic") { Description = "Topic to read" };
+        var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest record (default: only new records)" };
+        var partition = new Option<int?>("--partition") { Description = "Read only this partition (default: all)" };
+        var offset = new Option<long?>("--offset") { Description = "Start at this offset in every partition read" };
+        var maxMessages = new Option<long?>("--max-messages") { Description = "Stop after this many records" };
+        var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Stop when no record arrived for this long (default: run until Ctrl+C)" };
+        var format = new Option<string>("--format") { Description = "Line template with {topic} {partition} {offset} {key} {value} {timestamp}", DefaultValueFactory = _ => "{value}" };
+        var bootstrap = CommonOptions.Bootstrap();
+        var command = new Command("consume", """
+            Print records of a topic, one per line.
+
+            Example: broker consume orders --from-beginning --max-messages 10 --format '{partition} {offset} {key} {value}'
+            """)
+        {
+            topic, fromBeginning, partition, offset, maxMessages, timeoutMs, format, bootstrap,
+        };
+        command.SetAction((parse, ct) => CliRunner.Run(async () =>
+        {
+            var name = parse.GetValue(topic)!;
+            var config = CommonOptions.Client(parse.GetValue(bootstrap)!);
+            await using var admin = new AdminClient(config);
+            var metadata = await admin.GetMetadataAsync([name]);
+            var t = metadata.Topics[0];
+            if (t.Error != ErrorCode.None) throw CliRunner.ToException(t.Error, t.ErrorMessage);
+            var start = parse.GetValue(offset) ?? (parse.GetValue(fromBeginning) ? Offset.Beginning : Offset.End);
+            var only = parse.GetValue(partition);
+            if (only is { } p && (p < 0 || p >= t.Partitions.Count))
+                throw new BrokerException(ErrorCode.UnknownPartition, $"topic '{name}' has partitions 0 to {t.Partitions.Count - 1}; partition {p} does not exist");
+            var assignment = t.Partitions.Where(x => only is null || x.Partition == only).Select(x => new TopicPartitionOffset(name, x.Partition, start)).ToList();
+
+            var max = parse.GetValue(maxMessages) ?? long.MaxValue;
+            var idle = parse.GetValue(timeoutMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : Timeout.InfiniteTimeSpan;
+            var template = new RecordFormat(parse.GetValue(format)!);
+            using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = config.BootstrapServers, RequestTimeout = config.RequestTimeout });
+            consumer.Assign(assignment);
+            var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+            long count = 0;
+            try
+            {
+                while (count < max)
+                {
+                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    if (idle != Timeout.InfiniteTimeSpan) wait.CancelAfter(idle);
+                    // Take what is buffered without waiting; flush the output before blocking so a person sees records as they come.
+                    var record = consumer.Consume(TimeSpan.Zero);
+                    if (record is null) await output.FlushAsync(CancellationToken.None);
+                    try
+                    {
+                        record ??= consumer.Consume(wait.Token);
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        break; // idle timeout
+                    }
+                    if (record is null) break;
+                    template.Write(output, record);
+                    count++;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                await output.FlushAsync(CancellationToken.None);
+                Console.Error.WriteLine($"Processed a total of {count} messages");
+            }
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using Broker.Server.Hosting;
+
+namespace Broker.Cli.Commands;
+
+/// <summary>`broker node`: runs a broker node until Ctrl+C / SIGTERM.</summary>
+public static class NodeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = "HOCON file layered over hocon/node.conf (see src/Broker.Server/reference.conf for every key)" };
+        var host = new Option<string?>("--host") { Description = "Address to listen on and advertise (default 127.0.0.1; env BROKER_HOST)" };
+        var port = new Option<int?>("--port") { Description = $"Port to listen on (default {BrokerNode.DefaultPort}; env BROKER_PORT)" };
+        var seeds = new Option<string?>("--seeds") { Description = "Seed nodes host:port,... to join (default: this node seeds its own cluster; env BROKER_SEEDS)" };
+        var role = new Option<string?>("--role") { Description = "seed or worker (default seed; env BROKER_ROLE)" };
+        role.AcceptOnlyFromAmong("seed", "worker");
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where the SQLite journal lives (default ./data; env BROKER_DATA_DIR)" };
+
+        var command = new Command("node", """
+            Run a broker node. With no options it listens on 127.0.0.1:9190 and stores its log in
+            ./data/broker.db (SQLite, WAL). Flags override BROKER_* environment variables, which override
+            --config, which overrides hocon/node.conf.
+
+            Example: broker node --port 9191 --data-dir /var/lib/broker --seeds 127.0.0.1:9190
+            """)
+        {
+            config, host, port, seeds, role, dataDir,
+        };
+        command.SetAction((parse, ct) => CliRunner.Run(async () =>
+        {
+            var overrides = new NodeOverrides
+            {
+                ConfigFile = parse.GetValue(config),
+                Host = parse.GetValue(host),
+                Port = parse.GetValue(port),
+                Seeds = parse.GetValue(seeds)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Role = parse.GetValue(role),
+                DataDir = parse.GetValue(dataDir),
+            };
+            BrokerNode node;
+            try
+            {
+                node = await BrokerNode.StartAsync(overrides, ct);
+            }
+            catch (Exception ex) when (ex is Akka.Configuration.ConfigurationException or FileNotFoundException or IOException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"error: the node could not start: {ex.Message}");
+                return CliRunner.Failed;
+            }
+            Console.WriteLine($"broker node listening on {node.Address} (role {node.Settings.Role})");
+            Console.WriteLine($"data directory {node.Settings.DataDirectory}, journal {node.Settings.JournalPath}");
+            Console.WriteLine("press Ctrl+C to stop");
+            try
+            {
+                await Task.WhenAny(node.WhenTerminated, Task.Delay(Timeout.Infinite, ct));
+            }
+            finally
+            {
+                if (!node.WhenTerminated.IsCompleted)
+                {
+                    Console.WriteLine("stopping: leaving the cluster");
+                    await node.StopAsync();
+                }
+            }
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+}

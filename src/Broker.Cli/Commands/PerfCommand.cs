@@ -1,0 +1,214 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Broker.Client;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+
+namespace Broker.Cli.Commands;
+
+/// <summary>`broker perf produce|consume`: load tests modelled on kafka-producer-perf-test and kafka-consumer-perf-test.</summary>
+public static class PerfCommand
+{
+    public static Command Create() => new("perf", "Measure throughput and latency against a running node")
+    {
+        ProduceCommandDefinition(), ConsumeCommandDefinition(),
+    };
+
+    private static Command ProduceCommandDefinition()
+    {
+        var topic = new Option<string>("--topic") { Description = "Topic to write (created if missing)", DefaultValueFactory = _ => "perf" };
+        var records = new Option<long>("--records") { Description = "Records to send in total", DefaultValueFactory = _ => 1_000_000 };
+        var size = new Option<int>("--record-size") { Description = "Value bytes per record", DefaultValueFactory = _ => 100 };
+        var producers = new Option<int>("--producers") { Description = "Producers running in parallel, each sending records/producers", DefaultValueFactory = _ => 1 };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions when the topic is created", DefaultValueFactory = _ => 4 };
+        var acks = AcksOption.Create();
+        var batchSize = new Option<int>("--batch-size") { Description = "batch.size in bytes", DefaultValueFactory = _ => 65536 };
+        var linger = new Option<int>("--linger-ms") { Description = "linger.ms", DefaultValueFactory = _ => 5 };
+        var inFlight = new Option<int>("--max-in-flight") { Description = "Produce requests outstanding per producer", DefaultValueFactory = _ => 5 };
+        var bootstrap = CommonOptions.Bootstrap();
+        var output = CommonOptions.Output();
+        var command = new Command("produce", """
+            Send keyless records as fast as the producers can and report records/s, MB/s and the
+            latency from send to acknowledgement (avg, p50, p95, p99, max).
+
+            Example: broker perf produce --records 1000000 --record-size 100 --producers 4 --acks 1
+            """)
+        {
+            topic, records, size, producers, partitions, acks, batchSize, linger, inFlight, bootstrap, output,
+        };
+        command.SetAction(parse => CliRunner.Run(async () =>
+        {
+            var total = parse.GetValue(records);
+            var valueSize = parse.GetValue(size);
+            var count = Math.Max(1, parse.GetValue(producers));
+            var name = parse.GetValue(topic)!;
+            var client = CommonOptions.Client(parse.GetValue(bootstrap)!);
+            await EnsureTopic(client, name, parse.GetValue(partitions));
+
+            var latencies = new long[total];
+            var sendTicks = new long[total];
+            long done = 0, failed = 0;
+            BrokerException? firstError = null;
+            var watch = Stopwatch.StartNew();
+            using var progress = Progress(() => Interlocked.Read(ref done), watch, valueSize, "records acknowledged");
+            var tasks = new Task[count];
+            for (var p = 0; p < count; p++)
+            {
+                var from = total * p / count;
+                var to = total * (p + 1) / count;
+                tasks[p] = Task.Run(async () =>
+                {
+                    await using var producer = new Producer(new ProducerConfig
+                    {
+                        BootstrapServers = client.BootstrapServers, Acks = AcksOption.Parse(parse.GetValue(acks)),
+                        BatchSize = parse.GetValue(batchSize), LingerMs = parse.GetValue(linger), MaxInFlight = parse.GetValue(inFlight),
+                    });
+                    var message = new Message { Value = new byte[valueSize] };
+                    Random.Shared.NextBytes(message.Value);
+                    for (var i = from; i < to; i++)
+                    {
+                        var index = i;
+                        sendTicks[index] = Stopwatch.GetTimestamp();
+                        // The producer copies the record into its batch at once, so one Message is reused.
+                        producer.Produce(name, message, (_, error) =>
+                        {
+                            latencies[index] = Stopwatch.GetTimestamp() - sendTicks[index];
+                            if (error is not null)
+                            {
+                                Interlocked.Increment(ref failed);
+                                Interlocked.CompareExchange(ref firstError, error, null);
+                            }
+                            Interlocked.Increment(ref done);
+                        });
+                    }
+                    await producer.FlushAsync();
+                });
+            }
+            await Task.WhenAll(tasks);
+            watch.Stop();
+            progress.Dispose();
+            var summary = Summarize(latencies, total, valueSize, watch.Elapsed);
+            Report(parse.GetValue(output) == "json", "produce", count, summary, failed);
+            if (firstError is not null) throw firstError;
+            return failed == 0 ? CliRunner.Ok : CliRunner.Failed;
+        }));
+        return command;
+    }
+
+    private static Command ConsumeCommandDefinition()
+    {
+        var topic = new Option<string>("--topic") { Description = "Topic to read from the beginning", DefaultValueFactory = _ => "perf" };
+        var records = new Option<long>("--records") { Description = "Records to read in total", DefaultValueFactory = _ => 1_000_000 };
+        var consumers = new Option<int>("--consumers") { Description = "Consumers in parallel; the topic's partitions are split between them", DefaultValueFactory = _ => 1 };
+        var fetchBytes = new Option<int>("--fetch-max-bytes") { Description = "fetch.max.bytes per partition fetch", DefaultValueFactory = _ => 1048576 };
+        var timeoutMs = new Option<int>("--timeout-ms") { Description = "Give up when no record arrived for this long", DefaultValueFactory = _ => 10_000 };
+        var bootstrap = CommonOptions.Bootstrap();
+        var output = CommonOptions.Output();
+        var command = new Command("consume", """
+            Read records from the beginning of a topic as fast as possible and report records/s and MB/s.
+
+            Example: broker perf consume --records 1000000 --consumers 1
+            """)
+        {
+            topic, records, consumers, fetchBytes, timeoutMs, bootstrap, output,
+        };
+        command.SetAction(parse => CliRunner.Run(async () =>
+        {
+            var name = parse.GetValue(topic)!;
+            var total = parse.GetValue(records);
+            var client = CommonOptions.Client(parse.GetValue(bootstrap)!);
+            await using var admin = new AdminClient(client);
+            var metadata = (await admin.GetMetadataAsync([name])).Topics[0];
+            if (metadata.Error != ErrorCode.None) throw CliRunner.ToException(metadata.Error, metadata.ErrorMessage);
+            var count = Math.Clamp(parse.GetValue(consumers), 1, metadata.Partitions.Count);
+            long done = 0, bytes = 0;
+            var watch = Stopwatch.StartNew();
+            using var progress = Progress(() => Interlocked.Read(ref done), watch, 0, "records consumed");
+            var tasks = new Task[count];
+            for (var c = 0; c < count; c++)
+            {
+                var mine = metadata.Partitions.Where(p => p.Partition % count == c).Select(p => new TopicPartitionOffset(name, p.Partition, Offset.Beginning)).ToList();
+                tasks[c] = Task.Run(() =>
+                {
+                    using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = client.BootstrapServers, FetchMaxBytes = parse.GetValue(fetchBytes) });
+                    consumer.Assign(mine);
+                    long localBytes = 0;
+                    while (Interlocked.Read(ref done) < total)
+                    {
+                        var r = consumer.Consume(TimeSpan.FromMilliseconds(parse.GetValue(timeoutMs)));
+                        if (r is null) break;
+                        localBytes += (r.Value?.Length ?? 0) + (r.Key?.Length ?? 0);
+                        Interlocked.Increment(ref done);
+                    }
+                    Interlocked.Add(ref bytes, localBytes);
+                });
+            }
+            await Task.WhenAll(tasks);
+            watch.Stop();
+            progress.Dispose();
+            var read = Math.Min(done, total);
+            var seconds = watch.Elapsed.TotalSeconds;
+            if (parse.GetValue(output) == "json")
+                CommonOptions.WriteJson(new { test = "consume", consumers = count, records = read, seconds, recordsPerSec = read / seconds, mbPerSec = bytes / 1048576.0 / seconds });
+            else
+                Console.WriteLine($"{read} records consumed by {count} consumer(s) in {seconds:0.00} s: {read / seconds:0.0} records/sec ({bytes / 1048576.0 / seconds:0.00} MB/sec)");
+            if (read < total)
+            {
+                Console.Error.WriteLine($"error: only {read} of {total} records arrived before the {parse.GetValue(timeoutMs)} ms idle timeout; produce more records first or lower --records");
+                return CliRunner.Failed;
+            }
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+
+    private static async Task EnsureTopic(ClientConfig client, string name, int partitions)
+    {
+        await using var admin = new AdminClient(client);
+        var result = (await admin.CreateTopicsAsync([new TopicSpec(name, partitions, 1, new Dictionary<string, string>())]))[0];
+        if (result.Error is not (ErrorCode.None or ErrorCode.TopicAlreadyExists)) throw CliRunner.ToException(result.Error, result.ErrorMessage);
+    }
+
+    /// <summary>Prints a progress line to stderr every 2 s until disposed.</summary>
+    private static Timer Progress(Func<long> done, Stopwatch watch, int recordSize, string what)
+    {
+        long last = 0;
+        var lastTime = TimeSpan.Zero;
+        return new Timer(_ =>
+        {
+            var now = watch.Elapsed;
+            var current = done();
+            var rate = (current - last) / Math.Max(0.001, (now - lastTime).TotalSeconds);
+            var mb = recordSize > 0 ? $" ({rate * recordSize / 1048576:0.0} MB/sec)" : "";
+            Console.Error.WriteLine($"{current} {what}, {rate:0.0} records/sec{mb}");
+            last = current;
+            lastTime = now;
+        }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+    }
+
+    private sealed record Summary(long Records, double Seconds, double RecordsPerSec, double MbPerSec, double AvgMs, double P50Ms, double P95Ms, double P99Ms, double MaxMs);
+
+    private static Summary Summarize(long[] latencies, long total, int recordSize, TimeSpan elapsed)
+    {
+        Array.Sort(latencies);
+        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        double At(double q) => total == 0 ? 0 : Ms(latencies[Math.Min(total - 1, (long)(q * total))]);
+        double sum = 0;
+        foreach (var l in latencies) sum += l;
+        var seconds = elapsed.TotalSeconds;
+        return new Summary(total, seconds, total / seconds, total * (double)recordSize / 1048576 / seconds,
+            total == 0 ? 0 : Ms((long)(sum / total)), At(0.50), At(0.95), At(0.99), total == 0 ? 0 : Ms(latencies[^1]));
+    }
+
+    private static void Report(bool json, string test, int clients, Summary s, long failed)
+    {
+        if (json)
+        {
+            CommonOptions.WriteJson(new { test, producers = clients, s.Records, s.Seconds, s.RecordsPerSec, s.MbPerSec, s.AvgMs, s.P50Ms, s.P95Ms, s.P99Ms, s.MaxMs, failed });
+            return;
+        }
+        Console.WriteLine($"{s.Records} records sent by {clients} producer(s), {s.RecordsPerSec:0.0} records/sec ({s.MbPerSec:0.00} MB/sec), " +
+                          $"{s.AvgMs:0.00} ms avg latency, {s.MaxMs:0.00} ms max latency, {s.P50Ms:0.00} ms 50th, {s.P95Ms:0.00} ms 95th, {s.P99Ms:0.00} ms 99th" +
+                          (failed > 0 ? $", {failed} failed" : ""));
+    }
+}

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using Broker.Client;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+
+namespace Broker.Cli.Commands;
+
+/// <summary>`broker topics create|list|describe|delete`.</summary>
+public static class TopicsCommand
+{
+    public static Command Create() => new("topics", "Create, list, describe and delete topics")
+    {
+        CreateCommand(), ListCommand(), DescribeCommand(), DeleteCommand(),
+    };
+
+    private static Command CreateCommand()
+    {
+        var topic = new Argument<string>("topic") { Description = "Topic name: letters, digits, '.', '_' and '-'" };
+        var partitions = new Option<int>("--partitions", "-p") { Description = "Number of partitions", DefaultValueFactory = _ => 1 };
+        var replication = new Option<short>("--replication-factor") { Description = "Copies of each partition (recorded; enforced once replication lands)", DefaultValueFactory = _ => 1 };
+        var configs = new Option<string[]>("--config") { Description = "Topic config key=value (repeatable): retention.ms, retention.bytes, max.message.bytes", AllowMultipleArgumentsPerToken = false };
+        var bootstrap = CommonOptions.Bootstrap();
+        var output = CommonOptions.Output();
+        var command = new Command("create", "Create a topic.\n\nExample: broker topics create orders --partitions 4 --config retention.ms=86400000")
+        {
+            topic, partitions, replication, configs, bootstrap, output,
+        };
+        command.SetAction(parse => CliRunner.Run(async () =>
+        {
+            var map = new Dictionary<string, string>();
+            foreach (var pair in parse.GetValue(configs) ?? [])
+            {
+                var eq = pair.IndexOf('=');
+                if (eq <= 0) throw new ArgumentException($"--config '{pair}' must be key=value, e.g. retention.ms=86400000");
+                map[pair[..eq]] = pair[(eq + 1)..];
+            }
+            var name = parse.GetValue(topic)!;
+            await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
+            var result = (await admin.CreateTopicsAsync([new TopicSpec(name, parse.GetValue(partitions), parse.GetValue(replication), map)]))[0];
+            if (parse.GetValue(output) == "json") CommonOptions.WriteJson(new { topic = result.Name, error = result.Error.ToString(), message = result.ErrorMessage });
+            if (result.Error != ErrorCode.None) throw CliRunner.ToException(result.Error, result.ErrorMessage);
+            if (parse.GetValue(output) != "json") Console.WriteLine($"created topic {name} with {parse.GetValue(partitions)} partitions");
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+
+    private static Command ListCommand()
+    {
+        var bootstrap = CommonOptions.Bootstrap();
+        var output = CommonOptions.Output();
+        var command = new Command("list", "List topic names.") { bootstrap, output };
+        command.SetAction(parse => CliRunner.Run(async () =>
+        {
+            await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
+            var metadata = await admin.GetMetadataAsync();
+            if (parse.GetValue(output) == "json") CommonOptions.WriteJson(metadata.Topics.Select(t => new { name = t.Name, partitions = t.Partitions.Count }));
+            else foreach (var t in metadata.Topics) Console.WriteLine(t.Name);
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+
+    private static Command DescribeCommand()
+    {
+        var topic = new Argument<string?>("topic") { Description = "Topic to describe (all when omitted)", Arity = ArgumentArity.ZeroOrOne };
+        var bootstrap = CommonOptions.Bootstrap();
+        var output = CommonOptions.Output();
+        var command = new Command("describe", "Show a topic's partitions (leader node, log start and end offsets) and configs.") { topic, bootstrap, output };
+        command.SetAction(parse => CliRunner.Run(async () =>
+        {
+            var name = parse.GetValue(topic);
+            await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
+            var metadata = await admin.GetMetadataAsync(name is null ? null : [name]);
+            foreach (var t in metadata.Topics)
+                if (t.Error != ErrorCode.None) throw CliRunner.ToException(t.Error, t.ErrorMessage);
+            if (parse.GetValue(output) == "json")
+            {
+                CommonOptions.WriteJson(metadata.Topics.Select(t => new
+                {
+                    name = t.Name, topicId = t.TopicId, replicationFactor = t.ReplicationFactor, configs = t.Configs,
+                    partitions = t.Partitions.Select(p => new { partition = p.Partition, leader = p.Leader, logStartOffset = p.LogStartOffset, logEndOffset = p.LogEndOffset, error = p.Error.ToString() }),
+                }));
+                return CliRunner.Ok;
+            }
+            foreach (var t in metadata.Topics)
+            {
+                var configs = t.Configs.Count == 0 ? "(defaults)" : string.Join(",", t.Configs.Select(c => $"{c.Key}={c.Value}"));
+                Console.WriteLine($"Topic: {t.Name}\tTopicId: {t.TopicId}\tPartitions: {t.Partitions.Count}\tReplicationFactor: {t.ReplicationFactor}\tConfigs: {configs}");
+                CommonOptions.WriteTable(["  Partition", "Leader", "LogStartOffset", "LogEndOffset", "Error"],
+                    t.Partitions.Select(p => (IReadOnlyList<string>)[$"  {p.Partition}", p.Leader, p.LogStartOffset.ToString(), p.LogEndOffset.ToString(), p.Error == ErrorCode.None ? "" : p.Error.ToString()]));
+            }
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+
+    private static Command DeleteCommand()
+    {
+        var topic = new Argument<string>("topic") { Description = "Topic to delete, with all its data" };
+        var bootstrap = CommonOptions.Bootstrap();
+        var command = new Command("delete", "Delete a topic and its data.") { topic, bootstrap };
+        command.SetAction(parse => CliRunner.Run(async () =>
+        {
+            await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
+            var result = (await admin.DeleteTopicsAsync([parse.GetValue(topic)!]))[0];
+            if (result.Error != ErrorCode.None) throw CliRunner.ToException(result.Error, result.ErrorMessage);
+            Console.WriteLine($"deleted topic {result.Name}");
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+}

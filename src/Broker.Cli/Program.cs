@@ -1,0 +1,21 @@
+using System.CommandLine;
+using Broker.Cli;
+using Broker.Cli.Commands;
+
+// The `broker` executable: one root command, a subcommand per task. Each command file builds its own
+// options and action; CliRunner turns failures into one clear stderr line and an exit code.
+var root = new RootCommand("""
+    broker: a Kafka-like persistent message log on Akka.NET.
+
+    Start a node with `broker node`, then use the client commands against it
+    (default bootstrap 127.0.0.1:9190). Every command has --help.
+    """)
+{
+    NodeCommand.Create(),
+    TopicsCommand.Create(),
+    ProduceCommand.Create(),
+    ConsumeCommand.Create(),
+    PerfCommand.Create(),
+    ClusterCommand.Create(),
+};
+return await CliRunner.InvokeAsync(root, args);
