@@ -12,6 +12,9 @@ public struct WireReader(ReadOnlyMemory<byte> buffer)
 {
     private int _position;
 
+    /// <summary>Bytes consumed so far.</summary>
+    public readonly int Position => _position;
+
     public readonly int Remaining => buffer.Length - _position;
 
     public byte ReadByte() => Take(1)[0];
@@ -24,7 +27,10 @@ public struct WireReader(ReadOnlyMemory<byte> buffer)
 
     public long ReadInt64() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
 
-    /// <summary>A count of following items, each at least <paramref name="minItemBytes"/> long.</summary>
+    /// <summary>
+    /// A count of following items, each at least <paramref name="minItemBytes"/> long on the wire: a count
+    /// the remaining bytes cannot hold is rejected before anything is allocated for it.
+    /// </summary>
     public int ReadCount(int minItemBytes = 1)
     {
         var count = ReadInt32();
@@ -39,6 +45,7 @@ public struct WireReader(ReadOnlyMemory<byte> buffer)
         return length < 0 ? null : Encoding.UTF8.GetString(Take(length));
     }
 
+    /// <summary>A length-prefixed byte block as a slice of the input: record batches are never copied on receive.</summary>
     public ReadOnlyMemory<byte> ReadBytesAsMemory()
     {
         var length = ReadLength();
@@ -57,6 +64,7 @@ public struct WireReader(ReadOnlyMemory<byte> buffer)
         return slice;
     }
 
+    /// <summary>Count -1 is null; no element may be null.</summary>
     public IReadOnlyList<string>? ReadStringList()
     {
         var count = ReadInt32();
@@ -67,6 +75,7 @@ public struct WireReader(ReadOnlyMemory<byte> buffer)
         return list;
     }
 
+    /// <summary>Never null (a null map is written as empty); keys compare ordinally.</summary>
     public IReadOnlyDictionary<string, string> ReadStringMap()
     {
         var count = ReadCount(8);
@@ -74,7 +83,8 @@ public struct WireReader(ReadOnlyMemory<byte> buffer)
         for (var i = 0; i < count; i++)
         {
             var key = ReadString() ?? throw new WireFormatException("null map key");
-            map[key] = ReadString() ?? throw new WireFormatException("null map value");
+            var value = ReadString() ?? throw new WireFormatException("null map value");
+            if (!map.TryAdd(key, value)) throw new WireFormatException($"duplicate map key '{key}'");
         }
         return map;
     }

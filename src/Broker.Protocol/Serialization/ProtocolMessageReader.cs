@@ -1,0 +1,133 @@
+using Broker.Protocol.Messages;
+
+namespace Broker.Protocol.Serialization;
+
+/// <summary>
+/// Reads what <see cref="ProtocolMessageWriter"/> wrote. Throws <see cref="WireFormatException"/> on bad
+/// bytes (BrokerSerializer turns that into a MalformedRequest). Topic names must be present; other
+/// non-nullable strings read as "" if a sender left them null. Record batches come back as slices.
+/// </summary>
+internal static class ProtocolMessageReader
+{
+    // Smallest wire size of one list item, so a forged count is rejected before the array is allocated.
+    private const int ProducePartitionDataMinBytes = 4 + 4 + 4;
+    private const int ProducePartitionResultMinBytes = 4 + 4 + 2 + 4 + 8;
+    private const int TopicSpecMinBytes = 4 + 4 + 2 + 4;
+    private const int TopicResultMinBytes = 4 + 2 + 4;
+    private const int BrokerInfoMinBytes = 4 + 4 + 4 + 4 + 4;
+    private const int TopicMetadataMinBytes = 4 + 4 + 2 + 4 + 2 + 4 + 4;
+    private const int PartitionMetadataMinBytes = 4 + 4 + 8 + 8 + 2 + 4;
+    private const int HostedPartitionMinBytes = 4 + 4 + 4;
+
+    public static IBrokerMessage Read(ref WireReader r, string manifest)
+    {
+        switch (manifest)
+        {
+            case BrokerManifests.ProduceRequest:
+            {
+                var acks = r.ReadInt16();
+                var timeout = r.ReadInt32();
+                var n = r.ReadCount(ProducePartitionDataMinBytes);
+                var parts = new ProducePartitionData[n];
+                for (var i = 0; i < n; i++) parts[i] = new ProducePartitionData(ReadName(ref r), r.ReadInt32(), r.ReadBytesAsMemory());
+                return new ProduceRequest(acks, timeout, parts);
+            }
+            case BrokerManifests.ProduceResponse:
+            {
+                var n = r.ReadCount(ProducePartitionResultMinBytes);
+                var results = new ProducePartitionResult[n];
+                for (var i = 0; i < n; i++)
+                    results[i] = new ProducePartitionResult(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64());
+                return new ProduceResponse(results);
+            }
+            case BrokerManifests.AppendBatch:
+                return new AppendBatch(ReadName(ref r), r.ReadInt32(), r.ReadBytesAsMemory());
+            case BrokerManifests.AppendResult:
+                return new AppendResult(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64());
+            case BrokerManifests.FetchRequest:
+                return new FetchRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32());
+            case BrokerManifests.FetchResponse:
+                return new FetchResponse(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadBytesAsMemory());
+            case BrokerManifests.ListOffsetsRequest:
+                return new ListOffsetsRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt64());
+            case BrokerManifests.ListOffsetsResponse:
+                return new ListOffsetsResponse(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64(), r.ReadInt64());
+            case BrokerManifests.CreateTopicsRequest:
+            {
+                var n = r.ReadCount(TopicSpecMinBytes);
+                var specs = new TopicSpec[n];
+                for (var i = 0; i < n; i++) specs[i] = new TopicSpec(ReadName(ref r), r.ReadInt32(), r.ReadInt16(), r.ReadStringMap());
+                return new CreateTopicsRequest(specs);
+            }
+            case BrokerManifests.CreateTopicsResponse:
+                return new CreateTopicsResponse(ReadTopicResults(ref r));
+            case BrokerManifests.DeleteTopicsRequest:
+                return new DeleteTopicsRequest(r.ReadStringList() ?? throw new WireFormatException("topic list is missing"));
+            case BrokerManifests.DeleteTopicsResponse:
+                return new DeleteTopicsResponse(ReadTopicResults(ref r));
+            case BrokerManifests.MetadataRequest:
+                return new MetadataRequest(r.ReadStringList());
+            case BrokerManifests.MetadataResponse:
+                return new MetadataResponse(ReadBrokers(ref r), ReadTopicMetadata(ref r));
+            case BrokerManifests.ClusterStatusRequest:
+                return new ClusterStatusRequest();
+            case BrokerManifests.ClusterStatusResponse:
+            {
+                var brokers = ReadBrokers(ref r);
+                var n = r.ReadCount(HostedPartitionMinBytes);
+                var hosted = new HostedPartition[n];
+                for (var i = 0; i < n; i++) hosted[i] = new HostedPartition(ReadName(ref r), r.ReadInt32(), r.ReadString() ?? "");
+                return new ClusterStatusResponse(brokers, hosted);
+            }
+            case BrokerManifests.ErrorResponse:
+                return new ErrorResponse(ReadError(ref r), r.ReadString());
+            case BrokerManifests.MalformedRequest:
+                return new MalformedRequest(r.ReadString() ?? "", r.ReadString() ?? "");
+            default:
+                throw new WireFormatException($"unknown message manifest '{manifest}'");
+        }
+    }
+
+    private static string ReadName(ref WireReader r) => r.ReadString() ?? throw new WireFormatException("a required name is null");
+
+    // Values outside the enum pass through: a newer node may know codes this build does not.
+    private static ErrorCode ReadError(ref WireReader r) => (ErrorCode)r.ReadInt16();
+
+    private static TopicResult[] ReadTopicResults(ref WireReader r)
+    {
+        var n = r.ReadCount(TopicResultMinBytes);
+        var results = new TopicResult[n];
+        for (var i = 0; i < n; i++) results[i] = new TopicResult(ReadName(ref r), ReadError(ref r), r.ReadString());
+        return results;
+    }
+
+    private static BrokerInfo[] ReadBrokers(ref WireReader r)
+    {
+        var n = r.ReadCount(BrokerInfoMinBytes);
+        var brokers = new BrokerInfo[n];
+        for (var i = 0; i < n; i++)
+            brokers[i] = new BrokerInfo(r.ReadString() ?? "", r.ReadString() ?? "", r.ReadInt32(), r.ReadStringList() ?? [], r.ReadString() ?? "");
+        return brokers;
+    }
+
+    private static TopicMetadata[] ReadTopicMetadata(ref WireReader r)
+    {
+        var n = r.ReadCount(TopicMetadataMinBytes);
+        var topics = new TopicMetadata[n];
+        for (var i = 0; i < n; i++)
+        {
+            var name = ReadName(ref r);
+            var id = r.ReadString() ?? "";
+            var error = ReadError(ref r);
+            var message = r.ReadString();
+            var replication = r.ReadInt16();
+            var configs = r.ReadStringMap();
+            var pn = r.ReadCount(PartitionMetadataMinBytes);
+            var partitions = new PartitionMetadata[pn];
+            for (var p = 0; p < pn; p++)
+                partitions[p] = new PartitionMetadata(r.ReadInt32(), r.ReadString() ?? "", r.ReadInt64(), r.ReadInt64(), ReadError(ref r), r.ReadString());
+            topics[i] = new TopicMetadata(name, id, error, message, replication, configs, partitions);
+        }
+        return topics;
+    }
+}

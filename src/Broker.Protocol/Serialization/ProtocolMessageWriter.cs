@@ -1,0 +1,238 @@
+using System.Text;
+using Broker.Protocol.Messages;
+
+namespace Broker.Protocol.Serialization;
+
+/// <summary>
+/// Writes each protocol message's fields in declaration order (the layout <see cref="ProtocolMessageReader"/>
+/// reads). A null where the contract says a collection is required is written as empty, so a careless
+/// sender gets an empty value across rather than a serialization failure that Akka would only log.
+/// </summary>
+internal static class ProtocolMessageWriter
+{
+    public static byte[] Write(object o)
+    {
+        // Messages that carry record batches are sized exactly, so the frame is the final array and each
+        // batch is copied once; the rest are small and use a pooled scratch buffer.
+        switch (o)
+        {
+            case ProduceRequest p:
+            {
+                using var w = WireWriter.WithExactSize(SizeOf(p));
+                WriteProduceRequest(w, p);
+                return w.ToArray();
+            }
+            case AppendBatch a:
+            {
+                using var w = WireWriter.WithExactSize(StringSize(a.Topic) + 4 + 4 + a.Batch.Length);
+                w.WriteString(a.Topic);
+                w.WriteInt32(a.Partition);
+                w.WriteBytes(a.Batch.Span);
+                return w.ToArray();
+            }
+            case FetchResponse f:
+            {
+                using var w = WireWriter.WithExactSize(StringSize(f.Topic) + 4 + 2 + StringSize(f.ErrorMessage) + 8 + 8 + 4 + f.Records.Length);
+                w.WriteString(f.Topic);
+                w.WriteInt32(f.Partition);
+                w.WriteInt16((short)f.Error);
+                w.WriteString(f.ErrorMessage);
+                w.WriteInt64(f.HighWatermark);
+                w.WriteInt64(f.LogStartOffset);
+                w.WriteBytes(f.Records.Span);
+                return w.ToArray();
+            }
+            default:
+            {
+                using var w = new WireWriter();
+                WriteSmall(w, o);
+                return w.ToArray();
+            }
+        }
+    }
+
+    private static void WriteProduceRequest(WireWriter w, ProduceRequest p)
+    {
+        var partitions = p.Partitions ?? [];
+        w.WriteInt16(p.Acks);
+        w.WriteInt32(p.TimeoutMs);
+        w.WriteCount(partitions.Count);
+        for (var i = 0; i < partitions.Count; i++)
+        {
+            var part = partitions[i];
+            w.WriteString(part.Topic);
+            w.WriteInt32(part.Partition);
+            w.WriteBytes(part.Batch.Span);
+        }
+    }
+
+    private static int SizeOf(ProduceRequest p)
+    {
+        var partitions = p.Partitions ?? [];
+        var size = 2 + 4 + 4;
+        for (var i = 0; i < partitions.Count; i++)
+            size += StringSize(partitions[i].Topic) + 4 + 4 + partitions[i].Batch.Length;
+        return size;
+    }
+
+    private static void WriteSmall(WireWriter w, object o)
+    {
+        switch (o)
+        {
+            case ProduceResponse p:
+            {
+                var results = p.Results ?? [];
+                w.WriteCount(results.Count);
+                for (var i = 0; i < results.Count; i++)
+                {
+                    var r = results[i];
+                    w.WriteString(r.Topic);
+                    w.WriteInt32(r.Partition);
+                    w.WriteInt16((short)r.Error);
+                    w.WriteString(r.ErrorMessage);
+                    w.WriteInt64(r.BaseOffset);
+                }
+                break;
+            }
+            case AppendResult a:
+                w.WriteString(a.Topic);
+                w.WriteInt32(a.Partition);
+                w.WriteInt16((short)a.Error);
+                w.WriteString(a.ErrorMessage);
+                w.WriteInt64(a.BaseOffset);
+                break;
+            case FetchRequest f:
+                w.WriteString(f.Topic);
+                w.WriteInt32(f.Partition);
+                w.WriteInt64(f.Offset);
+                w.WriteInt32(f.MaxBytes);
+                w.WriteInt32(f.MaxWaitMs);
+                break;
+            case ListOffsetsRequest l:
+                w.WriteString(l.Topic);
+                w.WriteInt32(l.Partition);
+                w.WriteInt64(l.Timestamp);
+                break;
+            case ListOffsetsResponse l:
+                w.WriteString(l.Topic);
+                w.WriteInt32(l.Partition);
+                w.WriteInt16((short)l.Error);
+                w.WriteString(l.ErrorMessage);
+                w.WriteInt64(l.Offset);
+                w.WriteInt64(l.Timestamp);
+                break;
+            case CreateTopicsRequest c:
+            {
+                var topics = c.Topics ?? [];
+                w.WriteCount(topics.Count);
+                for (var i = 0; i < topics.Count; i++)
+                {
+                    var t = topics[i];
+                    w.WriteString(t.Name);
+                    w.WriteInt32(t.Partitions);
+                    w.WriteInt16(t.ReplicationFactor);
+                    w.WriteStringMap(t.Configs);
+                }
+                break;
+            }
+            case CreateTopicsResponse c:
+                WriteTopicResults(w, c.Results);
+                break;
+            case DeleteTopicsRequest d:
+                w.WriteStringList(d.Topics ?? []);
+                break;
+            case DeleteTopicsResponse d:
+                WriteTopicResults(w, d.Results);
+                break;
+            case MetadataRequest m:
+                w.WriteStringList(m.Topics); // null means "every topic" and stays null
+                break;
+            case MetadataResponse m:
+                WriteBrokers(w, m.Brokers);
+                WriteTopicMetadata(w, m.Topics);
+                break;
+            case ClusterStatusRequest:
+                break;
+            case ClusterStatusResponse c:
+            {
+                WriteBrokers(w, c.Brokers);
+                var hosted = c.Partitions ?? [];
+                w.WriteCount(hosted.Count);
+                for (var i = 0; i < hosted.Count; i++)
+                {
+                    w.WriteString(hosted[i].Topic);
+                    w.WriteInt32(hosted[i].Partition);
+                    w.WriteString(hosted[i].Address);
+                }
+                break;
+            }
+            case ErrorResponse e:
+                w.WriteInt16((short)e.Error);
+                w.WriteString(e.ErrorMessage);
+                break;
+            case MalformedRequest x:
+                w.WriteString(x.Manifest);
+                w.WriteString(x.Reason);
+                break;
+            default:
+                throw new ArgumentException($"BrokerSerializer cannot serialize {o.GetType()}");
+        }
+    }
+
+    private static void WriteTopicResults(WireWriter w, IReadOnlyList<TopicResult>? results)
+    {
+        results ??= [];
+        w.WriteCount(results.Count);
+        for (var i = 0; i < results.Count; i++)
+        {
+            w.WriteString(results[i].Name);
+            w.WriteInt16((short)results[i].Error);
+            w.WriteString(results[i].ErrorMessage);
+        }
+    }
+
+    private static void WriteBrokers(WireWriter w, IReadOnlyList<BrokerInfo>? brokers)
+    {
+        brokers ??= [];
+        w.WriteCount(brokers.Count);
+        for (var i = 0; i < brokers.Count; i++)
+        {
+            var b = brokers[i];
+            w.WriteString(b.Address);
+            w.WriteString(b.Host);
+            w.WriteInt32(b.Port);
+            w.WriteStringList(b.Roles ?? []);
+            w.WriteString(b.Status);
+        }
+    }
+
+    private static void WriteTopicMetadata(WireWriter w, IReadOnlyList<TopicMetadata>? topics)
+    {
+        topics ??= [];
+        w.WriteCount(topics.Count);
+        for (var i = 0; i < topics.Count; i++)
+        {
+            var t = topics[i];
+            w.WriteString(t.Name);
+            w.WriteString(t.TopicId);
+            w.WriteInt16((short)t.Error);
+            w.WriteString(t.ErrorMessage);
+            w.WriteInt16(t.ReplicationFactor);
+            w.WriteStringMap(t.Configs);
+            var partitions = t.Partitions ?? [];
+            w.WriteCount(partitions.Count);
+            for (var p = 0; p < partitions.Count; p++)
+            {
+                var pm = partitions[p];
+                w.WriteInt32(pm.Partition);
+                w.WriteString(pm.Leader);
+                w.WriteInt64(pm.LogStartOffset);
+                w.WriteInt64(pm.LogEndOffset);
+                w.WriteInt16((short)pm.Error);
+                w.WriteString(pm.ErrorMessage);
+            }
+        }
+    }
+
+    private static int StringSize(string? s) => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s));
+}

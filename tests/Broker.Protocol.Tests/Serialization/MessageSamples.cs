@@ -1,0 +1,81 @@
+// One representative value of every protocol message, with nulls, empty strings and non-ASCII text
+// where the contract allows them; shared by the round-trip, malformed-input and serialize-messages tests.
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+using Xunit;
+
+namespace Broker.Protocol.Tests.Serialization;
+
+internal static class MessageSamples
+{
+    public static readonly IReadOnlyDictionary<string, IBrokerMessage> ByName = Build();
+
+    public static TheoryData<string> Names()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in ByName.Keys) data.Add(name);
+        return data;
+    }
+
+    public static byte[] Bytes(int length, int seed = 7)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static Dictionary<string, IBrokerMessage> Build()
+    {
+        var broker = new BrokerInfo("akka.tcp://broker@10.0.0.1:4053", "10.0.0.1", 4053, ["broker", "gateway"], "Up");
+        var lonely = new BrokerInfo("akka.tcp://broker@10.0.0.2:4053", "10.0.0.2", 4053, [], "Unreachable");
+        var configs = new Dictionary<string, string> { ["retention.ms"] = "604800000", ["max.message.bytes"] = "1048576" };
+
+        var samples = new IBrokerMessage[]
+        {
+            new ProduceRequest(-1, 30_000,
+            [
+                new ProducePartitionData("orders", 0, Bytes(300, 1)),
+                new ProducePartitionData("bestellungen-ü", 7, Bytes(61, 2)),
+                new ProducePartitionData("empty-batch", 1, ReadOnlyMemory<byte>.Empty),
+            ]),
+            new ProduceResponse(
+            [
+                new ProducePartitionResult("orders", 0, ErrorCode.None, null, 42),
+                new ProducePartitionResult("orders", 1, ErrorCode.NotLeader, "partition moved", -1),
+                new ProducePartitionResult("orders", 2, ErrorCode.CorruptRecord, "", -1),
+            ]),
+            new AppendBatch("orders", 3, Bytes(1000, 3)),
+            new AppendResult("orders", 3, ErrorCode.RecordTooLarge, "batch of 2 MB exceeds 1 MB", -1),
+            new FetchRequest("orders", 3, long.MaxValue - 1, 1 << 20, 500),
+            new FetchResponse("orders", 3, ErrorCode.None, null, 1_000_000_000_000, 17, Bytes(4096, 4)),
+            new ListOffsetsRequest("orders", 0, OffsetSpec.Earliest),
+            new ListOffsetsResponse("orders", 0, ErrorCode.OffsetOutOfRange, "日本語のメッセージ", -1, long.MinValue),
+            new CreateTopicsRequest(
+            [
+                new TopicSpec("orders", 12, 1, configs),
+                new TopicSpec("no-configs", 1, 3, new Dictionary<string, string>()),
+            ]),
+            new CreateTopicsResponse([new TopicResult("orders", ErrorCode.None, null), new TopicResult("bad name", ErrorCode.InvalidTopic, "illegal character ' '")]),
+            new DeleteTopicsRequest(["orders", "payments"]),
+            new DeleteTopicsResponse([new TopicResult("payments", ErrorCode.UnknownTopic, "no such topic")]),
+            new MetadataRequest(["orders"]),
+            new MetadataResponse([broker, lonely],
+            [
+                new TopicMetadata("orders", "3f2b0a6c-0000-4000-8000-000000000001", ErrorCode.None, null, 1, configs,
+                [
+                    new PartitionMetadata(0, broker.Address, 0, 100, ErrorCode.None, null),
+                    new PartitionMetadata(1, "", -1, -1, ErrorCode.BrokerNotAvailable, "no node hosts it"),
+                ]),
+                new TopicMetadata("missing", "", ErrorCode.UnknownTopic, "no such topic", 0, new Dictionary<string, string>(), []),
+            ]),
+            new ClusterStatusRequest(),
+            new ClusterStatusResponse([broker, lonely], [new HostedPartition("orders", 0, broker.Address), new HostedPartition("orders", 1, lonely.Address)]),
+            new ErrorResponse(ErrorCode.InvalidRequest, "unreadable request"),
+            new MalformedRequest("P", "message truncated: needed 4 bytes, 1 left"),
+        };
+
+        var byName = new Dictionary<string, IBrokerMessage>(StringComparer.Ordinal);
+        foreach (var sample in samples) byName.Add(sample.GetType().Name, sample);
+        return byName;
+    }
+}
