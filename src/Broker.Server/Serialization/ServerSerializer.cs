@@ -48,7 +48,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
     public override byte[] ToBinary(object o)
     {
         if (o is BatchAppended appended) return appended.Batch;
-        var w = new WireWriter();
+        using var w = new WireWriter();
         switch (o)
         {
             case PartitionCreated e:
