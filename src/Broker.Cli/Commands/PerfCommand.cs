@@ -25,6 +25,7 @@ public static class PerfCommand
         var batchSize = new Option<int>("--batch-size") { Description = "batch.size in bytes", DefaultValueFactory = _ => 65536 };
         var linger = new Option<int>("--linger-ms") { Description = "linger.ms", DefaultValueFactory = _ => 5 };
         var inFlight = new Option<int>("--max-in-flight") { Description = "Produce requests outstanding per producer", DefaultValueFactory = _ => 5 };
+        var buffer = new Option<long>("--buffer-memory") { Description = "buffer.memory in bytes, shared by the producers of this run", DefaultValueFactory = _ => 32L * 1024 * 1024 };
         var bootstrap = CommonOptions.Bootstrap();
         var output = CommonOptions.Output();
         var command = new Command("produce", """
@@ -34,7 +35,7 @@ public static class PerfCommand
             Example: broker perf produce --records 1000000 --record-size 100 --producers 4 --acks 1
             """)
         {
-            topic, records, size, producers, partitions, acks, batchSize, linger, inFlight, bootstrap, output,
+            topic, records, size, producers, partitions, acks, batchSize, linger, inFlight, buffer, bootstrap, output,
         };
         command.SetAction(parse => CliRunner.Run(async () =>
         {
@@ -42,6 +43,7 @@ public static class PerfCommand
             var valueSize = parse.GetValue(size);
             var count = Math.Max(1, parse.GetValue(producers));
             var name = parse.GetValue(topic)!;
+            var bufferMemory = parse.GetValue(buffer);
             var client = CommonOptions.Client(parse.GetValue(bootstrap)!);
             await EnsureTopic(client, name, parse.GetValue(partitions));
 
@@ -56,12 +58,14 @@ public static class PerfCommand
             {
                 var from = total * p / count;
                 var to = total * (p + 1) / count;
-                tasks[p] = Task.Run(async () =>
+                // A dedicated thread per producer: Produce blocks while buffer.memory is full, and a blocked
+                // thread-pool thread would starve the pool that completes deliveries.
+                tasks[p] = Task.Factory.StartNew(() =>
                 {
-                    await using var producer = new Producer(new ProducerConfig
+                    using var producer = new Producer(new ProducerConfig
                     {
                         BootstrapServers = client.BootstrapServers, Acks = AcksOption.Parse(parse.GetValue(acks)),
-                        BatchSize = parse.GetValue(batchSize), LingerMs = parse.GetValue(linger), MaxInFlight = parse.GetValue(inFlight),
+                        BatchSize = parse.GetValue(batchSize), LingerMs = parse.GetValue(linger), MaxInFlight = parse.GetValue(inFlight), BufferMemory = bufferMemory / count,
                     });
                     var message = new Message { Value = new byte[valueSize] };
                     Random.Shared.NextBytes(message.Value);
@@ -81,8 +85,8 @@ public static class PerfCommand
                             Interlocked.Increment(ref done);
                         });
                     }
-                    await producer.FlushAsync();
-                });
+                    producer.Flush(TimeSpan.FromMinutes(5));
+                }, TaskCreationOptions.LongRunning);
             }
             await Task.WhenAll(tasks);
             watch.Stop();
@@ -128,7 +132,7 @@ public static class PerfCommand
             for (var c = 0; c < count; c++)
             {
                 var mine = metadata.Partitions.Where(p => p.Partition % count == c).Select(p => new TopicPartitionOffset(name, p.Partition, Offset.Beginning)).ToList();
-                tasks[c] = Task.Run(() =>
+                tasks[c] = Task.Factory.StartNew(() =>
                 {
                     using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = client.BootstrapServers, FetchMaxBytes = parse.GetValue(fetchBytes) });
                     consumer.Assign(mine);
@@ -141,7 +145,7 @@ public static class PerfCommand
                         Interlocked.Increment(ref done);
                     }
                     Interlocked.Add(ref bytes, localBytes);
-                });
+                }, TaskCreationOptions.LongRunning);
             }
             await Task.WhenAll(tasks);
             watch.Stop();
