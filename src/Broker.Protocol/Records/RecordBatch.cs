@@ -65,22 +65,33 @@ public static class RecordBatch
         return BatchValidation.Valid;
     }
 
+    /// <summary>Rewrites the base offset in place; it lies before the CRC'd range, so the CRC stays valid.</summary>
     public static void SetBaseOffset(Span<byte> batch, long baseOffset) =>
         BinaryPrimitives.WriteInt64BigEndian(batch[BaseOffsetAt..], baseOffset);
 
+    /// <summary>Rewrites the partition leader epoch in place; also outside the CRC'd range.</summary>
     public static void SetPartitionLeaderEpoch(Span<byte> batch, int epoch) =>
         BinaryPrimitives.WriteInt32BigEndian(batch[LeaderEpochAt..], epoch);
 
     /// <summary>
     /// Walks batches laid back to back (a fetch response). Returns false at the end, or when the rest
-    /// is a truncated batch (which a consumer ignores, as Kafka's do).
+    /// is a truncated batch (which a consumer ignores, as Kafka's do). Checks no CRC: see <see cref="Validate"/>.
     /// </summary>
     public static bool TryReadNext(ReadOnlyMemory<byte> buffer, ref int position, out ReadOnlyMemory<byte> batch, out RecordBatchHeader header)
     {
-        var rest = buffer.Span[position..];
-        if (!TryReadHeader(rest, out header) || header.BatchLength < HeaderSize - LogOverhead || header.TotalSize > rest.Length)
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        batch = default;
+        if (position >= buffer.Length)
         {
-            batch = default;
+            header = default;
+            return false;
+        }
+        var rest = buffer.Span[position..];
+        // Compare lengths without adding the 12-byte overhead: a garbage length near int.MaxValue must not overflow.
+        if (!TryReadHeader(rest, out header)
+            || header.BatchLength < HeaderSize - LogOverhead
+            || header.BatchLength > rest.Length - LogOverhead)
+        {
             return false;
         }
         batch = buffer.Slice(position, header.TotalSize);

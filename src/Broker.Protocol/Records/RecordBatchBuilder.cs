@@ -9,6 +9,11 @@ namespace Broker.Protocol.Records;
 /// </summary>
 public sealed class RecordBatchBuilder
 {
+    // Length varint (5) + attributes (1) + timestamp delta varlong (10) + offset delta (5)
+    // + key length (5) + value length (5) + header count (5): the most a record adds besides its payload.
+    private const int MaxRecordOverhead = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+    private const int MaxHeaderOverhead = 5 + 5;
+
     private byte[] _buffer;
     private int _position = RecordBatch.HeaderSize;
     private long _firstTimestamp;
@@ -19,45 +24,47 @@ public sealed class RecordBatchBuilder
         _buffer = new byte[Math.Max(initialCapacity, RecordBatch.HeaderSize + 64)];
     }
 
+    /// <summary>Records appended since construction or the last <see cref="Reset"/>.</summary>
     public int Count { get; private set; }
 
-    /// <summary>Exact size of the batch if it were built now.</summary>
+    /// <summary>Exact size of the batch if it were built now (the bare 61-byte header while empty).</summary>
     public int SizeInBytes => _position;
 
-    /// <summary>An upper bound of the bytes one record adds to a batch.</summary>
+    /// <summary>
+    /// An upper bound of the bytes one record adds to a batch, varint overhead included: for batch.size and
+    /// record-too-large checks before appending. Negative lengths count as null.
+    /// </summary>
     public static int EstimateRecordSize(int keyLength, int valueLength, IReadOnlyList<RecordHeader>? headers)
     {
-        var size = 5 + 1 + 10 + 5 + 5 + Math.Max(keyLength, 0) + 5 + Math.Max(valueLength, 0) + 5;
+        var size = MaxRecordOverhead + Math.Max(keyLength, 0) + Math.Max(valueLength, 0);
         if (headers is not null)
         {
-            foreach (var h in headers) size += 5 + Encoding.UTF8.GetByteCount(h.Key) + 5 + (h.Value?.Length ?? 0);
+            for (var i = 0; i < headers.Count; i++)
+            {
+                var h = headers[i];
+                size += MaxHeaderOverhead + Encoding.UTF8.GetByteCount(h.Key) + (h.Value?.Length ?? 0);
+            }
         }
         return size;
     }
 
+    /// <summary>Appends a record; a null key or value is encoded as null (length -1), distinct from empty.</summary>
     public void Append(long timestampMs, byte[]? key, byte[]? value, IReadOnlyList<RecordHeader>? headers = null) =>
         Append(timestampMs, key, key is null, value, value is null, headers);
 
+    /// <summary>Appends a record; the flags say null, since an empty span cannot.</summary>
     public void Append(long timestampMs, ReadOnlySpan<byte> key, bool keyIsNull, ReadOnlySpan<byte> value, bool valueIsNull, IReadOnlyList<RecordHeader>? headers = null)
     {
-        if (Count == 0)
-        {
-            _firstTimestamp = timestampMs;
-            _maxTimestamp = timestampMs;
-        }
-        else if (timestampMs > _maxTimestamp)
-        {
-            _maxTimestamp = timestampMs;
-        }
-
-        var timestampDelta = timestampMs - _firstTimestamp;
+        // Timestamps are deltas from the first record's, which may be negative if records arrive out of order.
+        var firstTimestamp = Count == 0 ? timestampMs : _firstTimestamp;
+        var timestampDelta = timestampMs - firstTimestamp;
         var keyLength = keyIsNull ? -1 : key.Length;
         var valueLength = valueIsNull ? -1 : value.Length;
         var headerCount = headers?.Count ?? 0;
-        var body = 1 + Varint.SizeOf(timestampDelta) + Varint.SizeOf(Count)
-                   + Varint.SizeOf(keyLength) + Math.Max(keyLength, 0)
-                   + Varint.SizeOf(valueLength) + Math.Max(valueLength, 0)
-                   + Varint.SizeOf(headerCount);
+        long body = 1 + Varint.SizeOf(timestampDelta) + Varint.SizeOf(Count)
+                    + Varint.SizeOf(keyLength) + Math.Max(keyLength, 0)
+                    + Varint.SizeOf(valueLength) + Math.Max(valueLength, 0)
+                    + Varint.SizeOf(headerCount);
         for (var i = 0; i < headerCount; i++)
         {
             var h = headers![i];
@@ -65,42 +72,52 @@ public sealed class RecordBatchBuilder
             var hv = h.Value?.Length ?? -1;
             body += Varint.SizeOf(hk) + hk + Varint.SizeOf(hv) + Math.Max(hv, 0);
         }
+        if (body > int.MaxValue - Varint.MaxLength) throw new InvalidOperationException("record is too large for a batch");
 
-        EnsureCapacity(Varint.SizeOf(body) + body);
-        var span = _buffer.AsSpan();
-        _position += Varint.Write(span[_position..], body);
-        span[_position++] = 0; // record attributes
-        _position += Varint.Write(span[_position..], timestampDelta);
-        _position += Varint.Write(span[_position..], Count);
-        _position += Varint.Write(span[_position..], keyLength);
-        if (keyLength > 0) { key.CopyTo(span[_position..]); _position += keyLength; }
-        _position += Varint.Write(span[_position..], valueLength);
-        if (valueLength > 0) { value.CopyTo(span[_position..]); _position += valueLength; }
-        _position += Varint.Write(span[_position..], headerCount);
+        // Grow before writing anything, so a failed append leaves the batch as it was.
+        var recordSize = Varint.SizeOf((int)body) + (int)body;
+        EnsureCapacity(recordSize);
+        var span = _buffer.AsSpan(_position, recordSize);
+        var at = Varint.Write(span, body);
+        span[at++] = 0; // record attributes: unused in v2
+        at += Varint.Write(span[at..], timestampDelta);
+        at += Varint.Write(span[at..], Count);
+        at += Varint.Write(span[at..], keyLength);
+        if (keyLength > 0) { key.CopyTo(span[at..]); at += keyLength; }
+        at += Varint.Write(span[at..], valueLength);
+        if (valueLength > 0) { value.CopyTo(span[at..]); at += valueLength; }
+        at += Varint.Write(span[at..], headerCount);
         for (var i = 0; i < headerCount; i++)
         {
             var h = headers![i];
             var hk = Encoding.UTF8.GetByteCount(h.Key);
-            _position += Varint.Write(span[_position..], hk);
-            _position += Encoding.UTF8.GetBytes(h.Key, span[_position..]);
+            at += Varint.Write(span[at..], hk);
+            at += Encoding.UTF8.GetBytes(h.Key, span[at..]);
             var hv = h.Value?.Length ?? -1;
-            _position += Varint.Write(span[_position..], hv);
-            if (hv > 0) { h.Value!.Value.Span.CopyTo(span[_position..]); _position += hv; }
+            at += Varint.Write(span[at..], hv);
+            if (hv > 0) { h.Value!.Value.Span.CopyTo(span[at..]); at += hv; }
         }
+
+        _position += recordSize;
+        _firstTimestamp = firstTimestamp;
+        if (Count == 0 || timestampMs > _maxTimestamp) _maxTimestamp = timestampMs;
         Count++;
     }
 
     /// <summary>The finished batch: header written, CRC computed. Attributes 0 (no compression, CreateTime), no producer id.</summary>
     public byte[] Build(long baseOffset = 0)
     {
-        var batch = new byte[_position];
+        var batch = new byte[SizeInBytes];
         BuildInto(batch, baseOffset);
         return batch;
     }
 
+    /// <summary>Writes the finished batch to <paramref name="destination"/> (at least <see cref="SizeInBytes"/> long); returns its size.</summary>
     public int BuildInto(Span<byte> destination, long baseOffset = 0)
     {
         if (Count == 0) throw new InvalidOperationException("a record batch needs at least one record");
+        if (destination.Length < _position)
+            throw new ArgumentException($"destination holds {destination.Length} bytes; the batch needs {_position}", nameof(destination));
         var header = _buffer.AsSpan(0, RecordBatch.HeaderSize);
         BinaryPrimitives.WriteInt64BigEndian(header[RecordBatch.BaseOffsetAt..], baseOffset);
         BinaryPrimitives.WriteInt32BigEndian(header[RecordBatch.LengthAt..], _position - RecordBatch.LogOverhead);
@@ -120,6 +137,7 @@ public sealed class RecordBatchBuilder
         return _position;
     }
 
+    /// <summary>Empties the builder for the next batch, keeping its buffer.</summary>
     public void Reset()
     {
         _position = RecordBatch.HeaderSize;
@@ -128,7 +146,9 @@ public sealed class RecordBatchBuilder
 
     private void EnsureCapacity(int extra)
     {
-        if (_position + extra <= _buffer.Length) return;
-        Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _position + extra));
+        if ((long)_position + extra <= _buffer.Length) return;
+        var needed = (long)_position + extra;
+        if (needed > Array.MaxLength) throw new InvalidOperationException("record batch would exceed the largest possible array");
+        Array.Resize(ref _buffer, (int)Math.Min(Array.MaxLength, Math.Max((long)_buffer.Length * 2, needed)));
     }
 }

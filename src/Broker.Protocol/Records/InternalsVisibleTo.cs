@@ -1,0 +1,5 @@
+// Lets the protocol tests and benchmarks reach the codec's internals (the Varint helper, the portable CRC path).
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("Broker.Protocol.Tests")]
+[assembly: InternalsVisibleTo("Broker.Benchmarks")]
