@@ -1,4 +1,4 @@
+// Entry point: pick benchmarks by class or filter, e.g. `dotnet run -c Release -- --filter '*Crc32C*'` (see README.md).
 using BenchmarkDotNet.Running;
 
-// Micro-benchmarks of the hot paths. Run all: dotnet run -c Release --project tests/Broker.Benchmarks -- --filter '*'
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
