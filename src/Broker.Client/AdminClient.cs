@@ -1,47 +1,65 @@
-using Broker.Client.Internal;
+// Public admin client: topics, metadata, offsets and cluster status, one request each.
+using Broker.Client.Connection;
+using Broker.Protocol;
 using Broker.Protocol.Messages;
 
 namespace Broker.Client;
 
-/// <summary>Creates, deletes and describes topics; reads cluster metadata and offsets.</summary>
+/// <summary>
+/// Manages topics and reads cluster state. Thread-safe. Read-only requests (metadata, offsets, cluster
+/// status) are retried once on another gateway if the first does not answer; creates and deletes are not.
+/// </summary>
 public sealed class AdminClient : IDisposable, IAsyncDisposable
 {
-    private readonly GatewayConnection _connection;
+    private readonly IBrokerTransport _transport;
 
-    public AdminClient(ClientConfig config)
+    /// <summary>Creates an admin client; it connects on the first request. Throws <see cref="BrokerException"/> (InvalidConfig) for a bad bootstrap list.</summary>
+    public AdminClient(ClientConfig config) : this(new GatewayConnection(config ?? throw new ArgumentNullException(nameof(config))))
     {
-        _connection = new GatewayConnection(config);
     }
 
-    /// <summary>Creates topics. Per-topic errors (TopicAlreadyExists, InvalidPartitions, ...) are in the results, not thrown.</summary>
-    public async Task<IReadOnlyList<TopicResult>> CreateTopicsAsync(IEnumerable<TopicSpec> topics) =>
-        (await _connection.AskAsync<CreateTopicsResponse>(new CreateTopicsRequest(topics.ToList()), idempotent: false).ConfigureAwait(false)).Results;
-
-    /// <summary>Deletes topics and their data. Per-topic errors (UnknownTopic) are in the results, not thrown.</summary>
-    public async Task<IReadOnlyList<TopicResult>> DeleteTopicsAsync(IEnumerable<string> topics) =>
-        (await _connection.AskAsync<DeleteTopicsResponse>(new DeleteTopicsRequest(topics.ToList()), idempotent: false).ConfigureAwait(false)).Results;
-
-    /// <summary>Brokers and topics (all, or the named ones) with each partition's leader and offsets.</summary>
-    public Task<MetadataResponse> GetMetadataAsync(IReadOnlyList<string>? topics = null) =>
-        _connection.AskAsync<MetadataResponse>(new MetadataRequest(topics));
-
-    /// <summary>An offset by time: <see cref="OffsetSpec.Earliest"/>, <see cref="OffsetSpec.Latest"/>, or a Unix time in ms.</summary>
-    public async Task<ListOffsetsResponse> ListOffsetsAsync(string topic, int partition, long timestamp)
+    internal AdminClient(IBrokerTransport transport)
     {
-        var response = await _connection.AskAsync<ListOffsetsResponse>(new ListOffsetsRequest(topic, partition, timestamp)).ConfigureAwait(false);
-        if (response.Error != Broker.Protocol.ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        _transport = transport;
+    }
+
+    /// <summary>Creates topics. Each topic's outcome (e.g. TopicAlreadyExists, InvalidPartitions) is in its result; this throws only if the request itself fails.</summary>
+    public async Task<IReadOnlyList<TopicResult>> CreateTopicsAsync(IEnumerable<TopicSpec> topics, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        var response = await _transport.RequestAsync<CreateTopicsResponse>(new CreateTopicsRequest([.. topics]), idempotent: false, cancellationToken).ConfigureAwait(false);
+        return response.Results;
+    }
+
+    /// <summary>Deletes topics and their data. Each topic's outcome (e.g. UnknownTopic) is in its result.</summary>
+    public async Task<IReadOnlyList<TopicResult>> DeleteTopicsAsync(IEnumerable<string> topics, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        var response = await _transport.RequestAsync<DeleteTopicsResponse>(new DeleteTopicsRequest([.. topics]), idempotent: false, cancellationToken).ConfigureAwait(false);
+        return response.Results;
+    }
+
+    /// <summary>Brokers, and topics with their partitions and offsets; null means every topic. A missing topic comes back with Error UnknownTopic.</summary>
+    public Task<MetadataResponse> GetMetadataAsync(IReadOnlyList<string>? topics = null, CancellationToken cancellationToken = default) =>
+        _transport.RequestAsync<MetadataResponse>(new MetadataRequest(topics), idempotent: true, cancellationToken);
+
+    /// <summary>
+    /// The offset for a time: <see cref="OffsetSpec.Earliest"/> (-2), <see cref="OffsetSpec.Latest"/> (-1), or the first
+    /// record at or after a Unix time in ms (Offset -1 if none). Throws <see cref="BrokerException"/> if the response carries an error.
+    /// </summary>
+    public async Task<ListOffsetsResponse> ListOffsetsAsync(string topic, int partition, long timestamp, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        var response = await _transport.RequestAsync<ListOffsetsResponse>(new ListOffsetsRequest(topic, partition, timestamp), idempotent: true, cancellationToken).ConfigureAwait(false);
+        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
         return response;
     }
 
-    /// <summary>Nodes with roles and state, and which node hosts which partition.</summary>
-    public Task<ClusterStatusResponse> GetClusterStatusAsync() =>
-        _connection.AskAsync<ClusterStatusResponse>(new ClusterStatusRequest());
+    /// <summary>Nodes with their roles and state, and which node hosts which partition.</summary>
+    public Task<ClusterStatusResponse> GetClusterStatusAsync(CancellationToken cancellationToken = default) =>
+        _transport.RequestAsync<ClusterStatusResponse>(new ClusterStatusRequest(), idempotent: true, cancellationToken);
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose() => _transport.Dispose();
 
-    public ValueTask DisposeAsync()
-    {
-        Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _transport.DisposeAsync();
 }

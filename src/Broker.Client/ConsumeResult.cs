@@ -1,8 +1,9 @@
+// One record as a consumer returns it.
 using Broker.Protocol.Records;
 
 namespace Broker.Client;
 
-/// <summary>One consumed record.</summary>
+/// <summary>A consumed record. Key and value are copies; header values are slices of the fetched bytes.</summary>
 public sealed class ConsumeResult
 {
     public required string Topic { get; init; }
@@ -12,5 +13,6 @@ public sealed class ConsumeResult
     public byte[]? Value { get; init; }
     public required IReadOnlyList<RecordHeader> Headers { get; init; }
     public required DateTimeOffset Timestamp { get; init; }
-    public TopicPartition TopicPartition => new(Topic, Partition);
+
+    public TopicPartitionOffset TopicPartitionOffset => new(Topic, Partition, Offset);
 }

@@ -1,164 +1,415 @@
+// Public consumer: manual partition assignment, pipelined prefetch, decoding of fetched batches.
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
-using Broker.Client.Internal;
+using Broker.Client.Connection;
+using Broker.Client.Consuming;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+using Broker.Protocol.Records;
 
 namespace Broker.Client;
 
 /// <summary>
-/// Reads records from assigned partitions. Each assigned partition has one fetch outstanding at all
-/// times (prefetch), decoded off the caller's thread into a bounded buffer; <see cref="Consume(TimeSpan)"/>
-/// hands out records in offset order per partition. Not thread-safe: use it from one thread at a time.
+/// Reads records from the partitions you <see cref="Assign"/>. Keeps one fetch outstanding per partition
+/// and buffers up to about <see cref="ConsumerConfig.FetchMaxBytes"/> ahead of what you have read, so
+/// the next records are usually already here when you ask. Not thread-safe: call it from one thread
+/// (Dispose may come from another).
 /// </summary>
+/// <example>
+/// <code>
+/// using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = "127.0.0.1:9190" });
+/// consumer.Assign([new TopicPartitionOffset("orders", 0, Offset.Beginning)]);
+/// while (consumer.Consume(TimeSpan.FromSeconds(1)) is { } record) Console.WriteLine(record.Offset);
+/// </code>
+/// </example>
 public sealed class Consumer : IDisposable, IAsyncDisposable
 {
-    private const int BufferedChunks = 64;
+    private static readonly long MinUnixMs = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long MaxUnixMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     private readonly ConsumerConfig _config;
-    private readonly GatewayConnection _connection;
-    private readonly Channel<FetchedChunk> _chunks = Channel.CreateBounded<FetchedChunk>(new BoundedChannelOptions(BufferedChunks) { SingleReader = true });
-    private readonly Dictionary<TopicPartition, PartitionFetcher> _fetchers = new();
-    private readonly Dictionary<TopicPartition, long> _positions = new();
-    private FetchedChunk? _current;
-    private int _index;
-    private int _generation;
+    private readonly IBrokerTransport _transport;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<TopicPartition, PartitionFetcher> _fetchers = [];
+    private readonly List<PartitionFetcher> _order = [];
+    private readonly ConcurrentQueue<FetchCompletion> _completions = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private IReadOnlyList<TopicPartition> _assignment = [];
+    private int _nextFetcher;
+
+    // The response being read: its bytes, the position of the next batch, and the reader of the current batch.
+    private PartitionFetcher? _current;
+    private ReadOnlyMemory<byte> _records;
+    private int _recordsPosition;
+    private RecordBatchReader _reader;
+    private bool _inBatch;
     private int _disposed;
 
-    /// <summary>Creates a consumer; it connects on the first Assign.</summary>
-    public Consumer(ConsumerConfig config)
+    /// <summary>Creates a consumer; it connects on the first fetch. Throws <see cref="BrokerException"/> (InvalidConfig) for bad settings.</summary>
+    public Consumer(ConsumerConfig config) : this(Validate(config), new GatewayConnection(config))
     {
-        _config = config;
-        _connection = new GatewayConnection(config);
+    }
+
+    internal Consumer(ConsumerConfig config, IBrokerTransport transport)
+    {
+        _config = Validate(config);
+        _transport = transport;
     }
 
     /// <summary>The partitions assigned now.</summary>
-    public IReadOnlyList<TopicPartition> Assignment => _fetchers.Keys.ToList();
+    public IReadOnlyList<TopicPartition> Assignment => _assignment;
 
-    /// <summary>Starts reading the given partitions from the given offsets (or <see cref="Offset.Beginning"/> / <see cref="Offset.End"/>), replacing any earlier assignment.</summary>
+    /// <summary>
+    /// Replaces the assignment. Each partition starts at its offset, or at <see cref="Offset.Beginning"/> /
+    /// <see cref="Offset.End"/>, which are resolved with the broker when fetching starts.
+    /// </summary>
     public void Assign(IEnumerable<TopicPartitionOffset> partitions)
     {
+        ArgumentNullException.ThrowIfNull(partitions);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var wanted = new List<TopicPartitionOffset>(partitions);
+        var seen = new HashSet<TopicPartition>();
+        foreach (var tpo in wanted)
+        {
+            CheckOffset(tpo);
+            if (!seen.Add(tpo.TopicPartition)) throw new ArgumentException($"{tpo.TopicPartition} is assigned twice", nameof(partitions));
+        }
         Unassign();
-        foreach (var tpo in partitions) Start(tpo);
+        var assignment = new TopicPartition[wanted.Count];
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            var tpo = wanted[i];
+            var fetcher = new PartitionFetcher(tpo.Topic, tpo.Partition, tpo.Offset);
+            _fetchers.Add(tpo.TopicPartition, fetcher);
+            _order.Add(fetcher);
+            assignment[i] = tpo.TopicPartition;
+        }
+        _assignment = assignment;
+        foreach (var fetcher in _order) MaybeFetch(fetcher);
     }
 
-    /// <summary>Stops reading every partition.</summary>
+    /// <summary>Stops consuming every partition and drops what was prefetched.</summary>
     public void Unassign()
     {
-        foreach (var fetcher in _fetchers.Values) fetcher.Stop();
+        foreach (var fetcher in _order) fetcher.Detached = true;
         _fetchers.Clear();
-        _positions.Clear();
+        _order.Clear();
+        _assignment = [];
         _current = null;
+        _inBatch = false;
+        _nextFetcher = 0;
     }
 
-    /// <summary>Moves an assigned partition to a new position; records already fetched past it are dropped.</summary>
+    /// <summary>Moves an assigned partition to another offset (or Beginning/End); prefetched records of it are dropped and a sticky error is cleared.</summary>
     public void Seek(TopicPartitionOffset tpo)
     {
-        if (!_fetchers.Remove(tpo.TopicPartition, out var old))
-            throw new InvalidOperationException($"{tpo.TopicPartition} is not assigned; Assign it before seeking");
-        old.Stop();
-        Start(tpo);
-        if (_current is not null && _current.Partition == tpo.TopicPartition) _current = null;
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        CheckOffset(tpo);
+        var fetcher = Assigned(tpo.TopicPartition);
+        if (ReferenceEquals(_current, fetcher))
+        {
+            _current = null;
+            _inBatch = false;
+        }
+        fetcher.Reset(tpo.Offset);
+        MaybeFetch(fetcher);
     }
 
-    /// <summary>The offset of the next record Consume will return for the partition (-2/-1 until resolved).</summary>
-    public long Position(TopicPartition tp) =>
-        _positions.TryGetValue(tp, out var position) ? position : throw new InvalidOperationException($"{tp} is not assigned");
+    /// <summary>The offset of the next record Consume returns for this partition (asks the broker if it started at Beginning/End and has not fetched yet).</summary>
+    public long Position(TopicPartition tp)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var fetcher = Assigned(tp);
+        if (!fetcher.IsResolved)
+        {
+            var response = _transport.RequestAsync<ListOffsetsResponse>(
+                new ListOffsetsRequest(fetcher.Topic, fetcher.Partition, fetcher.Position), idempotent: true, _stopping.Token).GetAwaiter().GetResult();
+            if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+            fetcher.Reset(response.Offset);
+            MaybeFetch(fetcher);
+        }
+        return fetcher.Position;
+    }
 
-    /// <summary>The next record, or null if none arrived within <paramref name="timeout"/>. Throws BrokerException when a partition fails (e.g. OffsetOutOfRange).</summary>
+    /// <summary>
+    /// The next record, or null if none arrived within <paramref name="timeout"/>. Throws <see cref="BrokerException"/>
+    /// for a partition's error, e.g. OffsetOutOfRange (the message names the valid range; Seek to continue), or
+    /// BrokerNotAvailable (thrown once; fetching is retried).
+    /// </summary>
     public ConsumeResult? Consume(TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            return Consume(cts.Token);
-        }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>The next record, waiting until one arrives or <paramref name="ct"/> is cancelled (then OperationCanceledException).</summary>
-    public ConsumeResult? Consume(CancellationToken ct)
-    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var infinite = timeout == Timeout.InfiniteTimeSpan;
+        var deadline = infinite ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
-            if (TryTakeBuffered(out var record)) return record;
-            if (_chunks.Reader.TryRead(out var chunk))
-            {
-                Accept(chunk);
-                continue;
-            }
-            var wait = _chunks.Reader.WaitToReadAsync(ct);
-            if (!(wait.IsCompleted ? wait.Result : wait.AsTask().GetAwaiter().GetResult())) return null;
+            if (TryNext() is { } result) return result;
+            var remaining = infinite ? Timeout.Infinite : deadline - Environment.TickCount64;
+            if (!infinite && remaining <= 0) return null;
+            _signal.Wait((int)Math.Min(remaining, int.MaxValue));
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
         }
     }
 
-    /// <summary>Records as they arrive, until <paramref name="ct"/> is cancelled.</summary>
-    public async IAsyncEnumerable<ConsumeResult> ConsumeAllAsync([EnumeratorCancellation] CancellationToken ct)
+    /// <summary>The next record, waiting as long as it takes; throws <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.</summary>
+    public ConsumeResult? Consume(CancellationToken cancellationToken)
     {
-        while (!ct.IsCancellationRequested)
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        while (true)
         {
-            if (TryTakeBuffered(out var record))
+            if (TryNext() is { } result) return result;
+            _signal.Wait(cancellationToken);
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        }
+    }
+
+    /// <summary>Every record as it arrives, until <paramref name="cancellationToken"/> is cancelled (then the sequence just ends). Errors are thrown as by Consume.</summary>
+    public async IAsyncEnumerable<ConsumeResult> ConsumeAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (TryNext() is { } result)
             {
-                yield return record;
+                yield return result;
                 continue;
             }
-            FetchedChunk chunk;
             try
             {
-                chunk = await _chunks.Reader.ReadAsync(ct).ConfigureAwait(false);
+                await _signal.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                yield break;
+                // Cancellation is how a caller says "stop": end the sequence rather than fail it.
             }
-            Accept(chunk);
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
         }
     }
 
-    private void Start(TopicPartitionOffset tpo)
-    {
-        var tp = tpo.TopicPartition;
-        _positions[tp] = tpo.Offset;
-        _fetchers[tp] = new PartitionFetcher(_connection, _config, tp, tpo.Offset, ++_generation, _chunks.Writer);
-    }
+    // ---- reading ----
 
-    /// <summary>Takes a chunk from the channel if it belongs to the current fetcher of its partition; surfaces its error.</summary>
-    private void Accept(FetchedChunk chunk)
+    private ConsumeResult? TryNext()
     {
-        if (!_fetchers.TryGetValue(chunk.Partition, out var fetcher) || fetcher.Generation != chunk.Generation) return;
-        if (chunk.Error is not null)
+        DrainCompletions();
+        while (true)
         {
-            _fetchers.Remove(chunk.Partition);
-            throw chunk.Error;
+            if (_current is not null)
+            {
+                if (NextRecord() is { } result) return result;
+                _current = null;
+            }
+            var fetcher = NextWithData();
+            if (fetcher is null) return null;
+            var records = fetcher.Buffered.Dequeue();
+            fetcher.BufferedBytes -= records.Length;
+            _current = fetcher;
+            _records = records;
+            _recordsPosition = 0;
+            _inBatch = false;
+            // Room in its buffer again: keep the next fetch in flight while this one is read.
+            MaybeFetch(fetcher);
         }
-        _current = chunk;
-        _index = 0;
     }
 
-    private bool TryTakeBuffered(out ConsumeResult record)
+    /// <summary>Round robin over partitions with buffered responses; a partition's error is thrown once its earlier records are read.</summary>
+    private PartitionFetcher? NextWithData()
     {
-        var chunk = _current;
-        if (chunk is null || _index >= chunk.Records.Length || !_fetchers.TryGetValue(chunk.Partition, out var fetcher) || fetcher.Generation != chunk.Generation)
+        var count = _order.Count;
+        for (var i = 0; i < count; i++)
         {
+            var fetcher = _order[(_nextFetcher + i) % count];
+            if (fetcher.Buffered.Count > 0)
+            {
+                _nextFetcher = (_nextFetcher + i + 1) % count;
+                return fetcher;
+            }
+            if (fetcher.Error is { } error)
+            {
+                _nextFetcher = (_nextFetcher + i + 1) % count;
+                if (!fetcher.ErrorIsSticky)
+                {
+                    fetcher.Error = null;
+                    MaybeFetch(fetcher);
+                }
+                throw error;
+            }
+        }
+        return null;
+    }
+
+    private ConsumeResult? NextRecord()
+    {
+        var fetcher = _current!;
+        try
+        {
+            while (true)
+            {
+                if (_inBatch)
+                {
+                    while (_reader.TryReadNext(out var record))
+                    {
+                        // A fetch starts at the batch holding the position: skip what precedes it.
+                        if (record.Offset < fetcher.Position) continue;
+                        fetcher.Position = record.Offset + 1;
+                        return ToResult(fetcher, record);
+                    }
+                    _inBatch = false;
+                }
+                if (!RecordBatch.TryReadNext(_records, ref _recordsPosition, out var batch, out var header)) return null;
+                if (header.LastOffset < fetcher.Position) continue;
+                var validation = RecordBatch.Validate(batch.Span, out _);
+                if (validation != BatchValidation.Valid)
+                    throw new InvalidDataException($"batch at offset {header.BaseOffset} failed validation ({validation})");
+                if (header.CompressionType != 0)
+                    throw new InvalidDataException($"batch at offset {header.BaseOffset} is compressed (type {header.CompressionType}), which this client does not read");
+                _reader = new RecordBatchReader(batch);
+                _inBatch = true;
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            // Drop what was prefetched after it and fetch again from the position, so a retry or Seek starts clean.
             _current = null;
-            record = null!;
-            return false;
+            _inBatch = false;
+            fetcher.Reset(fetcher.Position);
+            MaybeFetch(fetcher);
+            throw new BrokerException(ErrorCode.CorruptRecord, $"{fetcher.TopicPartition} at offset {fetcher.Position}: {ex.Message}; Seek past it to skip", ex);
         }
-        record = chunk.Records[_index++];
-        _positions[chunk.Partition] = record.Offset + 1;
-        return true;
+    }
+
+    private static ConsumeResult ToResult(PartitionFetcher fetcher, Record record)
+    {
+        var ms = Math.Clamp(record.Timestamp, MinUnixMs, MaxUnixMs);
+        return new ConsumeResult
+        {
+            Topic = fetcher.Topic,
+            Partition = fetcher.Partition,
+            Offset = record.Offset,
+            Key = record.Key?.ToArray(),
+            Value = record.Value?.ToArray(),
+            Headers = record.Headers,
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(ms),
+        };
+    }
+
+    // ---- fetching ----
+
+    private void DrainCompletions()
+    {
+        while (_completions.TryDequeue(out var completion))
+        {
+            var fetcher = completion.Fetcher;
+            if (fetcher.Detached || completion.Generation != fetcher.Generation) continue;
+            fetcher.Outstanding = false;
+            switch (completion.Reply)
+            {
+                case FetchResponse { Error: ErrorCode.None } fetched:
+                    Buffer(fetcher, fetched.Records);
+                    break;
+                case ListOffsetsResponse { Error: ErrorCode.None } listed when listed.Offset >= 0:
+                    fetcher.Position = listed.Offset;
+                    fetcher.FetchOffset = listed.Offset;
+                    break;
+                case FetchResponse failed:
+                    SetError(fetcher, new BrokerException(failed.Error, failed.ErrorMessage ?? failed.Error.ToString()), sticky: true);
+                    break;
+                case ListOffsetsResponse failed:
+                    SetError(fetcher, new BrokerException(failed.Error == ErrorCode.None ? ErrorCode.Unknown : failed.Error,
+                        failed.ErrorMessage ?? $"the broker returned no offset for {fetcher.TopicPartition}"), sticky: true);
+                    break;
+                default:
+                    var cause = completion.Failure;
+                    SetError(fetcher, cause as BrokerException ?? new BrokerException(ErrorCode.Unknown,
+                        $"fetching {fetcher.TopicPartition} failed: {cause?.Message ?? "no reply"}", cause), sticky: false);
+                    break;
+            }
+            MaybeFetch(fetcher);
+        }
+    }
+
+    private static void SetError(PartitionFetcher fetcher, BrokerException error, bool sticky)
+    {
+        fetcher.Error = error;
+        fetcher.ErrorIsSticky = sticky;
+    }
+
+    /// <summary>Keeps a fetched response if it reaches past what is buffered, and moves the fetch offset to its end (headers only).</summary>
+    private static void Buffer(PartitionFetcher fetcher, ReadOnlyMemory<byte> records)
+    {
+        if (records.IsEmpty) return;
+        var position = 0;
+        var last = -1L;
+        while (RecordBatch.TryReadNext(records, ref position, out _, out var header)) last = header.LastOffset;
+        if (last < fetcher.FetchOffset) return;
+        fetcher.Buffered.Enqueue(records);
+        fetcher.BufferedBytes += records.Length;
+        fetcher.FetchOffset = last + 1;
+    }
+
+    /// <summary>Issues the partition's next request unless one is in flight, it has an error, or its buffer is full.</summary>
+    private void MaybeFetch(PartitionFetcher fetcher)
+    {
+        if (fetcher.Detached || fetcher.Outstanding || fetcher.Error is not null || _disposed != 0) return;
+        IBrokerRequest request;
+        if (!fetcher.IsResolved)
+        {
+            request = new ListOffsetsRequest(fetcher.Topic, fetcher.Partition, fetcher.Position);
+        }
+        else
+        {
+            if (fetcher.BufferedBytes >= _config.FetchMaxBytes) return;
+            request = new FetchRequest(fetcher.Topic, fetcher.Partition, fetcher.FetchOffset, _config.FetchMaxBytes, _config.FetchMaxWaitMs);
+        }
+        fetcher.Outstanding = true;
+        var generation = fetcher.Generation;
+        var reply = request is FetchRequest
+            ? Untyped(_transport.RequestAsync<FetchResponse>(request, idempotent: true, _stopping.Token))
+            : Untyped(_transport.RequestAsync<ListOffsetsResponse>(request, idempotent: true, _stopping.Token));
+        reply.ContinueWith(task =>
+        {
+            _completions.Enqueue(task.IsCompletedSuccessfully
+                ? new FetchCompletion(fetcher, generation, task.Result, null)
+                : new FetchCompletion(fetcher, generation, null, task.Exception?.InnerException ?? new OperationCanceledException()));
+            _signal.Release();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private static async Task<object> Untyped<T>(Task<T> task) where T : class => await task.ConfigureAwait(false);
+
+    private PartitionFetcher Assigned(TopicPartition tp) =>
+        _fetchers.TryGetValue(tp, out var fetcher) ? fetcher : throw new InvalidOperationException($"{tp} is not assigned to this consumer; Assign it first");
+
+    private static void CheckOffset(TopicPartitionOffset tpo)
+    {
+        ArgumentNullException.ThrowIfNull(tpo.Topic);
+        if (tpo.Partition < 0) throw new ArgumentOutOfRangeException(nameof(tpo), $"partition {tpo.Partition} of {tpo.Topic} does not exist: partitions are numbered from 0");
+        if (tpo.Offset < 0 && tpo.Offset is not (Offset.Beginning or Offset.End))
+            throw new ArgumentOutOfRangeException(nameof(tpo), $"offset {tpo.Offset} is invalid: use 0 or more, Offset.Beginning or Offset.End");
+    }
+
+    private static ConsumerConfig Validate(ConsumerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.FetchMaxBytes < 1) throw new BrokerException(ErrorCode.InvalidConfig, $"FetchMaxBytes must be positive, got {config.FetchMaxBytes}");
+        if (config.FetchMaxWaitMs < 0) throw new BrokerException(ErrorCode.InvalidConfig, $"FetchMaxWaitMs must be 0 or more, got {config.FetchMaxWaitMs}");
+        if (config.FetchMaxWaitMs >= config.RequestTimeout.TotalMilliseconds)
+            throw new BrokerException(ErrorCode.InvalidConfig, $"FetchMaxWaitMs ({config.FetchMaxWaitMs}) must be shorter than RequestTimeout ({config.RequestTimeout.TotalMilliseconds} ms)");
+        return config;
     }
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        Unassign();
-        _connection.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stopping.Cancel();
+        _signal.Release(); // wakes a Consume blocked on another thread, which then throws ObjectDisposedException
+        _transport.Dispose();
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        Dispose();
-        return ValueTask.CompletedTask;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stopping.Cancel();
+        _signal.Release();
+        await _transport.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -1,17 +1,18 @@
+// A record to produce.
 using Broker.Protocol.Records;
 
 namespace Broker.Client;
 
-/// <summary>A record to produce. A null key means the producer spreads records over partitions (sticky partitioning).</summary>
+/// <summary>A record to produce. The producer copies key, value and headers when it accepts the record.</summary>
 public sealed class Message
 {
+    /// <summary>Chooses the partition (murmur2, as Kafka) unless one is given; null means no key.</summary>
     public byte[]? Key { get; set; }
+
     public byte[]? Value { get; set; }
+
     public IReadOnlyList<RecordHeader>? Headers { get; set; }
 
-    /// <summary>Create time; now when not set.</summary>
+    /// <summary>The record's timestamp; null means the time it is produced.</summary>
     public DateTimeOffset? Timestamp { get; set; }
 }
-
-/// <summary>Where a produced record was stored. Offset is -1 with acks=0.</summary>
-public sealed record DeliveryResult(string Topic, int Partition, long Offset);

@@ -1,22 +1,16 @@
+// Partition and position identifiers used by the consumer.
 namespace Broker.Client;
 
+/// <summary>One partition of a topic.</summary>
 public readonly record struct TopicPartition(string Topic, int Partition)
 {
     public override string ToString() => $"{Topic}/{Partition}";
 }
 
-/// <summary>A partition and a position in it; <see cref="Client.Offset"/> has the special positions.</summary>
+/// <summary>A partition and an offset in it; the offset may be <see cref="Client.Offset.Beginning"/> or <see cref="Client.Offset.End"/>.</summary>
 public readonly record struct TopicPartitionOffset(string Topic, int Partition, long Offset)
 {
     public TopicPartition TopicPartition => new(Topic, Partition);
-}
 
-/// <summary>Special positions for Assign and Seek.</summary>
-public static class Offset
-{
-    /// <summary>The first offset still in the log.</summary>
-    public const long Beginning = -2;
-
-    /// <summary>The end of the log: only records produced from now on.</summary>
-    public const long End = -1;
+    public override string ToString() => $"{Topic}/{Partition}@{Offset}";
 }

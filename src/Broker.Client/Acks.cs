@@ -1,0 +1,13 @@
+// How many acknowledgements a producer waits for; values are Kafka's acks settings.
+namespace Broker.Client;
+
+/// <summary>What a produce waits for before a record counts as delivered.</summary>
+public enum Acks : short
+{
+    /// <summary>Send and do not wait: delivery reports complete once sent, with offset -1.</summary>
+    None = 0,
+    /// <summary>Wait until the partition's node has persisted the batch.</summary>
+    Leader = 1,
+    /// <summary>Wait until every replica has it (same as <see cref="Leader"/> until replication lands).</summary>
+    All = -1,
+}

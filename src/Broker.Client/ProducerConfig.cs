@@ -1,0 +1,27 @@
+// Producer settings, named after Kafka's producer configs (acks, linger.ms, batch.size, ...).
+namespace Broker.Client;
+
+/// <summary>Settings of a <see cref="Producer"/>.</summary>
+public sealed class ProducerConfig : ClientConfig
+{
+    /// <summary>What a delivery waits for (Kafka's <c>acks</c>; default <see cref="Acks.All"/>).</summary>
+    public Acks Acks { get; set; } = Acks.All;
+
+    /// <summary>How long a partly filled batch waits for more records before it is sent (Kafka's <c>linger.ms</c>; default 5).</summary>
+    public int LingerMs { get; set; } = 5;
+
+    /// <summary>A partition's batch is sent once it reaches this many bytes (Kafka's <c>batch.size</c>; default 16384).</summary>
+    public int BatchSize { get; set; } = 16384;
+
+    /// <summary>Produce requests outstanding at once (Kafka's <c>max.in.flight.requests.per.connection</c>; default 5).</summary>
+    public int MaxInFlight { get; set; } = 5;
+
+    /// <summary>Largest produce request in bytes; a larger record fails with <c>RecordTooLarge</c> without being sent (default 1 MiB).</summary>
+    public int MaxRequestSize { get; set; } = 1048576;
+
+    /// <summary>
+    /// Bytes of records waiting to be sent or acknowledged; when full, Produce/ProduceAsync block until
+    /// deliveries free space or <see cref="ClientConfig.RequestTimeout"/> passes (Kafka's <c>buffer.memory</c>; default 32 MiB).
+    /// </summary>
+    public long BufferMemory { get; set; } = 32L * 1024 * 1024;
+}
