@@ -22,5 +22,29 @@ public enum ErrorCode : short
     UnsupportedCompression = 13,
     UnknownPartition = 14,
     BrokerNotAvailable = 15,
+
+    // Consumer groups (Kafka's names where Kafka has one).
+    /// <summary>The group has never had members or committed offsets (Kafka: GROUP_ID_NOT_FOUND).</summary>
+    UnknownGroup = 16,
+    /// <summary>The member is not (or no longer) in the group, e.g. its session expired: rejoin.</summary>
+    UnknownMemberId = 17,
+    /// <summary>The request names an older generation than the group's: the member missed a rebalance and must rejoin.</summary>
+    IllegalGeneration = 18,
+    /// <summary>The group is rebalancing: rejoin to get the new assignment.</summary>
+    RebalanceInProgress = 19,
+    /// <summary>A commit for a partition the member does not own in the current generation.</summary>
+    PartitionNotAssigned = 20,
+    /// <summary>An offset that cannot be committed, e.g. a negative one.</summary>
+    InvalidOffset = 21,
+    /// <summary>The operation needs a group without members (e.g. resetting offsets), as in Kafka.</summary>
+    NonEmptyGroup = 22,
+    /// <summary>The member's protocol type or assignors do not match the group's.</summary>
+    InconsistentGroupProtocol = 23,
+    /// <summary>The session timeout is outside the broker's allowed range.</summary>
+    InvalidSessionTimeout = 24,
+    /// <summary>The group id is empty or too long.</summary>
+    InvalidGroupId = 25,
+    /// <summary>auto.offset.reset is none and the group has no committed offset for the partition.</summary>
+    NoOffsetForPartition = 26,
     Unknown = 99,
 }

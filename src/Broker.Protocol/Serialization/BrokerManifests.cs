@@ -24,4 +24,22 @@ public static class BrokerManifests
     public const string ClusterStatusResponse = "CSR";
     public const string ErrorResponse = "E";
     public const string MalformedRequest = "X";
+
+    // Consumer groups
+    public const string JoinGroupRequest = "JG";
+    public const string JoinGroupResponse = "JGR";
+    public const string SyncGroupRequest = "SG";
+    public const string SyncGroupResponse = "SGR";
+    public const string HeartbeatRequest = "HB";
+    public const string HeartbeatResponse = "HBR";
+    public const string LeaveGroupRequest = "LG";
+    public const string LeaveGroupResponse = "LGR";
+    public const string OffsetCommitRequest = "OC";
+    public const string OffsetCommitResponse = "OCR";
+    public const string OffsetFetchRequest = "OF";
+    public const string OffsetFetchResponse = "OFR";
+    public const string DescribeGroupRequest = "DG";
+    public const string DescribeGroupResponse = "DGR";
+    public const string ListGroupsRequest = "LGS";
+    public const string ListGroupsResponse = "LGSR";
 }

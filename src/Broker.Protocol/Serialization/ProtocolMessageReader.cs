@@ -84,7 +84,8 @@ internal static class ProtocolMessageReader
             case BrokerManifests.MalformedRequest:
                 return new MalformedRequest(r.ReadString() ?? "", r.ReadString() ?? "");
             default:
-                throw new WireFormatException($"unknown message manifest '{manifest}'");
+                return GroupMessageReader.TryRead(ref r, manifest)
+                    ?? throw new WireFormatException($"unknown message manifest '{manifest}'");
         }
     }
 

@@ -175,7 +175,8 @@ internal static class ProtocolMessageWriter
                 w.WriteString(x.Reason);
                 break;
             default:
-                throw new ArgumentException($"BrokerSerializer cannot serialize {o.GetType()}");
+                if (!GroupMessageWriter.TryWrite(w, o)) throw new ArgumentException($"BrokerSerializer cannot serialize {o.GetType()}");
+                break;
         }
     }
 

@@ -32,6 +32,14 @@ public sealed class BrokerSerializerRoundTripTests() : Akka.TestKit.Xunit2.TestK
         Assert.Equal(manifests.Count, manifests.Distinct(StringComparer.Ordinal).Count());
     }
 
+    [Fact]
+    public void OffsetFetch_for_every_partition_keeps_its_null_list()
+    {
+        var all = Assert.IsType<OffsetFetchRequest>(RoundTrip(new OffsetFetchRequest("billing", null)));
+        Assert.Null(all.Partitions);
+        Assert.Equal("billing", all.GroupId);
+    }
+
     [Theory]
     [MemberData(nameof(MessageNames))]
     public void Message_round_trips_through_the_bound_serializer(string name)

@@ -1,0 +1,49 @@
+namespace Broker.Protocol.Messages;
+
+// Committed offsets and group inspection. A committed offset is the next offset to read, as in Kafka.
+
+public sealed record OffsetCommitPartition(string Topic, int Partition, long Offset, string? Metadata);
+
+/// <summary>
+/// Commits offsets for the member's partitions in <paramref name="GenerationId"/>. Generation -1 with an empty
+/// member id is an administrative commit (a reset, or a consumer without membership), accepted only while the
+/// group has no members.
+/// </summary>
+public sealed record OffsetCommitRequest(string GroupId, int GenerationId, string MemberId, IReadOnlyList<OffsetCommitPartition> Offsets)
+    : IBrokerRequest, IGroupMessage;
+
+public sealed record OffsetCommitPartitionResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage);
+
+/// <summary><paramref name="Error"/> is a group-level failure (then no offset was committed); per-partition outcomes are in the results.</summary>
+public sealed record OffsetCommitResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<OffsetCommitPartitionResult> Results) : IBrokerResponse;
+
+/// <summary>Reads committed offsets; <paramref name="Partitions"/> null means every partition the group has committed.</summary>
+public sealed record OffsetFetchRequest(string GroupId, IReadOnlyList<TopicPartitionId>? Partitions) : IBrokerRequest, IGroupMessage;
+
+/// <summary>Offset -1 means nothing is committed for that partition.</summary>
+public sealed record CommittedOffset(string Topic, int Partition, long Offset, string? Metadata);
+
+public sealed record OffsetFetchResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<CommittedOffset> Offsets) : IBrokerResponse;
+
+public sealed record DescribeGroupRequest(string GroupId) : IBrokerRequest, IGroupMessage;
+
+/// <summary>A member with the partitions it owns (decoded for the "consumer" protocol type; empty for others).</summary>
+public sealed record GroupMemberDescription(string MemberId, string ClientId, IReadOnlyList<TopicPartitionId> Assignment);
+
+/// <summary>State is Empty, PreparingRebalance, CompletingRebalance, Stable or Dead.</summary>
+public sealed record DescribeGroupResponse(
+    ErrorCode Error,
+    string? ErrorMessage,
+    string GroupId,
+    string State,
+    string ProtocolType,
+    string Protocol,
+    int GenerationId,
+    IReadOnlyList<GroupMemberDescription> Members,
+    IReadOnlyList<CommittedOffset> Offsets) : IBrokerResponse;
+
+public sealed record ListGroupsRequest : IBrokerRequest;
+
+public sealed record GroupListing(string GroupId, string State, string ProtocolType, int Members);
+
+public sealed record ListGroupsResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<GroupListing> Groups) : IBrokerResponse;
