@@ -13,7 +13,8 @@ public sealed record BrokerSettings(
     TimeSpan RegistryTimeout,
     long DefaultRetentionMs,
     long DefaultRetentionBytes,
-    TimeSpan RequestTimeout)
+    TimeSpan RequestTimeout,
+    Broker.Server.Groups.GroupSettings Groups)
 {
     public static BrokerSettings Create(Config config)
     {
@@ -28,6 +29,7 @@ public sealed record BrokerSettings(
             RegistryTimeout: b.GetTimeSpan("partition.registry-timeout"),
             DefaultRetentionMs: b.GetLong("topic-defaults.retention-ms"),
             DefaultRetentionBytes: b.GetLong("topic-defaults.retention-bytes"),
-            RequestTimeout: b.GetTimeSpan("gateway.request-timeout"));
+            RequestTimeout: b.GetTimeSpan("gateway.request-timeout"),
+            Groups: Broker.Server.Groups.GroupSettings.Create(b));
     }
 }

@@ -22,15 +22,17 @@ public sealed class GatewayActor : ReceiveActor
     private readonly BrokerSettings _settings;
     private readonly IActorRef _partitions;
     private readonly IActorRef _registry;
+    private readonly IActorRef _groups;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Dictionary<string, TopicDescriptor> _topics = new(StringComparer.Ordinal);
 
-    public GatewayActor(BrokerSettings settings, IActorRef partitions, IActorRef registry)
+    public GatewayActor(BrokerSettings settings, IActorRef partitions, IActorRef registry, IActorRef groups)
     {
         _settings = settings;
         _partitions = partitions;
         _registry = registry;
+        _groups = groups;
 
         Receive<TopicsSnapshot>(UpdateTopics);
         Receive<SubscribeAck>(_ => { });
@@ -42,6 +44,8 @@ public sealed class GatewayActor : ReceiveActor
         Receive<MetadataRequest>(r => MetadataBuilder.Build(r, _registry, _partitions, _cluster.State, _settings.RequestTimeout).PipeTo(Sender));
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.RequestTimeout).PipeTo(Sender));
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString()).PipeTo(Sender));
+        Receive<IGroupMessage>(RouteToGroup);
+        Receive<ListGroupsRequest>(_ => GroupLister.ListAsync(Context.System, _groups, _settings.RequestTimeout).PipeTo(Sender));
         Receive<RetryWithTopics>(Retry);
         Receive<MalformedRequest>(m =>
         {
@@ -56,8 +60,8 @@ public sealed class GatewayActor : ReceiveActor
         });
     }
 
-    public static Props Props(BrokerSettings settings, IActorRef partitions, IActorRef registry) =>
-        Akka.Actor.Props.Create(() => new GatewayActor(settings, partitions, registry));
+    public static Props Props(BrokerSettings settings, IActorRef partitions, IActorRef registry, IActorRef groups) =>
+        Akka.Actor.Props.Create(() => new GatewayActor(settings, partitions, registry, groups));
 
     protected override void PreStart()
     {
@@ -91,6 +95,18 @@ public sealed class GatewayActor : ReceiveActor
             case FetchRequest f: RouteToPartition(f, f.Topic, f.Partition, retry.ReplyTo, refreshed: true); break;
             case ListOffsetsRequest l: RouteToPartition(l, l.Topic, l.Partition, retry.ReplyTo, refreshed: true); break;
         }
+    }
+
+    /// <summary>Group requests go to the group's coordinator entity, which replies to the client directly.</summary>
+    private void RouteToGroup(IGroupMessage request)
+    {
+        const int MaxGroupIdLength = 249;
+        if (string.IsNullOrEmpty(request.GroupId) || request.GroupId.Length > MaxGroupIdLength)
+        {
+            Sender.Tell(new ErrorResponse(ErrorCode.InvalidGroupId, $"group id must be 1 to {MaxGroupIdLength} characters, got '{request.GroupId}'"));
+            return;
+        }
+        _groups.Forward(request);
     }
 
     private (ErrorCode, string?) Check(string topic, int partition)

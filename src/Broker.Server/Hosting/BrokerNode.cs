@@ -3,6 +3,7 @@ using Akka.Event;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Broker.Server.Gateway;
+using Broker.Server.Groups;
 using Broker.Server.Partitions;
 using Broker.Server.Topics;
 
@@ -54,7 +55,7 @@ public sealed class BrokerNode : IAsyncDisposable
 
     /// <summary>
     /// Starts the node's actors in an ActorSystem that has the node's configuration: the topic registry
-    /// singleton, the partition shard region and the gateway at /user/gateway (returned).
+    /// singleton, the partition and group-coordinator shard regions and the gateway at /user/gateway (returned).
     /// </summary>
     public static IActorRef StartActors(ActorSystem system)
     {
@@ -65,7 +66,12 @@ public sealed class BrokerNode : IAsyncDisposable
             entityId => PartitionActor.Props(entityId, broker, registry),
             ClusterShardingSettings.Create(system),
             new PartitionEntity(maxShards: 100));
-        return system.ActorOf(GatewayActor.Props(broker, partitions, registry), "gateway");
+        var groups = ClusterSharding.Get(system).Start(
+            GroupEntity.TypeName,
+            groupId => GroupCoordinatorActor.Props(groupId, broker, registry),
+            ClusterShardingSettings.Create(system),
+            new GroupEntity(maxShards: 50));
+        return system.ActorOf(GatewayActor.Props(broker, partitions, registry, groups), "gateway");
     }
 
     /// <summary>Returns once this node is an Up member, so requests do not race cluster formation; a worker whose seeds are down keeps trying in the background.</summary>

@@ -78,6 +78,7 @@ public static class NodeConfig
             akka.cluster.roles = [{Quote(s.Role)}]
             akka.persistence.journal.sql.connection-string = {connection}
             akka.persistence.snapshot-store.sql.connection-string = {connection}
+            akka.persistence.query.journal.sql.connection-string = {connection}
             """);
     }
 

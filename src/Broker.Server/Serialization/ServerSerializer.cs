@@ -42,7 +42,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         TopicDeleted => TopicDeletedManifest,
         GetHostedPartitions => GetHostedPartitionsManifest,
         HostedPartitionsReply => HostedPartitionsManifest,
-        _ => throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}"),
+        _ => GroupEventCodec.Manifest(o) ?? throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}"),
     };
 
     public override byte[] ToBinary(object o)
@@ -90,7 +90,8 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
                 }
                 break;
             default:
-                throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}");
+                if (!GroupEventCodec.TryWrite(w, o)) throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}");
+                break;
         }
         return w.ToArray();
     }
@@ -132,7 +133,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
                 return new HostedPartitionsReply(list);
             }
             default:
-                throw new System.Runtime.Serialization.SerializationException($"ServerSerializer does not know manifest '{manifest}'");
+                return GroupEventCodec.TryRead(ref r, manifest) ?? throw new System.Runtime.Serialization.SerializationException($"ServerSerializer does not know manifest '{manifest}'");
         }
     }
 

@@ -1,0 +1,115 @@
+using Broker.Protocol.Groups;
+using Broker.Protocol.Messages;
+using Broker.Server.Groups.Assignment;
+
+namespace Broker.Server.Groups;
+
+/// <summary>
+/// Picks a group's protocol and, for the "consumer" protocol type with one of our assignors, computes the
+/// assignment on the coordinator (so a consumer never needs the whole group's metadata). Any other
+/// protocol is left to the group leader, as in Kafka's classic protocol.
+/// </summary>
+internal static class GroupAssignmentPlanner
+{
+    /// <summary>
+    /// The protocol every member supports that most members prefer (each votes for its first supported
+    /// one, as Kafka does); ties go to the name that sorts first. Null if they share none.
+    /// </summary>
+    public static string? SelectProtocol(IReadOnlyCollection<GroupMember> members)
+    {
+        HashSet<string>? common = null;
+        foreach (var member in members)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var p in member.Protocols) names.Add(p.Name);
+            if (common is null) common = names;
+            else common.IntersectWith(names);
+        }
+        if (common is null || common.Count == 0) return null;
+
+        var votes = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var member in members)
+        {
+            foreach (var p in member.Protocols)
+            {
+                if (!common.Contains(p.Name)) continue;
+                votes[p.Name] = votes.GetValueOrDefault(p.Name) + 1;
+                break;
+            }
+        }
+        string? best = null;
+        foreach (var (name, count) in votes)
+        {
+            if (best is null || count > votes[best] || (count == votes[best] && string.CompareOrdinal(name, best) < 0)) best = name;
+        }
+        return best;
+    }
+
+    public static bool AssignsOnServer(string protocolType, string protocol) =>
+        protocolType == ConsumerProtocol.ProtocolType && PartitionAssignors.Find(protocol) is not null;
+
+    /// <summary>Decodes every member's subscription; null if any member sent unreadable metadata.</summary>
+    public static ConsumerSubscription? TryDecode(byte[] metadata)
+    {
+        try
+        {
+            return ConsumerProtocol.DecodeSubscription(metadata);
+        }
+        catch (Broker.Protocol.Serialization.WireFormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Assigns the subscribed topics' partitions with the named assignor. A member's previous partitions
+    /// come from the coordinator's own record of the last generation (what it really owned), else from
+    /// what the member claims, which is what lets the sticky assignor keep them in place.
+    /// </summary>
+    public static Dictionary<string, byte[]> Assign(
+        string protocol,
+        IReadOnlyList<GroupMember> members,
+        IReadOnlyDictionary<string, int> partitionCounts,
+        out Dictionary<string, int> usedCounts)
+    {
+        var assignor = PartitionAssignors.Find(protocol) ?? throw new InvalidOperationException($"no assignor named {protocol}");
+        var input = new List<AssignmentMember>(members.Count);
+        usedCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var member in members)
+        {
+            var subscription = TryDecode(member.MetadataFor(protocol)) ?? new ConsumerSubscription([], []);
+            var owned = new List<AssignedPartition>();
+            var previous = member.Assignment.Length > 0 ? ConsumerProtocol.DecodeAssignment(member.Assignment) : subscription.Owned;
+            foreach (var p in previous) owned.Add(new AssignedPartition(p.Topic, p.Partition));
+            input.Add(new AssignmentMember(member.MemberId, subscription.Topics, owned));
+            foreach (var topic in subscription.Topics) usedCounts[topic] = partitionCounts.GetValueOrDefault(topic);
+        }
+
+        var result = assignor.Assign(input, partitionCounts);
+        var bytes = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var member in members)
+        {
+            var partitions = new List<TopicPartitionId>();
+            if (result.TryGetValue(member.MemberId, out var assigned))
+            {
+                foreach (var p in assigned) partitions.Add(new TopicPartitionId(p.Topic, p.Partition));
+            }
+            bytes[member.MemberId] = ConsumerProtocol.EncodeAssignment(partitions);
+        }
+        return bytes;
+    }
+
+    /// <summary>The partitions in an assignment, for ownership checks and describe; empty if it is not the consumer layout.</summary>
+    public static IReadOnlyList<TopicPartitionId> Partitions(string protocolType, byte[] assignment)
+    {
+        if (protocolType != ConsumerProtocol.ProtocolType || assignment.Length == 0) return [];
+        try
+        {
+            return ConsumerProtocol.DecodeAssignment(assignment);
+        }
+        catch (Broker.Protocol.Serialization.WireFormatException)
+        {
+            return [];
+        }
+    }
+}

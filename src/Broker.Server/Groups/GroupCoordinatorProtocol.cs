@@ -1,0 +1,44 @@
+using Akka.Actor;
+using Broker.Protocol.Messages;
+using Broker.Server.Serialization;
+
+namespace Broker.Server.Groups;
+
+// Messages of the group coordinator (GroupCoordinatorActor.cs). The client-facing requests live in
+// Broker.Protocol (Messages/Groups.cs, Messages/GroupOffsets.cs); these are its journal events, its
+// snapshot and its local timers.
+
+/// <summary>A member as persisted: enough to resume the generation after a restart or a move.</summary>
+public sealed record PersistedMember(
+    string MemberId,
+    string ClientId,
+    int SessionTimeoutMs,
+    int RebalanceTimeoutMs,
+    byte[] Metadata,
+    byte[] Assignment);
+
+/// <summary>
+/// Journal event: a rebalance completed and generation <paramref name="GenerationId"/> began with these
+/// members (none: the group became Empty). Assignments are empty when the leader supplies them later.
+/// </summary>
+public sealed record GenerationStarted(
+    int GenerationId,
+    string ProtocolType,
+    string Protocol,
+    string LeaderId,
+    IReadOnlyList<PersistedMember> Members) : IServerMessage;
+
+/// <summary>Journal event: the leader's assignments for <paramref name="GenerationId"/> (classic protocol, relayed as bytes).</summary>
+public sealed record AssignmentsSynced(int GenerationId, IReadOnlyList<SyncGroupAssignment> Assignments) : IServerMessage;
+
+/// <summary>Journal event: offsets committed (the next offset to read per partition).</summary>
+public sealed record OffsetsCommitted(IReadOnlyList<CommittedOffset> Offsets) : IServerMessage;
+
+/// <summary>Snapshot: the current generation and every committed offset, so recovery replays only what follows it.</summary>
+public sealed record GroupSnapshot(GenerationStarted Generation, IReadOnlyList<CommittedOffset> Offsets) : IServerMessage;
+
+/// <summary>Local timer: check session expiry, the rebalance deadline and the initial rebalance delay.</summary>
+internal sealed record GroupTick : INoSerializationVerificationNeeded
+{
+    public static readonly GroupTick Instance = new();
+}

@@ -1,0 +1,54 @@
+using Akka.Actor;
+using Broker.Protocol.Messages;
+
+namespace Broker.Server.Groups;
+
+/// <summary>A member of a group as the coordinator tracks it; mutable, owned by the coordinator actor.</summary>
+internal sealed class GroupMember(string memberId, string clientId)
+{
+    public string MemberId { get; } = memberId;
+    public string ClientId { get; set; } = clientId;
+    public int SessionTimeoutMs { get; set; }
+    public int RebalanceTimeoutMs { get; set; }
+
+    /// <summary>The protocols it supports, most preferred first.</summary>
+    public IReadOnlyList<GroupProtocol> Protocols { get; set; } = [];
+
+    /// <summary>Its assignment in the current generation (opaque bytes; consumer protocol layout for "consumer").</summary>
+    public byte[] Assignment { get; set; } = [];
+
+    /// <summary>Environment.TickCount64 after which its session has expired.</summary>
+    public long SessionDeadline { get; set; }
+
+    /// <summary>Where to send its JoinGroupResponse while a rebalance gathers members.</summary>
+    public IActorRef? AwaitingJoin { get; set; }
+
+    /// <summary>Where to send its SyncGroupResponse while the leader's assignment is awaited.</summary>
+    public IActorRef? AwaitingSync { get; set; }
+
+    public void Touch() => SessionDeadline = Environment.TickCount64 + SessionTimeoutMs;
+
+    public byte[] MetadataFor(string protocol)
+    {
+        foreach (var p in Protocols)
+            if (p.Name == protocol) return p.Metadata;
+        return [];
+    }
+
+    public bool Supports(string protocol)
+    {
+        foreach (var p in Protocols)
+            if (p.Name == protocol) return true;
+        return false;
+    }
+
+    public bool SameProtocols(IReadOnlyList<GroupProtocol> other)
+    {
+        if (other.Count != Protocols.Count) return false;
+        for (var i = 0; i < other.Count; i++)
+        {
+            if (other[i].Name != Protocols[i].Name || !other[i].Metadata.AsSpan().SequenceEqual(Protocols[i].Metadata)) return false;
+        }
+        return true;
+    }
+}
