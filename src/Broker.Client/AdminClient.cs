@@ -1,4 +1,4 @@
-// Public admin client: topics, metadata, offsets and cluster status, one request each.
+// Public admin client: topics, metadata, offsets, consumer groups and cluster status, one request each.
 using Broker.Client.Connection;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
@@ -58,6 +58,39 @@ public sealed class AdminClient : IDisposable, IAsyncDisposable
     /// <summary>Nodes with their roles and state, and which node hosts which partition.</summary>
     public Task<ClusterStatusResponse> GetClusterStatusAsync(CancellationToken cancellationToken = default) =>
         _transport.RequestAsync<ClusterStatusResponse>(new ClusterStatusRequest(), idempotent: true, cancellationToken);
+
+    /// <summary>Every consumer group the broker knows, with its state and member count.</summary>
+    public async Task<IReadOnlyList<GroupListing>> ListGroupsAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.RequestAsync<ListGroupsResponse>(new ListGroupsRequest(), idempotent: true, cancellationToken).ConfigureAwait(false);
+        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        return response.Groups;
+    }
+
+    /// <summary>A group's state, generation, members with their partitions, and committed offsets. Throws <see cref="BrokerException"/> (UnknownGroup) for a group that does not exist.</summary>
+    public async Task<DescribeGroupResponse> DescribeGroupAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        var response = await _transport.RequestAsync<DescribeGroupResponse>(new DescribeGroupRequest(groupId), idempotent: true, cancellationToken).ConfigureAwait(false);
+        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        return response;
+    }
+
+    /// <summary>
+    /// Sets a group's committed offsets (each the next offset to read). As in Kafka, only while the group has no
+    /// members: otherwise it throws <see cref="BrokerException"/> with NonEmptyGroup.
+    /// </summary>
+    public async Task SetGroupOffsetsAsync(string groupId, IEnumerable<TopicPartitionOffset> offsets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        ArgumentNullException.ThrowIfNull(offsets);
+        var parts = new List<OffsetCommitPartition>();
+        foreach (var o in offsets) parts.Add(new OffsetCommitPartition(o.Topic, o.Partition, o.Offset, null));
+        var response = await _transport.RequestAsync<OffsetCommitResponse>(new OffsetCommitRequest(groupId, -1, "", parts), idempotent: false, cancellationToken).ConfigureAwait(false);
+        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        foreach (var r in response.Results)
+            if (r.Error != ErrorCode.None) throw new BrokerException(r.Error, r.ErrorMessage ?? r.Error.ToString());
+    }
 
     public void Dispose() => _transport.Dispose();
 

@@ -22,7 +22,7 @@ namespace Broker.Client;
 /// while (consumer.Consume(TimeSpan.FromSeconds(1)) is { } record) Console.WriteLine(record.Offset);
 /// </code>
 /// </example>
-public sealed class Consumer : IDisposable, IAsyncDisposable
+public sealed partial class Consumer : IDisposable, IAsyncDisposable
 {
     private static readonly long MinUnixMs = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
     private static readonly long MaxUnixMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
@@ -67,6 +67,12 @@ public sealed class Consumer : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(partitions);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_group is not null) throw new InvalidOperationException("this consumer is subscribed: its group assigns its partitions; call Unsubscribe() before Assign()");
+        AssignCore(partitions);
+    }
+
+    private void AssignCore(IEnumerable<TopicPartitionOffset> partitions)
+    {
         var wanted = new List<TopicPartitionOffset>(partitions);
         var seen = new HashSet<TopicPartition>();
         foreach (var tpo in wanted)
@@ -190,6 +196,7 @@ public sealed class Consumer : IDisposable, IAsyncDisposable
 
     private ConsumeResult? TryNext()
     {
+        PollGroup();
         DrainCompletions();
         while (true)
         {
@@ -390,6 +397,7 @@ public sealed class Consumer : IDisposable, IAsyncDisposable
     private static ConsumerConfig Validate(ConsumerConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ValidateGroupSettings(config);
         if (config.FetchMaxBytes < 1) throw new BrokerException(ErrorCode.InvalidConfig, $"FetchMaxBytes must be positive, got {config.FetchMaxBytes}");
         if (config.FetchMaxWaitMs < 0) throw new BrokerException(ErrorCode.InvalidConfig, $"FetchMaxWaitMs must be 0 or more, got {config.FetchMaxWaitMs}");
         if (config.FetchMaxWaitMs >= config.RequestTimeout.TotalMilliseconds)
@@ -397,9 +405,11 @@ public sealed class Consumer : IDisposable, IAsyncDisposable
         return config;
     }
 
+    /// <summary>Disposes without committing; a subscribed consumer still leaves its group (best effort). Use <see cref="Close"/> to commit first.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        LeaveGroupQuietly();
         _stopping.Cancel();
         _signal.Release(); // wakes a Consume blocked on another thread, which then throws ObjectDisposedException
         _transport.Dispose();
@@ -408,6 +418,7 @@ public sealed class Consumer : IDisposable, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        LeaveGroupQuietly();
         _stopping.Cancel();
         _signal.Release();
         await _transport.DisposeAsync().ConfigureAwait(false);

@@ -1,5 +1,16 @@
-// Consumer settings, named after Kafka's fetch configs.
+// Consumer settings, named after Kafka's consumer configs.
 namespace Broker.Client;
+
+/// <summary>What a consumer in a group does when its group has no committed offset for a partition (Kafka's <c>auto.offset.reset</c>).</summary>
+public enum AutoOffsetReset
+{
+    /// <summary>Start at the end: only records produced from now on (Kafka's default).</summary>
+    Latest,
+    /// <summary>Start at the oldest record still in the log.</summary>
+    Earliest,
+    /// <summary>Fail with NoOffsetForPartition (Kafka's "none").</summary>
+    Error,
+}
 
 /// <summary>Settings of a <see cref="Consumer"/>.</summary>
 public sealed class ConsumerConfig : ClientConfig
@@ -9,4 +20,34 @@ public sealed class ConsumerConfig : ClientConfig
 
     /// <summary>How long the broker holds a fetch at the end of the log waiting for new records (Kafka's <c>fetch.max.wait.ms</c>; default 500).</summary>
     public int FetchMaxWaitMs { get; set; } = 500;
+
+    /// <summary>The consumer group (Kafka's <c>group.id</c>): needed for <see cref="Consumer.Subscribe(IEnumerable{string})"/> and for commits.</summary>
+    public string? GroupId { get; set; }
+
+    /// <summary>Identifies this consumer in <c>broker groups describe</c> (Kafka's <c>client.id</c>).</summary>
+    public string ClientId { get; set; } = "broker-consumer";
+
+    /// <summary>
+    /// The group drops this member if it sends no heartbeat for this long, and gives its partitions to the
+    /// others (Kafka's <c>session.timeout.ms</c>; default 10 s, allowed range set by the broker).
+    /// </summary>
+    public int SessionTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>How often to heartbeat (Kafka's <c>heartbeat.interval.ms</c>; default 3 s, keep it under a third of the session timeout).</summary>
+    public int HeartbeatIntervalMs { get; set; } = 3_000;
+
+    /// <summary>How long a rebalance waits for every member to rejoin before dropping the late ones (Kafka uses <c>max.poll.interval.ms</c>; default 60 s).</summary>
+    public int RebalanceTimeoutMs { get; set; } = 60_000;
+
+    /// <summary>Assignors in order of preference, comma-separated: <c>range</c>, <c>roundrobin</c>, <c>sticky</c> (Kafka's <c>partition.assignment.strategy</c>; default range).</summary>
+    public string PartitionAssignmentStrategy { get; set; } = "range";
+
+    /// <summary>Commit the consumed positions every <see cref="AutoCommitIntervalMs"/>, before a rebalance and on Close (Kafka's <c>enable.auto.commit</c>; default true).</summary>
+    public bool EnableAutoCommit { get; set; } = true;
+
+    /// <summary>Kafka's <c>auto.commit.interval.ms</c>; default 5 s.</summary>
+    public int AutoCommitIntervalMs { get; set; } = 5_000;
+
+    /// <summary>Where to start a partition the group has no committed offset for (default Latest, as in Kafka).</summary>
+    public AutoOffsetReset AutoOffsetReset { get; set; } = AutoOffsetReset.Latest;
 }

@@ -9,4 +9,7 @@ public static class Offset
 
     /// <summary>The end of the log: only records produced from now on.</summary>
     public const long End = -1;
+
+    /// <summary>No offset: what <see cref="Consumer.Committed"/> returns for a partition the group has not committed (Kafka's Offset.Unset).</summary>
+    public const long Unset = -1001;
 }
