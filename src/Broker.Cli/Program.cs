@@ -15,6 +15,7 @@ var root = new RootCommand("""
     TopicsCommand.Create(),
     ProduceCommand.Create(),
     ConsumeCommand.Create(),
+    GroupsCommand.Create(),
     PerfCommand.Create(),
     ClusterCommand.Create(),
 };

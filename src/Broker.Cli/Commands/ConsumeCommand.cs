@@ -4,7 +4,7 @@ using Broker.Protocol;
 
 namespace Broker.Cli.Commands;
 
-/// <summary>`broker consume TOPIC`: prints records, like Kafka's console consumer.</summary>
+/// <summary>`broker consume TOPIC`: prints records, like Kafka's console consumer; with --group as a member of a consumer group.</summary>
 public static class ConsumeCommand
 {
     public static Command Create()
@@ -15,20 +15,27 @@ public static class ConsumeCommand
         var offset = new Option<long?>("--offset") { Description = "Start at this offset in every partition read" };
         var maxMessages = new Option<long?>("--max-messages") { Description = "Stop after this many records" };
         var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Stop when no record arrived for this long (default: run until Ctrl+C)" };
+        var group = new Option<string?>("--group", "-g") { Description = "Consume as a member of this consumer group: partitions are shared with its other members and progress is committed (resumes where the group left off)" };
+        var sessionTimeout = new Option<int>("--session-timeout-ms") { Description = "With --group: how long the group waits for a silent member before giving its partitions away", DefaultValueFactory = _ => 10_000 };
+        var assignor = new Option<string>("--assignor") { Description = "With --group: range, roundrobin or sticky", DefaultValueFactory = _ => "range" };
         var format = new Option<string>("--format") { Description = "Line template with {topic} {partition} {offset} {key} {value} {timestamp}", DefaultValueFactory = _ => "{value}" };
         var bootstrap = CommonOptions.Bootstrap();
         var command = new Command("consume", """
             Print records of a topic, one per line.
 
             Example: broker consume orders --from-beginning --max-messages 10 --format '{partition} {offset} {key} {value}'
+                     broker consume orders --group billing     (shares the partitions with other members of 'billing')
             """)
         {
-            topic, fromBeginning, partition, offset, maxMessages, timeoutMs, format, bootstrap,
+            topic, fromBeginning, partition, offset, maxMessages, timeoutMs, group, sessionTimeout, assignor, format, bootstrap,
         };
         command.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
             var name = parse.GetValue(topic)!;
             var config = CommonOptions.Client(parse.GetValue(bootstrap)!);
+            var groupId = parse.GetValue(group);
+            if (groupId is not null && (parse.GetValue(partition) is not null || parse.GetValue(offset) is not null))
+                throw new ArgumentException("--group assigns partitions and starts at the group's committed offsets: it cannot be combined with --partition or --offset (reset a group with `broker groups reset-offsets`)");
             await using var admin = new AdminClient(config);
             var metadata = await admin.GetMetadataAsync([name]);
             var t = metadata.Topics[0];
@@ -38,12 +45,24 @@ public static class ConsumeCommand
             if (only is { } p && (p < 0 || p >= t.Partitions.Count))
                 throw new BrokerException(ErrorCode.UnknownPartition, $"topic '{name}' has partitions 0 to {t.Partitions.Count - 1}; partition {p} does not exist");
             var assignment = t.Partitions.Where(x => only is null || x.Partition == only).Select(x => new TopicPartitionOffset(name, x.Partition, start)).ToList();
+            var consumerConfig = new ConsumerConfig { BootstrapServers = config.BootstrapServers, RequestTimeout = config.RequestTimeout };
+            if (groupId is not null)
+            {
+                consumerConfig.GroupId = groupId;
+                consumerConfig.ClientId = $"broker-cli-{Environment.ProcessId}";
+                consumerConfig.SessionTimeoutMs = parse.GetValue(sessionTimeout);
+                consumerConfig.HeartbeatIntervalMs = Math.Max(100, consumerConfig.SessionTimeoutMs / 4);
+                consumerConfig.PartitionAssignmentStrategy = parse.GetValue(assignor)!;
+                consumerConfig.AutoOffsetReset = parse.GetValue(fromBeginning) ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest;
+                consumerConfig.AutoCommitIntervalMs = 1000;
+            }
 
             var max = parse.GetValue(maxMessages) ?? long.MaxValue;
             var idle = parse.GetValue(timeoutMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : Timeout.InfiniteTimeSpan;
             var template = new RecordFormat(parse.GetValue(format)!);
-            using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = config.BootstrapServers, RequestTimeout = config.RequestTimeout });
-            consumer.Assign(assignment);
+            using var consumer = new Consumer(consumerConfig);
+            if (groupId is null) consumer.Assign(assignment);
+            else consumer.Subscribe(name);
             var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
             long count = 0;
             try
@@ -74,6 +93,8 @@ public static class ConsumeCommand
             finally
             {
                 await output.FlushAsync(CancellationToken.None);
+                // In a group: commit exactly what was printed and leave, so the partitions move at once.
+                if (groupId is not null) consumer.Close();
                 Console.Error.WriteLine($"Processed a total of {count} messages");
             }
             return CliRunner.Ok;
