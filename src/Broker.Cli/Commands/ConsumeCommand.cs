@@ -54,16 +54,26 @@ public static class ConsumeCommand
                 consumerConfig.HeartbeatIntervalMs = Math.Max(100, consumerConfig.SessionTimeoutMs / 4);
                 consumerConfig.PartitionAssignmentStrategy = parse.GetValue(assignor)!;
                 consumerConfig.AutoOffsetReset = parse.GetValue(fromBeginning) ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest;
-                consumerConfig.AutoCommitIntervalMs = 1000;
+                // Commits are made here, after the printed lines are flushed, so a crash never commits a record
+                // that did not reach stdout (at-least-once for whoever reads the output).
+                consumerConfig.EnableAutoCommit = false;
             }
 
             var max = parse.GetValue(maxMessages) ?? long.MaxValue;
             var idle = parse.GetValue(timeoutMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : Timeout.InfiniteTimeSpan;
             var template = new RecordFormat(parse.GetValue(format)!);
             using var consumer = new Consumer(consumerConfig);
-            if (groupId is null) consumer.Assign(assignment);
-            else consumer.Subscribe(name);
             var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+            var committer = new PrintedCommitter(consumer, output);
+            if (groupId is null)
+            {
+                consumer.Assign(assignment);
+            }
+            else
+            {
+                consumer.PartitionsRevoked += _ => committer.FlushAndCommit();
+                consumer.Subscribe(name);
+            }
             long count = 0;
             try
             {
@@ -73,7 +83,11 @@ public static class ConsumeCommand
                     if (idle != Timeout.InfiniteTimeSpan) wait.CancelAfter(idle);
                     // Take what is buffered without waiting; flush the output before blocking so a person sees records as they come.
                     var record = consumer.Consume(TimeSpan.Zero);
-                    if (record is null) await output.FlushAsync(CancellationToken.None);
+                    if (record is null)
+                    {
+                        await output.FlushAsync(CancellationToken.None);
+                        if (groupId is not null) committer.CommitIfPrinted();
+                    }
                     try
                     {
                         record ??= consumer.Consume(wait.Token);
@@ -85,6 +99,7 @@ public static class ConsumeCommand
                     if (record is null) break;
                     template.Write(output, record);
                     count++;
+                    if (groupId is not null) committer.Printed();
                 }
             }
             catch (OperationCanceledException)
@@ -94,11 +109,53 @@ public static class ConsumeCommand
             {
                 await output.FlushAsync(CancellationToken.None);
                 // In a group: commit exactly what was printed and leave, so the partitions move at once.
-                if (groupId is not null) consumer.Close();
+                if (groupId is not null)
+                {
+                    committer.FlushAndCommit();
+                    consumer.Close();
+                }
                 Console.Error.WriteLine($"Processed a total of {count} messages");
             }
             return CliRunner.Ok;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Commits what was printed: at most once a second while records flow, whenever the consumer goes idle, and
+    /// before partitions are revoked. Always flush first, then commit.
+    /// </summary>
+    private sealed class PrintedCommitter(Consumer consumer, StreamWriter output)
+    {
+        private long _next = Environment.TickCount64 + 1000;
+        private bool _printed;
+
+        public void Printed()
+        {
+            _printed = true;
+            if (Environment.TickCount64 >= _next) FlushAndCommit();
+        }
+
+        public void CommitIfPrinted()
+        {
+            if (_printed) FlushAndCommit();
+        }
+
+        public void FlushAndCommit()
+        {
+            _next = Environment.TickCount64 + 1000;
+            _printed = false;
+            output.Flush();
+            try
+            {
+                consumer.Commit();
+            }
+            catch (BrokerException ex)
+            {
+                // After a rebalance the group refuses commits of the old generation: the next owner re-reads from
+                // the last commit, so records may repeat but none is lost.
+                Console.Error.WriteLine($"warning: commit refused ({ex.Error}): {ex.Message}");
+            }
+        }
     }
 }
