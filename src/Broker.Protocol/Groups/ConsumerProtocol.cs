@@ -21,7 +21,7 @@ public static class ConsumerProtocol
         using var w = new WireWriter();
         w.WriteInt16(Version);
         w.WriteStringList(subscription.Topics);
-        WritePartitions(w, subscription.Owned);
+        GroupMessageWriter.WritePartitions(w, subscription.Owned);
         return w.ToArray();
     }
 
@@ -31,7 +31,7 @@ public static class ConsumerProtocol
         var r = new WireReader(bytes);
         ReadVersion(ref r);
         var topics = r.ReadStringList() ?? [];
-        var owned = ReadPartitions(ref r);
+        var owned = GroupMessageReader.ReadPartitions(ref r);
         r.EnsureEnd();
         return new ConsumerSubscription(topics, owned);
     }
@@ -40,7 +40,7 @@ public static class ConsumerProtocol
     {
         using var w = new WireWriter();
         w.WriteInt16(Version);
-        WritePartitions(w, partitions);
+        GroupMessageWriter.WritePartitions(w, partitions);
         return w.ToArray();
     }
 
@@ -50,7 +50,7 @@ public static class ConsumerProtocol
         if (bytes.IsEmpty) return [];
         var r = new WireReader(bytes);
         ReadVersion(ref r);
-        var partitions = ReadPartitions(ref r);
+        var partitions = GroupMessageReader.ReadPartitions(ref r);
         r.EnsureEnd();
         return partitions;
     }
@@ -59,25 +59,5 @@ public static class ConsumerProtocol
     {
         var version = r.ReadInt16();
         if (version != Version) throw new WireFormatException($"consumer protocol version {version} is not supported (this build reads {Version})");
-    }
-
-    private static void WritePartitions(WireWriter w, IReadOnlyList<TopicPartitionId>? partitions)
-    {
-        partitions ??= [];
-        w.WriteCount(partitions.Count);
-        foreach (var p in partitions)
-        {
-            w.WriteString(p.Topic);
-            w.WriteInt32(p.Partition);
-        }
-    }
-
-    private static TopicPartitionId[] ReadPartitions(ref WireReader r)
-    {
-        var n = r.ReadCount(4 + 4);
-        var partitions = new TopicPartitionId[n];
-        for (var i = 0; i < n; i++)
-            partitions[i] = new TopicPartitionId(r.ReadString() ?? throw new WireFormatException("a topic name is null"), r.ReadInt32());
-        return partitions;
     }
 }

@@ -142,7 +142,7 @@ internal static class GroupMessageReader
     // Values outside the enum pass through: a newer node may know codes this build does not.
     private static (ErrorCode, string?) Error(ref WireReader r) => ((ErrorCode)r.ReadInt16(), r.ReadString());
 
-    private static TopicPartitionId[] ReadPartitions(ref WireReader r)
+    internal static TopicPartitionId[] ReadPartitions(ref WireReader r)
     {
         var n = r.ReadCount(PartitionMinBytes);
         var partitions = new TopicPartitionId[n];

@@ -218,29 +218,33 @@ public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKi
         var firstAgain = JoinOk(SendJoin(JoinRequest("g9", first.MemberId, ["commits"])));
         JoinOk(secondProbe);
         var mine = SyncOk("g9", firstAgain);
-        Assert.Equal([new TopicPartitionId("commits", 0), new TopicPartitionId("commits", 1)], mine);
+        Assert.Equal(2, mine.Count);
+        var owned = mine[0];
+        var notOwned = All("commits", 4).First(p => !mine.Contains(p));
 
-        var stale = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", 1, first.MemberId, [new OffsetCommitPartition("commits", 0, 5, null)]));
+        var stale = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", 1, first.MemberId, [new OffsetCommitPartition("commits", owned.Partition, 5, null)]));
         Assert.Equal(ErrorCode.IllegalGeneration, stale.Error);
 
         var mixed = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", 2, first.MemberId,
         [
-            new OffsetCommitPartition("commits", 0, 5, "ok"),
-            new OffsetCommitPartition("commits", 3, 7, null),
-            new OffsetCommitPartition("commits", 1, -4, null),
+            new OffsetCommitPartition("commits", owned.Partition, 5, "ok"),
+            new OffsetCommitPartition("commits", notOwned.Partition, 7, null),
+            new OffsetCommitPartition("commits", mine[1].Partition, -4, null),
         ]));
         Assert.Equal(ErrorCode.None, mixed.Error);
         Assert.Equal([ErrorCode.None, ErrorCode.PartitionNotAssigned, ErrorCode.InvalidOffset], mixed.Results.Select(r => r.Error).ToArray());
 
-        var unknown = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", 2, "stranger", [new OffsetCommitPartition("commits", 0, 1, null)]));
+        var unknown = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", 2, "stranger", [new OffsetCommitPartition("commits", owned.Partition, 1, null)]));
         Assert.Equal(ErrorCode.UnknownMemberId, unknown.Error);
-        var reset = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", -1, "", [new OffsetCommitPartition("commits", 0, 0, null)]));
+        var reset = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", -1, "", [new OffsetCommitPartition("commits", owned.Partition, 0, null)]));
         Assert.Equal(ErrorCode.NonEmptyGroup, reset.Error);
 
-        // Only the accepted commits count, and the coordinator is still serving after all of that.
-        var fetched = Request<OffsetFetchResponse>(new OffsetFetchRequest("g9", [new("commits", 0), new("commits", 1), new("commits", 3)]));
-        Assert.Equal([5L, -1L, 10L], fetched.Offsets.Select(o => o.Offset).ToArray());
+        // Only the accepted commits count (the one made during the rebalance, then "ok"), and the coordinator still serves.
+        var fetched = Request<OffsetFetchResponse>(new OffsetFetchRequest("g9", [owned, mine[1], new("commits", 3)]));
+        Assert.Equal(5, fetched.Offsets[0].Offset);
         Assert.Equal("ok", fetched.Offsets[0].Metadata);
+        Assert.Equal(mine[1].Partition == 3 ? 10 : -1, fetched.Offsets[1].Offset);
+        Assert.Equal(owned.Partition == 3 ? 5 : 10, fetched.Offsets[2].Offset);
     }
 
     [Fact]
