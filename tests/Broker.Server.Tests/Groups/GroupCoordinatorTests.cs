@@ -111,10 +111,10 @@ public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKi
     public void A_member_that_stops_heartbeating_is_removed_after_its_session_timeout()
     {
         CreateTopic("expiry", 4);
-        var (alive, _) = JoinAlone("g3", ["expiry"], sessionMs: 1000);
-        var silentProbe = SendJoin(JoinRequest("g3", "", ["expiry"], sessionMs: 1000));
+        var (alive, _) = JoinAlone("g3", ["expiry"], sessionMs: 2500);
+        var silentProbe = SendJoin(JoinRequest("g3", "", ["expiry"], sessionMs: 2500));
         Assert.Equal(ErrorCode.RebalanceInProgress, Request<HeartbeatResponse>(new HeartbeatRequest("g3", 1, alive.MemberId)).Error);
-        alive = JoinOk(SendJoin(JoinRequest("g3", alive.MemberId, ["expiry"], sessionMs: 1000)));
+        alive = JoinOk(SendJoin(JoinRequest("g3", alive.MemberId, ["expiry"], sessionMs: 2500)));
         var silent = JoinOk(silentProbe);
         Assert.Equal(2, SyncOk("g3", alive).Count);
         Assert.Equal(2, SyncOk("g3", silent).Count);
@@ -125,7 +125,7 @@ public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKi
             var beat = Request<HeartbeatResponse>(new HeartbeatRequest("g3", alive.GenerationId, alive.MemberId));
             Assert.Equal(ErrorCode.RebalanceInProgress, beat.Error);
         }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
-        var rejoined = JoinOk(SendJoin(JoinRequest("g3", alive.MemberId, ["expiry"], sessionMs: 1000)));
+        var rejoined = JoinOk(SendJoin(JoinRequest("g3", alive.MemberId, ["expiry"], sessionMs: 2500)));
         Assert.Equal(3, rejoined.GenerationId);
         Assert.Equal(All("expiry", 4), SyncOk("g3", rejoined));
         Assert.Equal(ErrorCode.UnknownMemberId, Request<HeartbeatResponse>(new HeartbeatRequest("g3", 3, silent.MemberId)).Error);
