@@ -22,11 +22,13 @@ internal sealed class StderrLogger : ReceiveActor, IRequiresMessageQueue<ILogger
     /// <summary>
     /// Akka.Remote's warnings about a node it cannot reach or that went away: the request that needed the
     /// node fails with BrokerNotAvailable or RequestTimedOut, whose message says the same with the fix.
+    /// Also DotNetty's note, when the client shuts down, that a closed channel was already gone.
     /// </summary>
     private static bool IsConnectionChatter(LogEvent e) =>
         e is Warning or Error
         && e.Message?.ToString() is { } text
         && (text.StartsWith("Tried to associate with unreachable remote address", StringComparison.Ordinal)
             || text.StartsWith("Association with remote system", StringComparison.Ordinal)
-            || text.Contains("Disassociated", StringComparison.Ordinal));
+            || text.Contains("Disassociated", StringComparison.Ordinal)
+            || text.StartsWith("Unable to REMOVE channel", StringComparison.Ordinal));
 }
