@@ -26,8 +26,9 @@ public sealed class ReconnectTests : IAsyncLifetime
     public async Task Clients_keep_working_after_the_node_restarts_on_the_same_address()
     {
         var bootstrap = $"127.0.0.1:{_port}";
-        await using var admin = new AdminClient(new ClientConfig { BootstrapServers = bootstrap, RequestTimeout = TimeSpan.FromSeconds(10) });
-        await using var producer = new Producer(new ProducerConfig { BootstrapServers = bootstrap, RequestTimeout = TimeSpan.FromSeconds(10) });
+        // A generous connect timeout: the first association to a node that just started can take seconds on a loaded CI machine.
+        await using var admin = new AdminClient(new ClientConfig { BootstrapServers = bootstrap, RequestTimeout = TimeSpan.FromSeconds(10), ConnectTimeout = TimeSpan.FromSeconds(10) });
+        await using var producer = new Producer(new ProducerConfig { BootstrapServers = bootstrap, RequestTimeout = TimeSpan.FromSeconds(10), ConnectTimeout = TimeSpan.FromSeconds(10) });
 
         var node = await StartNode();
         try
