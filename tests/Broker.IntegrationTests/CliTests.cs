@@ -106,4 +106,36 @@ public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("broker node", result.Stderr);
     }
+
+    [Fact]
+    public async Task Groups_commands_describe_lag_and_refuse_bad_input_with_the_fix()
+    {
+        Assert.Equal(0, (await Broker(null, "topics", "create", "ledger", "--partitions", "2")).ExitCode);
+        var lines = string.Join("\n", Enumerable.Range(0, 50).Select(i => $"k{i}:v{i}")) + "\n";
+        Assert.Equal(0, (await Broker(lines, "produce", "ledger", "--key-separator", ":")).ExitCode);
+
+        var consumed = await Broker(null, "consume", "ledger", "--group", "audit", "--from-beginning", "--max-messages", "20");
+        Assert.Equal(0, consumed.ExitCode);
+        var described = await Broker(null, "groups", "describe", "audit", "--output", "json");
+        Assert.Equal(0, described.ExitCode);
+        Assert.Contains("\"totalLag\": 30", described.Stdout);
+        Assert.Contains("audit", (await Broker(null, "groups", "list")).Stdout);
+
+        var unknown = await Broker(null, "groups", "describe", "nobody");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("UnknownGroup", unknown.Stderr);
+        Assert.Contains("broker groups list", unknown.Stderr);
+
+        var both = await Broker(null, "groups", "reset-offsets", "audit", "--topic", "ledger", "--to-earliest", "--to-latest");
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("exactly one of", both.Stderr);
+        var mixed = await Broker(null, "consume", "ledger", "--group", "audit", "--partition", "1");
+        Assert.Equal(2, mixed.ExitCode);
+        Assert.Contains("groups reset-offsets", mixed.Stderr);
+
+        var reset = await Broker(null, "groups", "reset-offsets", "audit", "--topic", "ledger", "--to-earliest");
+        Assert.Equal(0, reset.ExitCode);
+        var afterReset = await Broker(null, "groups", "describe", "audit", "--output", "json");
+        Assert.Contains("\"totalLag\": 50", afterReset.Stdout);
+    }
 }
