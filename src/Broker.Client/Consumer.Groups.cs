@@ -7,7 +7,7 @@ namespace Broker.Client;
 
 public sealed partial class Consumer
 {
-    private static readonly string[] KnownAssignors = ["range", "roundrobin", "sticky"];
+    private static readonly string[] KnownAssignors = ["range", "roundrobin", "sticky", "cooperative-sticky"];
 
     private GroupMembership? _group;
     private IReadOnlyList<string> _subscription = [];
@@ -159,16 +159,108 @@ public sealed partial class Consumer
         var group = _group;
         if (group is null) return;
         if (group.TakeFatalError() is { } fatal) throw fatal;
-        if (group.TryTakeAssignment(out var partitions)) ApplyAssignment(group, partitions);
+        if (group.TryTakeAssignment(out var partitions))
+        {
+            if (group.Cooperative) ApplyIncrementally(group, partitions);
+            else ApplyAssignment(group, partitions);
+        }
         if (group.RejoinNeeded)
         {
-            RevokeAll();
-            group.StartJoin();
+            // Eager: give everything up before rejoining. Cooperative: keep consuming; only what moves is
+            // revoked, when the new assignment arrives. A member that lost its membership owns nothing.
+            if (!group.Cooperative || group.TakeMembershipLost()) RevokeAll();
+            group.StartJoin(Owned());
         }
         MaybeAutoCommit();
     }
 
     private void ApplyAssignment(GroupMembership group, IReadOnlyList<TopicPartitionId> partitions)
+    {
+        var starts = StartOffsets(group, partitions, partitions, out var missing);
+        AssignCore(starts);
+        FailMissing(group, missing);
+        _nextAutoCommit = Environment.TickCount64 + _config.AutoCommitIntervalMs;
+        PartitionsAssigned?.Invoke(_assignment);
+    }
+
+    /// <summary>
+    /// Cooperative: partitions that stay keep their fetchers and positions; those that leave are committed
+    /// and revoked; new ones start at their committed offsets. The callbacks see only what changed.
+    /// </summary>
+    private void ApplyIncrementally(GroupMembership group, IReadOnlyList<TopicPartitionId> partitions)
+    {
+        var next = new HashSet<TopicPartition>();
+        foreach (var p in partitions) next.Add(new TopicPartition(p.Topic, p.Partition));
+        var revoked = new List<TopicPartition>();
+        foreach (var tp in _assignment)
+            if (!next.Contains(tp)) revoked.Add(tp);
+        var added = new List<TopicPartitionId>();
+        foreach (var p in partitions)
+            if (!_fetchers.ContainsKey(new TopicPartition(p.Topic, p.Partition))) added.Add(p);
+
+        if (revoked.Count > 0)
+        {
+            if (_config.EnableAutoCommit) CommitQuietly(revoked);
+            PartitionsRevoked?.Invoke(revoked);
+            RemovePartitions(revoked);
+        }
+        var starts = StartOffsets(group, added, partitions, out var missing);
+        foreach (var tpo in starts)
+        {
+            var fetcher = new PartitionFetcher(tpo.Topic, tpo.Partition, tpo.Offset);
+            _fetchers.Add(tpo.TopicPartition, fetcher);
+            _order.Add(fetcher);
+        }
+        _assignment = [.. _fetchers.Keys];
+        foreach (var tpo in starts) MaybeFetch(_fetchers[tpo.TopicPartition]);
+        FailMissing(group, missing);
+        var addedPartitions = new List<TopicPartition>(starts.Count);
+        foreach (var tpo in starts) addedPartitions.Add(tpo.TopicPartition);
+        PartitionsAssigned?.Invoke(addedPartitions);
+    }
+
+    private void RemovePartitions(List<TopicPartition> gone)
+    {
+        foreach (var tp in gone)
+        {
+            if (!_fetchers.Remove(tp, out var fetcher)) continue;
+            fetcher.Detached = true;
+            _order.Remove(fetcher);
+            if (ReferenceEquals(_current, fetcher))
+            {
+                _current = null;
+                _inBatch = false;
+            }
+        }
+        _nextFetcher = 0;
+        _assignment = [.. _fetchers.Keys];
+    }
+
+    private void CommitQuietly(List<TopicPartition> partitions)
+    {
+        var positions = new List<TopicPartitionOffset>(partitions.Count);
+        foreach (var tp in partitions)
+            if (_fetchers.TryGetValue(tp, out var f) && f.IsResolved) positions.Add(new TopicPartitionOffset(tp.Topic, tp.Partition, f.Position));
+        try
+        {
+            if (positions.Count > 0) CommitAsync(positions).GetAwaiter().GetResult();
+        }
+        catch (BrokerException)
+        {
+            // As in RevokeAll: the next owner re-reads from the last good commit.
+        }
+    }
+
+    private List<TopicPartitionId> Owned()
+    {
+        var owned = new List<TopicPartitionId>(_assignment.Count);
+        foreach (var tp in _assignment) owned.Add(new TopicPartitionId(tp.Topic, tp.Partition));
+        return owned;
+    }
+
+    /// <summary>Where each partition starts: the group's committed offset, else <see cref="ConsumerConfig.AutoOffsetReset"/>.</summary>
+    /// <remarks>If the offsets cannot be read, <paramref name="assignment"/> (the whole new assignment) is put back to apply on the next poll.</remarks>
+    private List<TopicPartitionOffset> StartOffsets(GroupMembership group, IReadOnlyList<TopicPartitionId> partitions, IReadOnlyList<TopicPartitionId> assignment, out List<TopicPartition> missing)
     {
         IReadOnlyList<CommittedOffset> committed;
         try
@@ -180,12 +272,12 @@ public sealed partial class Consumer
         }
         catch (BrokerException)
         {
-            group.Requeue(partitions);
+            group.Requeue(assignment);
             throw;
         }
 
         var starts = new List<TopicPartitionOffset>(partitions.Count);
-        var missing = new List<TopicPartition>();
+        missing = [];
         foreach (var p in partitions)
         {
             var offset = -1L;
@@ -198,7 +290,11 @@ public sealed partial class Consumer
             }
             starts.Add(new TopicPartitionOffset(p.Topic, p.Partition, offset));
         }
-        AssignCore(starts);
+        return starts;
+    }
+
+    private void FailMissing(GroupMembership group, List<TopicPartition> missing)
+    {
         foreach (var tp in missing)
         {
             var fetcher = _fetchers[tp];
@@ -206,8 +302,6 @@ public sealed partial class Consumer
                 $"group {group.GroupId} has no committed offset for {tp} and AutoOffsetReset is Error; commit or reset one (`broker groups reset-offsets {group.GroupId} --topic {tp.Topic} --to-earliest`) or use Earliest/Latest");
             fetcher.ErrorIsSticky = true;
         }
-        _nextAutoCommit = Environment.TickCount64 + _config.AutoCommitIntervalMs;
-        PartitionsAssigned?.Invoke(_assignment);
     }
 
     /// <summary>Before giving partitions up: commit (auto-commit), let the user commit (callback), then stop fetching them.</summary>

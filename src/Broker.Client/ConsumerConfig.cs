@@ -39,7 +39,11 @@ public sealed class ConsumerConfig : ClientConfig
     /// <summary>How long a rebalance waits for every member to rejoin before dropping the late ones (Kafka uses <c>max.poll.interval.ms</c>; default 60 s).</summary>
     public int RebalanceTimeoutMs { get; set; } = 60_000;
 
-    /// <summary>Assignors in order of preference, comma-separated: <c>range</c>, <c>roundrobin</c>, <c>sticky</c> (Kafka's <c>partition.assignment.strategy</c>; default range).</summary>
+    /// <summary>
+    /// Assignors in order of preference, comma-separated: <c>range</c>, <c>roundrobin</c>, <c>sticky</c>, or
+    /// <c>cooperative-sticky</c>, which rebalances incrementally: partitions that stay with a member are consumed
+    /// throughout a rebalance, and the callbacks name only what moves (Kafka's <c>partition.assignment.strategy</c>; default range).
+    /// </summary>
     public string PartitionAssignmentStrategy { get; set; } = "range";
 
     /// <summary>Commit the consumed positions every <see cref="AutoCommitIntervalMs"/>, before a rebalance and on Close (Kafka's <c>enable.auto.commit</c>; default true).</summary>

@@ -17,7 +17,7 @@ public static class ConsumeCommand
         var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Stop when no record arrived for this long (default: run until Ctrl+C)" };
         var group = new Option<string?>("--group", "-g") { Description = "Consume as a member of this consumer group: partitions are shared with its other members and progress is committed (resumes where the group left off)" };
         var sessionTimeout = new Option<int>("--session-timeout-ms") { Description = "With --group: how long the group waits for a silent member before giving its partitions away", DefaultValueFactory = _ => 10_000 };
-        var assignor = new Option<string>("--assignor") { Description = "With --group: range, roundrobin or sticky", DefaultValueFactory = _ => "range" };
+        var assignor = new Option<string>("--assignor") { Description = "With --group: range, roundrobin, sticky or cooperative-sticky (rebalances without stopping the partitions that stay)", DefaultValueFactory = _ => "range" };
         var format = new Option<string>("--format") { Description = "Line template with {topic} {partition} {offset} {key} {value} {timestamp}", DefaultValueFactory = _ => "{value}" };
         var bootstrap = CommonOptions.Bootstrap();
         var command = new Command("consume", """

@@ -31,6 +31,7 @@ internal sealed class GroupMembership : IDisposable
     private bool _joining;
     private bool _rejoinNeeded = true;
     private bool _stable;
+    private bool _membershipLost;
     private Task _heartbeats = Task.CompletedTask;
 
     public GroupMembership(IBrokerTransport transport, ConsumerConfig config, string[] assignors, Action wake)
@@ -46,6 +47,9 @@ internal sealed class GroupMembership : IDisposable
     public string MemberId { get; private set; } = "";
 
     public int Generation { get; private set; } = -1;
+
+    /// <summary>The group rebalances incrementally (the chosen assignor is cooperative-sticky).</summary>
+    public bool Cooperative { get; private set; }
 
     /// <summary>The coordinator asked for a rejoin (or this member was dropped) and no join is running yet.</summary>
     public bool RejoinNeeded
@@ -91,8 +95,22 @@ internal sealed class GroupMembership : IDisposable
         lock (_sync) _newAssignment ??= (Generation, partitions);
     }
 
-    /// <summary>Called by the consumer thread once it has revoked what it owned: joins and syncs in the background.</summary>
-    public void StartJoin()
+    /// <summary>True once after the coordinator dropped this member (its partitions are no longer its own).</summary>
+    public bool TakeMembershipLost()
+    {
+        lock (_sync)
+        {
+            var lost = _membershipLost;
+            _membershipLost = false;
+            return lost;
+        }
+    }
+
+    /// <summary>
+    /// Called by the consumer thread once it has revoked what it must (everything, in an eager group): joins and
+    /// syncs in the background, telling the group which partitions it still <paramref name="owned"/>.
+    /// </summary>
+    public void StartJoin(IReadOnlyList<TopicPartitionId> owned)
     {
         lock (_sync)
         {
@@ -100,7 +118,7 @@ internal sealed class GroupMembership : IDisposable
             _joining = true;
             _rejoinNeeded = false;
             _stable = false;
-            _owned = [];
+            _owned = owned;
         }
         _ = Task.Run(JoinUntilAssignedAsync);
     }
@@ -146,8 +164,13 @@ internal sealed class GroupMembership : IDisposable
     private async Task<bool> TryJoinAndSyncAsync()
     {
         IReadOnlyList<string> topics;
-        lock (_sync) topics = _topics;
-        var subscription = ConsumerProtocol.EncodeSubscription(new ConsumerSubscription(topics, []));
+        IReadOnlyList<TopicPartitionId> owned;
+        lock (_sync)
+        {
+            topics = _topics;
+            owned = _owned;
+        }
+        var subscription = ConsumerProtocol.EncodeSubscription(new ConsumerSubscription(topics, owned));
         var protocols = new GroupProtocol[_assignors.Length];
         for (var i = 0; i < _assignors.Length; i++) protocols[i] = new GroupProtocol(_assignors[i], subscription);
         var join = new JoinGroupRequest(GroupId, MemberId, _config.ClientId, _config.SessionTimeoutMs, _config.RebalanceTimeoutMs, ConsumerProtocol.ProtocolType, protocols);
@@ -163,6 +186,7 @@ internal sealed class GroupMembership : IDisposable
         if (joined.Error != ErrorCode.None) throw new BrokerException(joined.Error, joined.ErrorMessage ?? joined.Error.ToString());
         MemberId = joined.MemberId;
         Generation = joined.GenerationId;
+        Cooperative = string.Equals(joined.ProtocolName, "cooperative-sticky", StringComparison.OrdinalIgnoreCase);
 
         var synced = Expect<SyncGroupResponse>(await _transport.Send(new SyncGroupRequest(GroupId, joined.GenerationId, joined.MemberId, []), _config.RequestTimeout).ConfigureAwait(false));
         if (synced.Error is ErrorCode.RebalanceInProgress or ErrorCode.IllegalGeneration) return false;
@@ -217,6 +241,7 @@ internal sealed class GroupMembership : IDisposable
                 {
                     _stable = false;
                     _rejoinNeeded = true;
+                    _membershipLost = beat.Error != ErrorCode.RebalanceInProgress;
                 }
                 _wake();
             }

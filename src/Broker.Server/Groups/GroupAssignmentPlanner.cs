@@ -99,6 +99,30 @@ internal static class GroupAssignmentPlanner
         return bytes;
     }
 
+    /// <summary>
+    /// Cooperative rebalancing: removes from each member's new assignment the partitions another member still
+    /// owns (its assignment of the last generation), so no partition ever has two owners. Returns how many
+    /// were withheld; those are handed over in a follow-up rebalance, once their owners have let go.
+    /// </summary>
+    public static int WithholdOwnedByOthers(IReadOnlyList<GroupMember> members, Dictionary<string, byte[]> assignments)
+    {
+        var ownerOf = new Dictionary<TopicPartitionId, string>();
+        foreach (var m in members)
+            foreach (var p in Partitions(ConsumerProtocol.ProtocolType, m.Assignment)) ownerOf.TryAdd(p, m.MemberId);
+        var withheld = 0;
+        foreach (var m in members)
+        {
+            var granted = new List<TopicPartitionId>();
+            foreach (var p in Partitions(ConsumerProtocol.ProtocolType, assignments[m.MemberId]))
+            {
+                if (ownerOf.TryGetValue(p, out var owner) && owner != m.MemberId) withheld++;
+                else granted.Add(p);
+            }
+            assignments[m.MemberId] = ConsumerProtocol.EncodeAssignment(granted);
+        }
+        return withheld;
+    }
+
     /// <summary>The partitions in an assignment, for ownership checks and describe; empty if it is not the consumer layout.</summary>
     public static IReadOnlyList<TopicPartitionId> Partitions(string protocolType, byte[] assignment)
     {

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Server.Groups.Assignment;
 using Broker.Server.Topics;
 
 namespace Broker.Server.Groups;
@@ -32,6 +33,11 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, GroupMember> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<TopicPartitionId, CommittedOffset> _offsets = new();
+    // Each member's assignment in the previous generation: a member may still commit what it is handing over.
+    private Dictionary<string, byte[]> _previousAssignments = new(StringComparer.Ordinal);
+    // Cooperative rebalancing: members that must fetch this generation's assignment (and so give up what
+    // moves) before the follow-up rebalance that hands those partitions to their new owners.
+    private readonly HashSet<string> _handoverSyncs = new(StringComparer.Ordinal);
     private Dictionary<string, int> _partitionCounts = new(StringComparer.Ordinal);
     private Dictionary<string, int> _assignedCounts = new(StringComparer.Ordinal);
 
@@ -129,6 +135,9 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
         _protocolType = e.ProtocolType;
         _protocol = e.Protocol;
         _leader = e.LeaderId;
+        var previous = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var m in _members.Values) previous[m.MemberId] = m.Assignment;
+        _previousAssignments = previous;
         _members.Clear();
         foreach (var m in e.Members)
         {
@@ -349,6 +358,8 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
         var onServer = GroupAssignmentPlanner.AssignsOnServer(_protocolType, protocol);
         Dictionary<string, byte[]>? assignments = null;
         if (onServer) assignments = GroupAssignmentPlanner.Assign(protocol, members, _partitionCounts, out _assignedCounts);
+        var handover = assignments is not null && CooperativeStickyAssignor.IsCooperative(protocol)
+            && GroupAssignmentPlanner.WithholdOwnedByOthers(members, assignments) > 0;
 
         var persisted = new List<PersistedMember>(members.Count);
         foreach (var m in members)
@@ -370,6 +381,12 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
                 m.AwaitingJoin = null;
                 m.Touch();
                 replyTo.Tell(JoinReply(m, includeMembers: !onServer && memberId == _leader));
+            }
+            _handoverSyncs.Clear();
+            if (handover)
+            {
+                foreach (var m in _members.Values) _handoverSyncs.Add(m.MemberId);
+                _log.Info("group {0}: generation {1} withholds partitions still owned by other members; they move in a follow-up rebalance", _groupId, _generation);
             }
         });
     }
@@ -432,6 +449,9 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
                 return;
             case GroupState.Stable:
                 Sender.Tell(new SyncGroupResponse(ErrorCode.None, null, member.Assignment));
+                // Once every member has its assignment (and so gives up what moves), hand the rest over.
+                if (_handoverSyncs.Remove(member.MemberId) && _handoverSyncs.Count == 0)
+                    BeginRebalance("handing over the partitions the last generation withheld (cooperative)");
                 return;
         }
 
@@ -574,7 +594,7 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
             }
             var member = _members[request.MemberId];
             member.Touch();
-            if (_protocolType == Protocol.Groups.ConsumerProtocol.ProtocolType) owned = GroupAssignmentPlanner.Partitions(_protocolType, member.Assignment);
+            if (_protocolType == Protocol.Groups.ConsumerProtocol.ProtocolType) owned = CommittablePartitions(member);
         }
 
         foreach (var o in offsets)
@@ -604,6 +624,26 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
             replyTo.Tell(response);
             CountEvent();
         });
+    }
+
+    /// <summary>
+    /// What a member may commit: its partitions in this generation, and those it had in the previous one that
+    /// nobody else has been given yet (it commits them while handing them over, in a cooperative rebalance).
+    /// </summary>
+    private List<TopicPartitionId> CommittablePartitions(GroupMember member)
+    {
+        var partitions = new List<TopicPartitionId>(GroupAssignmentPlanner.Partitions(_protocolType, member.Assignment));
+        if (!_previousAssignments.TryGetValue(member.MemberId, out var previous)) return partitions;
+        foreach (var p in GroupAssignmentPlanner.Partitions(_protocolType, previous))
+        {
+            var takenByOther = false;
+            foreach (var other in _members.Values)
+            {
+                if (other.MemberId != member.MemberId && Contains(GroupAssignmentPlanner.Partitions(_protocolType, other.Assignment), p)) takenByOther = true;
+            }
+            if (!takenByOther && !partitions.Contains(p)) partitions.Add(p);
+        }
+        return partitions;
     }
 
     private static bool Contains(IReadOnlyList<TopicPartitionId> partitions, TopicPartitionId tp)

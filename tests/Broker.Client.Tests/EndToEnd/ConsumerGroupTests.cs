@@ -47,15 +47,18 @@ public sealed class ConsumerGroupTests(NodeFixture node)
         public readonly ConcurrentQueue<string> Values = new();
         public volatile IReadOnlyList<TopicPartition> Owned = [];
         public int Revocations;
+        public readonly ConcurrentQueue<IReadOnlyList<TopicPartition>> Revoked = new();
 
         public Member(ConsumerConfig config, string topic, bool closeOnStop = true)
         {
             Consumer = new Consumer(config);
-            Consumer.PartitionsAssigned += partitions => Owned = partitions;
-            Consumer.PartitionsRevoked += _ =>
+            // Callbacks run on the consuming thread; Assignment is the whole current set (cooperative callbacks only name changes).
+            Consumer.PartitionsAssigned += _ => Owned = Consumer.Assignment;
+            Consumer.PartitionsRevoked += partitions =>
             {
                 Interlocked.Increment(ref Revocations);
-                Owned = [];
+                Revoked.Enqueue(partitions);
+                Owned = Consumer.Assignment.Except(partitions).ToList();
             };
             Consumer.Subscribe(topic);
             _thread = new Thread(() =>
@@ -100,6 +103,30 @@ public sealed class ConsumerGroupTests(NodeFixture node)
         Eventually(() => a.Values.Count + b.Values.Count >= 400, "all 400 records are read");
         var all = a.Values.Concat(b.Values).ToList();
         Assert.Equal(400, all.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Cooperative_members_keep_consuming_what_stays_while_partitions_move()
+    {
+        var topic = await CreateTopic(4);
+        await Produce(topic, 200);
+        var group = $"coop-{Guid.NewGuid():N}";
+        var config = Config(group);
+        config.PartitionAssignmentStrategy = "cooperative-sticky";
+        using var first = new Member(config, topic);
+        Eventually(() => first.Owned.Count == 4 && first.Values.Count >= 200, "the first member owns all four partitions and read everything");
+
+        var config2 = Config(group);
+        config2.PartitionAssignmentStrategy = "cooperative-sticky";
+        using var second = new Member(config2, topic);
+        Eventually(() => first.Owned.Count == 2 && second.Owned.Count == 2, "the partitions are split two and two");
+        // Only the two partitions that moved were ever revoked from the first member: the others never stopped.
+        Assert.All(first.Revoked, revoked => Assert.True(revoked.Count <= 2, $"revoked {revoked.Count} partitions at once"));
+        Assert.Equal(2, first.Revoked.Sum(r => r.Count));
+        Assert.Empty(first.Owned.Intersect(second.Owned));
+
+        await Produce(topic, 200, from: 200);
+        Eventually(() => first.Values.Concat(second.Values).Distinct().Count() == 400, "all 400 records are read");
     }
 
     [Fact]

@@ -204,6 +204,45 @@ public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKi
         Assert.Equal("Stable", Request<DescribeGroupResponse>(new DescribeGroupRequest("g8")).State);
     }
 
+    [Fact]
+    public void Cooperative_rebalancing_never_gives_a_partition_two_owners_and_hands_over_in_a_second_round()
+    {
+        CreateTopic("coop", 4);
+        var (first, all) = JoinAlone("g12", ["coop"], assignor: "cooperative-sticky");
+        Assert.Equal(4, all.Count);
+
+        // A second member joins; the first rejoins still owning all four.
+        var secondProbe = SendJoin(JoinRequest("g12", "", ["coop"], assignor: "cooperative-sticky"));
+        Assert.Equal(ErrorCode.RebalanceInProgress, Request<HeartbeatResponse>(new HeartbeatRequest("g12", 1, first.MemberId)).Error);
+        var firstJoin = SendJoin(JoinRequest("g12", first.MemberId, ["coop"], assignor: "cooperative-sticky", owned: [.. all]));
+        var first2 = JoinOk(firstJoin);
+        var second2 = JoinOk(secondProbe);
+        Assert.Equal(2, first2.GenerationId);
+        var kept = SyncOk("g12", first2);
+        var granted = SyncOk("g12", second2);
+        // Round one: the first keeps its share, the second gets nothing yet (the rest is still owned).
+        Assert.Equal(2, kept.Count);
+        Assert.Empty(granted);
+        var movingAway = all.Except(kept).ToList();
+        // While handing over, the first may still commit what it gives up.
+        var handoverCommit = Request<OffsetCommitResponse>(new OffsetCommitRequest("g12", 2, first.MemberId, [new OffsetCommitPartition("coop", movingAway[0].Partition, 3, null)]));
+        Assert.Equal(ErrorCode.None, handoverCommit.Results[0].Error);
+
+        // Round two starts by itself once both have their round-one assignment.
+        AwaitAssert(() => Assert.Equal(ErrorCode.RebalanceInProgress, Request<HeartbeatResponse>(new HeartbeatRequest("g12", 2, first.MemberId)).Error), Long);
+        var firstProbe3 = SendJoin(JoinRequest("g12", first.MemberId, ["coop"], assignor: "cooperative-sticky", owned: [.. kept]));
+        var secondProbe3 = SendJoin(JoinRequest("g12", second2.MemberId, ["coop"], assignor: "cooperative-sticky"));
+        var first3 = JoinOk(firstProbe3);
+        var second3 = JoinOk(secondProbe3);
+        Assert.Equal(3, first3.GenerationId);
+        Assert.Equal(kept, SyncOk("g12", first3));
+        Assert.Equal(movingAway.OrderBy(p => p.Partition), SyncOk("g12", second3).OrderBy(p => p.Partition));
+
+        // Now the partition belongs to the second member: the first can no longer commit it.
+        var late = Request<OffsetCommitResponse>(new OffsetCommitRequest("g12", 3, first.MemberId, [new OffsetCommitPartition("coop", movingAway[0].Partition, 4, null)]));
+        Assert.Equal(ErrorCode.PartitionNotAssigned, late.Results[0].Error);
+    }
+
     // ---- offsets ----
 
     [Fact]

@@ -6,7 +6,7 @@ namespace Broker.Server.Groups.Assignment;
 public static class PartitionAssignors
 {
     // Assignors are stateless, so one shared instance of each is enough.
-    private static readonly IPartitionAssignor[] All = [new RangeAssignor(), new RoundRobinAssignor(), new StickyAssignor()];
+    private static readonly IPartitionAssignor[] All = [new RangeAssignor(), new RoundRobinAssignor(), new StickyAssignor(), new CooperativeStickyAssignor()];
 
     /// <summary>The assignor with this name (case-insensitive), or null if the broker has none by that name.</summary>
     public static IPartitionAssignor? Find(string name)
@@ -17,6 +17,6 @@ public static class PartitionAssignors
         return null;
     }
 
-    /// <summary>Names of all assignors (<c>range, roundrobin, sticky</c> when joined), for error messages.</summary>
+    /// <summary>Names of all assignors (<c>range, roundrobin, sticky, cooperative-sticky</c> when joined), for error messages.</summary>
     public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(Array.ConvertAll(All, a => a.Name));
 }
