@@ -3,16 +3,16 @@ using Broker.Protocol.Records;
 
 namespace Broker.Client.Producing;
 
+/// <summary>
+/// The records go into a <see cref="RecordBatchBuilder"/> the engine lends the batch from its first record
+/// until it is sent: sending copies the finished bytes into the request, so the builder goes back to the
+/// engine's pool then, and what waits for the reply is only the list of deliveries.
+/// </summary>
 internal sealed class ProducerBatch
 {
     private object[] _deliveries = new object[128];
 
-    public ProducerBatch(int capacity)
-    {
-        Builder = new RecordBatchBuilder(capacity);
-    }
-
-    public RecordBatchBuilder Builder { get; }
+    public RecordBatchBuilder? Builder { get; private set; }
     public TopicState Topic { get; private set; } = null!;
     public int Partition { get; private set; }
 
@@ -25,8 +25,8 @@ internal sealed class ProducerBatch
     /// <summary>Index in the engine's open list while open, else -1.</summary>
     public int OpenIndex { get; set; } = -1;
 
-    /// <summary>The finished RecordBatch v2 bytes, once closed.</summary>
-    public byte[]? Bytes { get; private set; }
+    /// <summary>The finished RecordBatch v2 bytes, in the builder's buffer, from <see cref="Close"/> until the batch is sent.</summary>
+    public ReadOnlyMemory<byte> Bytes { get; private set; }
 
     /// <summary>Sum of the size estimates of its records: what it holds of the producer's buffer memory.</summary>
     public long BufferedBytes { get; private set; }
@@ -36,15 +36,16 @@ internal sealed class ProducerBatch
 
     public int DeliveryCount { get; private set; }
 
-    /// <summary>Bytes this batch adds to a produce request: its bytes, topic name and the per-partition fields.</summary>
-    public int RequestBytes => (Bytes?.Length ?? Builder.SizeInBytes) + Topic.NameBytes + 16;
+    /// <summary>Bytes this batch adds to a produce request (while it still has its builder): its bytes, topic name and the per-partition fields.</summary>
+    public int RequestBytes => Builder!.SizeInBytes + Topic.NameBytes + 16;
 
-    public void Start(TopicState topic, int partition, long sequence, long now)
+    public void Start(TopicState topic, int partition, long sequence, long now, RecordBatchBuilder builder)
     {
         Topic = topic;
         Partition = partition;
         Sequence = sequence;
         CreatedAt = now;
+        Builder = builder;
     }
 
     public void Add(object delivery, int estimate)
@@ -54,22 +55,26 @@ internal sealed class ProducerBatch
         BufferedBytes += estimate;
     }
 
-    /// <summary>Writes the batch header and CRC; the builder is free for the next batch after this.</summary>
-    public void Close()
+    /// <summary>Writes the batch header and CRC in place; no more records after this.</summary>
+    public void Close() => Bytes = Builder!.BuildInPlace();
+
+    /// <summary>Hands the builder back (emptied) once its bytes are copied into a request, or null if already returned.</summary>
+    public RecordBatchBuilder? TakeBuilder()
     {
-        Bytes = Builder.Build();
-        Builder.Reset();
+        var builder = Builder;
+        Builder = null;
+        Bytes = default;
+        builder?.Reset();
+        return builder;
     }
 
-    /// <summary>Ready for reuse from the pool.</summary>
+    /// <summary>Ready for reuse from the pool (the builder must have been taken back).</summary>
     public void Clear()
     {
         Array.Clear(_deliveries, 0, DeliveryCount);
         DeliveryCount = 0;
         BufferedBytes = 0;
-        Bytes = null;
         Topic = null!;
         OpenIndex = -1;
-        Builder.Reset();
     }
 }

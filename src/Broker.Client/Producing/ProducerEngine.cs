@@ -4,6 +4,7 @@ using System.Collections.Concurrent;
 using Broker.Client.Connection;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Protocol.Records;
 
 namespace Broker.Client.Producing;
 
@@ -28,6 +29,8 @@ namespace Broker.Client.Producing;
 internal sealed class ProducerEngine
 {
     private const int MaxPooledBatches = 256;
+    // A builder starts this much above BatchSize, so a batch that is nearly full never has to grow.
+    private const int BuilderSlack = 512;
     private const int RequestOverhead = 16;
     // Values of _senderWakeAt besides a deadline: awake (no pulse needed), idle (wake for anything),
     // waiting for a request slot (only a reply wakes it).
@@ -53,6 +56,7 @@ internal sealed class ProducerEngine
     private readonly Queue<ProducerBatch> _ready = new();
     private readonly Queue<InFlightRequest> _inFlight = new();
     private readonly Stack<ProducerBatch> _pool = new();
+    private readonly Stack<RecordBatchBuilder> _builders = new();
     private readonly List<FlushWaiter> _flushWaiters = [];
     private readonly Thread _sender;
 
@@ -108,17 +112,18 @@ internal sealed class ProducerEngine
             if (partition < 0) partition = StickyPartition(topic);
 
             var batch = topic.Open[partition];
-            if (batch is not null && batch.Builder.SizeInBytes + estimate > _batchSize)
+            if (batch is not null && batch.Builder!.SizeInBytes + estimate > _batchSize)
             {
                 CloseOpenBatch(batch);
                 batch = null;
             }
             batch ??= OpenBatch(topic, partition);
-            batch.Builder.Append(timestampMs, message.Key, message.Value, message.Headers);
+            var builder = batch.Builder!;
+            builder.Append(timestampMs, message.Key, message.Value, message.Headers);
             batch.Add(delivery, estimate);
             _bufferedBytes += estimate;
             // Another record of this size would not fit: send it now rather than after the linger.
-            if (batch.Builder.SizeInBytes + estimate > _batchSize) CloseOpenBatch(batch);
+            if (builder.SizeInBytes + estimate > _batchSize) CloseOpenBatch(batch);
         }
     }
 
@@ -190,9 +195,10 @@ internal sealed class ProducerEngine
 
     private ProducerBatch OpenBatch(TopicState topic, int partition)
     {
-        var batch = _pool.Count > 0 ? _pool.Pop() : new ProducerBatch(_batchSize + 512);
+        var batch = _pool.Count > 0 ? _pool.Pop() : new ProducerBatch();
+        var builder = _builders.Count > 0 ? _builders.Pop() : new RecordBatchBuilder(_batchSize + BuilderSlack);
         var now = Environment.TickCount64;
-        batch.Start(topic, partition, _nextSequence++, now);
+        batch.Start(topic, partition, _nextSequence++, now, builder);
         topic.Open[partition] = batch;
         batch.OpenIndex = _open.Count;
         _open.Add(batch);
@@ -310,9 +316,15 @@ internal sealed class ProducerEngine
         for (var i = 0; i < batches.Length; i++)
         {
             var batch = batches[i];
-            parts[i] = new ProducePartitionData(batch.Topic.Name, batch.Partition, batch.Bytes!);
+            parts[i] = new ProducePartitionData(batch.Topic.Name, batch.Partition, batch.Bytes);
         }
-        var produce = new ProduceRequest((short)_acks, _serverTimeoutMs, parts);
+        // The batches are copied into the request's wire bytes here, on this thread (the one copy they make
+        // in the client), so their builders are free for new records at once, long before the reply.
+        var produce = ProduceRequest.Encode((short)_acks, _serverTimeoutMs, parts);
+        lock (_sync)
+        {
+            foreach (var batch in batches) ReturnBuilder(batch);
+        }
 
         if (_acks == Acks.None)
         {
@@ -532,10 +544,18 @@ internal sealed class ProducerEngine
                 _flushWaiters.RemoveAt(i);
             }
         }
-        // A batch that grew for one huge record would pin that memory in the pool.
-        var pool = _pool.Count < MaxPooledBatches && (batch.Bytes?.Length ?? 0) <= 2 * _batchSize;
+        ReturnBuilder(batch); // still lent if the batch failed before it was sent
         batch.Clear();
-        if (pool) _pool.Push(batch);
+        if (_pool.Count < MaxPooledBatches) _pool.Push(batch);
+    }
+
+    /// <summary>Takes the batch's builder back into the pool (under _sync); a no-op if it was already returned.</summary>
+    private void ReturnBuilder(ProducerBatch batch)
+    {
+        var builder = batch.TakeBuilder();
+        // A builder that grew for one huge record would pin that memory in the pool.
+        if (builder is not null && _builders.Count < MaxPooledBatches && builder.Capacity <= 2 * (_batchSize + BuilderSlack))
+            _builders.Push(builder);
     }
 
     // ---- shutdown ----

@@ -1,3 +1,5 @@
+using Broker.Protocol.Serialization;
+
 namespace Broker.Protocol.Messages;
 
 /// <summary>One record batch (Kafka RecordBatch v2 bytes) for one partition.</summary>
@@ -7,7 +9,31 @@ public sealed record ProducePartitionData(string Topic, int Partition, ReadOnlyM
 /// Batches for any number of partitions. Acks: 0 (no reply is sent), 1 (reply once persisted by the
 /// partition), -1 = all (same as 1 until replication lands).
 /// </summary>
-public sealed record ProduceRequest(short Acks, int TimeoutMs, IReadOnlyList<ProducePartitionData> Partitions) : IBrokerRequest;
+public sealed record ProduceRequest(short Acks, int TimeoutMs, IReadOnlyList<ProducePartitionData> Partitions) : IBrokerRequest
+{
+    /// <summary>
+    /// A request whose wire bytes are written now, into one array, each batch copied once; the serializer
+    /// later sends that array as it is. The returned request's batches are slices of it, so the buffers the
+    /// given batches live in can be reused as soon as this returns (the producer recycles its batch
+    /// builders right after sending), whenever Akka.Remote gets round to serializing the message.
+    /// </summary>
+    public static ProduceRequest Encode(short acks, int timeoutMs, IReadOnlyList<ProducePartitionData> partitions)
+    {
+        var frame = ProtocolMessageWriter.EncodeProduceRequest(acks, timeoutMs, partitions, out var slices);
+        return new ProduceRequest(acks, timeoutMs, slices) { EncodedFrame = frame };
+    }
+
+    // A copy made with `with` may differ from what was encoded: it is serialized afresh.
+    private ProduceRequest(ProduceRequest original)
+    {
+        Acks = original.Acks;
+        TimeoutMs = original.TimeoutMs;
+        Partitions = original.Partitions;
+    }
+
+    /// <summary>The wire bytes, when this request was made by <see cref="Encode"/>.</summary>
+    internal byte[]? EncodedFrame { get; private init; }
+}
 
 /// <summary>Outcome for one batch: the offset the partition gave its first record.</summary>
 public sealed record ProducePartitionResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset);

@@ -5,7 +5,7 @@ namespace Broker.Protocol.Records;
 
 /// <summary>
 /// Writes records straight into RecordBatch v2 bytes in one growing buffer (no per-record allocation).
-/// Reusable: <see cref="Reset"/> after <see cref="Build(long)"/>. Not thread-safe.
+/// Reusable: <see cref="Reset"/> after <see cref="Build(long)"/> or <see cref="BuildInPlace(long)"/>. Not thread-safe.
 /// </summary>
 public sealed class RecordBatchBuilder
 {
@@ -105,12 +105,7 @@ public sealed class RecordBatchBuilder
     }
 
     /// <summary>The finished batch: header written, CRC computed. Attributes 0 (no compression, CreateTime), no producer id.</summary>
-    public byte[] Build(long baseOffset = 0)
-    {
-        var batch = new byte[SizeInBytes];
-        BuildInto(batch, baseOffset);
-        return batch;
-    }
+    public byte[] Build(long baseOffset = 0) => BuildInPlace(baseOffset).ToArray();
 
     /// <summary>Writes the finished batch to <paramref name="destination"/> (at least <see cref="SizeInBytes"/> long); returns its size.</summary>
     public int BuildInto(Span<byte> destination, long baseOffset = 0)
@@ -118,6 +113,18 @@ public sealed class RecordBatchBuilder
         if (Count == 0) throw new InvalidOperationException("a record batch needs at least one record");
         if (destination.Length < _position)
             throw new ArgumentException($"destination holds {destination.Length} bytes; the batch needs {_position}", nameof(destination));
+        BuildInPlace(baseOffset).Span.CopyTo(destination);
+        return _position;
+    }
+
+    /// <summary>
+    /// The finished batch in the builder's own buffer, without a copy: for a caller that copies it onward
+    /// anyway (the producer writes it straight into its request). Valid until the next
+    /// <see cref="Append(long, byte[], byte[], IReadOnlyList{RecordHeader})"/> or <see cref="Reset"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> BuildInPlace(long baseOffset = 0)
+    {
+        if (Count == 0) throw new InvalidOperationException("a record batch needs at least one record");
         var header = _buffer.AsSpan(0, RecordBatch.HeaderSize);
         BinaryPrimitives.WriteInt64BigEndian(header[RecordBatch.BaseOffsetAt..], baseOffset);
         BinaryPrimitives.WriteInt32BigEndian(header[RecordBatch.LengthAt..], _position - RecordBatch.LogOverhead);
@@ -133,9 +140,11 @@ public sealed class RecordBatchBuilder
         BinaryPrimitives.WriteInt32BigEndian(header[RecordBatch.RecordCountAt..], Count);
         var crc = Crc32C.Compute(_buffer.AsSpan(RecordBatch.AttributesAt, _position - RecordBatch.AttributesAt));
         BinaryPrimitives.WriteUInt32BigEndian(header[RecordBatch.CrcAt..], crc);
-        _buffer.AsSpan(0, _position).CopyTo(destination);
-        return _position;
+        return _buffer.AsMemory(0, _position);
     }
+
+    /// <summary>Bytes the builder's buffer holds (it grows for large records and keeps that size).</summary>
+    public int Capacity => _buffer.Length;
 
     /// <summary>Empties the builder for the next batch, keeping its buffer.</summary>
     public void Reset()

@@ -16,6 +16,8 @@ internal static class ProtocolMessageWriter
         // batch is copied once; the rest are small and use a pooled scratch buffer.
         switch (o)
         {
+            case ProduceRequest { EncodedFrame: { } frame }:
+                return frame;
             case ProduceRequest p:
             {
                 using var w = WireWriter.WithExactSize(SizeOf(p));
@@ -51,7 +53,8 @@ internal static class ProtocolMessageWriter
         }
     }
 
-    private static void WriteProduceRequest(WireWriter w, ProduceRequest p)
+    /// <summary>Writes the request; <paramref name="batchStarts"/>, if given, receives where each batch's bytes begin.</summary>
+    private static void WriteProduceRequest(WireWriter w, ProduceRequest p, int[]? batchStarts = null)
     {
         var partitions = p.Partitions ?? [];
         w.WriteInt16(p.Acks);
@@ -62,8 +65,26 @@ internal static class ProtocolMessageWriter
             var part = partitions[i];
             w.WriteString(part.Topic);
             w.WriteInt32(part.Partition);
+            if (batchStarts is not null) batchStarts[i] = w.Length + 4;
             w.WriteBytes(part.Batch.Span);
         }
+    }
+
+    /// <summary>
+    /// Writes a produce request in one exact-size array (see <see cref="ProduceRequest.Encode"/>); <paramref name="slices"/>
+    /// are the same partitions with their batches pointing into that array.
+    /// </summary>
+    public static byte[] EncodeProduceRequest(short acks, int timeoutMs, IReadOnlyList<ProducePartitionData> partitions, out ProducePartitionData[] slices)
+    {
+        var request = new ProduceRequest(acks, timeoutMs, partitions);
+        var starts = new int[partitions.Count];
+        using var w = WireWriter.WithExactSize(SizeOf(request));
+        WriteProduceRequest(w, request, starts);
+        var frame = w.ToArray();
+        slices = new ProducePartitionData[partitions.Count];
+        for (var i = 0; i < partitions.Count; i++)
+            slices[i] = partitions[i] with { Batch = frame.AsMemory(starts[i], partitions[i].Batch.Length) };
+        return frame;
     }
 
     private static int SizeOf(ProduceRequest p)

@@ -235,6 +235,24 @@ public class RecordBatchRoundTripTests
     }
 
     [Fact]
+    public void BuildInPlace_gives_the_same_bytes_as_Build_in_the_builders_buffer()
+    {
+        var builder = new RecordBatchBuilder();
+        builder.Append(1, "k"u8.ToArray(), "v"u8.ToArray());
+        builder.Append(2, null, "w"u8.ToArray());
+
+        var inPlace = builder.BuildInPlace(baseOffset: 7);
+        var first = inPlace.ToArray();
+        var second = builder.BuildInPlace(baseOffset: 7);
+
+        Assert.Equal(builder.Build(7), first);
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(inPlace, out var a));
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(second, out var b));
+        Assert.Same(a.Array, b.Array);
+        Assert.Equal(2, ReadAll(first).Count);
+    }
+
+    [Fact]
     public void BuildInto_a_too_small_destination_throws_ArgumentException()
     {
         var builder = new RecordBatchBuilder();
