@@ -203,7 +203,11 @@ public sealed class PartitionActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var bytes = command.Batch.ToArray();
+        // The copy the journal writes and the tail cache keeps for seconds. Allocated on the pinned object
+        // heap, which the GC never compacts: in gen0 it would be copied twice (into gen1, then gen2) before
+        // it died, and under load those gen1 collections cost the node ~15% of its time in pauses.
+        var bytes = GC.AllocateUninitializedArray<byte>(command.Batch.Length, pinned: true);
+        command.Batch.Span.CopyTo(bytes);
         var baseOffset = _nextOffset;
         RecordBatch.SetBaseOffset(bytes, baseOffset);
         _nextOffset += header.RecordCount;
