@@ -32,7 +32,7 @@ public abstract class NodeTestKit : Akka.TestKit.Xunit2.TestKit
     protected static Config NodeConfigFor(string dataDir, string extraHocon)
     {
         var (config, settings) = NodeConfig.Load(new NodeOverrides { DataDir = dataDir, Port = 0 });
-        SqliteJournal.Prepare(settings.JournalPath);
+        SqliteJournal.Prepare(settings.JournalPath, settings.JournalPageSize);
         return ConfigurationFactory.ParseString($$"""
             akka.actor.serialize-messages = on
             akka.cluster.seed-nodes = []

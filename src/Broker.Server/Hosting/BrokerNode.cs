@@ -36,7 +36,7 @@ public sealed class BrokerNode : IAsyncDisposable
     public static async Task<BrokerNode> StartAsync(NodeOverrides overrides, CancellationToken cancellationToken = default)
     {
         var (config, settings) = NodeConfig.Load(overrides);
-        SqliteJournal.Prepare(settings.JournalPath);
+        SqliteJournal.Prepare(settings.JournalPath, settings.JournalPageSize);
         var system = ActorSystem.Create(SystemName, config);
         try
         {

@@ -34,9 +34,12 @@ public static class NodeConfig
             Seeds: node.GetStringList("seeds").ToList(),
             Role: node.GetString("role"),
             DataDirectory: dataDir,
-            JournalPath: Path.Combine(dataDir, "broker.db"));
+            JournalPath: Path.Combine(dataDir, "broker.db"),
+            JournalPageSize: node.GetInt("journal-page-size"));
         if (settings.Role is not ("seed" or "worker"))
             throw new ConfigurationException($"role must be 'seed' or 'worker', got '{settings.Role}'");
+        if (settings.JournalPageSize is < 512 or > 65536 || (settings.JournalPageSize & (settings.JournalPageSize - 1)) != 0)
+            throw new ConfigurationException($"journal-page-size must be a power of two from 512 to 65536, got {settings.JournalPageSize}");
         return (Akka(settings).WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration), settings);
     }
 
