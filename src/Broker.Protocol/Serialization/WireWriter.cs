@@ -43,7 +43,9 @@ public sealed class WireWriter : IDisposable
     public static WireWriter WithExactSize(int size)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
-        return new WireWriter(size == 0 ? [] : new byte[size]);
+        // Not zeroed first: every byte is written before the buffer is handed out, and a writer that wrote
+        // less copies out only what it wrote (ToArray).
+        return new WireWriter(size == 0 ? [] : GC.AllocateUninitializedArray<byte>(size));
     }
 
     /// <summary>Bytes written so far.</summary>

@@ -329,7 +329,7 @@ public sealed class PartitionActor : ReceivePersistentActor, IWithTimers
     {
         var total = 0;
         foreach (var b in batches) total += b.Length;
-        var buffer = new byte[total];
+        var buffer = GC.AllocateUninitializedArray<byte>(total); // every byte is copied over below
         var position = 0;
         foreach (var b in batches)
         {

@@ -52,7 +52,7 @@ public sealed class TailCache(long maxBytes)
         long total = 0;
         while (end < _batches.Count && (end == start || total + _batches[end].Length <= maxBytes))
             total += _batches[end++].Length;
-        var buffer = new byte[total];
+        var buffer = GC.AllocateUninitializedArray<byte>((int)total); // every byte is copied over below
         var position = 0;
         for (var i = start; i < end; i++)
         {
