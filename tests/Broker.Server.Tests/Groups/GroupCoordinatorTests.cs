@@ -312,7 +312,7 @@ public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKi
     }
 
     [Fact]
-    public void Generation_members_and_committed_offsets_survive_a_node_restart()
+    public async Task Generation_members_and_committed_offsets_survive_a_node_restart()
     {
         var dir = NewDataDir();
         var first = ActorSystem.Create("broker", NodeConfigFor(dir, FastGroups));
@@ -328,7 +328,7 @@ public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKi
                 [new OffsetCommitPartition("durable", i % 3, i * 100, null)]), system: first);
             Assert.Equal(ErrorCode.None, committed.Error);
         }
-        first.Terminate().Wait(Long);
+        await first.Terminate().WaitAsync(Long);
 
         var second = ActorSystem.Create("broker", NodeConfigFor(dir, FastGroups));
         try
@@ -345,7 +345,7 @@ public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKi
         }
         finally
         {
-            second.Terminate().Wait(Long);
+            await second.Terminate().WaitAsync(Long);
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }
