@@ -236,7 +236,8 @@ public sealed partial class Consumer
         _assignment = [.. _fetchers.Keys];
     }
 
-    private void CommitQuietly(List<TopicPartition> partitions)
+    /// <summary>Commits the positions of <paramref name="partitions"/> before they are given up; a refusal is not an error here.</summary>
+    private void CommitQuietly(IReadOnlyList<TopicPartition> partitions)
     {
         var positions = new List<TopicPartitionOffset>(partitions.Count);
         foreach (var tp in partitions)
@@ -247,7 +248,8 @@ public sealed partial class Consumer
         }
         catch (BrokerException)
         {
-            // As in RevokeAll: the next owner re-reads from the last good commit.
+            // The group already moved on (stale generation): the new owner starts from the last good commit,
+            // so records may be read twice but none is skipped.
         }
     }
 
@@ -309,18 +311,7 @@ public sealed partial class Consumer
     {
         var owned = _assignment;
         if (owned.Count == 0) return;
-        if (_config.EnableAutoCommit && _group is { MemberId.Length: > 0 })
-        {
-            try
-            {
-                Commit();
-            }
-            catch (BrokerException)
-            {
-                // The group already moved on (stale generation): the new owner starts from the last good commit,
-                // so records may be read twice but none is skipped.
-            }
-        }
+        if (_config.EnableAutoCommit && _group is { MemberId.Length: > 0 }) CommitQuietly(owned);
         PartitionsRevoked?.Invoke(owned);
         Unassign();
     }

@@ -201,7 +201,6 @@ internal sealed class GroupMembership : IDisposable
         lock (_sync)
         {
             _newAssignment = (joined.GenerationId, partitions);
-            _owned = partitions;
             _stable = true;
         }
         _wake();

@@ -69,12 +69,10 @@ internal static class GroupAssignmentPlanner
     public static Dictionary<string, byte[]> Assign(
         string protocol,
         IReadOnlyList<GroupMember> members,
-        IReadOnlyDictionary<string, int> partitionCounts,
-        out Dictionary<string, int> usedCounts)
+        IReadOnlyDictionary<string, int> partitionCounts)
     {
         var assignor = PartitionAssignors.Find(protocol) ?? throw new InvalidOperationException($"no assignor named {protocol}");
         var input = new List<AssignmentMember>(members.Count);
-        usedCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var member in members)
         {
             var subscription = TryDecode(member.MetadataFor(protocol)) ?? new ConsumerSubscription([], []);
@@ -82,7 +80,6 @@ internal static class GroupAssignmentPlanner
             var previous = member.Assignment.Length > 0 ? ConsumerProtocol.DecodeAssignment(member.Assignment) : subscription.Owned;
             foreach (var p in previous) owned.Add(new AssignedPartition(p.Topic, p.Partition));
             input.Add(new AssignmentMember(member.MemberId, subscription.Topics, owned));
-            foreach (var topic in subscription.Topics) usedCounts[topic] = partitionCounts.GetValueOrDefault(topic);
         }
 
         var result = assignor.Assign(input, partitionCounts);

@@ -357,7 +357,7 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
         var leader = _members.ContainsKey(_leader) ? _leader : members[0].MemberId;
         var onServer = GroupAssignmentPlanner.AssignsOnServer(_protocolType, protocol);
         Dictionary<string, byte[]>? assignments = null;
-        if (onServer) assignments = GroupAssignmentPlanner.Assign(protocol, members, _partitionCounts, out _assignedCounts);
+        if (onServer) assignments = GroupAssignmentPlanner.Assign(protocol, members, _partitionCounts);
         var handover = assignments is not null && CooperativeStickyAssignor.IsCooperative(protocol)
             && GroupAssignmentPlanner.WithholdOwnedByOthers(members, assignments) > 0;
 
@@ -569,7 +569,7 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
         var offsets = request.Offsets ?? [];
         var results = new List<OffsetCommitPartitionResult>(offsets.Count);
         var accepted = new List<CommittedOffset>(offsets.Count);
-        IReadOnlyList<TopicPartitionId>? owned = null;
+        List<TopicPartitionId>? owned = null;
 
         if (request.GenerationId < 0 && string.IsNullOrEmpty(request.MemberId))
         {
@@ -602,7 +602,7 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
             var tp = new TopicPartitionId(o.Topic ?? "", o.Partition);
             if (o.Offset < 0)
                 results.Add(new OffsetCommitPartitionResult(tp.Topic, tp.Partition, ErrorCode.InvalidOffset, $"offset {o.Offset} for {tp} is negative; commit the next offset to read (0 or more)"));
-            else if (owned is not null && !Contains(owned, tp))
+            else if (owned is not null && !owned.Contains(tp))
                 results.Add(new OffsetCommitPartitionResult(tp.Topic, tp.Partition, ErrorCode.PartitionNotAssigned,
                     $"{tp} is not assigned to member {request.MemberId} in generation {_generation}; only a partition's owner commits it"));
             else
@@ -634,23 +634,18 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
     {
         var partitions = new List<TopicPartitionId>(GroupAssignmentPlanner.Partitions(_protocolType, member.Assignment));
         if (!_previousAssignments.TryGetValue(member.MemberId, out var previous)) return partitions;
-        foreach (var p in GroupAssignmentPlanner.Partitions(_protocolType, previous))
+        var previousPartitions = GroupAssignmentPlanner.Partitions(_protocolType, previous);
+        if (previousPartitions.Count == 0) return partitions;
+        // Decode every other member's assignment once, not once per previously owned partition.
+        var takenByOthers = new HashSet<TopicPartitionId>();
+        foreach (var other in _members.Values)
         {
-            var takenByOther = false;
-            foreach (var other in _members.Values)
-            {
-                if (other.MemberId != member.MemberId && Contains(GroupAssignmentPlanner.Partitions(_protocolType, other.Assignment), p)) takenByOther = true;
-            }
-            if (!takenByOther && !partitions.Contains(p)) partitions.Add(p);
+            if (other.MemberId == member.MemberId) continue;
+            foreach (var p in GroupAssignmentPlanner.Partitions(_protocolType, other.Assignment)) takenByOthers.Add(p);
         }
+        foreach (var p in previousPartitions)
+            if (!takenByOthers.Contains(p) && !partitions.Contains(p)) partitions.Add(p);
         return partitions;
-    }
-
-    private static bool Contains(IReadOnlyList<TopicPartitionId> partitions, TopicPartitionId tp)
-    {
-        foreach (var p in partitions)
-            if (p == tp) return true;
-        return false;
     }
 
     private void FetchOffsets(OffsetFetchRequest request)
@@ -658,8 +653,7 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
         var list = new List<CommittedOffset>();
         if (request.Partitions is null)
         {
-            list.AddRange(_offsets.Values);
-            list.Sort(static (a, b) => a.Topic == b.Topic ? a.Partition.CompareTo(b.Partition) : string.CompareOrdinal(a.Topic, b.Topic));
+            list = SortedOffsets();
         }
         else
         {
@@ -677,9 +671,15 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
         var members = new List<GroupMemberDescription>(_members.Count);
         foreach (var m in SortedMembers())
             members.Add(new GroupMemberDescription(m.MemberId, m.ClientId, GroupAssignmentPlanner.Partitions(_protocolType, m.Assignment)));
+        return new DescribeGroupResponse(ErrorCode.None, null, _groupId, _state.ToString(), _protocolType, _protocol, _generation, members, SortedOffsets());
+    }
+
+    /// <summary>Every committed offset, by topic then partition.</summary>
+    private List<CommittedOffset> SortedOffsets()
+    {
         var offsets = new List<CommittedOffset>(_offsets.Values);
         offsets.Sort(static (a, b) => a.Topic == b.Topic ? a.Partition.CompareTo(b.Partition) : string.CompareOrdinal(a.Topic, b.Topic));
-        return new DescribeGroupResponse(ErrorCode.None, null, _groupId, _state.ToString(), _protocolType, _protocol, _generation, members, offsets);
+        return offsets;
     }
 
     private string UnknownGroupMessage() => $"group {_groupId} does not exist; list groups with `broker groups list`";

@@ -79,15 +79,8 @@ public sealed class ConsumerGroupTests(NodeFixture node)
         }
     }
 
-    private static void Eventually(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            Thread.Sleep(50);
-        }
-    }
+    private static void Eventually(Func<bool> condition, string what) =>
+        Assert.True(SpinWait.SpinUntil(condition, Wait), $"timed out waiting until {what}");
 
     [Fact]
     public async Task Two_members_split_the_partitions_and_together_read_every_record_once()
