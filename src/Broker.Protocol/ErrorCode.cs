@@ -46,5 +46,15 @@ public enum ErrorCode : short
     InvalidGroupId = 25,
     /// <summary>auto.offset.reset is none and the group has no committed offset for the partition.</summary>
     NoOffsetForPartition = 26,
+
+    // Replication (Kafka's names).
+    /// <summary>acks=all, and fewer replicas are in sync than the topic's min.insync.replicas: nothing was written.</summary>
+    NotEnoughReplicas = 27,
+    /// <summary>acks=all: the leader wrote the batch, but the ISR shrank below min.insync.replicas before it was replicated.</summary>
+    NotEnoughReplicasAfterAppend = 28,
+    /// <summary>A request carried an older leader epoch than the partition's (a stale client or leader).</summary>
+    FencedLeaderEpoch = 29,
+    /// <summary>No in-sync replica of the partition is alive: it is offline until one returns.</summary>
+    LeaderNotAvailable = 30,
     Unknown = 99,
 }

@@ -16,6 +16,18 @@ public sealed record BrokerSettings(
     TimeSpan RequestTimeout,
     Broker.Server.Groups.GroupSettings Groups)
 {
+    /// <summary>How long a metadata-store read or write may wait for a majority of nodes.</summary>
+    public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>Kafka's replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR.</summary>
+    public TimeSpan ReplicaLagTimeMax { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan IsrCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public int ReplicaFetchMaxBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>How long a leader holds a follower's fetch when it has nothing new (Kafka's replica.fetch.wait.max.ms).</summary>
+    public TimeSpan ReplicaFetchWait { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>How long past the wait a follower waits for an answer before it sends the fetch again (the leader may have died).</summary>
+    public TimeSpan ReplicaFetchTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan ReplicaFetchBackoff { get; init; } = TimeSpan.FromMilliseconds(250);
+
     public static BrokerSettings Create(Config config)
     {
         var b = config.GetConfig("broker") ?? throw new ConfigurationException("missing broker { } section");
@@ -30,6 +42,15 @@ public sealed record BrokerSettings(
             DefaultRetentionMs: b.GetLong("topic-defaults.retention-ms"),
             DefaultRetentionBytes: b.GetLong("topic-defaults.retention-bytes"),
             RequestTimeout: b.GetTimeSpan("gateway.request-timeout"),
-            Groups: Broker.Server.Groups.GroupSettings.Create(b));
+            Groups: Broker.Server.Groups.GroupSettings.Create(b))
+        {
+            MetadataTimeout = b.GetTimeSpan("metadata.timeout"),
+            ReplicaLagTimeMax = b.GetTimeSpan("replication.replica-lag-time-max"),
+            IsrCheckInterval = b.GetTimeSpan("replication.isr-check-interval"),
+            ReplicaFetchMaxBytes = b.GetInt("replication.fetch-max-bytes"),
+            ReplicaFetchWait = b.GetTimeSpan("replication.fetch-wait"),
+            ReplicaFetchTimeout = b.GetTimeSpan("replication.fetch-timeout"),
+            ReplicaFetchBackoff = b.GetTimeSpan("replication.fetch-backoff"),
+        };
     }
 }

@@ -7,7 +7,7 @@ public sealed record ProducePartitionData(string Topic, int Partition, ReadOnlyM
 
 /// <summary>
 /// Batches for any number of partitions. Acks: 0 (no reply is sent), 1 (reply once persisted by the
-/// partition), -1 = all (same as 1 until replication lands).
+/// partition's leader), -1 = all (once every in-sync replica has it, and at least min.insync.replicas do).
 /// </summary>
 public sealed record ProduceRequest(short Acks, int TimeoutMs, IReadOnlyList<ProducePartitionData> Partitions) : IBrokerRequest
 {
@@ -43,8 +43,3 @@ public sealed record ProduceResponse(IReadOnlyList<ProducePartitionResult> Resul
     public ErrorCode Error => ErrorCode.None;
     public string? ErrorMessage => null;
 }
-
-/// <summary>Sent by the gateway to a partition entity: append one batch. Replied with <see cref="AppendResult"/>.</summary>
-public sealed record AppendBatch(string Topic, int Partition, ReadOnlyMemory<byte> Batch) : IPartitionMessage;
-
-public sealed record AppendResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset) : IBrokerResponse;

@@ -26,10 +26,25 @@ public sealed record DeleteTopicsResponse(IReadOnlyList<TopicResult> Results) : 
 public sealed record MetadataRequest(IReadOnlyList<string>? Topics) : IBrokerRequest;
 
 /// <summary>A node of the cluster as the gateway sees it. Status is Akka.Cluster's member status (Up, Leaving, ...) or Unreachable.</summary>
-public sealed record BrokerInfo(string Address, string Host, int Port, IReadOnlyList<string> Roles, string Status);
+public sealed record BrokerInfo(string Address, string Host, int Port, IReadOnlyList<string> Roles, string Status)
+{
+    /// <summary>The node's broker id (kept in its data directory); -1 for a member that is not a broker node.</summary>
+    public int NodeId { get; init; } = -1;
+}
 
-/// <summary>One partition: the node that hosts (leads) it and its offsets.</summary>
-public sealed record PartitionMetadata(int Partition, string Leader, long LogStartOffset, long LogEndOffset, ErrorCode Error, string? ErrorMessage);
+/// <summary>
+/// One partition: its leader (address and node id), leader epoch, replicas, in-sync replicas (ISR), replicas
+/// on nodes that are down, and its offsets: log start, high watermark (what consumers can read) and log end.
+/// </summary>
+public sealed record PartitionMetadata(int Partition, string Leader, long LogStartOffset, long LogEndOffset, ErrorCode Error, string? ErrorMessage)
+{
+    public int LeaderId { get; init; } = -1;
+    public int LeaderEpoch { get; init; } = -1;
+    public long HighWatermark { get; init; } = -1;
+    public IReadOnlyList<int> Replicas { get; init; } = [];
+    public IReadOnlyList<int> Isr { get; init; } = [];
+    public IReadOnlyList<int> OfflineReplicas { get; init; } = [];
+}
 
 public sealed record TopicMetadata(
     string Name,

@@ -8,8 +8,6 @@ public static class BrokerManifests
 {
     public const string ProduceRequest = "P";
     public const string ProduceResponse = "PR";
-    public const string AppendBatch = "A";
-    public const string AppendResult = "AR";
     public const string FetchRequest = "F";
     public const string FetchResponse = "FR";
     public const string ListOffsetsRequest = "LO";

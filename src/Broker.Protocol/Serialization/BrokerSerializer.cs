@@ -20,8 +20,6 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
     {
         ProduceRequest => BrokerManifests.ProduceRequest,
         ProduceResponse => BrokerManifests.ProduceResponse,
-        AppendBatch => BrokerManifests.AppendBatch,
-        AppendResult => BrokerManifests.AppendResult,
         FetchRequest => BrokerManifests.FetchRequest,
         FetchResponse => BrokerManifests.FetchResponse,
         ListOffsetsRequest => BrokerManifests.ListOffsetsRequest,

@@ -40,10 +40,6 @@ internal static class ProtocolMessageReader
                     results[i] = new ProducePartitionResult(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64());
                 return new ProduceResponse(results);
             }
-            case BrokerManifests.AppendBatch:
-                return new AppendBatch(ReadName(ref r), r.ReadInt32(), r.ReadBytesAsMemory());
-            case BrokerManifests.AppendResult:
-                return new AppendResult(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64());
             case BrokerManifests.FetchRequest:
                 return new FetchRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32());
             case BrokerManifests.FetchResponse:
@@ -107,7 +103,7 @@ internal static class ProtocolMessageReader
         var n = r.ReadCount(BrokerInfoMinBytes);
         var brokers = new BrokerInfo[n];
         for (var i = 0; i < n; i++)
-            brokers[i] = new BrokerInfo(r.ReadString() ?? "", r.ReadString() ?? "", r.ReadInt32(), r.ReadStringList() ?? [], r.ReadString() ?? "");
+            brokers[i] = new BrokerInfo(r.ReadString() ?? "", r.ReadString() ?? "", r.ReadInt32(), r.ReadStringList() ?? [], r.ReadString() ?? "") { NodeId = r.ReadInt32() };
         return brokers;
     }
 
@@ -126,7 +122,15 @@ internal static class ProtocolMessageReader
             var pn = r.ReadCount(PartitionMetadataMinBytes);
             var partitions = new PartitionMetadata[pn];
             for (var p = 0; p < pn; p++)
-                partitions[p] = new PartitionMetadata(r.ReadInt32(), r.ReadString() ?? "", r.ReadInt64(), r.ReadInt64(), ReadError(ref r), r.ReadString());
+                partitions[p] = new PartitionMetadata(r.ReadInt32(), r.ReadString() ?? "", r.ReadInt64(), r.ReadInt64(), ReadError(ref r), r.ReadString())
+                {
+                    LeaderId = r.ReadInt32(),
+                    LeaderEpoch = r.ReadInt32(),
+                    HighWatermark = r.ReadInt64(),
+                    Replicas = r.ReadInt32List(),
+                    Isr = r.ReadInt32List(),
+                    OfflineReplicas = r.ReadInt32List(),
+                };
             topics[i] = new TopicMetadata(name, id, error, message, replication, configs, partitions);
         }
         return topics;

@@ -24,14 +24,6 @@ internal static class ProtocolMessageWriter
                 WriteProduceRequest(w, p);
                 return w.ToArray();
             }
-            case AppendBatch a:
-            {
-                using var w = WireWriter.WithExactSize(StringSize(a.Topic) + 4 + 4 + a.Batch.Length);
-                w.WriteString(a.Topic);
-                w.WriteInt32(a.Partition);
-                w.WriteBytes(a.Batch.Span);
-                return w.ToArray();
-            }
             case FetchResponse f:
             {
                 using var w = WireWriter.WithExactSize(StringSize(f.Topic) + 4 + 2 + StringSize(f.ErrorMessage) + 8 + 8 + 4 + f.Records.Length);
@@ -115,13 +107,6 @@ internal static class ProtocolMessageWriter
                 }
                 break;
             }
-            case AppendResult a:
-                w.WriteString(a.Topic);
-                w.WriteInt32(a.Partition);
-                w.WriteInt16((short)a.Error);
-                w.WriteString(a.ErrorMessage);
-                w.WriteInt64(a.BaseOffset);
-                break;
             case FetchRequest f:
                 w.WriteString(f.Topic);
                 w.WriteInt32(f.Partition);
@@ -225,6 +210,7 @@ internal static class ProtocolMessageWriter
             w.WriteInt32(b.Port);
             w.WriteStringList(b.Roles ?? []);
             w.WriteString(b.Status);
+            w.WriteInt32(b.NodeId);
         }
     }
 
@@ -252,6 +238,12 @@ internal static class ProtocolMessageWriter
                 w.WriteInt64(pm.LogEndOffset);
                 w.WriteInt16((short)pm.Error);
                 w.WriteString(pm.ErrorMessage);
+                w.WriteInt32(pm.LeaderId);
+                w.WriteInt32(pm.LeaderEpoch);
+                w.WriteInt64(pm.HighWatermark);
+                w.WriteInt32List(pm.Replicas);
+                w.WriteInt32List(pm.Isr);
+                w.WriteInt32List(pm.OfflineReplicas);
             }
         }
     }

@@ -65,6 +65,14 @@ public struct WireReader(ReadOnlyMemory<byte> buffer)
     }
 
     /// <summary>Count -1 is null; no element may be null.</summary>
+    public int[] ReadInt32List()
+    {
+        var n = ReadCount(4);
+        var values = new int[n];
+        for (var i = 0; i < n; i++) values[i] = ReadInt32();
+        return values;
+    }
+
     public IReadOnlyList<string>? ReadStringList()
     {
         var count = ReadInt32();

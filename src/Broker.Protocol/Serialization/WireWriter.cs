@@ -121,6 +121,13 @@ public sealed class WireWriter : IDisposable
     }
 
     /// <summary>A count then each string; a null list is written as count -1 (no string in it may be null).</summary>
+    public void WriteInt32List(IReadOnlyList<int>? values)
+    {
+        values ??= [];
+        WriteCount(values.Count);
+        for (var i = 0; i < values.Count; i++) WriteInt32(values[i]);
+    }
+
     public void WriteStringList(IReadOnlyList<string>? values)
     {
         if (values is null)

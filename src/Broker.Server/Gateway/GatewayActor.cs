@@ -1,10 +1,12 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.DistributedData;
 using Akka.Event;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Server.Membership;
+using Broker.Server.Metadata;
 using Broker.Server.Partitions;
 using Broker.Server.Topics;
 
@@ -12,10 +14,12 @@ namespace Broker.Server.Gateway;
 
 /// <summary>
 /// The client-facing actor of a node, at /user/gateway. It checks requests against its copy of the
-/// topic list (kept current by the registry's pub-sub), routes partition work to the partition shard
-/// region, and never does a partition's work itself: fetches and offset look-ups are forwarded, so the
-/// partition replies straight to the client; produce requests are split per partition and the replies
-/// gathered into one response. Anything it cannot read is answered with InvalidRequest.
+/// metadata (topics, leaders and ISRs, kept current by Distributed Data subscriptions), routes partition
+/// work to the partition shard region, which delivers it to the partition's leader wherever it runs, and
+/// never does a partition's work itself: fetches and offset look-ups are forwarded, so the leader replies
+/// straight to the client; produce requests are split per partition and the replies gathered into one
+/// response. A partition with no live in-sync replica is answered LeaderNotAvailable at once instead of
+/// waiting for a timeout. Anything it cannot read is answered with InvalidRequest.
 /// </summary>
 public sealed class GatewayActor : ReceiveActor
 {
@@ -25,7 +29,10 @@ public sealed class GatewayActor : ReceiveActor
     private readonly IActorRef _groups;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private Dictionary<string, TopicDescriptor> _topics = new(StringComparer.Ordinal);
+    private readonly MetadataStore _store;
+    private TopicTable _topics = TopicTable.Empty;
+    private PartitionStateTable _states = PartitionStateTable.Empty;
+    private LiveNodes _live;
 
     public GatewayActor(BrokerSettings settings, IActorRef partitions, IActorRef registry, IActorRef groups)
     {
@@ -33,15 +40,21 @@ public sealed class GatewayActor : ReceiveActor
         _partitions = partitions;
         _registry = registry;
         _groups = groups;
+        _store = new MetadataStore(Context.System, settings.MetadataTimeout);
+        _live = new LiveNodes(_cluster.State);
 
-        Receive<TopicsSnapshot>(UpdateTopics);
-        Receive<SubscribeAck>(_ => { });
+        Receive<Changed>(OnMetadataChanged);
+        Receive<TopicTable>(t => _topics = _topics.Merge(t));
+        Receive<PartitionStateTable>(s => _states = _states.Merge(s));
+        Receive<ClusterEvent.IMemberEvent>(_ => _live = new LiveNodes(_cluster.State));
+        Receive<ClusterEvent.IReachabilityEvent>(_ => _live = new LiveNodes(_cluster.State));
+        Receive<Status.Failure>(f => _log.Warning("gateway: metadata read failed: {0}", f.Cause.Message));
         Receive<ProduceRequest>(r => Produce(r, Sender, refreshed: false));
         Receive<FetchRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
         Receive<ListOffsetsRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
         Receive<CreateTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<DeleteTopicsRequest>(r => AskRegistry(r, Sender));
-        Receive<MetadataRequest>(r => MetadataBuilder.Build(r, _registry, _partitions, _cluster.State, _settings.RequestTimeout).PipeTo(Sender));
+        Receive<MetadataRequest>(r => MetadataBuilder.Build(r, _topics, _states, _live, _partitions, _cluster.State, _settings).PipeTo(Sender));
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.RequestTimeout).PipeTo(Sender));
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString()).PipeTo(Sender));
         Receive<IGroupMessage>(RouteToGroup);
@@ -65,11 +78,20 @@ public sealed class GatewayActor : ReceiveActor
 
     protected override void PreStart()
     {
-        DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(TopicRegistryTopics.Changes, Self));
+        _store.Replicator.Tell(Dsl.Subscribe(MetadataKeys.Topics, Self));
+        _store.Replicator.Tell(Dsl.Subscribe(MetadataKeys.Partitions, Self));
+        _store.TopicsAsync(majority: false).PipeTo(Self);
+        _store.PartitionsAsync(majority: false).PipeTo(Self);
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
     }
 
-    private void UpdateTopics(TopicsSnapshot snapshot) =>
-        _topics = snapshot.Topics.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    private void OnMetadataChanged(Changed changed)
+    {
+        if (changed.Key.Equals(MetadataKeys.Topics)) _topics = _topics.Merge(changed.Get(MetadataKeys.Topics));
+        else if (changed.Key.Equals(MetadataKeys.Partitions)) _states = _states.Merge(changed.Get(MetadataKeys.Partitions));
+    }
 
     private void AskRegistry(IBrokerRequest request, IActorRef replyTo)
     {
@@ -78,17 +100,17 @@ public sealed class GatewayActor : ReceiveActor
                 $"the topic registry did not answer within {_settings.RequestTimeout.TotalSeconds:0}s ({ex.GetType().Name}); the cluster may still be forming, retry shortly"));
     }
 
-    /// <summary>A request named a topic we do not know: ask the registry once (it may have just been created), then retry.</summary>
+    /// <summary>A request named a topic we do not know: read the topics from a majority once (it may have just been created), then retry.</summary>
     private void RefreshAndRetry(object request, IActorRef replyTo)
     {
-        _registry.Ask<TopicsSnapshot>(GetAllTopics.Instance, _settings.RequestTimeout).PipeTo(Self,
+        _store.TopicsAsync(majority: true).PipeTo(Self,
             success: topics => new RetryWithTopics(request, replyTo, topics),
             failure: _ => new RetryWithTopics(request, replyTo, null));
     }
 
     private void Retry(RetryWithTopics retry)
     {
-        if (retry.Topics is not null) UpdateTopics(retry.Topics);
+        if (retry.Topics is not null) _topics = _topics.Merge(retry.Topics);
         switch (retry.Request)
         {
             case ProduceRequest p: Produce(p, retry.ReplyTo, refreshed: true); break;
@@ -111,10 +133,14 @@ public sealed class GatewayActor : ReceiveActor
 
     private (ErrorCode, string?) Check(string topic, int partition)
     {
-        if (!_topics.TryGetValue(topic, out var descriptor))
+        if (_topics.Find(topic) is not { } descriptor)
             return (ErrorCode.UnknownTopic, $"topic '{topic}' does not exist; create it with `broker topics create {topic}`");
         if (partition < 0 || partition >= descriptor.Partitions)
             return (ErrorCode.UnknownPartition, $"topic '{topic}' has partitions 0 to {descriptor.Partitions - 1}; partition {partition} does not exist");
+        var state = _states.Find(descriptor.TopicId, partition);
+        if (state is not null && _live.Count > 0 && !descriptor.Config(_settings).UncleanLeaderElection
+            && LeaderChoice.Choose(state, descriptor.ReplicasOf(partition), false, _live.IsAlive, out _) < 0)
+            return (ErrorCode.LeaderNotAvailable, $"partition {topic}/{partition} is offline: none of its in-sync replicas (nodes {string.Join(",", state.Isr)}) is up; start one of those nodes again");
         return (ErrorCode.None, null);
     }
 
@@ -147,7 +173,7 @@ public sealed class GatewayActor : ReceiveActor
         for (var i = 0; i < parts.Count; i++)
         {
             total += parts[i].Batch.Length;
-            anyUnknownTopic |= !_topics.ContainsKey(parts[i].Topic);
+            anyUnknownTopic |= _topics.Find(parts[i].Topic) is null;
         }
         if (anyUnknownTopic && !refreshed)
         {
@@ -167,7 +193,7 @@ public sealed class GatewayActor : ReceiveActor
                 results[i] = Task.FromResult(new ProducePartitionResult(part.Topic, part.Partition, error, message, -1));
                 continue;
             }
-            var append = new AppendBatch(part.Topic, part.Partition, part.Batch);
+            var append = new AppendBatch(part.Topic, part.Partition, request.Acks, part.Batch);
             if (request.Acks == 0)
             {
                 _partitions.Tell(append, ActorRefs.Nobody);

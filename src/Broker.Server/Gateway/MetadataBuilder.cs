@@ -2,28 +2,23 @@ using Akka.Actor;
 using Akka.Cluster;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Server.Membership;
+using Broker.Server.Metadata;
 using Broker.Server.Partitions;
-using Broker.Server.Topics;
 
 namespace Broker.Server.Gateway;
 
-/// <summary>Answers a MetadataRequest off the gateway's mailbox: topics from the registry, offsets and hosting node from each partition.</summary>
+/// <summary>
+/// Answers a MetadataRequest off the gateway's mailbox: topics, replicas, leaders, epochs and ISRs from the
+/// metadata store's copy on this node; offsets (log start, high watermark, log end) from each partition's leader.
+/// </summary>
 internal static class MetadataBuilder
 {
-    public static async Task<IBrokerResponse> Build(MetadataRequest request, IActorRef registry, IActorRef partitions, ClusterEvent.CurrentClusterState state, TimeSpan timeout)
+    public static async Task<IBrokerResponse> Build(MetadataRequest request, TopicTable topics, PartitionStateTable states, LiveNodes live,
+        IActorRef partitions, ClusterEvent.CurrentClusterState state, BrokerSettings settings)
     {
-        TopicsSnapshot topics;
-        try
-        {
-            topics = await registry.Ask<TopicsSnapshot>(GetAllTopics.Instance, timeout).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            return new ErrorResponse(ErrorCode.RequestTimedOut, $"the topic registry did not answer ({ex.GetType().Name}); the cluster may still be forming, retry shortly");
-        }
-
         var brokers = Brokers(state);
-        var wanted = request.Topics ?? topics.Topics.Select(t => t.Name).ToList();
+        var wanted = request.Topics ?? topics.Live.Select(t => t.Name).ToList();
         var result = new List<TopicMetadata>(wanted.Count);
         foreach (var name in wanted)
         {
@@ -35,7 +30,25 @@ internal static class MetadataBuilder
                 continue;
             }
             var infos = new Task<PartitionMetadata>[topic.Partitions];
-            for (var p = 0; p < topic.Partitions; p++) infos[p] = PartitionAsync(partitions, topic.Name, p, timeout);
+            for (var p = 0; p < topic.Partitions; p++)
+            {
+                var replicas = topic.ReplicasOf(p);
+                var ps = states.Find(topic.TopicId, p);
+                var offline = replicas.Where(r => !live.IsAlive(r)).ToArray();
+                var isr = ps?.Isr.ToArray() ?? replicas.ToArray();
+                var template = new PartitionMetadata(p, "", -1, -1, ErrorCode.None, null)
+                {
+                    LeaderId = ps?.Leader ?? -1,
+                    LeaderEpoch = ps?.LeaderEpoch ?? -1,
+                    Replicas = replicas.ToArray(),
+                    Isr = isr,
+                    OfflineReplicas = offline,
+                };
+                var available = LeaderChoice.Choose(ps, replicas, topic.Config(settings).UncleanLeaderElection, live.IsAlive, out _) >= 0;
+                infos[p] = available
+                    ? PartitionAsync(partitions, topic.Name, template, settings.RequestTimeout)
+                    : Task.FromResult(template with { Error = ErrorCode.LeaderNotAvailable, ErrorMessage = "offline: no in-sync replica is up" });
+            }
             result.Add(new TopicMetadata(topic.Name, topic.TopicId, ErrorCode.None, null, topic.ReplicationFactor, topic.Configs, await Task.WhenAll(infos).ConfigureAwait(false)));
         }
         return new MetadataResponse(brokers, result);
@@ -47,21 +60,34 @@ internal static class MetadataBuilder
         foreach (var member in state.Members)
         {
             var status = state.Unreachable.Contains(member) ? "Unreachable" : member.Status.ToString();
-            list.Add(new BrokerInfo(member.Address.ToString(), member.Address.Host ?? "", member.Address.Port ?? 0, member.Roles.OrderBy(r => r).ToList(), status));
+            list.Add(new BrokerInfo(member.Address.ToString(), member.Address.Host ?? "", member.Address.Port ?? 0,
+                member.Roles.Where(r => !r.StartsWith(NodeIdentity.RolePrefix, StringComparison.Ordinal)).OrderBy(r => r).ToList(), status)
+            {
+                NodeId = NodeIdentity.Of(member),
+            });
         }
         return list;
     }
 
-    private static async Task<PartitionMetadata> PartitionAsync(IActorRef partitions, string topic, int partition, TimeSpan timeout)
+    private static async Task<PartitionMetadata> PartitionAsync(IActorRef partitions, string topic, PartitionMetadata template, TimeSpan timeout)
     {
         try
         {
-            var info = await partitions.Ask<PartitionInfo>(new GetPartitionInfo(topic, partition), timeout).ConfigureAwait(false);
-            return new PartitionMetadata(partition, info.Address, info.LogStartOffset, info.LogEndOffset, ErrorCode.None, null);
+            var info = await partitions.Ask<PartitionInfo>(new GetPartitionInfo(topic, template.Partition), timeout).ConfigureAwait(false);
+            if (info.Error != ErrorCode.None) return template with { Error = info.Error, ErrorMessage = info.ErrorMessage };
+            return template with
+            {
+                Leader = info.Address,
+                LeaderId = info.Leader,
+                LeaderEpoch = info.LeaderEpoch,
+                LogStartOffset = info.LogStartOffset,
+                HighWatermark = info.HighWatermark,
+                LogEndOffset = info.LogEndOffset,
+            };
         }
         catch (Exception ex)
         {
-            return new PartitionMetadata(partition, "", -1, -1, ErrorCode.RequestTimedOut, $"partition did not answer ({ex.GetType().Name}); it may be recovering or moving");
+            return template with { Error = ErrorCode.RequestTimedOut, ErrorMessage = $"partition did not answer ({ex.GetType().Name}); it may be electing a leader or moving" };
         }
     }
 }

@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Broker.Server.Gateway;
 using Broker.Server.Groups;
+using Broker.Server.Membership;
 using Broker.Server.Partitions;
 using Broker.Server.Topics;
 
@@ -60,12 +61,17 @@ public sealed class BrokerNode : IAsyncDisposable
     public static IActorRef StartActors(ActorSystem system)
     {
         var broker = BrokerSettings.Create(system.Settings.Config);
+        var nodeId = NodeIdentity.Self(system);
+        if (nodeId < 0) throw new InvalidOperationException("this node has no node id role (node-<id>); start it through NodeConfig.Load");
         var registry = TopicRegistry.Start(system, broker);
         var partitions = ClusterSharding.Get(system).Start(
             PartitionEntity.TypeName,
-            entityId => PartitionActor.Props(entityId, broker, registry),
+            PartitionLeaderEntity.Props,
             ClusterShardingSettings.Create(system),
-            new PartitionEntity(maxShards: 100));
+            new PartitionEntity(),
+            new ReplicaAllocationStrategy(broker.MetadataTimeout),
+            StopPartitionLeader.Instance);
+        system.ActorOf(ReplicaManagerActor.Props(broker, partitions, nodeId), ReplicaManagerActor.Name);
         var groups = ClusterSharding.Get(system).Start(
             GroupEntity.TypeName,
             groupId => GroupCoordinatorActor.Props(groupId, broker, registry),

@@ -35,7 +35,8 @@ public static class NodeConfig
             Role: node.GetString("role"),
             DataDirectory: dataDir,
             JournalPath: Path.Combine(dataDir, "broker.db"),
-            JournalPageSize: node.GetInt("journal-page-size"));
+            JournalPageSize: node.GetInt("journal-page-size"),
+            NodeId: Membership.NodeIdentity.LoadOrCreate(dataDir));
         if (settings.Role is not ("seed" or "worker"))
             throw new ConfigurationException($"role must be 'seed' or 'worker', got '{settings.Role}'");
         if (settings.JournalPageSize is < 512 or > 65536 || (settings.JournalPageSize & (settings.JournalPageSize - 1)) != 0)
@@ -78,7 +79,8 @@ public static class NodeConfig
             akka.remote.dot-netty.tcp.hostname = {Quote(s.Host)}
             akka.remote.dot-netty.tcp.port = {s.Port}
             akka.cluster.seed-nodes = [{seedUris}]
-            akka.cluster.roles = [{Quote(s.Role)}]
+            akka.cluster.roles = [{Quote(s.Role)}, {Quote(Membership.NodeIdentity.Role(s.NodeId))}]
+            akka.cluster.distributed-data.durable.lmdb.dir = {Quote(Path.Combine(s.DataDirectory, "metadata"))}
             akka.persistence.journal.sql.connection-string = {connection}
             akka.persistence.snapshot-store.sql.connection-string = {connection}
             akka.persistence.query.journal.sql.connection-string = {connection}

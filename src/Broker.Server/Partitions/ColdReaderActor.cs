@@ -10,7 +10,7 @@ namespace Broker.Server.Partitions;
 /// </summary>
 public sealed class ColdReaderActor : ReceiveActor
 {
-    private readonly List<byte[]> _batches = new();
+    private readonly List<(long SequenceNr, byte[] Batch)> _batches = new();
 
     public ColdReaderActor(IActorRef journal, string persistenceId, long fromSequenceNr, long toSequenceNr, long requestId, TimeSpan timeout)
     {
@@ -19,7 +19,7 @@ public sealed class ColdReaderActor : ReceiveActor
 
         Receive<ReplayedMessage>(m =>
         {
-            if (m.Persistent.Payload is BatchAppended appended) _batches.Add(appended.Batch);
+            if (m.Persistent.Payload is BatchAppended appended) _batches.Add((m.Persistent.SequenceNr, appended.Batch));
         });
         Receive<RecoverySuccess>(_ => Finish(requestId, null));
         Receive<ReplayMessagesFailure>(f => Finish(requestId, $"reading the journal failed: {f.Cause.Message}"));

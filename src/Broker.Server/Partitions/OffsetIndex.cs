@@ -57,6 +57,14 @@ public sealed class OffsetIndex
         if (_head == _tail) _head = _tail = 0;
     }
 
+    /// <summary>Drops the last <paramref name="count"/> entries (a follower truncating a divergent suffix).</summary>
+    public void RemoveLast(int count)
+    {
+        for (var i = 1; i <= count; i++) TotalBytes -= _sizes[_tail - i];
+        _tail -= count;
+        if (_head == _tail) _head = _tail = 0;
+    }
+
     public void Clear()
     {
         _head = _tail = 0;

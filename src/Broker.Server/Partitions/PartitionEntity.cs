@@ -5,9 +5,10 @@ namespace Broker.Server.Partitions;
 
 /// <summary>
 /// How partitions map onto Akka.Cluster.Sharding: entity id <c>topic/partition</c> (topic names cannot
-/// contain '/'), shard id from a stable hash of the entity id.
+/// contain '/'), and one shard per partition (shard id = entity id), because shards, not entities, are
+/// what the allocation strategy places: each partition's leader must go to a node holding an in-sync copy.
 /// </summary>
-public sealed class PartitionEntity(int maxShards) : HashCodeMessageExtractor(maxShards)
+public sealed class PartitionEntity() : HashCodeMessageExtractor(maxNumberOfShards: 1)
 {
     public const string TypeName = "partition";
 
@@ -25,4 +26,10 @@ public sealed class PartitionEntity(int maxShards) : HashCodeMessageExtractor(ma
         IPartitionCommand c => EntityId(c.Topic, c.Partition),
         _ => null,
     };
+
+#pragma warning disable CS0672 // overrides the obsolete overload too, so no path hashes partitions into shared shards
+    public override string? ShardId(object message) => EntityId(message);
+#pragma warning restore CS0672
+
+    public override string ShardId(string entityId, object? messageHint = null) => entityId;
 }

@@ -1,10 +1,12 @@
 using Akka.Actor;
+using Broker.Protocol;
 using Broker.Server.Serialization;
+using Broker.Server.Topics;
 
 namespace Broker.Server.Partitions;
 
-// Messages of the partition log actor (PartitionActor.cs). The client-facing commands (AppendBatch,
-// FetchRequest, ListOffsetsRequest) live in Broker.Protocol; these are the node-internal ones.
+// Messages of the partition replica (PartitionActor) and its leader entity. The client-facing requests
+// (FetchRequest, ListOffsetsRequest) live in Broker.Protocol; these are node-internal.
 
 /// <summary>A node-internal command for one partition entity (entity id <c>topic/partition</c>).</summary>
 public interface IPartitionCommand : IServerMessage
@@ -13,18 +15,58 @@ public interface IPartitionCommand : IServerMessage
     int Partition { get; }
 }
 
-/// <summary>Asks a partition for its offsets and where it runs; replied with <see cref="PartitionInfo"/>.</summary>
+/// <summary>
+/// From a gateway to a partition's leader: append one batch. <paramref name="Acks"/> 1 replies once the
+/// leader persisted it, -1 (all) once every in-sync replica has (and at least min.insync.replicas of them).
+/// Replied with <see cref="AppendResult"/>; acks 0 is sent with no sender and gets no reply.
+/// </summary>
+public sealed record AppendBatch(string Topic, int Partition, short Acks, ReadOnlyMemory<byte> Batch) : IPartitionCommand;
+
+public sealed record AppendResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset) : IServerMessage;
+
+/// <summary>Asks a partition's leader for its offsets, epoch and where it runs; replied with <see cref="PartitionInfo"/>.</summary>
 public sealed record GetPartitionInfo(string Topic, int Partition) : IPartitionCommand;
 
-public sealed record PartitionInfo(string Topic, int Partition, long LogStartOffset, long LogEndOffset, string Address) : IServerMessage;
+public sealed record PartitionInfo(
+    string Topic, int Partition, ErrorCode Error, string? ErrorMessage,
+    long LogStartOffset, long HighWatermark, long LogEndOffset, int LeaderEpoch, int Leader, string Address) : IServerMessage;
 
-/// <summary>Journal event: one record batch, as RecordBatch v2 bytes with its base offset set. One event per batch.</summary>
+/// <summary>
+/// A follower's fetch, sent through the shard region to whichever node leads the partition. Its log end
+/// offset is its acknowledgement (everything below is on its disk); <paramref name="LastFetchedEpoch"/> lets
+/// the leader say where the follower's log diverges from its own (Kafka 2.7+, KIP-595 style).
+/// </summary>
+public sealed record ReplicaFetch(
+    string Topic, int Partition, string TopicId, int ReplicaId, long FetchId,
+    long LogEndOffset, int LastFetchedEpoch, int MaxBytes, int MaxWaitMs) : IPartitionCommand;
+
+/// <summary>
+/// The leader's answer: batches from the follower's log end, the leader's epoch, high watermark and log
+/// start, or a divergence point (<paramref name="DivergingEpoch"/> &gt;= 0): truncate to
+/// <paramref name="DivergingEndOffset"/> (or where that epoch ends locally, if earlier) and fetch again.
+/// </summary>
+public sealed record ReplicaFetchResult(
+    string Topic, int Partition, long FetchId, ErrorCode Error, string? ErrorMessage,
+    int LeaderEpoch, int Leader, long HighWatermark, long LogStartOffset,
+    int DivergingEpoch, long DivergingEndOffset, ReadOnlyMemory<byte> Records) : IServerMessage;
+
+/// <summary>Journal event: one record batch, as RecordBatch v2 bytes with its base offset and leader epoch set. One event per batch.</summary>
 public sealed record BatchAppended(byte[] Batch) : IServerMessage;
 
 /// <summary>Journal event: the partition starts (again) as part of the topic incarnation <paramref name="TopicId"/>.</summary>
 public sealed record PartitionCreated(string TopicId) : IServerMessage;
 
-/// <summary>Snapshot of a partition: its offset index (parallel arrays, oldest first) and log bounds.</summary>
+/// <summary>Journal event: this replica became leader in <paramref name="Epoch"/>, whose first offset is <paramref name="StartOffset"/>.</summary>
+public sealed record LeaderEpochStarted(int Epoch, long StartOffset) : IServerMessage;
+
+/// <summary>
+/// Journal event: everything from <paramref name="Offset"/> on is dropped (a follower's suffix its new leader
+/// does not have). The journal cannot delete a suffix, so truncation is this logical marker: recovery,
+/// snapshots and cold reads honour it, and the orphaned rows go with retention.
+/// </summary>
+public sealed record LogTruncated(long Offset) : IServerMessage;
+
+/// <summary>Snapshot of a partition: its offset index (parallel arrays, oldest first), log bounds, high watermark and epochs.</summary>
 public sealed record PartitionSnapshot(
     string TopicId,
     long LogStartOffset,
@@ -33,13 +75,48 @@ public sealed record PartitionSnapshot(
     int[] RecordCounts,
     long[] SequenceNrs,
     long[] MaxTimestamps,
-    int[] Sizes) : IServerMessage;
+    int[] Sizes) : IServerMessage
+{
+    public long HighWatermark { get; init; }
+    public int[] Epochs { get; init; } = [];
+    public long[] EpochStartOffsets { get; init; } = [];
+}
 
-/// <summary>Local: batches a <see cref="ColdReaderActor"/> read back from the journal for request <paramref name="RequestId"/>.</summary>
-internal sealed record ColdBatchesRead(long RequestId, List<byte[]> Batches, string? Failure) : INoSerializationVerificationNeeded;
+/// <summary>Local, entity to replica: this node now hosts the partition's leader entity; become leader (new epoch).</summary>
+internal sealed record LeadPartition(IActorRef Entity) : INoSerializationVerificationNeeded;
+
+/// <summary>Local, entity to replica: the leader entity is stopping here (hand-off); go back to following.</summary>
+internal sealed record ResignLeadership(IActorRef Entity) : INoSerializationVerificationNeeded;
+
+/// <summary>The hand-off stop message of the leader entity: resign, then stop (never PoisonPill, which would drop stashed requests).</summary>
+public sealed record StopPartitionLeader : INoSerializationVerificationNeeded
+{
+    public static readonly StopPartitionLeader Instance = new();
+}
+
+/// <summary>Local, replica manager to replica: the topic was deleted or this replica moved away: purge the log and stop.</summary>
+internal sealed record DeleteReplica(string Reason) : INoSerializationVerificationNeeded;
+
+/// <summary>Local, replica manager to replica: the topic's descriptor changed (configs, assignment).</summary>
+internal sealed record TopicUpdated(TopicDescriptor Topic) : INoSerializationVerificationNeeded;
+
+/// <summary>Local, entity to replica manager: give me this node's replica of the partition (created if needed).</summary>
+internal sealed record GetReplica(string Topic, int Partition) : INoSerializationVerificationNeeded;
+
+/// <summary>Reply to <see cref="GetReplica"/>: the replica, or null with a reason (no such topic or partition, not a replica here).</summary>
+internal sealed record ReplicaFound(IActorRef? Replica, ErrorCode Error, string? Reason) : INoSerializationVerificationNeeded;
+
+/// <summary>Local: batches a <see cref="ColdReaderActor"/> read back from the journal for request <paramref name="RequestId"/>, with their sequence numbers.</summary>
+internal sealed record ColdBatchesRead(long RequestId, List<(long SequenceNr, byte[] Batch)> Batches, string? Failure) : INoSerializationVerificationNeeded;
 
 /// <summary>Local timer: a long-poll fetch reached its max wait.</summary>
 internal sealed record FetchWaitExpired(long RequestId) : INoSerializationVerificationNeeded;
+
+/// <summary>Local timer: a follower's fetch got no answer in time (the leader died or moved): send it again.</summary>
+internal sealed record ReplicaFetchTimedOut(long FetchId) : INoSerializationVerificationNeeded;
+
+/// <summary>Local timer: retry something after a back-off (a follower fetch after an error, an election).</summary>
+internal sealed record RetryTick(string What) : INoSerializationVerificationNeeded;
 
 /// <summary>Local timer: time to apply retention.</summary>
 internal sealed record RetentionTick : INoSerializationVerificationNeeded
@@ -47,8 +124,11 @@ internal sealed record RetentionTick : INoSerializationVerificationNeeded
     public static readonly RetentionTick Instance = new();
 }
 
-/// <summary>Local: the registry lookup at start timed out or failed; try again.</summary>
-internal sealed record RetryTopicLookup : INoSerializationVerificationNeeded
+/// <summary>Local timer: a leader checks its followers' lag (ISR shrink).</summary>
+internal sealed record IsrTick : INoSerializationVerificationNeeded
 {
-    public static readonly RetryTopicLookup Instance = new();
+    public static readonly IsrTick Instance = new();
 }
+
+/// <summary>Local: the outcome of a leader election or ISR change written to the metadata store.</summary>
+internal sealed record StateWritten(Metadata.PartitionState? State, string? Failure, bool Conflict, Metadata.PartitionState? Newer) : INoSerializationVerificationNeeded;

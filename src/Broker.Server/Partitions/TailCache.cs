@@ -32,6 +32,18 @@ public sealed class TailCache(long maxBytes)
         while (_head < _batches.Count && _baseOffsets[_head] < logStartOffset) DropOldest();
     }
 
+    /// <summary>Drops cached batches that start at or after <paramref name="offset"/> (log truncation).</summary>
+    public void TruncateFrom(long offset)
+    {
+        while (_batches.Count > _head && _baseOffsets[^1] >= offset)
+        {
+            Bytes -= _batches[^1].Length;
+            _batches.RemoveAt(_batches.Count - 1);
+            _baseOffsets.RemoveAt(_baseOffsets.Count - 1);
+        }
+        if (_head >= _batches.Count) Clear();
+    }
+
     public void Clear()
     {
         _batches.Clear();
@@ -42,15 +54,16 @@ public sealed class TailCache(long maxBytes)
 
     /// <summary>
     /// Copies whole batches starting with the one whose base offset is <paramref name="batchBaseOffset"/>
-    /// into one buffer, up to <paramref name="maxBytes"/> (the first batch always). Null if not cached.
+    /// into one buffer, up to <paramref name="maxBytes"/> (the first batch always) and only batches that start
+    /// below <paramref name="endOffset"/> (the high watermark, for consumers). Null if not cached.
     /// </summary>
-    public byte[]? Read(long batchBaseOffset, int maxBytes)
+    public byte[]? Read(long batchBaseOffset, int maxBytes, long endOffset = long.MaxValue)
     {
         var start = _baseOffsets.BinarySearch(_head, _batches.Count - _head, batchBaseOffset, null);
         if (start < 0) return null;
         var end = start;
         long total = 0;
-        while (end < _batches.Count && (end == start || total + _batches[end].Length <= maxBytes))
+        while (end < _batches.Count && _baseOffsets[end] < endOffset && (end == start || total + _batches[end].Length <= maxBytes))
             total += _batches[end++].Length;
         var buffer = GC.AllocateUninitializedArray<byte>((int)total); // every byte is copied over below
         var position = 0;

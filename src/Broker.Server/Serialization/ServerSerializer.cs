@@ -1,141 +1,161 @@
+using System.Collections.Immutable;
+using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
+using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Serialization;
 using Broker.Server.Gateway;
+using Broker.Server.Metadata;
 using Broker.Server.Partitions;
 using Broker.Server.Topics;
 
 namespace Broker.Server.Serialization;
 
 /// <summary>
-/// Binary serializer for node-internal messages and for what the node persists (journal events and
-/// snapshots). A journal event of a partition is its batch bytes as they are: BatchAppended is written
-/// without a copy and read back without parsing.
+/// Binary serializer for node-internal messages and for what the node persists (journal events, snapshots,
+/// the metadata store's durable entries). One row per message in <see cref="Codecs"/>. A partition's journal
+/// event is its batch bytes as they are (their own format version is the RecordBatch magic byte):
+/// BatchAppended is written without a copy and read back without parsing.
 /// </summary>
 public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     private const string BatchAppendedManifest = "B";
-    private const string PartitionCreatedManifest = "PC";
-    private const string PartitionSnapshotManifest = "PS";
-    private const string GetPartitionInfoManifest = "GPI";
-    private const string PartitionInfoManifest = "PI";
-    private const string GetTopicsManifest = "GT";
-    private const string TopicsSnapshotManifest = "TS";
-    private const string TopicCreatedManifest = "TC";
-    private const string TopicDeletedManifest = "TD";
-    private const string GetHostedPartitionsManifest = "GHP";
-    private const string HostedPartitionsManifest = "HP";
+
+    private static readonly CodecTable Codecs = new CodecTable()
+        // ---- persisted: journal events and snapshots of partitions (version in the manifest) ----
+        .Add<PartitionCreated>("PC", (w, e) => w.WriteString(e.TopicId), (ref WireReader r, byte[] _) => new PartitionCreated(r.ReadString()!))
+        .Add<LeaderEpochStarted>("LE@1", (w, e) =>
+        {
+            w.WriteInt32(e.Epoch);
+            w.WriteInt64(e.StartOffset);
+        }, (ref WireReader r, byte[] _) => new LeaderEpochStarted(r.ReadInt32(), r.ReadInt64()))
+        .Add<LogTruncated>("LT@1", (w, e) => w.WriteInt64(e.Offset), (ref WireReader r, byte[] _) => new LogTruncated(r.ReadInt64()))
+        .Add<PartitionSnapshot>("PS@2", WriteSnapshot, (ref WireReader r, byte[] _) => ReadSnapshot(ref r, withEpochs: true))
+        .AddLegacy("PS", (ref WireReader r, byte[] _) => ReadSnapshot(ref r, withEpochs: false))
+        // ---- persisted by the metadata store (LMDB) and gossiped ----
+        .Add<TopicTable>("TT@1", WriteTopicTable, (ref WireReader r, byte[] _) => ReadTopicTable(ref r))
+        .Add<PartitionStateTable>("PST@1", WritePartitionStates, (ref WireReader r, byte[] _) => ReadPartitionStates(ref r))
+        // ---- node-internal requests and replies ----
+        .Add<AppendBatch>("AB", (w, a) =>
+        {
+            w.WriteString(a.Topic);
+            w.WriteInt32(a.Partition);
+            w.WriteInt16(a.Acks);
+            w.WriteBytes(a.Batch.Span);
+        }, (ref WireReader r, byte[] _) => new AppendBatch(r.ReadString()!, r.ReadInt32(), r.ReadInt16(), r.ReadBytesAsMemory()),
+            a => StringSize(a.Topic) + 4 + 2 + 4 + a.Batch.Length)
+        .Add<AppendResult>("AR", (w, a) =>
+        {
+            w.WriteString(a.Topic);
+            w.WriteInt32(a.Partition);
+            w.WriteInt16((short)a.Error);
+            w.WriteString(a.ErrorMessage);
+            w.WriteInt64(a.BaseOffset);
+        }, (ref WireReader r, byte[] _) => new AppendResult(r.ReadString()!, r.ReadInt32(), (ErrorCode)r.ReadInt16(), r.ReadString(), r.ReadInt64()))
+        .Add<ReplicaFetch>("RF", (w, f) =>
+        {
+            w.WriteString(f.Topic);
+            w.WriteInt32(f.Partition);
+            w.WriteString(f.TopicId);
+            w.WriteInt32(f.ReplicaId);
+            w.WriteInt64(f.FetchId);
+            w.WriteInt64(f.LogEndOffset);
+            w.WriteInt32(f.LastFetchedEpoch);
+            w.WriteInt32(f.MaxBytes);
+            w.WriteInt32(f.MaxWaitMs);
+        }, (ref WireReader r, byte[] _) => new ReplicaFetch(r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32()))
+        .Add<ReplicaFetchResult>("RFR", (w, f) =>
+        {
+            w.WriteString(f.Topic);
+            w.WriteInt32(f.Partition);
+            w.WriteInt64(f.FetchId);
+            w.WriteInt16((short)f.Error);
+            w.WriteString(f.ErrorMessage);
+            w.WriteInt32(f.LeaderEpoch);
+            w.WriteInt32(f.Leader);
+            w.WriteInt64(f.HighWatermark);
+            w.WriteInt64(f.LogStartOffset);
+            w.WriteInt32(f.DivergingEpoch);
+            w.WriteInt64(f.DivergingEndOffset);
+            w.WriteBytes(f.Records.Span);
+        }, (ref WireReader r, byte[] _) => new ReplicaFetchResult(r.ReadString()!, r.ReadInt32(), r.ReadInt64(), (ErrorCode)r.ReadInt16(), r.ReadString(),
+            r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64(), r.ReadBytesAsMemory()),
+            f => StringSize(f.Topic) + 4 + 8 + 2 + StringSize(f.ErrorMessage) + 4 + 4 + 8 + 8 + 4 + 8 + 4 + f.Records.Length)
+        .Add<GetPartitionInfo>("GPI", (w, g) =>
+        {
+            w.WriteString(g.Topic);
+            w.WriteInt32(g.Partition);
+        }, (ref WireReader r, byte[] _) => new GetPartitionInfo(r.ReadString()!, r.ReadInt32()))
+        .Add<PartitionInfo>("PI@2", (w, i) =>
+        {
+            w.WriteString(i.Topic);
+            w.WriteInt32(i.Partition);
+            w.WriteInt16((short)i.Error);
+            w.WriteString(i.ErrorMessage);
+            w.WriteInt64(i.LogStartOffset);
+            w.WriteInt64(i.HighWatermark);
+            w.WriteInt64(i.LogEndOffset);
+            w.WriteInt32(i.LeaderEpoch);
+            w.WriteInt32(i.Leader);
+            w.WriteString(i.Address);
+        }, (ref WireReader r, byte[] _) => new PartitionInfo(r.ReadString()!, r.ReadInt32(), (ErrorCode)r.ReadInt16(), r.ReadString(),
+            r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadString()!))
+        .Add<GetAllTopics>("GT", (_, _) => { }, (ref WireReader _, byte[] _) => GetAllTopics.Instance)
+        .Add<TopicsSnapshot>("TS@2", (w, t) =>
+        {
+            w.WriteCount(t.Topics.Count);
+            foreach (var topic in t.Topics) WriteTopic(w, topic);
+        }, (ref WireReader r, byte[] _) =>
+        {
+            var n = r.ReadCount();
+            var topics = new List<TopicDescriptor>(n);
+            for (var i = 0; i < n; i++) topics.Add(ReadTopic(ref r));
+            return new TopicsSnapshot(topics);
+        })
+        .Add<GetHostedPartitions>("GHP", (_, _) => { }, (ref WireReader _, byte[] _) => GetHostedPartitions.Instance)
+        .Add<HostedPartitionsReply>("HP", (w, h) =>
+        {
+            w.WriteCount(h.Partitions.Count);
+            foreach (var p in h.Partitions)
+            {
+                w.WriteString(p.Topic);
+                w.WriteInt32(p.Partition);
+                w.WriteString(p.Address);
+            }
+        }, (ref WireReader r, byte[] _) =>
+        {
+            var n = r.ReadCount();
+            var list = new List<HostedPartition>(n);
+            for (var i = 0; i < n; i++) list.Add(new HostedPartition(r.ReadString()!, r.ReadInt32(), r.ReadString()!));
+            return new HostedPartitionsReply(list);
+        });
 
     public override int Identifier => 4101;
 
-    public override string Manifest(object o) => o switch
-    {
-        BatchAppended => BatchAppendedManifest,
-        PartitionCreated => PartitionCreatedManifest,
-        PartitionSnapshot => PartitionSnapshotManifest,
-        GetPartitionInfo => GetPartitionInfoManifest,
-        PartitionInfo => PartitionInfoManifest,
-        GetAllTopics => GetTopicsManifest,
-        TopicsSnapshot => TopicsSnapshotManifest,
-        TopicCreated => TopicCreatedManifest,
-        TopicDeleted => TopicDeletedManifest,
-        GetHostedPartitions => GetHostedPartitionsManifest,
-        HostedPartitionsReply => HostedPartitionsManifest,
-        _ => GroupEventCodec.Manifest(o) ?? throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}"),
-    };
+    public override string Manifest(object o) => o is BatchAppended
+        ? BatchAppendedManifest
+        : Codecs.Manifest(o) ?? GroupEventCodec.Manifest(o) ?? throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}");
 
     public override byte[] ToBinary(object o)
     {
         if (o is BatchAppended appended) return appended.Batch;
+        if (Codecs.ToBinary(o) is { } bytes) return bytes;
         using var w = new WireWriter();
-        switch (o)
-        {
-            case PartitionCreated e:
-                w.WriteString(e.TopicId);
-                break;
-            case PartitionSnapshot s:
-                WriteSnapshot(w, s);
-                break;
-            case GetPartitionInfo g:
-                w.WriteString(g.Topic);
-                w.WriteInt32(g.Partition);
-                break;
-            case PartitionInfo i:
-                w.WriteString(i.Topic);
-                w.WriteInt32(i.Partition);
-                w.WriteInt64(i.LogStartOffset);
-                w.WriteInt64(i.LogEndOffset);
-                w.WriteString(i.Address);
-                break;
-            case GetAllTopics or GetHostedPartitions:
-                break;
-            case TopicsSnapshot t:
-                w.WriteCount(t.Topics.Count);
-                foreach (var topic in t.Topics) WriteTopic(w, topic);
-                break;
-            case TopicCreated c:
-                WriteTopic(w, c.Topic);
-                break;
-            case TopicDeleted d:
-                w.WriteString(d.Name);
-                break;
-            case HostedPartitionsReply h:
-                w.WriteCount(h.Partitions.Count);
-                foreach (var p in h.Partitions)
-                {
-                    w.WriteString(p.Topic);
-                    w.WriteInt32(p.Partition);
-                    w.WriteString(p.Address);
-                }
-                break;
-            default:
-                if (!GroupEventCodec.TryWrite(w, o)) throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}");
-                break;
-        }
+        if (!GroupEventCodec.TryWrite(w, o)) throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}");
         return w.ToArray();
     }
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
         if (manifest == BatchAppendedManifest) return new BatchAppended(bytes);
+        if (Codecs.TryRead(bytes, manifest, out var message)) return message;
         var r = new WireReader(bytes);
-        switch (manifest)
-        {
-            case PartitionCreatedManifest:
-                return new PartitionCreated(r.ReadString()!);
-            case PartitionSnapshotManifest:
-                return ReadSnapshot(ref r);
-            case GetPartitionInfoManifest:
-                return new GetPartitionInfo(r.ReadString()!, r.ReadInt32());
-            case PartitionInfoManifest:
-                return new PartitionInfo(r.ReadString()!, r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadString()!);
-            case GetTopicsManifest:
-                return GetAllTopics.Instance;
-            case GetHostedPartitionsManifest:
-                return GetHostedPartitions.Instance;
-            case TopicsSnapshotManifest:
-            {
-                var n = r.ReadCount();
-                var topics = new List<TopicDescriptor>(n);
-                for (var i = 0; i < n; i++) topics.Add(ReadTopic(ref r));
-                return new TopicsSnapshot(topics);
-            }
-            case TopicCreatedManifest:
-                return new TopicCreated(ReadTopic(ref r));
-            case TopicDeletedManifest:
-                return new TopicDeleted(r.ReadString()!);
-            case HostedPartitionsManifest:
-            {
-                var n = r.ReadCount();
-                var list = new List<HostedPartition>(n);
-                for (var i = 0; i < n; i++) list.Add(new HostedPartition(r.ReadString()!, r.ReadInt32(), r.ReadString()!));
-                return new HostedPartitionsReply(list);
-            }
-            default:
-                return GroupEventCodec.TryRead(ref r, manifest) ?? throw new System.Runtime.Serialization.SerializationException($"ServerSerializer does not know manifest '{manifest}'");
-        }
+        return GroupEventCodec.TryRead(ref r, manifest)
+            ?? throw new System.Runtime.Serialization.SerializationException($"ServerSerializer does not know manifest '{manifest}' (written by a newer broker version?)");
     }
+
+    private static int StringSize(string? s) => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s));
 
     private static void WriteTopic(WireWriter w, TopicDescriptor t)
     {
@@ -144,10 +164,70 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         w.WriteInt32(t.Partitions);
         w.WriteInt16(t.ReplicationFactor);
         w.WriteStringMap(t.Configs);
+        w.WriteCount(t.Assignments.Count);
+        foreach (var replicas in t.Assignments) w.WriteInt32List(replicas);
     }
 
-    private static TopicDescriptor ReadTopic(ref WireReader r) =>
-        new(r.ReadString()!, r.ReadString()!, r.ReadInt32(), r.ReadInt16(), r.ReadStringMap());
+    private static TopicDescriptor ReadTopic(ref WireReader r)
+    {
+        var name = r.ReadString()!;
+        var id = r.ReadString()!;
+        var partitions = r.ReadInt32();
+        var rf = r.ReadInt16();
+        var configs = r.ReadStringMap();
+        var n = r.ReadCount(4);
+        var assignments = new ImmutableArray<int>[n];
+        for (var i = 0; i < n; i++) assignments[i] = ImmutableArray.Create(r.ReadInt32List());
+        return new TopicDescriptor(name, id, partitions, rf, configs, assignments);
+    }
+
+    private static void WriteTopicTable(WireWriter w, TopicTable table)
+    {
+        w.WriteCount(table.Entries.Count);
+        foreach (var (name, entry) in table.Entries)
+        {
+            w.WriteString(name);
+            w.WriteInt64(entry.Version);
+            w.WriteBool(entry.Deleted);
+            WriteTopic(w, entry.Topic);
+        }
+    }
+
+    private static TopicTable ReadTopicTable(ref WireReader r)
+    {
+        var n = r.ReadCount();
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, TopicEntry>(StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+        {
+            var name = r.ReadString()!;
+            var version = r.ReadInt64();
+            var deleted = r.ReadBool();
+            builder[name] = new TopicEntry(ReadTopic(ref r), version, deleted);
+        }
+        return new TopicTable(builder.ToImmutable());
+    }
+
+    private static void WritePartitionStates(WireWriter w, PartitionStateTable table)
+    {
+        w.WriteCount(table.Entries.Count);
+        foreach (var (key, s) in table.Entries)
+        {
+            w.WriteString(key);
+            w.WriteInt32(s.LeaderEpoch);
+            w.WriteInt32(s.PartitionEpoch);
+            w.WriteInt32(s.Leader);
+            w.WriteInt32List(s.Isr);
+        }
+    }
+
+    private static PartitionStateTable ReadPartitionStates(ref WireReader r)
+    {
+        var n = r.ReadCount();
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, PartitionState>(StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+            builder[r.ReadString()!] = new PartitionState(r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ImmutableArray.Create(r.ReadInt32List()));
+        return new PartitionStateTable(builder.ToImmutable());
+    }
 
     private static void WriteSnapshot(WireWriter w, PartitionSnapshot s)
     {
@@ -163,9 +243,16 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             w.WriteInt64(s.MaxTimestamps[i]);
             w.WriteInt32(s.Sizes[i]);
         }
+        w.WriteInt64(s.HighWatermark);
+        w.WriteCount(s.Epochs.Length);
+        for (var i = 0; i < s.Epochs.Length; i++)
+        {
+            w.WriteInt32(s.Epochs[i]);
+            w.WriteInt64(s.EpochStartOffsets[i]);
+        }
     }
 
-    private static PartitionSnapshot ReadSnapshot(ref WireReader r)
+    private static PartitionSnapshot ReadSnapshot(ref WireReader r, bool withEpochs)
     {
         var topicId = r.ReadString()!;
         var logStart = r.ReadInt64();
@@ -184,6 +271,21 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             timestamps[i] = r.ReadInt64();
             sizes[i] = r.ReadInt32();
         }
-        return new PartitionSnapshot(topicId, logStart, logEnd, baseOffsets, counts, seqs, timestamps, sizes);
+        var snapshot = new PartitionSnapshot(topicId, logStart, logEnd, baseOffsets, counts, seqs, timestamps, sizes)
+        {
+            // Written before replication: a single copy, so everything it held was committed.
+            HighWatermark = logEnd,
+        };
+        if (!withEpochs) return snapshot;
+        var hw = r.ReadInt64();
+        var e = r.ReadCount(12);
+        var epochs = new int[e];
+        var starts = new long[e];
+        for (var i = 0; i < e; i++)
+        {
+            epochs[i] = r.ReadInt32();
+            starts[i] = r.ReadInt64();
+        }
+        return snapshot with { HighWatermark = hw, Epochs = epochs, EpochStartOffsets = starts };
     }
 }

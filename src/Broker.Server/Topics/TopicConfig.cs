@@ -3,18 +3,25 @@ using Broker.Protocol;
 namespace Broker.Server.Topics;
 
 /// <summary>A topic's effective settings, from its Kafka-style config keys with the node's defaults filled in.</summary>
-public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxMessageBytes)
+public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxMessageBytes, int MinInsyncReplicas = 1, bool UncleanLeaderElection = false)
 {
     public const string RetentionMsKey = "retention.ms";
     public const string RetentionBytesKey = "retention.bytes";
     public const string MaxMessageBytesKey = "max.message.bytes";
+    public const string MinInsyncReplicasKey = "min.insync.replicas";
+    public const string UncleanLeaderElectionKey = "unclean.leader.election.enable";
 
-    public static readonly IReadOnlyList<string> KnownKeys = [RetentionMsKey, RetentionBytesKey, MaxMessageBytesKey];
+    public static readonly IReadOnlyList<string> KnownKeys = [RetentionMsKey, RetentionBytesKey, MaxMessageBytesKey, MinInsyncReplicasKey, UncleanLeaderElectionKey];
 
-    public static TopicConfig From(IReadOnlyDictionary<string, string> configs, BrokerSettings settings) => new(
+    /// <summary>min.insync.replicas defaults to min(2, replication factor): acks=all then means "on two disks" wherever there are two.</summary>
+    public static int DefaultMinInsyncReplicas(int replicationFactor) => Math.Min(2, Math.Max(1, replicationFactor));
+
+    public static TopicConfig From(IReadOnlyDictionary<string, string> configs, BrokerSettings settings, int replicationFactor) => new(
         configs.TryGetValue(RetentionMsKey, out var ms) ? long.Parse(ms) : settings.DefaultRetentionMs,
         configs.TryGetValue(RetentionBytesKey, out var bytes) ? long.Parse(bytes) : settings.DefaultRetentionBytes,
-        configs.TryGetValue(MaxMessageBytesKey, out var max) ? int.Parse(max) : settings.DefaultMaxMessageBytes);
+        configs.TryGetValue(MaxMessageBytesKey, out var max) ? int.Parse(max) : settings.DefaultMaxMessageBytes,
+        configs.TryGetValue(MinInsyncReplicasKey, out var minIsr) ? int.Parse(minIsr) : DefaultMinInsyncReplicas(replicationFactor),
+        configs.TryGetValue(UncleanLeaderElectionKey, out var unclean) && bool.Parse(unclean));
 
     /// <summary>Null when valid; otherwise a message that says which key is wrong and what is allowed.</summary>
     public static string? Validate(IReadOnlyDictionary<string, string> configs, BrokerSettings settings)
@@ -30,6 +37,14 @@ public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxM
                 case MaxMessageBytesKey:
                     if (!int.TryParse(value, out var m) || m < 64 || m > settings.MaxRequestBytes)
                         return $"{key} must be between 64 and {settings.MaxRequestBytes} (broker.limits.max-request-bytes), got '{value}'";
+                    break;
+                case MinInsyncReplicasKey:
+                    if (!int.TryParse(value, out var isr) || isr < 1)
+                        return $"{key} must be a whole number >= 1, got '{value}'";
+                    break;
+                case UncleanLeaderElectionKey:
+                    if (!bool.TryParse(value, out _))
+                        return $"{key} must be true or false, got '{value}'";
                     break;
                 default:
                     return $"unknown topic config '{key}'; supported: {string.Join(", ", KnownKeys)}";

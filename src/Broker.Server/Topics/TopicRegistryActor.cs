@@ -1,119 +1,184 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.DistributedData;
 using Akka.Event;
-using Akka.Persistence;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Server.Membership;
+using Broker.Server.Metadata;
 
 namespace Broker.Server.Topics;
 
 /// <summary>
-/// The cluster's list of topics: a persistent actor run as a cluster singleton. Its journal holds
-/// TopicCreated/TopicDeleted events (snapshotted every 100), and after every change it publishes the whole
-/// list on distributed pub-sub so gateways and partitions keep a current copy without asking.
+/// Creates and deletes topics: a cluster singleton, so that one actor validates names and places replicas
+/// at a time. It keeps no state of its own: the topic table lives in the metadata store (Distributed Data,
+/// majority writes, durable on every node), and every decision starts from a majority read, so a registry
+/// that starts on another node never acts on a stale or empty view. It republishes the live topic list on
+/// distributed pub-sub (<see cref="TopicRegistryTopics.Changes"/>) whenever the table changes, for the
+/// group coordinators.
+///
+/// States: Loading (majority read; requests stashed) -> Active. Requests are handled one at a time
+/// (stashed while one is being written), so two creates of one name cannot both succeed.
 /// </summary>
-public sealed class TopicRegistryActor : ReceivePersistentActor
+public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
-    public const string PersistenceIdValue = "topic-registry";
-    private const int SnapshotEvery = 100;
     private const int MaxPartitions = 10_000;
 
     private readonly BrokerSettings _settings;
+    private readonly MetadataStore _store;
     private readonly IActorRef _mediator;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private Dictionary<string, TopicDescriptor> _topics = new(StringComparer.Ordinal);
-    private int _eventsSinceSnapshot;
+    private readonly ActorSystem _system = Context.System;
+    private TopicTable _topics = TopicTable.Empty;
 
     public TopicRegistryActor(BrokerSettings settings)
     {
         _settings = settings;
+        _store = new MetadataStore(Context.System, settings.MetadataTimeout);
         _mediator = DistributedPubSub.Get(Context.System).Mediator;
-
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is TopicsSnapshot snapshot)
-                _topics = snapshot.Topics.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        });
-        Recover<TopicCreated>(Apply);
-        Recover<TopicDeleted>(Apply);
-        Recover<RecoveryCompleted>(_ =>
-        {
-            _log.Info("topic registry recovered {0} topics", _topics.Count);
-            Publish();
-        });
-
-        Command<CreateTopicsRequest>(Create);
-        Command<DeleteTopicsRequest>(Delete);
-        Command<GetAllTopics>(_ => Sender.Tell(Snapshot()));
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "topic registry snapshot failed; recovery replays more events"));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "could not delete old registry snapshots"));
+        Loading();
     }
 
-    public override string PersistenceId => PersistenceIdValue;
+    public IStash Stash { get; set; } = null!;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(BrokerSettings settings) => Akka.Actor.Props.Create(() => new TopicRegistryActor(settings));
 
-    private void Create(CreateTopicsRequest request)
+    protected override void PreStart() => _store.Replicator.Tell(Dsl.Subscribe(MetadataKeys.Topics, Self));
+
+    private void Loading()
     {
+        _store.TopicsAsync(majority: true).PipeTo(Self);
+        Become(() =>
+        {
+            Receive<TopicTable>(table =>
+            {
+                _topics = _topics.Merge(table);
+                _log.Info("topic registry loaded {0} topics from a majority of nodes", _topics.Live.Count());
+                Publish();
+                Become(Active);
+                Stash.UnstashAll();
+            });
+            Receive<Status.Failure>(f =>
+            {
+                _log.Warning("topic registry: {0}; retrying", f.Cause.Message);
+                Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, TimeSpan.FromSeconds(1));
+            });
+            Receive<RetryLoad>(_ => _store.TopicsAsync(majority: true).PipeTo(Self));
+            Receive<Changed>(OnChanged);
+            ReceiveAny(_ => Stash.Stash());
+        });
+    }
+
+    private void Active()
+    {
+        Receive<CreateTopicsRequest>(r => Write(r, Sender, CreateAsync(r)));
+        Receive<DeleteTopicsRequest>(r => Write(r, Sender, DeleteAsync(r)));
+        Receive<GetAllTopics>(_ => Sender.Tell(Snapshot()));
+        Receive<Changed>(OnChanged);
+    }
+
+    /// <summary>Runs one write to the store; further requests wait until it is done.</summary>
+    private void Write(IBrokerRequest request, IActorRef replyTo, Task<IBrokerResponse> work)
+    {
+        work.PipeTo(Self, success: r => new WriteDone(r, replyTo), failure: ex => new WriteDone(
+            new ErrorResponse(ErrorCode.RequestTimedOut, $"{ex.Message}; the topic change may or may not have been applied: check with `broker topics list`"), replyTo));
+        Become(() =>
+        {
+            Receive<WriteDone>(done =>
+            {
+                done.ReplyTo.Tell(done.Response);
+                Become(Active);
+                Stash.UnstashAll();
+            });
+            Receive<Changed>(OnChanged);
+            ReceiveAny(_ => Stash.Stash());
+        });
+    }
+
+    private void OnChanged(Changed changed)
+    {
+        if (!changed.Key.Equals(MetadataKeys.Topics)) return;
+        _topics = _topics.Merge(changed.Get(MetadataKeys.Topics));
+        Publish();
+    }
+
+    private async Task<IBrokerResponse> CreateAsync(CreateTopicsRequest request)
+    {
+        var topics = (await _store.TopicsAsync(majority: true).ConfigureAwait(false)).Merge(_topics);
+        var live = LiveNodes.Of(_system);
         var results = new TopicResult[request.Topics.Count];
-        var events = new List<TopicCreated>();
+        var created = new List<TopicEntry>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < request.Topics.Count; i++)
         {
             var spec = request.Topics[i];
-            var (error, message) = ValidateCreate(spec, seen);
+            var (error, message) = ValidateCreate(spec, topics, seen, live.Count);
             results[i] = new TopicResult(spec.Name, error, message);
             if (error != ErrorCode.None) continue;
             seen.Add(spec.Name);
+            var rf = spec.ReplicationFactor > 0 ? spec.ReplicationFactor : (short)Math.Min(3, live.Count);
+            var assignments = ReplicaAssigner.Assign(live.Ids.ToList(), spec.Partitions, rf, Random.Shared.Next(live.Count));
             var configs = new Dictionary<string, string>(spec.Configs, StringComparer.Ordinal);
-            events.Add(new TopicCreated(new TopicDescriptor(spec.Name, Guid.NewGuid().ToString("N"), spec.Partitions, spec.ReplicationFactor, configs)));
+            var descriptor = new TopicDescriptor(spec.Name, Guid.NewGuid().ToString("N"), spec.Partitions, rf, configs, assignments);
+            created.Add(new TopicEntry(descriptor, (topics.Get(spec.Name)?.Version ?? 0) + 1, Deleted: false));
         }
+        if (created.Count == 0) return new CreateTopicsResponse(results);
 
-        var replyTo = Sender;
-        var response = new CreateTopicsResponse(results);
-        if (events.Count == 0)
+        // Partition states first: a node that sees the topic finds its leaders and ISRs already there.
+        await _store.UpdatePartitionsAsync(table =>
         {
-            replyTo.Tell(response);
-            return;
-        }
-
-        var remaining = events.Count;
-        PersistAll(events, e =>
+            foreach (var entry in created)
+                for (var p = 0; p < entry.Topic.Partitions; p++)
+                    table = table.Put(PartitionStateTable.KeyOf(entry.Topic.TopicId, p),
+                        new PartitionState(0, 0, PartitionState.NoLeader, entry.Topic.ReplicasOf(p)));
+            return table;
+        }).ConfigureAwait(false);
+        await _store.UpdateTopicsAsync(table =>
         {
-            Apply(e);
-            _log.Info("created topic {0} with {1} partitions", e.Topic.Name, e.Topic.Partitions);
-            if (--remaining > 0) return;
-            AfterChange();
-            replyTo.Tell(response);
-        });
+            foreach (var entry in created) table = table.Put(entry.Topic.Name, entry);
+            return table;
+        }).ConfigureAwait(false);
+        foreach (var entry in created)
+            _log.Info("created topic {0} ({1}) with {2} partitions, replication factor {3}, replicas {4}", entry.Topic.Name, entry.Topic.TopicId,
+                entry.Topic.Partitions, entry.Topic.ReplicationFactor, string.Join(" ", entry.Topic.Assignments.Select(a => "[" + string.Join(",", a) + "]")));
+        return new CreateTopicsResponse(results);
     }
 
-    private (ErrorCode, string?) ValidateCreate(TopicSpec spec, HashSet<string> seenInRequest)
+    private (ErrorCode, string?) ValidateCreate(TopicSpec spec, TopicTable topics, HashSet<string> seenInRequest, int liveNodes)
     {
         var nameError = TopicConfig.ValidateName(spec.Name);
         if (nameError is not null) return (ErrorCode.InvalidTopic, nameError);
-        if (_topics.ContainsKey(spec.Name) || seenInRequest.Contains(spec.Name))
+        if (topics.Find(spec.Name) is not null || seenInRequest.Contains(spec.Name))
             return (ErrorCode.TopicAlreadyExists, $"topic '{spec.Name}' already exists; describe it with `broker topics describe {spec.Name}`");
         if (spec.Partitions < 1 || spec.Partitions > MaxPartitions)
             return (ErrorCode.InvalidPartitions, $"a topic needs between 1 and {MaxPartitions} partitions, got {spec.Partitions}");
-        if (spec.ReplicationFactor < 1)
-            return (ErrorCode.InvalidReplicationFactor, $"replication factor must be at least 1, got {spec.ReplicationFactor}");
+        if (spec.ReplicationFactor == 0 || spec.ReplicationFactor < -1)
+            return (ErrorCode.InvalidReplicationFactor, $"replication factor must be at least 1 (or -1 for the default, min(3, live nodes)), got {spec.ReplicationFactor}");
+        if (spec.ReplicationFactor > liveNodes)
+            return (ErrorCode.InvalidReplicationFactor, $"replication factor {spec.ReplicationFactor} is larger than the {liveNodes} live node(s); start more nodes or ask for fewer replicas");
         var configError = TopicConfig.Validate(spec.Configs, _settings);
-        return configError is null ? (ErrorCode.None, null) : (ErrorCode.InvalidConfig, configError);
+        if (configError is not null) return (ErrorCode.InvalidConfig, configError);
+        var rf = spec.ReplicationFactor > 0 ? spec.ReplicationFactor : Math.Min(3, liveNodes);
+        if (spec.Configs.TryGetValue(TopicConfig.MinInsyncReplicasKey, out var minIsr) && int.Parse(minIsr) > rf)
+            return (ErrorCode.InvalidConfig, $"{TopicConfig.MinInsyncReplicasKey}={minIsr} is larger than the replication factor {rf}; acks=all produces could never succeed");
+        return (ErrorCode.None, null);
     }
 
-    private void Delete(DeleteTopicsRequest request)
+    private async Task<IBrokerResponse> DeleteAsync(DeleteTopicsRequest request)
     {
+        var topics = (await _store.TopicsAsync(majority: true).ConfigureAwait(false)).Merge(_topics);
         var results = new TopicResult[request.Topics.Count];
-        var events = new List<TopicDeleted>();
+        var tombstones = new List<TopicEntry>();
         for (var i = 0; i < request.Topics.Count; i++)
         {
             var name = request.Topics[i];
-            if (_topics.ContainsKey(name) && !events.Exists(e => e.Name == name))
+            var entry = topics.Get(name);
+            if (entry is { Deleted: false } && !tombstones.Exists(t => t.Topic.Name == name))
             {
-                events.Add(new TopicDeleted(name));
+                tombstones.Add(entry with { Version = entry.Version + 1, Deleted = true });
                 results[i] = new TopicResult(name, ErrorCode.None, null);
             }
             else
@@ -121,47 +186,24 @@ public sealed class TopicRegistryActor : ReceivePersistentActor
                 results[i] = new TopicResult(name, ErrorCode.UnknownTopic, $"topic '{name}' does not exist; list topics with `broker topics list`");
             }
         }
-
-        var replyTo = Sender;
-        var response = new DeleteTopicsResponse(results);
-        if (events.Count == 0)
+        if (tombstones.Count == 0) return new DeleteTopicsResponse(results);
+        await _store.UpdateTopicsAsync(table =>
         {
-            replyTo.Tell(response);
-            return;
-        }
-
-        var remaining = events.Count;
-        PersistAll(events, e =>
-        {
-            Apply(e);
-            _log.Info("deleted topic {0}", e.Name);
-            if (--remaining > 0) return;
-            AfterChange();
-            replyTo.Tell(response);
-        });
+            foreach (var t in tombstones) table = table.Put(t.Topic.Name, t);
+            return table;
+        }).ConfigureAwait(false);
+        foreach (var t in tombstones) _log.Info("deleted topic {0} ({1})", t.Topic.Name, t.Topic.TopicId);
+        return new DeleteTopicsResponse(results);
     }
 
-    private void Apply(TopicCreated e)
-    {
-        _topics[e.Topic.Name] = e.Topic;
-        _eventsSinceSnapshot++;
-    }
-
-    private void Apply(TopicDeleted e)
-    {
-        _topics.Remove(e.Name);
-        _eventsSinceSnapshot++;
-    }
-
-    private void AfterChange()
-    {
-        Publish();
-        if (_eventsSinceSnapshot < SnapshotEvery) return;
-        _eventsSinceSnapshot = 0;
-        SaveSnapshot(Snapshot());
-    }
-
-    private TopicsSnapshot Snapshot() => new(_topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal).ToList());
+    private TopicsSnapshot Snapshot() => new(_topics.Live.ToList());
 
     private void Publish() => _mediator.Tell(new Publish(TopicRegistryTopics.Changes, Snapshot()));
+
+    private sealed record WriteDone(IBrokerResponse Response, IActorRef ReplyTo);
+
+    private sealed record RetryLoad
+    {
+        public static readonly RetryLoad Instance = new();
+    }
 }

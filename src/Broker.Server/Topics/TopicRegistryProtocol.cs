@@ -11,7 +11,7 @@ public sealed record GetAllTopics : IServerMessage
     public static readonly GetAllTopics Instance = new();
 }
 
-/// <summary>All topics at one moment: the reply to <see cref="GetAllTopics"/>, the registry's snapshot, and what it publishes on every change.</summary>
+/// <summary>All live topics at one moment: the reply to <see cref="GetAllTopics"/>, and what the registry publishes on every change.</summary>
 public sealed record TopicsSnapshot(IReadOnlyList<TopicDescriptor> Topics) : IServerMessage
 {
     public TopicDescriptor? Find(string name)
@@ -21,12 +21,6 @@ public sealed record TopicsSnapshot(IReadOnlyList<TopicDescriptor> Topics) : ISe
         return null;
     }
 }
-
-/// <summary>Event: a topic was created.</summary>
-public sealed record TopicCreated(TopicDescriptor Topic) : IServerMessage;
-
-/// <summary>Event: a topic was deleted.</summary>
-public sealed record TopicDeleted(string Name) : IServerMessage;
 
 public static class TopicRegistryTopics
 {

@@ -26,7 +26,7 @@ internal static class MessageSamples
 
     private static Dictionary<string, IBrokerMessage> Build()
     {
-        var broker = new BrokerInfo("akka.tcp://broker@10.0.0.1:4053", "10.0.0.1", 4053, ["broker", "gateway"], "Up");
+        var broker = new BrokerInfo("akka.tcp://broker@10.0.0.1:4053", "10.0.0.1", 4053, ["broker", "gateway"], "Up") { NodeId = 7 };
         var lonely = new BrokerInfo("akka.tcp://broker@10.0.0.2:4053", "10.0.0.2", 4053, [], "Unreachable");
         var configs = new Dictionary<string, string> { ["retention.ms"] = "604800000", ["max.message.bytes"] = "1048576" };
 
@@ -44,8 +44,6 @@ internal static class MessageSamples
                 new ProducePartitionResult("orders", 1, ErrorCode.NotLeader, "partition moved", -1),
                 new ProducePartitionResult("orders", 2, ErrorCode.CorruptRecord, "", -1),
             ]),
-            new AppendBatch("orders", 3, Bytes(1000, 3)),
-            new AppendResult("orders", 3, ErrorCode.RecordTooLarge, "batch of 2 MB exceeds 1 MB", -1),
             new FetchRequest("orders", 3, long.MaxValue - 1, 1 << 20, 500),
             new FetchResponse("orders", 3, ErrorCode.None, null, 1_000_000_000_000, 17, Bytes(4096, 4)),
             new ListOffsetsRequest("orders", 0, OffsetSpec.Earliest),
@@ -63,7 +61,10 @@ internal static class MessageSamples
             [
                 new TopicMetadata("orders", "3f2b0a6c-0000-4000-8000-000000000001", ErrorCode.None, null, 1, configs,
                 [
-                    new PartitionMetadata(0, broker.Address, 0, 100, ErrorCode.None, null),
+                    new PartitionMetadata(0, broker.Address, 0, 100, ErrorCode.None, null)
+                    {
+                        LeaderId = 7, LeaderEpoch = 3, HighWatermark = 90, Replicas = [7, 8, 9], Isr = [7, 8], OfflineReplicas = [9],
+                    },
                     new PartitionMetadata(1, "", -1, -1, ErrorCode.BrokerNotAvailable, "no node hosts it"),
                 ]),
                 new TopicMetadata("missing", "", ErrorCode.UnknownTopic, "no such topic", 0, new Dictionary<string, string>(), []),

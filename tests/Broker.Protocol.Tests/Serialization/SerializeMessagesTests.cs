@@ -33,12 +33,12 @@ public sealed class SerializeMessagesTests() : Akka.TestKit.Xunit2.TestKit(Confi
     public void One_megabyte_batch_told_to_an_actor_arrives_intact()
     {
         var batch = MessageSamples.Bytes(1 << 20);
-        var message = new AppendBatch("orders", 0, batch);
+        var message = new FetchResponse("orders", 0, ErrorCode.None, null, 1, 0, batch);
 
         TestActor.Tell(message);
-        var received = ExpectMsg<AppendBatch>();
+        var received = ExpectMsg<FetchResponse>();
 
         Assert.NotSame(message, received);
-        Assert.True(received.Batch.Span.SequenceEqual(batch));
+        Assert.True(received.Records.Span.SequenceEqual(batch));
     }
 }

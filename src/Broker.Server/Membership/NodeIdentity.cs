@@ -1,0 +1,48 @@
+using Akka.Actor;
+using Akka.Cluster;
+
+namespace Broker.Server.Membership;
+
+/// <summary>
+/// A node's broker id: a positive number created with its data directory and kept in
+/// <c>&lt;data-dir&gt;/node.id</c>, so replicas are assigned to ids, not to host:port. A node whose data
+/// directory was wiped comes back as a new id: it holds no replica until one is reassigned to it and copied.
+/// Every member carries its id as the cluster role <c>node-&lt;id&gt;</c>, so any node can map members to ids.
+/// </summary>
+public static class NodeIdentity
+{
+    public const string RolePrefix = "node-";
+    private const string FileName = "node.id";
+
+    /// <summary>Reads the id stored in the data directory, or creates one (random, positive) on first start.</summary>
+    public static int LoadOrCreate(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var path = Path.Combine(dataDirectory, FileName);
+        if (File.Exists(path))
+        {
+            var text = File.ReadAllText(path).Trim();
+            if (int.TryParse(text, out var stored) && stored > 0) return stored;
+            throw new InvalidDataException($"{path} holds '{text}', not a node id; restore it from a backup, or delete the whole data directory to start this node as a new, empty one");
+        }
+        var id = Random.Shared.Next(1, 1_000_000);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, id.ToString());
+        File.Move(temp, path);
+        return id;
+    }
+
+    public static string Role(int nodeId) => RolePrefix + nodeId;
+
+    /// <summary>The node id a member announced in its roles, or -1 for a member without one (a client, an older node).</summary>
+    public static int Of(Member member)
+    {
+        foreach (var role in member.Roles)
+            if (role.StartsWith(RolePrefix, StringComparison.Ordinal) && int.TryParse(role.AsSpan(RolePrefix.Length), out var id))
+                return id;
+        return -1;
+    }
+
+    /// <summary>This node's id, from its own cluster roles.</summary>
+    public static int Self(ActorSystem system) => Of(Cluster.Get(system).SelfMember);
+}

@@ -1,0 +1,508 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Cluster;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+using Broker.Protocol.Records;
+using Broker.Server.Membership;
+using Broker.Server.Metadata;
+
+namespace Broker.Server.Partitions;
+
+// Leading: election, appends with acks, the ISR and the high watermark, serving followers' fetches.
+public sealed partial class PartitionActor
+{
+    private readonly Dictionary<int, FollowerProgress> _followers = new();
+    private readonly Queue<(long EndOffset, long BaseOffset, IActorRef ReplyTo)> _ackWaiters = new();
+    private readonly Dictionary<long, (ReplicaFetch Request, IActorRef ReplyTo)> _waitingReplicaFetches = new();
+    private IActorRef? _entity;
+    private bool _isLeader;
+    private int _leaderEpoch = -1;
+    private PartitionState? _state;             // the committed leader/ISR state this leader wrote
+    private ImmutableArray<int>? _proposedIsr;  // an ISR change being written; until it lands, HW counts both sets
+    private bool _isrWriteInFlight;
+    private long _nextOffset;                   // next offset to assign, ahead of _logEnd while appends are in flight
+
+    private long NowMs => Environment.TickCount64;
+
+    /// <summary>The ISR as the high watermark must see it: the committed set plus any member being added or removed (Kafka's "maximal ISR").</summary>
+    private IEnumerable<int> MaximalIsr
+    {
+        get
+        {
+            if (_state is null) yield break;
+            foreach (var id in _state.Isr) yield return id;
+            if (_proposedIsr is not { } proposed) yield break;
+            foreach (var id in proposed)
+                if (!_state.Isr.Contains(id)) yield return id;
+        }
+    }
+
+    // ---- election ----
+
+    private void Elect(LeadPartition lead)
+    {
+        _entity = lead.Entity;
+        Context.Watch(lead.Entity);
+        var live = LiveNodes.Of(Context.System);
+        var replicas = _descriptor.ReplicasOf(_partition);
+        var store = _store;
+        var me = _nodeId;
+        var topicId = _descriptor.TopicId;
+        var partition = _partition;
+        var unclean = _config.UncleanLeaderElection;
+        ElectAsync(store, topicId, partition, me, replicas, unclean, live).PipeTo(Self);
+        Become(() =>
+        {
+            Command<StateWritten>(OnElected);
+            Command<RetryTick>(t => t.What == "elect", _ => Elect(new LeadPartition(_entity!)));
+            Command<ResignLeadership>(r => OnResign(r.Entity));
+            Command<Terminated>(t => OnResign(t.ActorRef));
+            Command<LeadPartition>(l => _entity = l.Entity);
+            Command<ReplicaFetchResult>(_ => { });
+            Command<ReplicaFetchTimedOut>(_ => { });
+            HandleCommon();
+            CommandAny(_ => Stash.Stash());
+        });
+    }
+
+    private static async Task<StateWritten> ElectAsync(MetadataStore store, string topicId, int partition, int me,
+        ImmutableArray<int> replicas, bool unclean, LiveNodes live)
+    {
+        try
+        {
+            var key = PartitionStateTable.KeyOf(topicId, partition);
+            var current = (await store.PartitionsAsync(majority: true).ConfigureAwait(false)).Find(topicId, partition)
+                ?? new PartitionState(0, 0, PartitionState.NoLeader, replicas);
+            var inSync = current.InIsr(me);
+            if (!inSync && !(unclean && replicas.Contains(me)))
+                return new StateWritten(null, $"node {me} is not in the ISR [{string.Join(",", current.Isr)}]", false, current);
+            // The new ISR: this node and the old members that are still alive (a dead one rejoins once caught up).
+            var isr = ImmutableArray.CreateBuilder<int>();
+            isr.Add(me);
+            foreach (var id in current.Isr)
+                if (id != me && live.IsAlive(id)) isr.Add(id);
+            var next = new PartitionState(current.LeaderEpoch + 1, 0, me, inSync ? isr.ToImmutable() : ImmutableArray.Create(me));
+            await store.UpdatePartitionsAsync(table =>
+            {
+                if (table.Get(key) is { } now && now.CompareTo(current) > 0)
+                    throw new MetadataConflictException($"partition state moved on to {now} during the election");
+                return table.Put(key, next);
+            }).ConfigureAwait(false);
+            // Two elections racing from stale views resolve by the merge order; read back to learn who won.
+            var after = (await store.PartitionsAsync(majority: true).ConfigureAwait(false)).Find(topicId, partition);
+            return after is not null && after.CompareTo(next) == 0
+                ? new StateWritten(next, null, false, null)
+                : new StateWritten(null, "another election won", true, after);
+        }
+        catch (MetadataConflictException ex)
+        {
+            return new StateWritten(null, ex.Message, true, null);
+        }
+        catch (Exception ex)
+        {
+            return new StateWritten(null, ex.Message, false, null);
+        }
+    }
+
+    private void OnElected(StateWritten written)
+    {
+        if (written.State is not { } state)
+        {
+            if (written.Conflict)
+            {
+                _log.Info("partition {0}: election on node {1} lost ({2}); following", Name, _nodeId, written.Failure);
+                Following();
+                Stash.UnstashAll();
+            }
+            else if (written.Newer is not null)
+            {
+                NotEligible(written.Failure!);
+            }
+            else
+            {
+                _log.Warning("partition {0}: election failed ({1}); retrying", Name, written.Failure);
+                Timers.StartSingleTimer("elect", new RetryTick("elect"), TimeSpan.FromSeconds(1));
+            }
+            return;
+        }
+        Persist(new LeaderEpochStarted(state.LeaderEpoch, _logEnd), e =>
+        {
+            _epochs.Assign(e.Epoch, e.StartOffset);
+            _leaderEpoch = e.Epoch;
+            _state = state;
+            _proposedIsr = null;
+            _isrWriteInFlight = false;
+            _isLeader = true;
+            _nextOffset = _logEnd;
+            _followers.Clear();
+            var now = NowMs;
+            foreach (var id in _descriptor.ReplicasOf(_partition))
+                if (id != _nodeId) _followers[id] = new FollowerProgress(id, now);
+            _log.Info("partition {0}: node {1} leads in epoch {2} from offset {3} (high watermark {4}), ISR [{5}]",
+                Name, _nodeId, e.Epoch, _logEnd, _highWatermark, string.Join(",", state.Isr));
+            Leading();
+            UpdateHighWatermark();
+            Stash.UnstashAll();
+        });
+    }
+
+    /// <summary>The entity was placed here but this replica may not lead: refuse requests; the allocation strategy moves the entity.</summary>
+    private void NotEligible(string why)
+    {
+        _log.Warning("partition {0}: node {1} may not lead ({2}); refusing requests until the leader moves", Name, _nodeId, why);
+        Timers.StartSingleTimer("elect", new RetryTick("elect"), TimeSpan.FromSeconds(2));
+        Become(() =>
+        {
+            Command<RetryTick>(t => t.What == "elect", _ => Elect(new LeadPartition(_entity!)));
+            Command<ResignLeadership>(r => OnResign(r.Entity));
+            Command<Terminated>(t => OnResign(t.ActorRef));
+            Command<LeadPartition>(l => _entity = l.Entity);
+            HandleCommon();
+            CommandAny(m => RefuseNotLeader(m, why));
+        });
+        Stash.UnstashAll();
+    }
+
+    private void OnResign(IActorRef entity)
+    {
+        if (_entity is null || !entity.Equals(_entity)) return;
+        StepDown("the leader entity left this node");
+        Following();
+        Stash.UnstashAll();
+    }
+
+    /// <summary>Gives up leadership: every waiting producer and fetch is told, then the replica follows.</summary>
+    private void StepDown(string why)
+    {
+        if (_entity is not null) Context.Unwatch(_entity);
+        _entity = null;
+        Timers.Cancel("elect");
+        Timers.Cancel(IsrTick.Instance);
+        if (!_isLeader) return;
+        _log.Info("partition {0}: node {1} stops leading epoch {2} ({3})", Name, _nodeId, _leaderEpoch, why);
+        _isLeader = false;
+        _proposedIsr = null;
+        FailWaiters(ErrorCode.NotLeader, $"leadership of {Name} moved ({why}); the batch may or may not be committed");
+        Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+
+    private void FailWaiters(ErrorCode error, string message)
+    {
+        while (_ackWaiters.TryDequeue(out var waiter))
+            waiter.ReplyTo.Tell(new AppendResult(_topic, _partition, error, message, -1));
+        foreach (var (id, (request, replyTo)) in _waitingFetches)
+        {
+            Timers.Cancel(id);
+            replyTo.Tell(FetchError(request, error, message));
+        }
+        _waitingFetches.Clear();
+        foreach (var (id, (request, replyTo)) in _waitingReplicaFetches)
+        {
+            Timers.Cancel(id);
+            replyTo.Tell(new ReplicaFetchResult(request.Topic, request.Partition, request.FetchId, error, message, _leaderEpoch, -1, -1, -1, -1, -1, ReadOnlyMemory<byte>.Empty));
+        }
+        _waitingReplicaFetches.Clear();
+    }
+
+    private void Leading()
+    {
+        Timers.StartPeriodicTimer(IsrTick.Instance, IsrTick.Instance, _settings.IsrCheckInterval);
+        Timers.StartPeriodicTimer(RetentionTick.Instance, RetentionTick.Instance, _settings.RetentionCheckInterval);
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
+        Become(() =>
+        {
+            Command<AppendBatch>(Append);
+            Command<FetchRequest>(f => Fetch(f, Sender));
+            Command<ListOffsetsRequest>(ListOffsets);
+            Command<GetPartitionInfo>(_ => Sender.Tell(Info(ErrorCode.None, null)));
+            Command<ReplicaFetch>(f => ServeReplicaFetch(f, Sender));
+            Command<IsrTick>(_ => CheckIsr());
+            Command<ClusterEvent.UnreachableMember>(_ => CheckIsr());
+            Command<ClusterEvent.MemberRemoved>(_ => CheckIsr());
+            Command<StateWritten>(OnIsrWritten);
+            Command<ResignLeadership>(r => OnResign(r.Entity));
+            Command<Terminated>(t => OnResign(t.ActorRef));
+            Command<LeadPartition>(l =>
+            {
+                if (_entity is not null && !_entity.Equals(l.Entity)) Context.Unwatch(_entity);
+                _entity = l.Entity;
+                Context.Watch(l.Entity);
+            });
+            Command<ReplicaFetchResult>(_ => { });
+            Command<ReplicaFetchTimedOut>(_ => { });
+            Command<RetryTick>(_ => { });
+            HandleCommon();
+        });
+    }
+
+    // ---- appends ----
+
+    private void Append(AppendBatch command)
+    {
+        var validation = RecordBatch.Validate(command.Batch.Span, out var header);
+        if (validation != BatchValidation.Valid)
+        {
+            var error = validation == BatchValidation.UnsupportedMagic ? ErrorCode.InvalidRequest : ErrorCode.CorruptRecord;
+            Reply(command, error, $"rejected batch for {Name}: {Describe(validation)}");
+            return;
+        }
+        if (command.Batch.Length > _config.MaxMessageBytes)
+        {
+            Reply(command, ErrorCode.RecordTooLarge,
+                $"batch of {command.Batch.Length} bytes exceeds max.message.bytes={_config.MaxMessageBytes} of topic '{_topic}'; send smaller batches or raise the topic's max.message.bytes");
+            return;
+        }
+        if (header.CompressionType != 0)
+        {
+            Reply(command, ErrorCode.UnsupportedCompression, "compressed batches are not supported yet; send uncompressed batches (compression type none)");
+            return;
+        }
+        var isrSize = _state!.Isr.Length;
+        if (command.Acks == -1 && isrSize < _config.MinInsyncReplicas)
+        {
+            Reply(command, ErrorCode.NotEnoughReplicas,
+                $"{Name} has {isrSize} in-sync replica(s) [{string.Join(",", _state.Isr)}], fewer than min.insync.replicas={_config.MinInsyncReplicas}; nothing was written. Retry once the other replicas are back, or produce with acks=1");
+            return;
+        }
+
+        // The copy the journal writes and the tail cache keeps for seconds. Allocated on the pinned object
+        // heap, which the GC never compacts: in gen0 it would be copied twice (into gen1, then gen2) before
+        // it died, and under load those gen1 collections cost the node ~15% of its time in pauses.
+        var bytes = GC.AllocateUninitializedArray<byte>(command.Batch.Length, pinned: true);
+        command.Batch.Span.CopyTo(bytes);
+        var baseOffset = _nextOffset;
+        RecordBatch.SetBaseOffset(bytes, baseOffset);
+        RecordBatch.SetPartitionLeaderEpoch(bytes, _leaderEpoch); // outside the CRC, as in Kafka
+        _nextOffset += header.RecordCount;
+        var replyTo = Sender;
+        var acks = command.Acks;
+        var epoch = _leaderEpoch;
+        PersistAsync(new BatchAppended(bytes), e =>
+        {
+            Appended(e.Batch, LastSequenceNr);
+            if (!_isLeader || _leaderEpoch != epoch)
+            {
+                if (!replyTo.IsNobody()) replyTo.Tell(new AppendResult(_topic, _partition, ErrorCode.NotLeader, $"leadership of {Name} moved while the batch was written; it may or may not be committed", -1));
+                return;
+            }
+            if (acks == -1) _ackWaiters.Enqueue((_logEnd, baseOffset, replyTo));
+            else if (!replyTo.IsNobody()) replyTo.Tell(new AppendResult(_topic, _partition, ErrorCode.None, null, baseOffset));
+            UpdateHighWatermark();
+            ServeWaitingReplicaFetches();
+            MaybeSnapshot();
+        });
+    }
+
+    private void Reply(AppendBatch command, ErrorCode error, string message)
+    {
+        _log.Warning("partition {0}: {1}", Name, message);
+        if (!Sender.IsNobody()) Sender.Tell(new AppendResult(command.Topic, command.Partition, error, message, -1));
+    }
+
+    private static string Describe(BatchValidation v) => v switch
+    {
+        BatchValidation.TooShort => "shorter than a RecordBatch header",
+        BatchValidation.LengthMismatch => "batch length field does not match the bytes sent",
+        BatchValidation.UnsupportedMagic => "only RecordBatch v2 (magic 2) is supported",
+        BatchValidation.CorruptCrc => "CRC-32C does not match the batch contents (corrupted in transit?)",
+        BatchValidation.InvalidRecordCount => "record count does not match the last offset delta",
+        _ => v.ToString(),
+    };
+
+    /// <summary>HW = the lowest log end among the (maximal) ISR; moving it releases acks=all producers and waiting consumers.</summary>
+    private void UpdateHighWatermark()
+    {
+        var hw = _logEnd;
+        foreach (var id in MaximalIsr)
+        {
+            if (id == _nodeId) continue;
+            // A member that has not fetched from this leader yet holds the high watermark where it is.
+            var end = _followers.TryGetValue(id, out var progress) && progress.LogEndOffset >= 0 ? progress.LogEndOffset : _highWatermark;
+            hw = Math.Min(hw, end);
+        }
+        if (hw > _highWatermark)
+        {
+            _highWatermark = hw;
+            ServeWaitingFetches();
+        }
+        while (_ackWaiters.TryPeek(out var waiter) && waiter.EndOffset <= _highWatermark)
+        {
+            _ackWaiters.Dequeue();
+            var isr = _state!.Isr.Length;
+            waiter.ReplyTo.Tell(isr >= _config.MinInsyncReplicas
+                ? new AppendResult(_topic, _partition, ErrorCode.None, null, waiter.BaseOffset)
+                : new AppendResult(_topic, _partition, ErrorCode.NotEnoughReplicasAfterAppend, $"{Name} is stored on the leader, but the ISR shrank to {isr} replica(s) [{string.Join(",", _state.Isr)}] (min.insync.replicas={_config.MinInsyncReplicas}) while waiting; it may be lost if the leader fails. Retrying may duplicate it", -1));
+        }
+    }
+
+    // ---- followers ----
+
+    private void ServeReplicaFetch(ReplicaFetch fetch, IActorRef replyTo)
+    {
+        if (fetch.ReplicaId == _nodeId) return; // our own fetch from before we led
+        if (fetch.TopicId != _topicId)
+        {
+            replyTo.Tell(ReplicaError(fetch, ErrorCode.UnknownTopic, $"leader has topic incarnation {_topicId}, follower asked for {fetch.TopicId}"));
+            return;
+        }
+        if (!_descriptor.ReplicasOf(_partition).Contains(fetch.ReplicaId))
+        {
+            replyTo.Tell(ReplicaError(fetch, ErrorCode.NotLeader, $"node {fetch.ReplicaId} is not a replica of {Name}"));
+            return;
+        }
+        // Divergence (KIP-101/279): where does the follower's last epoch end here?
+        if (fetch.LastFetchedEpoch >= 0 && fetch.LogEndOffset > 0)
+        {
+            var (epoch, end) = _epochs.EndOffsetFor(fetch.LastFetchedEpoch, _logEnd);
+            if (end < fetch.LogEndOffset || epoch < fetch.LastFetchedEpoch)
+            {
+                replyTo.Tell(new ReplicaFetchResult(_topic, _partition, fetch.FetchId, ErrorCode.None, null, _leaderEpoch, _nodeId,
+                    _highWatermark, _logStart, Math.Max(epoch, 0), end < 0 ? _logStart : end, ReadOnlyMemory<byte>.Empty));
+                return;
+            }
+        }
+        if (fetch.LogEndOffset > _logEnd)
+        {
+            replyTo.Tell(new ReplicaFetchResult(_topic, _partition, fetch.FetchId, ErrorCode.None, null, _leaderEpoch, _nodeId,
+                _highWatermark, _logStart, _leaderEpoch, _logEnd, ReadOnlyMemory<byte>.Empty));
+            return;
+        }
+
+        if (!_followers.TryGetValue(fetch.ReplicaId, out var progress))
+            _followers[fetch.ReplicaId] = progress = new FollowerProgress(fetch.ReplicaId, NowMs);
+        progress.OnFetch(fetch.LogEndOffset, _logEnd, NowMs);
+        MaybeExpandIsr(progress);
+        UpdateHighWatermark();
+
+        if (fetch.LogEndOffset < _logEnd)
+        {
+            SendReplicaBatches(fetch, replyTo);
+            return;
+        }
+        var id = ++_requestIds;
+        _waitingReplicaFetches[id] = (fetch, replyTo);
+        Timers.StartSingleTimer(id, new FetchWaitExpired(id), TimeSpan.FromMilliseconds(Math.Max(1, fetch.MaxWaitMs)));
+    }
+
+    private void SendReplicaBatches(ReplicaFetch fetch, IActorRef replyTo)
+    {
+        var maxBytes = fetch.MaxBytes <= 0 ? _settings.MaxRequestBytes : Math.Min(fetch.MaxBytes, _settings.MaxRequestBytes);
+        Read(fetch.LogEndOffset, maxBytes, _logEnd, (records, failure) => replyTo.Tell(failure is null
+            ? new ReplicaFetchResult(_topic, _partition, fetch.FetchId, ErrorCode.None, null, _leaderEpoch, _nodeId, _highWatermark, _logStart, -1, -1, records)
+            : ReplicaError(fetch, ErrorCode.Unknown, failure)));
+    }
+
+    private ReplicaFetchResult ReplicaError(ReplicaFetch fetch, ErrorCode error, string message) =>
+        new(_topic, _partition, fetch.FetchId, error, message, _leaderEpoch, _isLeader ? _nodeId : -1, _highWatermark, _logStart, -1, -1, ReadOnlyMemory<byte>.Empty);
+
+    private void ServeWaitingReplicaFetches()
+    {
+        if (_waitingReplicaFetches.Count == 0) return;
+        foreach (var (id, (fetch, replyTo)) in _waitingReplicaFetches)
+        {
+            Timers.Cancel(id);
+            SendReplicaBatches(fetch, replyTo);
+        }
+        _waitingReplicaFetches.Clear();
+    }
+
+    private void OnReplicaFetchWaitExpired(long id)
+    {
+        if (!_waitingReplicaFetches.Remove(id, out var waiting)) return;
+        var f = waiting.Request;
+        waiting.ReplyTo.Tell(new ReplicaFetchResult(_topic, _partition, f.FetchId, ErrorCode.None, null, _leaderEpoch, _nodeId, _highWatermark, _logStart, -1, -1, ReadOnlyMemory<byte>.Empty));
+    }
+
+    // ---- ISR ----
+
+    private void MaybeExpandIsr(FollowerProgress follower)
+    {
+        if (_state is null || _proposedIsr is not null || _state.InIsr(follower.NodeId)) return;
+        // Kafka's rule: caught up to the high watermark and into this leader's epoch.
+        if (follower.LogEndOffset < _highWatermark || follower.LogEndOffset < _epochs.LatestEpochStart) return;
+        if (!LiveNodes.Of(Context.System).IsAlive(follower.NodeId)) return;
+        ProposeIsr(_state.Isr.Add(follower.NodeId), $"node {follower.NodeId} caught up");
+    }
+
+    private void CheckIsr()
+    {
+        if (_state is null || _isrWriteInFlight) return;
+        if (_proposedIsr is { } unconfirmed)
+        {
+            ProposeIsr(unconfirmed, "retrying an unconfirmed change");
+            return;
+        }
+        var live = LiveNodes.Of(Context.System);
+        var now = NowMs;
+        var keep = ImmutableArray.CreateBuilder<int>();
+        var dropped = new List<string>();
+        foreach (var id in _state.Isr)
+        {
+            if (id == _nodeId) { keep.Add(id); continue; }
+            var lagging = _followers.TryGetValue(id, out var p) && now - p.LastCaughtUpMs > _settings.ReplicaLagTimeMax.TotalMilliseconds;
+            if (!live.IsAlive(id)) dropped.Add($"node {id} is down or unreachable");
+            else if (lagging) dropped.Add($"node {id} has not caught up for {(now - p!.LastCaughtUpMs) / 1000.0:0.#}s");
+            else keep.Add(id);
+        }
+        if (dropped.Count > 0) ProposeIsr(keep.ToImmutable(), string.Join("; ", dropped));
+    }
+
+    /// <summary>Writes a new ISR (compare-and-set on leader epoch and partition epoch, KIP-497); the HW counts both sets until it lands.</summary>
+    private void ProposeIsr(ImmutableArray<int> isr, string why)
+    {
+        var current = _state!;
+        var next = current with { PartitionEpoch = current.PartitionEpoch + 1, Isr = isr };
+        _proposedIsr = isr;
+        _isrWriteInFlight = true;
+        _log.Info("partition {0}: ISR [{1}] -> [{2}] ({3})", Name, string.Join(",", current.Isr), string.Join(",", isr), why);
+        var key = PartitionStateTable.KeyOf(_descriptor.TopicId, _partition);
+        WriteStateAsync(_store, key, current, next).PipeTo(Self);
+    }
+
+    private static async Task<StateWritten> WriteStateAsync(MetadataStore store, string key, PartitionState expected, PartitionState next)
+    {
+        try
+        {
+            await store.UpdatePartitionsAsync(table =>
+            {
+                if (table.Get(key) is { } now && now.CompareTo(expected) != 0 && now.CompareTo(next) != 0)
+                    throw new MetadataConflictException($"partition state is {now}, expected {expected}");
+                return table.Put(key, next);
+            }).ConfigureAwait(false);
+            return new StateWritten(next, null, false, null);
+        }
+        catch (MetadataConflictException ex)
+        {
+            return new StateWritten(null, ex.Message, true, null);
+        }
+        catch (Exception ex)
+        {
+            return new StateWritten(null, ex.Message, false, null);
+        }
+    }
+
+    private void OnIsrWritten(StateWritten written)
+    {
+        _isrWriteInFlight = false;
+        if (written.State is { } state && state.LeaderEpoch == _leaderEpoch)
+        {
+            _state = state;
+            _proposedIsr = null;
+            UpdateHighWatermark();
+            return;
+        }
+        if (written.Conflict)
+        {
+            // A newer leader epoch exists: this leader is fenced.
+            _log.Warning("partition {0}: ISR change refused ({1}); a newer leader exists, stepping down", Name, written.Failure);
+            StepDown("fenced by a newer leader epoch");
+            Following();
+            return;
+        }
+        // Not confirmed by a majority (it may still land): keep counting both sets and write it again at the next check.
+        _log.Warning("partition {0}: ISR change not confirmed ({1}); retrying", Name, written.Failure);
+    }
+}

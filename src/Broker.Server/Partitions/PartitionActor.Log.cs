@@ -1,0 +1,326 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+using Broker.Protocol.Records;
+
+namespace Broker.Server.Partitions;
+
+// The log of a partition replica: offsets, index, tail cache, cold reads, consumer fetches, list offsets,
+// retention, truncation and snapshots. Leaders and followers share all of it.
+public sealed partial class PartitionActor
+{
+    private readonly OffsetIndex _index = new();
+    private readonly TailCache _tail;
+    private readonly LeaderEpochCache _epochs = new();
+    private readonly Dictionary<long, (FetchRequest Request, IActorRef ReplyTo)> _waitingFetches = new();
+    private readonly Dictionary<long, Action<ColdBatchesRead>> _coldReads = new();
+
+    private string? _topicId;
+    private long _logStart;
+    private long _logEnd;          // next offset after the last persisted batch (this replica's log end offset)
+    private long _highWatermark;   // consumers read below it: every in-sync replica has these records
+    private int _batchesSinceSnapshot;
+    private long _bytesSinceSnapshot;
+    private long _pendingDeleteToSeq;
+    private long _requestIds;
+
+    /// <summary>Applies a persisted batch to the in-memory state: appends, replication and recovery all come here.</summary>
+    private void Appended(byte[] batch, long sequenceNr)
+    {
+        RecordBatch.TryReadHeader(batch, out var header);
+        _index.Append(header.BaseOffset, header.RecordCount, sequenceNr, header.MaxTimestamp, batch.Length);
+        _tail.Add(header.BaseOffset, batch);
+        _epochs.Assign(header.PartitionLeaderEpoch, header.BaseOffset);
+        _logEnd = header.BaseOffset + header.RecordCount;
+        _batchesSinceSnapshot++;
+        _bytesSinceSnapshot += batch.Length;
+    }
+
+    /// <summary>Drops every batch that ends after <paramref name="offset"/> (whole batches only).</summary>
+    private void TruncateTo(long offset)
+    {
+        var drop = 0;
+        while (drop < _index.Count && _index.NextOffsetAfter(_index.Count - 1 - drop) > offset) drop++;
+        if (drop > 0) _index.RemoveLast(drop);
+        _logEnd = _index.Count > 0 ? _index.NextOffsetAfter(_index.Count - 1) : Math.Min(_logEnd, Math.Max(_logStart, offset));
+        if (_logEnd < _logStart) _logStart = _logEnd;
+        _tail.TruncateFrom(_logEnd);
+        _epochs.TruncateFromEnd(_logEnd);
+        _highWatermark = Math.Min(_highWatermark, _logEnd);
+    }
+
+    // ---- consumer fetches (leaders; followers refuse) ----
+
+    private void Fetch(FetchRequest request, IActorRef replyTo)
+    {
+        if (request.Offset < _logStart || request.Offset > _logEnd)
+        {
+            replyTo.Tell(FetchError(request, ErrorCode.OffsetOutOfRange,
+                $"offset {request.Offset} is out of range for {Name}: valid offsets are {_logStart} (log start) to {_highWatermark} (high watermark); seek to one of them"));
+            return;
+        }
+        if (request.Offset >= _highWatermark)
+        {
+            // Nothing committed there yet (also a new leader whose high watermark is still catching up): wait.
+            if (request.MaxWaitMs <= 0)
+            {
+                replyTo.Tell(Fetched(ReadOnlyMemory<byte>.Empty));
+                return;
+            }
+            var id = ++_requestIds;
+            _waitingFetches[id] = (request, replyTo);
+            Timers.StartSingleTimer(id, new FetchWaitExpired(id), TimeSpan.FromMilliseconds(request.MaxWaitMs));
+            return;
+        }
+
+        var maxBytes = request.MaxBytes <= 0 ? _settings.MaxRequestBytes : Math.Min(request.MaxBytes, _settings.MaxRequestBytes);
+        Read(request.Offset, maxBytes, _highWatermark, (records, failure) => replyTo.Tell(failure is null
+            ? Fetched(records)
+            : FetchError(request, ErrorCode.Unknown, failure)));
+    }
+
+    /// <summary>Reads whole batches from the one holding <paramref name="offset"/>, up to maxBytes (at least one) and below <paramref name="endOffset"/>.</summary>
+    private void Read(long offset, int maxBytes, long endOffset, Action<ReadOnlyMemory<byte>, string?> then)
+    {
+        var first = _index.Find(offset);
+        if (first < 0)
+        {
+            then(ReadOnlyMemory<byte>.Empty, null);
+            return;
+        }
+        var batchBase = _index.BaseOffset(first);
+        if (batchBase >= _tail.FirstOffset)
+        {
+            then(_tail.Read(batchBase, maxBytes, endOffset) ?? ReadOnlyMemory<byte>.Empty, null);
+            return;
+        }
+        ReadCold(first, maxBytes, endOffset, read => then(read.Failure is null ? Concat(read.Batches) : ReadOnlyMemory<byte>.Empty, read.Failure));
+    }
+
+    private void ServeWaitingFetches()
+    {
+        if (_waitingFetches.Count == 0) return;
+        List<long>? served = null;
+        foreach (var (id, (request, replyTo)) in _waitingFetches)
+        {
+            if (request.Offset >= _highWatermark) continue;
+            Timers.Cancel(id);
+            (served ??= new()).Add(id);
+            Fetch(request with { MaxWaitMs = 0 }, replyTo);
+        }
+        if (served is null) return;
+        foreach (var id in served) _waitingFetches.Remove(id);
+    }
+
+    private void OnFetchWaitExpired(FetchWaitExpired expired)
+    {
+        if (_waitingFetches.Remove(expired.RequestId, out var waiting))
+            waiting.ReplyTo.Tell(Fetched(ReadOnlyMemory<byte>.Empty));
+        else OnReplicaFetchWaitExpired(expired.RequestId);
+    }
+
+    private FetchResponse Fetched(ReadOnlyMemory<byte> records) =>
+        new(_topic, _partition, ErrorCode.None, null, _highWatermark, _logStart, records);
+
+    private FetchResponse FetchError(FetchRequest request, ErrorCode error, string message) =>
+        new(request.Topic, request.Partition, error, message, _highWatermark, _logStart, ReadOnlyMemory<byte>.Empty);
+
+    /// <summary>Reads batches from index position <paramref name="first"/> back from the journal, up to maxBytes (at least one batch) and below endOffset.</summary>
+    private void ReadCold(int first, int maxBytes, long endOffset, Action<ColdBatchesRead> then)
+    {
+        var last = first;
+        long total = _index.Size(first);
+        while (last + 1 < _index.Count && _index.BaseOffset(last + 1) < endOffset && total + _index.Size(last + 1) <= maxBytes) total += _index.Size(++last);
+        var id = ++_requestIds;
+        // A truncated suffix leaves orphaned events between live ones: keep only the sequence numbers the index names.
+        var wanted = new HashSet<long>();
+        for (var i = first; i <= last; i++) wanted.Add(_index.SequenceNr(i));
+        _coldReads[id] = read =>
+        {
+            read.Batches.RemoveAll(b => !wanted.Contains(b.SequenceNr));
+            then(read);
+        };
+        var journal = Persistence.Instance.Apply(Context.System).JournalFor(null);
+        Context.ActorOf(ColdReaderActor.Props(journal, PersistenceId, _index.SequenceNr(first), _index.SequenceNr(last), id, _settings.RequestTimeout));
+    }
+
+    private void OnColdBatchesRead(ColdBatchesRead read)
+    {
+        if (_coldReads.Remove(read.RequestId, out var then)) then(read);
+    }
+
+    private static byte[] Concat(List<(long SequenceNr, byte[] Batch)> batches)
+    {
+        var total = 0;
+        foreach (var b in batches) total += b.Batch.Length;
+        var buffer = GC.AllocateUninitializedArray<byte>(total); // every byte is copied over below
+        var position = 0;
+        foreach (var b in batches)
+        {
+            b.Batch.CopyTo(buffer, position);
+            position += b.Batch.Length;
+        }
+        return buffer;
+    }
+
+    // ---- list offsets ----
+
+    private void ListOffsets(ListOffsetsRequest request)
+    {
+        var replyTo = Sender;
+        switch (request.Timestamp)
+        {
+            case OffsetSpec.Earliest:
+                replyTo.Tell(Offset(_logStart, -1));
+                return;
+            case OffsetSpec.Latest:
+                replyTo.Tell(Offset(_highWatermark, -1));
+                return;
+            case < 0:
+                replyTo.Tell(new ListOffsetsResponse(_topic, _partition, ErrorCode.InvalidRequest,
+                    $"timestamp {request.Timestamp} is invalid: use -2 (earliest), -1 (latest) or a Unix time in milliseconds", -1, -1));
+                return;
+        }
+
+        // First committed batch whose max timestamp reaches the target; the record is inside it.
+        var i = 0;
+        while (i < _index.Count && _index.BaseOffset(i) < _highWatermark && _index.MaxTimestamp(i) < request.Timestamp) i++;
+        if (i == _index.Count || _index.BaseOffset(i) >= _highWatermark)
+        {
+            replyTo.Tell(Offset(-1, -1));
+            return;
+        }
+        var batchBase = _index.BaseOffset(i);
+        var cached = batchBase >= _tail.FirstOffset ? _tail.Read(batchBase, 1) : null;
+        if (cached is not null)
+        {
+            replyTo.Tell(FirstRecordAtOrAfter(cached, request.Timestamp));
+            return;
+        }
+        ReadCold(i, 1, long.MaxValue, read => replyTo.Tell(read.Failure is null && read.Batches.Count > 0
+            ? FirstRecordAtOrAfter(read.Batches[0].Batch, request.Timestamp)
+            : new ListOffsetsResponse(_topic, _partition, ErrorCode.Unknown, read.Failure ?? "batch vanished", -1, -1)));
+    }
+
+    private ListOffsetsResponse FirstRecordAtOrAfter(byte[] batch, long timestamp)
+    {
+        var reader = new RecordBatchReader(batch);
+        while (reader.TryReadNext(out var record))
+        {
+            if (record.Timestamp >= timestamp) return Offset(record.Offset, record.Timestamp);
+        }
+        return Offset(-1, -1);
+    }
+
+    private ListOffsetsResponse Offset(long offset, long timestamp) =>
+        new(_topic, _partition, ErrorCode.None, null, offset, timestamp);
+
+    // ---- retention, snapshots ----
+
+    private void ApplyRetention()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var bytes = _index.TotalBytes;
+        var drop = 0;
+        // Only committed batches go: a batch above the high watermark may still be needed by a follower.
+        while (drop < _index.Count && _index.NextOffsetAfter(drop) <= _highWatermark)
+        {
+            var expired = _config.RetentionMs >= 0 && _index.MaxTimestamp(drop) < now - _config.RetentionMs;
+            var oversize = _config.RetentionBytes >= 0 && bytes > _config.RetentionBytes;
+            if (!expired && !oversize) break;
+            bytes -= _index.Size(drop);
+            drop++;
+        }
+        if (drop == 0) return;
+
+        var deleteTo = _index.SequenceNr(drop - 1);
+        _logStart = drop == _index.Count ? _logEnd : _index.BaseOffset(drop);
+        _index.RemoveFirst(drop);
+        _tail.TrimBelow(_logStart);
+        _log.Info("partition {0}: retention removed {1} batches; log start is now {2}", Name, drop, _logStart);
+        // Snapshot the trimmed index first; the journal rows are deleted once it is saved, so a crash in
+        // between never leaves an index pointing at deleted events.
+        _pendingDeleteToSeq = Math.Max(_pendingDeleteToSeq, deleteTo);
+        TakeSnapshot();
+    }
+
+    private void MaybeSnapshot()
+    {
+        if (_batchesSinceSnapshot >= _settings.SnapshotEveryBatches || _bytesSinceSnapshot >= _settings.SnapshotEveryBytes)
+            TakeSnapshot();
+    }
+
+    private void TakeSnapshot()
+    {
+        _batchesSinceSnapshot = 0;
+        _bytesSinceSnapshot = 0;
+        SaveSnapshot(ToSnapshot());
+    }
+
+    private void OnSnapshotSaved(SaveSnapshotSuccess saved)
+    {
+        DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
+        if (_pendingDeleteToSeq > 0 && _pendingDeleteToSeq <= saved.Metadata.SequenceNr)
+        {
+            DeleteMessages(_pendingDeleteToSeq);
+            _pendingDeleteToSeq = 0;
+        }
+    }
+
+    private PartitionSnapshot ToSnapshot()
+    {
+        var n = _index.Count;
+        var baseOffsets = new long[n];
+        var counts = new int[n];
+        var seqs = new long[n];
+        var timestamps = new long[n];
+        var sizes = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            baseOffsets[i] = _index.BaseOffset(i);
+            counts[i] = _index.RecordCount(i);
+            seqs[i] = _index.SequenceNr(i);
+            timestamps[i] = _index.MaxTimestamp(i);
+            sizes[i] = _index.Size(i);
+        }
+        var epochs = new int[_epochs.Count];
+        var starts = new long[_epochs.Count];
+        for (var i = 0; i < _epochs.Count; i++) (epochs[i], starts[i]) = _epochs[i];
+        return new PartitionSnapshot(_topicId ?? "", _logStart, _logEnd, baseOffsets, counts, seqs, timestamps, sizes)
+        {
+            HighWatermark = _highWatermark,
+            Epochs = epochs,
+            EpochStartOffsets = starts,
+        };
+    }
+
+    private void Restore(PartitionSnapshot snapshot)
+    {
+        StartIncarnation(snapshot.TopicId);
+        for (var i = 0; i < snapshot.BaseOffsets.Length; i++)
+            _index.Append(snapshot.BaseOffsets[i], snapshot.RecordCounts[i], snapshot.SequenceNrs[i], snapshot.MaxTimestamps[i], snapshot.Sizes[i]);
+        for (var i = 0; i < snapshot.Epochs.Length; i++) _epochs.Assign(snapshot.Epochs[i], snapshot.EpochStartOffsets[i]);
+        _logStart = snapshot.LogStartOffset;
+        _logEnd = _nextOffset = snapshot.LogEndOffset;
+        _highWatermark = snapshot.HighWatermark;
+    }
+
+    private void StartIncarnation(string topicId)
+    {
+        _topicId = topicId.Length == 0 ? null : topicId;
+        _index.Clear();
+        _tail.Clear();
+        _epochs.Clear();
+        _logStart = _logEnd = _nextOffset = _highWatermark = 0;
+    }
+
+    private void Purge()
+    {
+        _log.Info("partition {0}: deleting the log of a previous incarnation of the topic", Name);
+        DeleteMessages(LastSequenceNr);
+        DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
+        StartIncarnation("");
+    }
+}
