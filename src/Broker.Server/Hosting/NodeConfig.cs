@@ -80,7 +80,7 @@ public static class NodeConfig
             akka.remote.dot-netty.tcp.port = {s.Port}
             akka.cluster.seed-nodes = [{seedUris}]
             akka.cluster.roles = [{Quote(s.Role)}, {Quote(Membership.NodeIdentity.Role(s.NodeId))}]
-            akka.cluster.distributed-data.durable.lmdb.dir = {Quote(Path.Combine(s.DataDirectory, "metadata"))}
+            akka.cluster.distributed-data.durable.sqlite.path = {Quote(Path.Combine(s.DataDirectory, "metadata.db"))}
             akka.persistence.journal.sql.connection-string = {connection}
             akka.persistence.snapshot-store.sql.connection-string = {connection}
             akka.persistence.query.journal.sql.connection-string = {connection}

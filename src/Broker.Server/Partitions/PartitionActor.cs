@@ -85,7 +85,12 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     {
         Become(() =>
         {
-            Command<StartNow>(_ => CheckIncarnation(Following));
+            // Requests that came during recovery (a leader entity's LeadPartition among them) wait in the stash.
+            Command<StartNow>(_ => CheckIncarnation(() =>
+            {
+                Following();
+                Stash.UnstashAll();
+            }));
             CommandAny(_ => Stash.Stash());
         });
         Self.Tell(StartNow.Instance);

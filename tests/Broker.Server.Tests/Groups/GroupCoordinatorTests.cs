@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace Broker.Server.Tests.Groups;
 
 /// <summary>
-/// The group coordinator through a real node's gateway (real SQLite journal, serialize-messages on):
+/// The group coordinator through a real node's gateway (real SQLite journal):
 /// join, sync, heartbeat expiry, leave, generation fencing, offset commits and their errors, topic growth,
 /// the classic leader-assigns relay, and recovery after a restart.
 /// </summary>

@@ -65,7 +65,7 @@ public sealed class PartitionLogTests(ITestOutputHelper output) : NodeTestKit(ou
         Produce("range", 0, Batch(4));
         var fetched = Request<FetchResponse>(new FetchRequest("range", 0, 5, 1 << 20, 0));
         Assert.Equal(ErrorCode.OffsetOutOfRange, fetched.Error);
-        Assert.Contains("0 (log start) to 4 (log end)", fetched.ErrorMessage);
+        Assert.Contains("0 (log start) to 4 (high watermark)", fetched.ErrorMessage);
         Assert.Equal(ErrorCode.OffsetOutOfRange, Request<FetchResponse>(new FetchRequest("range", 0, -1, 1 << 20, 0)).Error);
     }
 

@@ -43,7 +43,12 @@ public sealed class TopicRegistryTests(ITestOutputHelper output) : NodeTestKit(o
         Assert.Contains("cleanup.policy", unknown.ErrorMessage);
         Assert.Equal(ErrorCode.InvalidConfig, Create("cfg", 1, configs: new() { ["retention.ms"] = "soon" }).Error);
         Assert.Equal(ErrorCode.InvalidReplicationFactor, Create("cfg", 1, replication: 0).Error);
-        Assert.Equal(ErrorCode.None, Create("cfg", 1, replication: 3, configs: new() { ["retention.ms"] = "1000" }).Error);
+        // One live node: three replicas cannot be placed on distinct nodes.
+        var tooMany = Create("cfg", 1, replication: 3);
+        Assert.Equal(ErrorCode.InvalidReplicationFactor, tooMany.Error);
+        Assert.Contains("the 1 live node(s)", tooMany.ErrorMessage);
+        Assert.Equal(ErrorCode.InvalidConfig, Create("cfg", 1, replication: 1, configs: new() { ["min.insync.replicas"] = "2" }).Error);
+        Assert.Equal(ErrorCode.None, Create("cfg", 1, replication: -1, configs: new() { ["retention.ms"] = "1000" }).Error);
     }
 
     [Fact]
