@@ -317,6 +317,14 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
                     fetcher.Position = listed.Offset;
                     fetcher.FetchOffset = listed.Offset;
                     break;
+                case FetchResponse failed when IsLeaderMoving(failed.Error):
+                    RetryLater(fetcher, completion.Generation);
+                    continue;
+                case ListOffsetsResponse failed when IsLeaderMoving(failed.Error):
+                    RetryLater(fetcher, completion.Generation);
+                    continue;
+                case RetryNow:
+                    break;
                 case FetchResponse failed:
                     SetError(fetcher, new BrokerException(failed.Error, failed.ErrorMessage ?? failed.Error.ToString()), sticky: true);
                     break;
@@ -332,6 +340,32 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
             }
             MaybeFetch(fetcher);
         }
+    }
+
+    /// <summary>
+    /// The partition's leader is moving (a node died or handed off): the cluster re-homes it within seconds and
+    /// the gateway routes to wherever it lands, so the consumer asks again shortly instead of failing, as
+    /// Kafka's consumer does with NOT_LEADER_OR_FOLLOWER.
+    /// </summary>
+    private static bool IsLeaderMoving(ErrorCode error) =>
+        error is ErrorCode.NotLeader or ErrorCode.LeaderNotAvailable or ErrorCode.FencedLeaderEpoch;
+
+    private static readonly TimeSpan LeaderMoveBackoff = TimeSpan.FromMilliseconds(200);
+
+    private void RetryLater(PartitionFetcher fetcher, int generation)
+    {
+        fetcher.Outstanding = true; // nothing else is sent for it until the retry comes due
+        Task.Delay(LeaderMoveBackoff).ContinueWith(_ =>
+        {
+            _completions.Enqueue(new FetchCompletion(fetcher, generation, RetryNow.Instance, null));
+            _signal.Release();
+        }, TaskScheduler.Default);
+    }
+
+    /// <summary>The completion a backed-off retry leaves in the queue: it only re-issues the partition's request.</summary>
+    private sealed class RetryNow
+    {
+        public static readonly RetryNow Instance = new();
     }
 
     private static void SetError(PartitionFetcher fetcher, BrokerException error, bool sticky)

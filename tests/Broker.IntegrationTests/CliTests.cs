@@ -79,7 +79,7 @@ public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
         var consumed = await Broker(null, "consume", "short", "--partition", "0", "--offset", "50", "--timeout-ms", "3000");
         Assert.NotEqual(0, consumed.ExitCode);
         Assert.Contains("OffsetOutOfRange", consumed.Stderr);
-        Assert.Contains("0 (log start) to 2 (log end)", consumed.Stderr);
+        Assert.Contains("0 (log start) to 2 (high watermark)", consumed.Stderr);
     }
 
     [Fact]

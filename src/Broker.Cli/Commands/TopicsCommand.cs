@@ -17,11 +17,11 @@ public static class TopicsCommand
     {
         var topic = new Argument<string>("topic") { Description = "Topic name: letters, digits, '.', '_' and '-'" };
         var partitions = new Option<int>("--partitions", "-p") { Description = "Number of partitions", DefaultValueFactory = _ => 1 };
-        var replication = new Option<short>("--replication-factor") { Description = "Copies of each partition (recorded; enforced once replication lands)", DefaultValueFactory = _ => 1 };
-        var configs = new Option<string[]>("--config") { Description = "Topic config key=value (repeatable): retention.ms, retention.bytes, max.message.bytes", AllowMultipleArgumentsPerToken = false };
+        var replication = new Option<short>("--replication-factor", "-r") { Description = "Copies of each partition, on distinct nodes (default -1: min(3, live nodes))", DefaultValueFactory = _ => -1 };
+        var configs = new Option<string[]>("--config") { Description = "Topic config key=value (repeatable): retention.ms, retention.bytes, max.message.bytes, min.insync.replicas, unclean.leader.election.enable", AllowMultipleArgumentsPerToken = false };
         var bootstrap = CommonOptions.Bootstrap();
         var output = CommonOptions.Output();
-        var command = new Command("create", "Create a topic.\n\nExample: broker topics create orders --partitions 4 --config retention.ms=86400000")
+        var command = new Command("create", "Create a topic.\n\nExample: broker topics create orders --partitions 4 --replication-factor 3 --config min.insync.replicas=2")
         {
             topic, partitions, replication, configs, bootstrap, output,
         };
@@ -66,7 +66,7 @@ public static class TopicsCommand
         var topic = new Argument<string?>("topic") { Description = "Topic to describe (all when omitted)", Arity = ArgumentArity.ZeroOrOne };
         var bootstrap = CommonOptions.Bootstrap();
         var output = CommonOptions.Output();
-        var command = new Command("describe", "Show a topic's partitions (leader node, log start and end offsets) and configs.") { topic, bootstrap, output };
+        var command = new Command("describe", "Show a topic's partitions (leader node and epoch, replicas, in-sync replicas, offline replicas, log start, high watermark, log end) and configs.") { topic, bootstrap, output };
         command.SetAction(parse => CliRunner.Run(async () =>
         {
             var name = parse.GetValue(topic);
@@ -79,7 +79,12 @@ public static class TopicsCommand
                 CommonOptions.WriteJson(metadata.Topics.Select(t => new
                 {
                     name = t.Name, topicId = t.TopicId, replicationFactor = t.ReplicationFactor, configs = t.Configs,
-                    partitions = t.Partitions.Select(p => new { partition = p.Partition, leader = p.Leader, logStartOffset = p.LogStartOffset, logEndOffset = p.LogEndOffset, error = p.Error.ToString() }),
+                    partitions = t.Partitions.Select(p => new
+                    {
+                        partition = p.Partition, leader = p.LeaderId, leaderAddress = p.Leader, leaderEpoch = p.LeaderEpoch,
+                        replicas = p.Replicas, isr = p.Isr, offlineReplicas = p.OfflineReplicas,
+                        logStartOffset = p.LogStartOffset, highWatermark = p.HighWatermark, logEndOffset = p.LogEndOffset, error = p.Error.ToString(),
+                    }),
                 }));
                 return CliRunner.Ok;
             }
@@ -87,13 +92,17 @@ public static class TopicsCommand
             {
                 var configs = t.Configs.Count == 0 ? "(defaults)" : string.Join(",", t.Configs.Select(c => $"{c.Key}={c.Value}"));
                 Console.WriteLine($"Topic: {t.Name}\tTopicId: {t.TopicId}\tPartitions: {t.Partitions.Count}\tReplicationFactor: {t.ReplicationFactor}\tConfigs: {configs}");
-                CommonOptions.WriteTable(["  Partition", "Leader", "LogStartOffset", "LogEndOffset", "Error"],
-                    t.Partitions.Select(p => (IReadOnlyList<string>)[$"  {p.Partition}", p.Leader, p.LogStartOffset.ToString(), p.LogEndOffset.ToString(), p.Error == ErrorCode.None ? "" : p.Error.ToString()]));
+                CommonOptions.WriteTable(["  Partition", "Leader", "Epoch", "Replicas", "Isr", "Offline", "LogStart", "HighWatermark", "LogEnd", "Error"],
+                    t.Partitions.Select(p => (IReadOnlyList<string>)[$"  {p.Partition}", p.LeaderId < 0 ? "none" : p.LeaderId.ToString(), p.LeaderEpoch.ToString(),
+                        Ids(p.Replicas), Ids(p.Isr), Ids(p.OfflineReplicas), p.LogStartOffset.ToString(), p.HighWatermark.ToString(), p.LogEndOffset.ToString(),
+                        p.Error == ErrorCode.None ? "" : p.Error.ToString()]));
             }
             return CliRunner.Ok;
         }));
         return command;
     }
+
+    private static string Ids(IReadOnlyList<int> ids) => ids.Count == 0 ? "-" : string.Join(",", ids);
 
     private static Command DeleteCommand()
     {

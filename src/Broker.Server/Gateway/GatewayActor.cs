@@ -54,7 +54,7 @@ public sealed class GatewayActor : ReceiveActor
         Receive<ListOffsetsRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
         Receive<CreateTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<DeleteTopicsRequest>(r => AskRegistry(r, Sender));
-        Receive<MetadataRequest>(r => MetadataBuilder.Build(r, _topics, _states, _live, _partitions, _cluster.State, _settings).PipeTo(Sender));
+        Receive<MetadataRequest>(r => Metadata(r, Sender, refreshed: false));
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.RequestTimeout).PipeTo(Sender));
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString()).PipeTo(Sender));
         Receive<IGroupMessage>(RouteToGroup);
@@ -95,28 +95,74 @@ public sealed class GatewayActor : ReceiveActor
 
     private void AskRegistry(IBrokerRequest request, IActorRef replyTo)
     {
-        _registry.Ask<IBrokerResponse>(request, _settings.RequestTimeout).PipeTo(replyTo,
-            failure: ex => new ErrorResponse(ErrorCode.RequestTimedOut,
-                $"the topic registry did not answer within {_settings.RequestTimeout.TotalSeconds:0}s ({ex.GetType().Name}); the cluster may still be forming, retry shortly"));
+        AskRegistryAsync(_registry, _store, request, replyTo, _settings.RequestTimeout).PipeTo(Self);
+    }
+
+    /// <summary>
+    /// The registry's answer, after a majority read of the metadata it wrote: so this node's next request
+    /// already sees the topic it just created or deleted (read-your-writes for the admin client).
+    /// </summary>
+    private static async Task<RetryWithTopics> AskRegistryAsync(IActorRef registry, MetadataStore store, IBrokerRequest request, IActorRef replyTo, TimeSpan timeout)
+    {
+        IBrokerResponse response;
+        try
+        {
+            response = await registry.Ask<IBrokerResponse>(request, timeout).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            response = new ErrorResponse(ErrorCode.RequestTimedOut,
+                $"the topic registry did not answer within {timeout.TotalSeconds:0}s ({ex.GetType().Name}); the cluster may still be forming, retry shortly");
+        }
+        return await ReadMajorityAsync(store, response, replyTo).ConfigureAwait(false);
     }
 
     /// <summary>A request named a topic we do not know: read the topics from a majority once (it may have just been created), then retry.</summary>
     private void RefreshAndRetry(object request, IActorRef replyTo)
     {
-        _store.TopicsAsync(majority: true).PipeTo(Self,
-            success: topics => new RetryWithTopics(request, replyTo, topics),
-            failure: _ => new RetryWithTopics(request, replyTo, null));
+        ReadMajorityAsync(_store, request, replyTo).PipeTo(Self);
+    }
+
+    private static async Task<RetryWithTopics> ReadMajorityAsync(MetadataStore store, object request, IActorRef replyTo)
+    {
+        try
+        {
+            var topics = store.TopicsAsync(majority: true);
+            var states = store.PartitionsAsync(majority: true);
+            return new RetryWithTopics(request, replyTo, await topics.ConfigureAwait(false), await states.ConfigureAwait(false));
+        }
+        catch (Exception)
+        {
+            return new RetryWithTopics(request, replyTo, null, null); // answer from what this node knows
+        }
     }
 
     private void Retry(RetryWithTopics retry)
     {
         if (retry.Topics is not null) _topics = _topics.Merge(retry.Topics);
+        if (retry.States is not null) _states = _states.Merge(retry.States);
         switch (retry.Request)
         {
             case ProduceRequest p: Produce(p, retry.ReplyTo, refreshed: true); break;
             case FetchRequest f: RouteToPartition(f, f.Topic, f.Partition, retry.ReplyTo, refreshed: true); break;
             case ListOffsetsRequest l: RouteToPartition(l, l.Topic, l.Partition, retry.ReplyTo, refreshed: true); break;
+            case MetadataRequest m: Metadata(m, retry.ReplyTo, refreshed: true); break;
+            case IBrokerResponse answer: retry.ReplyTo.Tell(answer); break; // the registry's answer, now that this node has read what it wrote
         }
+    }
+
+    private void Metadata(MetadataRequest request, IActorRef replyTo, bool refreshed)
+    {
+        if (!refreshed && request.Topics is { } names)
+        {
+            foreach (var name in names)
+            {
+                if (_topics.Find(name) is not null) continue;
+                RefreshAndRetry(request, replyTo);
+                return;
+            }
+        }
+        MetadataBuilder.Build(request, _topics, _states, _live, _partitions, _cluster.State, _settings).PipeTo(replyTo);
     }
 
     /// <summary>Group requests go to the group's coordinator entity, which replies to the client directly.</summary>

@@ -16,4 +16,4 @@ public sealed record GetHostedPartitions : IServerMessage
 public sealed record HostedPartitionsReply(IReadOnlyList<HostedPartition> Partitions) : IServerMessage;
 
 /// <summary>Local: a request that named a topic missing from the gateway's cache, retried once the registry answered.</summary>
-internal sealed record RetryWithTopics(object Request, IActorRef ReplyTo, Metadata.TopicTable? Topics) : INoSerializationVerificationNeeded;
+internal sealed record RetryWithTopics(object Request, IActorRef ReplyTo, Metadata.TopicTable? Topics, Metadata.PartitionStateTable? States) : INoSerializationVerificationNeeded;

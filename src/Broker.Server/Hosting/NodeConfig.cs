@@ -41,7 +41,14 @@ public static class NodeConfig
             throw new ConfigurationException($"role must be 'seed' or 'worker', got '{settings.Role}'");
         if (settings.JournalPageSize is < 512 or > 65536 || (settings.JournalPageSize & (settings.JournalPageSize - 1)) != 0)
             throw new ConfigurationException($"journal-page-size must be a power of two from 512 to 65536, got {settings.JournalPageSize}");
-        return (Akka(settings).WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration), settings);
+        // The cluster tools' and sharding's own defaults (serializer bindings among them) up front: a worker
+        // must decode a peer's pub-sub or sharding message even before its own extension has started.
+        var full = Akka(settings).WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration)
+            .WithFallback(global::Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig())
+            .WithFallback(global::Akka.Cluster.Tools.Singleton.ClusterSingletonManager.DefaultConfig())
+            .WithFallback(global::Akka.Cluster.Sharding.ClusterSharding.DefaultConfig())
+            .WithFallback(global::Akka.DistributedData.DistributedData.DefaultConfig());
+        return (full, settings);
     }
 
     private static NodeOverrides FromEnvironment()

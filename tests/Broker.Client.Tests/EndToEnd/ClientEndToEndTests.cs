@@ -150,7 +150,7 @@ public sealed class ClientEndToEndTests(NodeFixture node, ITestOutputHelper outp
         consumer.Assign([new(topic, 0, 5)]);
         var error = Assert.Throws<BrokerException>(() => consumer.Consume(Wait));
         Assert.Equal(ErrorCode.OffsetOutOfRange, error.Error);
-        Assert.Contains("0 (log start) to 1 (log end)", error.Message);
+        Assert.Contains("0 (log start) to 1 (high watermark)", error.Message);
         consumer.Seek(new(topic, 0, 0));
         Assert.Equal("only", Text(consumer.Consume(Wait)!.Value));
     }
