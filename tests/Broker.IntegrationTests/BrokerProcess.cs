@@ -24,6 +24,9 @@ public sealed class BrokerProcess : IDisposable
     public string DataDir { get; private init; } = "";
     public string Bootstrap => $"127.0.0.1:{Port}";
     public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>The node's id in the cluster (written to its data directory on first start).</summary>
+    public int NodeId => int.Parse(File.ReadAllText(Path.Combine(DataDir, "node.id")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
     public bool HasExited => _process.HasExited;
 
     /// <summary>The CLI built by the same configuration as these tests (bin/Release/net10.0 beside bin/Release/net10.0).</summary>
@@ -52,10 +55,14 @@ public sealed class BrokerProcess : IDisposable
     }
 
     /// <summary>Starts `broker node` and waits until it says it is listening and its cluster is up.</summary>
-    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null)
+    /// <param name="seed">host:port of the cluster's seed to join as a worker; null starts a node that seeds its own cluster.</param>
+    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null)
     {
         var p = port ?? FreePort();
-        var process = new Process { StartInfo = Cli("node", "--port", p.ToString(), "--data-dir", dataDir) };
+        string[] args = seed is null
+            ? ["node", "--port", p.ToString(), "--data-dir", dataDir]
+            : ["node", "--port", p.ToString(), "--data-dir", dataDir, "--seeds", seed, "--role", "worker"];
+        var process = new Process { StartInfo = Cli(args) };
         var node = new BrokerProcess(process) { Port = p, DataDir = dataDir };
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Text;
+using Broker.Client;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Broker.IntegrationTests.Replication;
+
+/// <summary>
+/// Three node processes, a topic with 6 partitions, RF 3 and min.insync.replicas=2, acks=all producers running
+/// while first the node leading the most partitions and then the oldest node are SIGKILLed. After each kill
+/// every partition gets a leader again and acknowledges again (the failover time is printed); the killed node
+/// restarts, catches up and rejoins every ISR; at the end every acknowledged record is read back at its
+/// offset with its content, and no offset was acknowledged for two records.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Topic = "failover";
+    private const int Partitions = 6;
+    private readonly ThreeNodeCluster _cluster = new();
+    private readonly AckChecker _checker = new(Partitions);
+    private readonly CancellationTokenSource _stop = new();
+
+    public Task InitializeAsync() => _cluster.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        _stop.Cancel();
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Killing_the_busiest_leader_and_then_the_oldest_node_loses_no_acknowledged_record()
+    {
+        await using (var admin = _cluster.Admin())
+        {
+            var created = await admin.CreateTopicsAsync([new TopicSpec(Topic, Partitions, 3, new Dictionary<string, string> { ["min.insync.replicas"] = "2" })]);
+            Assert.Equal(ErrorCode.None, created[0].Error);
+        }
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(60));
+        var load = Task.Run(() => ProduceUntilStoppedAsync(_stop.Token));
+        await WaitForAcksAsync(5_000, TimeSpan.FromSeconds(60));
+
+        // 1: the node that leads the most partitions.
+        var leaders = (await _cluster.DescribeAsync(Topic)).Partitions.GroupBy(p => p.LeaderId).OrderByDescending(g => g.Count()).First();
+        await KillAndRecoverAsync(_cluster.IndexOfNodeId(leaders.Key), $"busiest leader (node {leaders.Key}, {leaders.Count()} partitions)");
+
+        // 2: the oldest node: it hosts the topic registry and the shard coordinators.
+        await KillAndRecoverAsync(_cluster.Oldest, "oldest node");
+
+        await WaitForAcksAsync(_checker.AckCount + 2_000, TimeSpan.FromSeconds(60));
+        _stop.Cancel();
+        await load;
+        var result = await _checker.ReadBackAsync(_cluster.Bootstrap, Topic, TimeSpan.FromSeconds(120));
+        output.WriteLine($"checker: {result}; {_checker.FailureCount} sends failed (not acknowledged, so allowed to be lost)");
+        Assert.Empty(result.Conflicts);
+        Assert.Empty(result.Lost);
+        Assert.Equal(0, result.Unread);
+    }
+
+    private async Task KillAndRecoverAsync(int index, string which)
+    {
+        var nodeId = _cluster.NodeIdOf(index);
+        var before = await _cluster.DescribeAsync(Topic);
+        var led = before.Partitions.Where(p => p.LeaderId == nodeId).Select(p => p.Partition).ToList();
+        var killedAt = Environment.TickCount64;
+        _cluster.Kill(index);
+        output.WriteLine($"SIGKILL {which}: node {nodeId} (index {index}), leader of [{string.Join(",", led)}], after {_checker.AckCount} acknowledgements");
+
+        // Every partition acknowledges an acks=all write again; the slowest of the killed node's partitions is the failover time.
+        await ThreeNodeCluster.Eventually(() => Task.FromResult(Enumerable.Range(0, Partitions).All(p => _checker.LastAck(p) > killedAt)),
+            TimeSpan.FromSeconds(60), "every partition acknowledges again");
+        var failover = led.Count == 0 ? 0 : led.Max(p => _checker.LastAck(p) - killedAt);
+        output.WriteLine($"failover after killing the {which}: {failover} ms to the first acks=all acknowledgement on each of its partitions");
+
+        var after = await _cluster.DescribeAsync(Topic);
+        foreach (var p in after.Partitions)
+        {
+            Assert.True(p.LeaderId > 0 && p.LeaderId != nodeId, $"partition {p.Partition} has leader {p.LeaderId} after node {nodeId} died");
+            Assert.Contains(p.LeaderId, p.Isr);
+        }
+
+        var restart = Stopwatch.StartNew();
+        await _cluster.StartNodeAsync(index);
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(90));
+        output.WriteLine($"node {nodeId} restarted, caught up and rejoined every ISR in {restart.ElapsedMilliseconds} ms");
+    }
+
+    /// <summary>Waits until every partition's ISR holds all three replicas; on the way, a leader is never outside its ISR.</summary>
+    private async Task WaitForFullIsrAsync(TimeSpan timeout)
+    {
+        await ThreeNodeCluster.Eventually(async () =>
+        {
+            var topic = await _cluster.DescribeAsync(Topic);
+            foreach (var p in topic.Partitions)
+                if (p.LeaderId > 0) Assert.Contains(p.LeaderId, p.Isr); // a leader never moves to a replica without the data
+            return topic.Partitions.All(p => p.LeaderId > 0 && p.Isr.Count == 3);
+        }, timeout, "every partition has a leader and three in-sync replicas");
+    }
+
+    private async Task WaitForAcksAsync(int count, TimeSpan timeout) =>
+        await ThreeNodeCluster.Eventually(() => Task.FromResult(_checker.AckCount >= count), timeout, $"{count} acknowledgements");
+
+    /// <summary>One writer per partition, 32 records in flight each; every value is unique, every outcome goes to the checker.</summary>
+    private async Task ProduceUntilStoppedAsync(CancellationToken stop)
+    {
+        await using var producer = new Producer(new ProducerConfig
+        {
+            BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, LingerMs = 2, RequestTimeout = TimeSpan.FromSeconds(3),
+        });
+        var writers = Enumerable.Range(0, Partitions).Select(async partition =>
+        {
+            var sequence = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var sends = new Task[32];
+                for (var i = 0; i < sends.Length; i++)
+                {
+                    var value = $"p{partition}-{sequence++}";
+                    sends[i] = SendAsync(producer, partition, value);
+                }
+                await Task.WhenAll(sends);
+            }
+        });
+        await Task.WhenAll(writers);
+    }
+
+    private async Task SendAsync(Producer producer, int partition, string value)
+    {
+        try
+        {
+            var result = await producer.ProduceAsync(Topic, partition, new Message { Value = Encoding.UTF8.GetBytes(value) });
+            _checker.Acknowledged(result.Partition, result.Offset, value);
+        }
+        catch (BrokerException)
+        {
+            _checker.Failed();
+            await Task.Delay(100); // the cluster is failing over: do not spin
+        }
+    }
+}
+
+/// <summary>Multi-node tests run one at a time: each starts three nodes on a 2-core machine.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ClusterCollection
+{
+    public const string Name = "cluster";
+}

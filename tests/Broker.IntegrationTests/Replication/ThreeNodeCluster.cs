@@ -1,0 +1,104 @@
+using Broker.Client;
+using Broker.Protocol.Messages;
+
+namespace Broker.IntegrationTests.Replication;
+
+/// <summary>
+/// Three real `broker node` processes on loopback: the first seeds the cluster, the others join it as
+/// workers. Nodes can be SIGKILLed and restarted on their own port and data directory. Keeps the order in
+/// which the running nodes joined, so a test can find the oldest (the one hosting the singletons).
+/// </summary>
+public sealed class ThreeNodeCluster : IAsyncDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-cluster", Guid.NewGuid().ToString("N"));
+    private readonly int[] _ports = [BrokerProcess.FreePort(), BrokerProcess.FreePort(), BrokerProcess.FreePort()];
+    private readonly BrokerProcess?[] _nodes = new BrokerProcess?[3];
+    private readonly List<int> _joinOrder = new();
+
+    public string Bootstrap => string.Join(",", _ports.Select(p => $"127.0.0.1:{p}"));
+    public string Seed => $"127.0.0.1:{_ports[0]}";
+
+    public BrokerProcess Node(int index) => _nodes[index] ?? throw new InvalidOperationException($"node {index} is not running");
+
+    public bool IsRunning(int index) => _nodes[index] is { HasExited: false };
+
+    /// <summary>The running node that joined first (restarted nodes join last).</summary>
+    public int Oldest => _joinOrder.First(IsRunning);
+
+    public int IndexOfNodeId(int nodeId)
+    {
+        for (var i = 0; i < 3; i++)
+            if (NodeIdOf(i) == nodeId) return i;
+        return -1;
+    }
+
+    public int NodeIdOf(int index) =>
+        int.Parse(File.ReadAllText(Path.Combine(_root, $"n{index}", "node.id")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    public async Task StartAsync()
+    {
+        for (var i = 0; i < 3; i++) await StartNodeAsync(i);
+        await WaitForMembersAsync(3, TimeSpan.FromSeconds(60));
+    }
+
+    public async Task StartNodeAsync(int index)
+    {
+        // The seed (node 0) joins itself only when it is the first: restarted, it rejoins through a worker.
+        var seed = index == 0 && _joinOrder.Count == 0 ? null : index == 0 ? $"127.0.0.1:{_ports[1]},127.0.0.1:{_ports[2]}" : Seed;
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed);
+        _joinOrder.Remove(index);
+        _joinOrder.Add(index);
+    }
+
+    public void Kill(int index)
+    {
+        _nodes[index]?.Kill();
+        _nodes[index]?.Dispose();
+        _nodes[index] = null;
+    }
+
+    public async Task WaitForMembersAsync(int up, TimeSpan timeout)
+    {
+        await Eventually(async () =>
+        {
+            await using var admin = Admin();
+            var status = await admin.GetClusterStatusAsync();
+            return status.Brokers.Count(b => b.Status == "Up" && b.NodeId > 0) == up;
+        }, timeout, $"{up} nodes Up");
+    }
+
+    public AdminClient Admin() => new(new ClientConfig { BootstrapServers = Bootstrap, RequestTimeout = TimeSpan.FromSeconds(10) });
+
+    public async Task<TopicMetadata> DescribeAsync(string topic)
+    {
+        await using var admin = Admin();
+        return (await admin.GetMetadataAsync([topic])).Topics.Single();
+    }
+
+    /// <summary>Polls <paramref name="condition"/> (exceptions count as false) until it holds or the time is up.</summary>
+    public static async Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (Exception ex)
+            {
+                last = ex;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"not reached within {timeout}: {what}" + (last is null ? "" : $" (last error: {last.Message})"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = 0; i < 3; i++) Kill(i);
+        await Task.Yield();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
