@@ -187,6 +187,10 @@ public sealed class GatewayActor : ReceiveActor
         if (state is not null && _live.Count > 0 && !descriptor.Config(_settings).UncleanLeaderElection
             && LeaderChoice.Choose(state, descriptor.ReplicasOf(partition), false, _live.IsAlive, out _) < 0)
             return (ErrorCode.LeaderNotAvailable, $"partition {topic}/{partition} is offline: none of its in-sync replicas (nodes {string.Join(",", state.Isr)}) is up; start one of those nodes again");
+        // Its leader's node stopped answering: a request sent there would only time out. Fail fast; the cluster
+        // downs that node and elects a new leader from the ISR within seconds.
+        if (state is { Leader: > 0 } && _live.Count > 0 && !_live.IsAlive(state.Leader))
+            return (ErrorCode.NotLeader, $"partition {topic}/{partition}: its leader, node {state.Leader}, is unreachable; a new leader is being elected from the in-sync replicas, retry shortly");
         return (ErrorCode.None, null);
     }
 

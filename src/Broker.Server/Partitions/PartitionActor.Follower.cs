@@ -26,6 +26,7 @@ public sealed partial class PartitionActor
                 if (t.FetchId == _fetchId) SendFetch();
             });
             Command<RetryTick>(t => t.What == "fetch", _ => SendFetch());
+            Command<LeaderElected>(l => l.LeaderEpoch > _epochs.LatestEpoch, _ => SendFetch()); // the answer to the old fetch no longer counts
             Command<LeadPartition>(Elect);
             Command<ResignLeadership>(_ => { });
             Command<Terminated>(_ => { });

@@ -144,8 +144,18 @@ public sealed partial class PartitionActor
                 Name, _nodeId, e.Epoch, _logEnd, _highWatermark, string.Join(",", state.Isr));
             Leading();
             UpdateHighWatermark();
+            TellFollowersToFetch(e.Epoch);
             Stash.UnstashAll();
         });
+    }
+
+    private void TellFollowersToFetch(int epoch)
+    {
+        var live = LiveNodes.Of(Context.System);
+        var elected = new LeaderElected(_topic, _partition, epoch, _nodeId);
+        foreach (var id in _followers.Keys)
+            if (live.AddressOf(id) is { } address)
+                Context.ActorSelection($"{address}/user/{ReplicaManagerActor.Name}/{Self.Path.Name}").Tell(elected);
     }
 
     /// <summary>The entity was placed here but this replica may not lead: refuse requests; the allocation strategy moves the entity.</summary>

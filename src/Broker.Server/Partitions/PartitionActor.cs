@@ -125,6 +125,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     private void HandleCommon()
     {
         Command<TopicUpdated>(OnTopicUpdated);
+        Command<LeaderElected>(_ => { }); // only a follower acts on it
         Command<DeleteReplica>(d => Deleted(d.Reason));
         Command<ColdBatchesRead>(OnColdBatchesRead);
         Command<FetchWaitExpired>(OnFetchWaitExpired);

@@ -41,6 +41,13 @@ public sealed record ReplicaFetch(
     long LogEndOffset, int LastFetchedEpoch, int MaxBytes, int MaxWaitMs) : IPartitionCommand;
 
 /// <summary>
+/// A new leader's nudge to its followers' replicas (sent straight to each follower node's replica manager
+/// child, as Kafka's LeaderAndIsr tells followers): fetch now rather than when the fetch sent to the dead
+/// leader times out.
+/// </summary>
+public sealed record LeaderElected(string Topic, int Partition, int LeaderEpoch, int Leader) : IServerMessage;
+
+/// <summary>
 /// The leader's answer: batches from the follower's log end, the leader's epoch, high watermark and log
 /// start, or a divergence point (<paramref name="DivergingEpoch"/> &gt;= 0): truncate to
 /// <paramref name="DivergingEndOffset"/> (or where that epoch ends locally, if earlier) and fetch again.

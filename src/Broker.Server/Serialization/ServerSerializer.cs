@@ -65,6 +65,13 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             w.WriteInt32(f.MaxBytes);
             w.WriteInt32(f.MaxWaitMs);
         }, (ref WireReader r, byte[] _) => new ReplicaFetch(r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32()))
+        .Add<LeaderElected>("LEL", (w, l) =>
+        {
+            w.WriteString(l.Topic);
+            w.WriteInt32(l.Partition);
+            w.WriteInt32(l.LeaderEpoch);
+            w.WriteInt32(l.Leader);
+        }, (ref WireReader r, byte[] _) => new LeaderElected(r.ReadString()!, r.ReadInt32(), r.ReadInt32(), r.ReadInt32()))
         .Add<ReplicaFetchResult>("RFR", (w, f) =>
         {
             w.WriteString(f.Topic);

@@ -15,7 +15,8 @@ public sealed class AckChecker(int partitions)
 {
     private readonly ConcurrentDictionary<(int Partition, long Offset), string> _acked = new();
     private readonly ConcurrentQueue<string> _conflicts = new();
-    private readonly long[] _lastAckTicks = new long[partitions];
+    private readonly ConcurrentQueue<(long SentAt, long AckedAt)>[] _timings =
+        Enumerable.Range(0, partitions).Select(_ => new ConcurrentQueue<(long, long)>()).ToArray();
     private long _failures;
 
     public int Partitions { get; } = partitions;
@@ -23,14 +24,25 @@ public sealed class AckChecker(int partitions)
     public long FailureCount => Interlocked.Read(ref _failures);
     public IReadOnlyCollection<string> Conflicts => _conflicts;
 
-    /// <summary>When the partition last acknowledged a record (Environment.TickCount64), 0 if never.</summary>
-    public long LastAck(int partition) => Interlocked.Read(ref _lastAckTicks[partition]);
+    /// <summary>
+    /// When the partition first acknowledged a record that was sent after <paramref name="since"/>
+    /// (Environment.TickCount64), or null. Records sent before a kill may still be acknowledged just after it
+    /// by the old leader; a record sent after it can only be acknowledged by a live leader.
+    /// </summary>
+    public long? FirstAckOfSendAfter(int partition, long since)
+    {
+        long? first = null;
+        foreach (var (sentAt, ackedAt) in _timings[partition])
+            if (sentAt > since && (first is null || ackedAt < first)) first = ackedAt;
+        return first;
+    }
 
-    public void Acknowledged(int partition, long offset, string value)
+    /// <param name="sentAt">Environment.TickCount64 when the send began.</param>
+    public void Acknowledged(int partition, long offset, string value, long sentAt)
     {
         var stored = _acked.GetOrAdd((partition, offset), value);
         if (stored != value) _conflicts.Enqueue($"{partition}@{offset} acknowledged for both '{stored}' and '{value}'");
-        Interlocked.Exchange(ref _lastAckTicks[partition], Environment.TickCount64);
+        _timings[partition].Enqueue((sentAt, Environment.TickCount64));
     }
 
     public void Failed() => Interlocked.Increment(ref _failures);

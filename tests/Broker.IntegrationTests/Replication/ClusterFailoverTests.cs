@@ -71,10 +71,18 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         output.WriteLine($"SIGKILL {which}: node {nodeId} (index {index}), leader of [{string.Join(",", led)}], after {_checker.AckCount} acknowledgements");
 
         // Every partition acknowledges an acks=all write again; the slowest of the killed node's partitions is the failover time.
-        await ThreeNodeCluster.Eventually(() => Task.FromResult(Enumerable.Range(0, Partitions).All(p => _checker.LastAck(p) > killedAt)),
+        await ThreeNodeCluster.Eventually(() => Task.FromResult(Enumerable.Range(0, Partitions).All(p => _checker.FirstAckOfSendAfter(p, killedAt) is not null)),
             TimeSpan.FromSeconds(60), "every partition acknowledges again");
-        var failover = led.Count == 0 ? 0 : led.Max(p => _checker.LastAck(p) - killedAt);
+        var failover = led.Count == 0 ? 0 : led.Max(p => _checker.FirstAckOfSendAfter(p, killedAt)!.Value - killedAt);
         output.WriteLine($"failover after killing the {which}: {failover} ms to the first acks=all acknowledgement on each of its partitions");
+        output.WriteLine($"  killed at {DateTime.UtcNow.AddMilliseconds(killedAt - Environment.TickCount64):HH:mm:ss.fff}; what the survivors logged:");
+        for (var i = 0; i < 3; i++)
+        {
+            if (!_cluster.IsRunning(i)) continue;
+            foreach (var line in _cluster.Node(i).Output.Split('\n'))
+                if (line.Contains("Marking node as [UNREACHABLE]") || line.Contains("SBR took decision") || (line.Contains("leads in epoch") && !line.Contains("epoch 1 ")))
+                    output.WriteLine("  " + line[..Math.Min(line.Length, 220)]);
+        }
 
         var after = await _cluster.DescribeAsync(Topic);
         foreach (var p in after.Partitions)
@@ -130,10 +138,11 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
 
     private async Task SendAsync(Producer producer, int partition, string value)
     {
+        var sentAt = Environment.TickCount64;
         try
         {
             var result = await producer.ProduceAsync(Topic, partition, new Message { Value = Encoding.UTF8.GetBytes(value) });
-            _checker.Acknowledged(result.Partition, result.Offset, value);
+            _checker.Acknowledged(result.Partition, result.Offset, value, sentAt);
         }
         catch (BrokerException)
         {
