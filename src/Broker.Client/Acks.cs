@@ -8,6 +8,6 @@ public enum Acks : short
     None = 0,
     /// <summary>Wait until the partition's node has persisted the batch.</summary>
     Leader = 1,
-    /// <summary>Wait until every replica has it (same as <see cref="Leader"/> until replication lands).</summary>
+    /// <summary>Wait until every in-sync replica has persisted it, with at least the topic's min.insync.replicas in the ISR (else NotEnoughReplicas).</summary>
     All = -1,
 }

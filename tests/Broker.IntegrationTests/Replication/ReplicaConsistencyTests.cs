@@ -1,0 +1,170 @@
+using System.Text;
+using Broker.Client;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Broker.IntegrationTests.Replication;
+
+/// <summary>
+/// Replicas agree after leader changes (a diverged suffix is truncated, also across a restart), and
+/// min.insync.replicas refuses acks=all writes it could not keep. Real node processes, RF 2 topics.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly ThreeNodeCluster _cluster = new();
+
+    public Task InitializeAsync() => _cluster.StartAsync();
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task A_diverged_follower_truncates_to_the_new_leader_and_keeps_that_across_a_restart()
+    {
+        const string topic = "diverge";
+        await CreateAsync(topic, new() { ["min.insync.replicas"] = "1" });
+        var partition = (await _cluster.DescribeAsync(topic)).Partitions[0];
+        var oldLeader = _cluster.IndexOfNodeId(partition.LeaderId);
+        var follower = _cluster.IndexOfNodeId(partition.Replicas.Single(id => id != partition.LeaderId));
+
+        // acks=1 under load: the leader's log runs ahead of its follower's, so killing it leaves a suffix the follower never got.
+        using (var stop = new CancellationTokenSource())
+        {
+            var load = ProduceAsync(topic, Acks.Leader, "before", stop.Token);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            _cluster.Kill(oldLeader);
+            // The follower takes over and writes its own records at the offsets the dead leader had used.
+            await ThreeNodeCluster.Eventually(async () => (await _cluster.DescribeAsync(topic)).Partitions[0].LeaderId == _cluster.NodeIdOf(follower),
+                TimeSpan.FromSeconds(60), "the follower leads");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            stop.Cancel();
+            await load;
+        }
+
+        await _cluster.StartNodeAsync(oldLeader);
+        await WaitForIsrAsync(topic, 2);
+        Assert.Contains("log diverged from leader", _cluster.Node(oldLeader).Output);
+        var leaderLog = await ReadAllAsync(topic);
+        output.WriteLine($"new leader's log: {leaderLog.Count} records; the old leader truncated its suffix and rejoined the ISR");
+
+        // Restart the truncated replica (recovery must honour the truncation), then make it the leader and read its log.
+        _cluster.Kill(oldLeader);
+        await _cluster.StartNodeAsync(oldLeader);
+        await WaitForIsrAsync(topic, 2);
+        _cluster.Kill(follower);
+        await ThreeNodeCluster.Eventually(async () => (await _cluster.DescribeAsync(topic)).Partitions[0].LeaderId == _cluster.NodeIdOf(oldLeader),
+            TimeSpan.FromSeconds(60), "the old leader leads again");
+        var oldLeaderLog = await ReadAllAsync(topic);
+        Assert.Equal(leaderLog.Count, oldLeaderLog.Count);
+        foreach (var (offset, value) in leaderLog)
+            Assert.True(oldLeaderLog.TryGetValue(offset, out var other) && other == value, $"offset {offset}: '{value}' on the new leader, '{other}' on the old one");
+    }
+
+    [Fact]
+    public async Task Fewer_in_sync_replicas_than_min_insync_refuses_acks_all_and_keeps_committed_data()
+    {
+        const string topic = "minisr";
+        await CreateAsync(topic, new() { ["min.insync.replicas"] = "2" });
+        await WaitForIsrAsync(topic, 2);
+        var partition = (await _cluster.DescribeAsync(topic)).Partitions[0];
+        var follower = _cluster.IndexOfNodeId(partition.Replicas.Single(id => id != partition.LeaderId));
+
+        await using var producer = new Producer(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, RequestTimeout = TimeSpan.FromSeconds(5) });
+        var committed = new Dictionary<long, string>();
+        for (var i = 0; i < 100; i++)
+        {
+            var result = await producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes($"committed-{i}") });
+            committed[result.Offset] = $"committed-{i}";
+        }
+
+        _cluster.Kill(follower);
+        // Once the leader drops the dead follower from the ISR, acks=all is refused rather than acknowledged on one disk.
+        BrokerException? refused = null;
+        await ThreeNodeCluster.Eventually(async () =>
+        {
+            try
+            {
+                await producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes("refused") });
+                return false;
+            }
+            catch (BrokerException e) when (e.Error is ErrorCode.NotEnoughReplicas or ErrorCode.NotEnoughReplicasAfterAppend)
+            {
+                refused = e;
+                return true;
+            }
+            catch (BrokerException)
+            {
+                return false; // the follower's node is still being detected
+            }
+        }, TimeSpan.FromSeconds(60), "acks=all is refused with NotEnoughReplicas");
+        output.WriteLine($"refused: {refused!.Error}: {refused.Message}");
+        Assert.Contains("min.insync.replicas", refused.Message);
+
+        var read = await ReadAllAsync(topic);
+        foreach (var (offset, value) in committed) Assert.Equal(value, read[offset]);
+
+        await _cluster.StartNodeAsync(follower);
+        await WaitForIsrAsync(topic, 2);
+        var after = await producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes("after") });
+        Assert.True(after.Offset >= committed.Keys.Max());
+    }
+
+    private async Task CreateAsync(string topic, Dictionary<string, string> configs)
+    {
+        await using var admin = _cluster.Admin();
+        Assert.Equal(ErrorCode.None, (await admin.CreateTopicsAsync([new TopicSpec(topic, 1, 2, configs)]))[0].Error);
+    }
+
+    private Task WaitForIsrAsync(string topic, int size) =>
+        ThreeNodeCluster.Eventually(async () =>
+        {
+            var p = (await _cluster.DescribeAsync(topic)).Partitions[0];
+            return p.LeaderId > 0 && p.Isr.Count == size;
+        }, TimeSpan.FromSeconds(90), $"{topic}/0 has a leader and {size} in-sync replicas");
+
+    private async Task ProduceAsync(string topic, Acks acks, string prefix, CancellationToken stop)
+    {
+        await using var producer = new Producer(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = acks, LingerMs = 1, RequestTimeout = TimeSpan.FromSeconds(3) });
+        var sequence = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var sends = new Task[64];
+            for (var i = 0; i < sends.Length; i++)
+                sends[i] = producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes($"{prefix}-{sequence++}") });
+            try
+            {
+                await Task.WhenAll(sends);
+            }
+            catch (BrokerException)
+            {
+                await Task.Delay(100); // failing over
+            }
+        }
+    }
+
+    /// <summary>Everything below the high watermark of partition 0, read through the cluster (from its leader).</summary>
+    private async Task<Dictionary<long, string>> ReadAllAsync(string topic)
+    {
+        await using var admin = _cluster.Admin();
+        var end = (await admin.ListOffsetsAsync(topic, 0, OffsetSpec.Latest)).Offset;
+        using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = _cluster.Bootstrap, FetchMaxWaitMs = 100 });
+        consumer.Assign([new TopicPartitionOffset(topic, 0, Offset.Beginning)]);
+        var read = new Dictionary<long, string>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (read.Count < end && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (consumer.Consume(TimeSpan.FromSeconds(1)) is { } r && r.Offset < end) read[r.Offset] = Encoding.UTF8.GetString(r.Value!);
+            }
+            catch (BrokerException)
+            {
+                // thrown once per failed fetch; fetching goes on
+            }
+        }
+        Assert.Equal(end, read.Count);
+        return read;
+    }
+}
