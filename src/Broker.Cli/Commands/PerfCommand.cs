@@ -26,6 +26,8 @@ public static class PerfCommand
         var linger = new Option<int>("--linger-ms") { Description = "linger.ms", DefaultValueFactory = _ => 5 };
         var inFlight = new Option<int>("--max-in-flight") { Description = "Produce requests outstanding per producer", DefaultValueFactory = _ => 5 };
         var buffer = new Option<long>("--buffer-memory") { Description = "buffer.memory in bytes, shared by the producers of this run", DefaultValueFactory = _ => 32L * 1024 * 1024 };
+        var throughput = new Option<double>("--throughput") { Description = "Records/s to send in total (-1 = as fast as possible); measures latency below saturation", DefaultValueFactory = _ => -1 };
+        var replication = new Option<short>("--replication-factor") { Description = "Replicas when the topic is created (-1 = min(3, live nodes))", DefaultValueFactory = _ => -1 };
         var bootstrap = CommonOptions.Bootstrap();
         var output = CommonOptions.Output();
         var command = new Command("produce", """
@@ -33,10 +35,14 @@ public static class PerfCommand
             latency from send to acknowledgement (avg, p50, p95, p99, max). As in kafka-producer-perf-test,
             latency is sampled: every record when there are up to 500,000, else evenly spread samples.
 
+            With --throughput the producers are paced to that rate, as kafka-producer-perf-test
+            --throughput does, so latency is measured below saturation rather than as queueing.
+
             Example: broker perf produce --records 1000000 --record-size 100 --producers 4 --acks 1
+                     broker perf produce --records 1500000 --throughput 50000 --acks all
             """)
         {
-            topic, records, size, producers, partitions, acks, batchSize, linger, inFlight, buffer, bootstrap, output,
+            topic, records, size, producers, partitions, replication, acks, batchSize, linger, inFlight, buffer, throughput, bootstrap, output,
         };
         command.SetAction(parse => CliRunner.Run(async () =>
         {
@@ -46,7 +52,8 @@ public static class PerfCommand
             var name = parse.GetValue(topic)!;
             var bufferMemory = parse.GetValue(buffer);
             var client = CommonOptions.Client(parse.GetValue(bootstrap)!);
-            await EnsureTopic(client, name, parse.GetValue(partitions));
+            await EnsureTopic(client, name, parse.GetValue(partitions), parse.GetValue(replication));
+            var rate = parse.GetValue(throughput);
 
             // Latency is measured for every sampleEvery-th record, as kafka-producer-perf-test samples it (at most
             // ~500,000 samples): the other records share one callback, so the tool allocates nothing for them and
@@ -82,8 +89,10 @@ public static class PerfCommand
                     });
                     var message = new Message { Value = new byte[valueSize] };
                     Random.Shared.NextBytes(message.Value);
+                    var throttler = new ThroughputThrottler(rate / count);
                     for (var i = from; i < to; i++)
                     {
+                        throttler.AfterSend(i - from);
                         // The producer copies the record into its batch at once, so one Message is reused.
                         if (i % sampleEvery != 0)
                         {
@@ -182,10 +191,10 @@ public static class PerfCommand
         return command;
     }
 
-    private static async Task EnsureTopic(ClientConfig client, string name, int partitions)
+    private static async Task EnsureTopic(ClientConfig client, string name, int partitions, short replicationFactor)
     {
         await using var admin = new AdminClient(client);
-        var result = (await admin.CreateTopicsAsync([new TopicSpec(name, partitions, 1, new Dictionary<string, string>())]))[0];
+        var result = (await admin.CreateTopicsAsync([new TopicSpec(name, partitions, replicationFactor, new Dictionary<string, string>())]))[0];
         if (result.Error is not (ErrorCode.None or ErrorCode.TopicAlreadyExists)) throw CliRunner.ToException(result.Error, result.ErrorMessage);
     }
 

@@ -45,7 +45,7 @@ public static class NodeConfig
         // must decode a peer's pub-sub or sharding message even before its own extension has started.
         var full = Akka(settings).WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration)
             .WithFallback(global::Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig())
-            .WithFallback(global::Akka.Cluster.Tools.Singleton.ClusterSingletonManager.DefaultConfig())
+            .WithFallback(global::Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
             .WithFallback(global::Akka.Cluster.Sharding.ClusterSharding.DefaultConfig())
             .WithFallback(global::Akka.DistributedData.DistributedData.DefaultConfig());
         return (full, settings);
