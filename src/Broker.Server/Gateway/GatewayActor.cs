@@ -21,7 +21,7 @@ namespace Broker.Server.Gateway;
 /// response. A partition with no live in-sync replica is answered LeaderNotAvailable at once instead of
 /// waiting for a timeout. Anything it cannot read is answered with InvalidRequest.
 /// </summary>
-public sealed class GatewayActor : ReceiveActor
+public sealed class GatewayActor : ReceiveActor, IWithTimers
 {
     private readonly BrokerSettings _settings;
     private readonly IActorRef _partitions;
@@ -46,8 +46,12 @@ public sealed class GatewayActor : ReceiveActor
         Receive<Changed>(OnMetadataChanged);
         Receive<TopicTable>(t => _topics = _topics.Merge(t));
         Receive<PartitionStateTable>(s => _states = _states.Merge(s));
+        // Cluster.State is updated by Akka's own subscriber, which can lag behind the event this actor gets:
+        // rebuild on every event and again every second, so a node that became reachable again is not
+        // treated as down until the next membership change.
         Receive<ClusterEvent.IMemberEvent>(_ => _live = new LiveNodes(_cluster.State));
         Receive<ClusterEvent.IReachabilityEvent>(_ => _live = new LiveNodes(_cluster.State));
+        Receive<RefreshLiveNodes>(_ => _live = new LiveNodes(_cluster.State));
         Receive<Status.Failure>(f => _log.Warning("gateway: metadata read failed: {0}", f.Cause.Message));
         Receive<ProduceRequest>(r => Produce(r, Sender, refreshed: false));
         Receive<FetchRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
@@ -83,9 +87,17 @@ public sealed class GatewayActor : ReceiveActor
         _store.TopicsAsync(majority: false).PipeTo(Self);
         _store.PartitionsAsync(majority: false).PipeTo(Self);
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        Timers.StartPeriodicTimer(RefreshLiveNodes.Instance, RefreshLiveNodes.Instance, TimeSpan.FromSeconds(1));
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed class RefreshLiveNodes
+    {
+        public static readonly RefreshLiveNodes Instance = new();
+    }
 
     private void OnMetadataChanged(Changed changed)
     {
@@ -243,7 +255,7 @@ public sealed class GatewayActor : ReceiveActor
                 results[i] = Task.FromResult(new ProducePartitionResult(part.Topic, part.Partition, error, message, -1));
                 continue;
             }
-            var append = new AppendBatch(part.Topic, part.Partition, request.Acks, part.Batch);
+            var append = new AppendBatch(part.Topic, part.Partition, _topics.Find(part.Topic)!.TopicId, request.Acks, part.Batch);
             if (request.Acks == 0)
             {
                 _partitions.Tell(append, ActorRefs.Nobody);

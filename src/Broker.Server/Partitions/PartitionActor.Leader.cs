@@ -252,6 +252,11 @@ public sealed partial class PartitionActor
 
     private void Append(AppendBatch command)
     {
+        if (command.TopicId != _topicId)
+        {
+            Reply(command, ErrorCode.NotLeader, $"{Name}: this replica's log belongs to another incarnation of the topic than {command.TopicId} (it was deleted and created again moments ago); retry shortly");
+            return;
+        }
         var validation = RecordBatch.Validate(command.Batch.Span, out var header);
         if (validation != BatchValidation.Valid)
         {

@@ -145,9 +145,15 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         _descriptor = updated.Topic;
         _config = updated.Topic.Config(_settings);
         if (!incarnationChanged) return;
-        // Deleted and created again while this replica ran: start over as a follower of the new incarnation.
+        // Deleted and created again while this replica ran: start over in the new incarnation; if the leader
+        // entity is still here, lead it (an election in the new topic id's partition state).
+        var entity = _entity;
         StepDown("its topic was created again");
-        CheckIncarnation(Following);
+        CheckIncarnation(() =>
+        {
+            if (entity is null) Following();
+            else Elect(new LeadPartition(entity));
+        });
     }
 
     /// <summary>Replies NotLeader to a partition request this replica cannot serve in its current state.</summary>

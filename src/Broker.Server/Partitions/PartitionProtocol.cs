@@ -19,8 +19,11 @@ public interface IPartitionCommand : IServerMessage
 /// From a gateway to a partition's leader: append one batch. <paramref name="Acks"/> 1 replies once the
 /// leader persisted it, -1 (all) once every in-sync replica has (and at least min.insync.replicas of them).
 /// Replied with <see cref="AppendResult"/>; acks 0 is sent with no sender and gets no reply.
+/// <paramref name="TopicId"/> is the incarnation the gateway saw: a replica whose log belongs to another one
+/// (the topic was deleted and created again, and this node has not caught up yet) refuses the batch rather
+/// than store it in a log that is about to be purged.
 /// </summary>
-public sealed record AppendBatch(string Topic, int Partition, short Acks, ReadOnlyMemory<byte> Batch) : IPartitionCommand;
+public sealed record AppendBatch(string Topic, int Partition, string TopicId, short Acks, ReadOnlyMemory<byte> Batch) : IPartitionCommand;
 
 public sealed record AppendResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset) : IServerMessage;
 

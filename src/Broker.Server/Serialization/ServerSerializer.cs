@@ -37,14 +37,15 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         .Add<TopicTable>("TT@1", WriteTopicTable, (ref WireReader r, byte[] _) => ReadTopicTable(ref r))
         .Add<PartitionStateTable>("PST@1", WritePartitionStates, (ref WireReader r, byte[] _) => ReadPartitionStates(ref r))
         // ---- node-internal requests and replies ----
-        .Add<AppendBatch>("AB", (w, a) =>
+        .Add<AppendBatch>("AB@2", (w, a) =>
         {
             w.WriteString(a.Topic);
             w.WriteInt32(a.Partition);
+            w.WriteString(a.TopicId);
             w.WriteInt16(a.Acks);
             w.WriteBytes(a.Batch.Span);
-        }, (ref WireReader r, byte[] _) => new AppendBatch(r.ReadString()!, r.ReadInt32(), r.ReadInt16(), r.ReadBytesAsMemory()),
-            a => StringSize(a.Topic) + 4 + 2 + 4 + a.Batch.Length)
+        }, (ref WireReader r, byte[] _) => new AppendBatch(r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt16(), r.ReadBytesAsMemory()),
+            a => StringSize(a.Topic) + 4 + StringSize(a.TopicId) + 2 + 4 + a.Batch.Length)
         .Add<AppendResult>("AR", (w, a) =>
         {
             w.WriteString(a.Topic);

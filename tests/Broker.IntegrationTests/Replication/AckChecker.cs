@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using Broker.Client;
 using Broker.Protocol.Messages;
 
@@ -50,41 +49,18 @@ public sealed class AckChecker(int partitions)
     /// <summary>Reads every partition from the start to its current end and compares with what was acknowledged.</summary>
     public async Task<CheckResult> ReadBackAsync(string bootstrap, string topic, TimeSpan timeout)
     {
-        var stored = new Dictionary<(int, long), string>();
-        await using var admin = new AdminClient(new ClientConfig { BootstrapServers = bootstrap });
-        using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = bootstrap, FetchMaxWaitMs = 100 });
-        var ends = new long[Partitions];
-        var assignment = new List<TopicPartitionOffset>();
-        for (var p = 0; p < Partitions; p++)
-        {
-            ends[p] = (await admin.ListOffsetsAsync(topic, p, OffsetSpec.Latest)).Offset;
-            assignment.Add(new TopicPartitionOffset(topic, p, Offset.Beginning));
-        }
-        consumer.Assign(assignment);
-        var remaining = ends.Sum();
-        var deadline = DateTime.UtcNow + timeout;
-        while (remaining > 0 && DateTime.UtcNow < deadline)
-        {
-            ConsumeResult? r;
-            try
-            {
-                r = consumer.Consume(TimeSpan.FromSeconds(1));
-            }
-            catch (BrokerException)
-            {
-                continue; // thrown once per failed fetch; the consumer fetches again
-            }
-            if (r is null || r.Offset >= ends[r.Partition]) continue;
-            if (stored.TryAdd((r.Partition, r.Offset), Encoding.UTF8.GetString(r.Value!))) remaining--;
-        }
-
+        var stored = await LogReader.ReadAllAsync(bootstrap, topic, Partitions, timeout);
+        var unread = 0L;
+        await using (var admin = new AdminClient(new ClientConfig { BootstrapServers = bootstrap }))
+            for (var p = 0; p < Partitions; p++) unread += (await admin.ListOffsetsAsync(topic, p, OffsetSpec.Latest)).Offset;
+        unread -= stored.Count;
         var lost = new List<string>();
         foreach (var ((partition, offset), value) in _acked)
         {
             if (!stored.TryGetValue((partition, offset), out var actual)) lost.Add($"{partition}@{offset} '{value}' is missing");
             else if (actual != value) lost.Add($"{partition}@{offset} holds '{actual}', acknowledged '{value}'");
         }
-        return new CheckResult(_acked.Count, stored.Count, remaining, lost, _conflicts.ToList());
+        return new CheckResult(_acked.Count, stored.Count, unread, lost, _conflicts.ToList());
     }
 }
 

@@ -61,7 +61,7 @@ public sealed class ChaosCheckTests(ITestOutputHelper output) : IAsyncLifetime
         await Task.WhenAll(producers);
         await consumer;
         var result = await _checker.ReadBackAsync(_cluster.Bootstrap, Topic, TimeSpan.FromMinutes(3));
-        var finalLog = await ReadFinalAsync();
+        var finalLog = await LogReader.ReadAllAsync(_cluster.Bootstrap, Topic, Partitions, TimeSpan.FromMinutes(3));
         var truncatedReads = _seen.Where(kv => !finalLog.TryGetValue(kv.Key, out var v) || v != kv.Value)
             .Select(kv => $"{kv.Key.Partition}@{kv.Key.Offset} '{kv.Value}'").ToList();
         output.WriteLine($"chaos {clock.Elapsed:mm\\:ss}, {kills} kills: {result}; consumers saw {_seen.Count} records, "
@@ -123,28 +123,6 @@ public sealed class ChaosCheckTests(ITestOutputHelper output) : IAsyncLifetime
                 // a node is down: the consumer fetches again
             }
         }
-    }
-
-    private async Task<Dictionary<(int, long), string>> ReadFinalAsync()
-    {
-        var final = new Dictionary<(int, long), string>();
-        await using var admin = _cluster.Admin();
-        using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = _cluster.Bootstrap, FetchMaxWaitMs = 100 });
-        var ends = new long[Partitions];
-        for (var p = 0; p < Partitions; p++) ends[p] = (await admin.ListOffsetsAsync(Topic, p, OffsetSpec.Latest)).Offset;
-        consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topic, p, Offset.Beginning)).ToList());
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (final.Count < ends.Sum() && DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if (consumer.Consume(TimeSpan.FromSeconds(1)) is { } r && r.Offset < ends[r.Partition]) final[(r.Partition, r.Offset)] = Encoding.UTF8.GetString(r.Value!);
-            }
-            catch (BrokerException)
-            {
-            }
-        }
-        return final;
     }
 }
 
