@@ -130,10 +130,10 @@ public sealed partial class Consumer
         var (generation, member) = _group is { MemberId.Length: > 0 } g ? (g.Generation, g.MemberId) : (-1, "");
         var response = await _transport.RequestAsync<OffsetCommitResponse>(new OffsetCommitRequest(groupId, generation, member, parts), idempotent: false, cancellationToken)
             .ConfigureAwait(false);
-        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        BrokerErrors.ThrowIfFailed(response);
         foreach (var result in response.Results)
         {
-            if (result.Error != ErrorCode.None) throw new BrokerException(result.Error, result.ErrorMessage ?? $"{result.Topic}/{result.Partition}: {result.Error}");
+            if (result.Error != ErrorCode.None) throw BrokerErrors.From(result.Error, result.ErrorMessage, $"{result.Topic}/{result.Partition}: {result.Error}");
         }
     }
 
@@ -146,7 +146,7 @@ public sealed partial class Consumer
         using var cancel = new CancellationTokenSource(timeout);
         var response = _transport.RequestAsync<OffsetFetchResponse>(new OffsetFetchRequest(RequireGroupId(), wanted), idempotent: true, cancel.Token)
             .GetAwaiter().GetResult();
-        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        BrokerErrors.ThrowIfFailed(response);
         var result = new List<TopicPartitionOffset>(response.Offsets.Count);
         foreach (var c in response.Offsets) result.Add(new TopicPartitionOffset(c.Topic, c.Partition, c.Offset < 0 ? Offset.Unset : c.Offset));
         return result;

@@ -130,7 +130,7 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
         {
             var response = _transport.RequestAsync<ListOffsetsResponse>(
                 new ListOffsetsRequest(fetcher.Topic, fetcher.Partition, fetcher.Position), idempotent: true, _stopping.Token).GetAwaiter().GetResult();
-            if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+            BrokerErrors.ThrowIfFailed(response);
             fetcher.Reset(response.Offset);
             MaybeFetch(fetcher);
         }
@@ -326,11 +326,11 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
                 case RetryNow:
                     break;
                 case FetchResponse failed:
-                    SetError(fetcher, new BrokerException(failed.Error, failed.ErrorMessage ?? failed.Error.ToString()), sticky: true);
+                    SetError(fetcher, BrokerErrors.From(failed.Error, failed.ErrorMessage), sticky: true);
                     break;
                 case ListOffsetsResponse failed:
-                    SetError(fetcher, new BrokerException(failed.Error == ErrorCode.None ? ErrorCode.Unknown : failed.Error,
-                        failed.ErrorMessage ?? $"the broker returned no offset for {fetcher.TopicPartition}"), sticky: true);
+                    SetError(fetcher, BrokerErrors.From(failed.Error == ErrorCode.None ? ErrorCode.Unknown : failed.Error,
+                        failed.ErrorMessage, $"the broker returned no offset for {fetcher.TopicPartition}"), sticky: true);
                     break;
                 default:
                     var cause = completion.Failure;

@@ -158,7 +158,7 @@ public sealed class Producer : IDisposable, IAsyncDisposable
         {
             if (metadata.Name != topic) continue;
             if (metadata.Error == ErrorCode.UnknownTopic) throw UnknownTopic(topic);
-            if (metadata.Error != ErrorCode.None) throw new BrokerException(metadata.Error, metadata.ErrorMessage ?? metadata.Error.ToString());
+            if (metadata.Error != ErrorCode.None) throw BrokerErrors.From(metadata.Error, metadata.ErrorMessage);
             if (metadata.Partitions.Count == 0) throw new BrokerException(ErrorCode.InvalidPartitions, $"topic '{topic}' has no partitions");
             return _engine.AddTopic(topic, metadata.Partitions.Count);
         }

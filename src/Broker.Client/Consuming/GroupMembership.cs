@@ -177,25 +177,26 @@ internal sealed class GroupMembership : IDisposable
 
         // A join is answered when the rebalance completes, which may take the whole rebalance timeout.
         var joinTimeout = TimeSpan.FromMilliseconds(_config.RebalanceTimeoutMs) + _config.RequestTimeout;
-        var joined = Expect<JoinGroupResponse>(await _transport.Send(join, joinTimeout).ConfigureAwait(false));
+        var joined = BrokerErrors.Expect<JoinGroupResponse>(await _transport.Send(join, joinTimeout).ConfigureAwait(false), nameof(JoinGroupRequest));
         if (joined.Error == ErrorCode.UnknownMemberId)
         {
             MemberId = "";
             return false;
         }
-        if (joined.Error != ErrorCode.None) throw new BrokerException(joined.Error, joined.ErrorMessage ?? joined.Error.ToString());
+        BrokerErrors.ThrowIfFailed(joined);
         MemberId = joined.MemberId;
         Generation = joined.GenerationId;
         Cooperative = string.Equals(joined.ProtocolName, "cooperative-sticky", StringComparison.OrdinalIgnoreCase);
 
-        var synced = Expect<SyncGroupResponse>(await _transport.Send(new SyncGroupRequest(GroupId, joined.GenerationId, joined.MemberId, []), _config.RequestTimeout).ConfigureAwait(false));
+        var synced = BrokerErrors.Expect<SyncGroupResponse>(
+            await _transport.Send(new SyncGroupRequest(GroupId, joined.GenerationId, joined.MemberId, []), _config.RequestTimeout).ConfigureAwait(false), nameof(SyncGroupRequest));
         if (synced.Error is ErrorCode.RebalanceInProgress or ErrorCode.IllegalGeneration) return false;
         if (synced.Error == ErrorCode.UnknownMemberId)
         {
             MemberId = "";
             return false;
         }
-        if (synced.Error != ErrorCode.None) throw new BrokerException(synced.Error, synced.ErrorMessage ?? synced.Error.ToString());
+        BrokerErrors.ThrowIfFailed(synced);
 
         var partitions = ConsumerProtocol.DecodeAssignment(synced.Assignment);
         lock (_sync)
@@ -206,13 +207,6 @@ internal sealed class GroupMembership : IDisposable
         _wake();
         return true;
     }
-
-    private static T Expect<T>(object reply) where T : class, IBrokerResponse => reply switch
-    {
-        T typed => typed,
-        ErrorResponse e => throw new BrokerException(e.Error, e.ErrorMessage ?? e.Error.ToString()),
-        _ => throw new BrokerException(ErrorCode.Unknown, $"unexpected reply {reply.GetType().Name}; check that client and broker versions match"),
-    };
 
     private async Task HeartbeatLoopAsync()
     {
@@ -228,7 +222,8 @@ internal sealed class GroupMembership : IDisposable
                 HeartbeatResponse beat;
                 try
                 {
-                    beat = Expect<HeartbeatResponse>(await _transport.Send(new HeartbeatRequest(GroupId, Generation, MemberId), _config.RequestTimeout).ConfigureAwait(false));
+                    beat = BrokerErrors.Expect<HeartbeatResponse>(
+                        await _transport.Send(new HeartbeatRequest(GroupId, Generation, MemberId), _config.RequestTimeout).ConfigureAwait(false), nameof(HeartbeatRequest));
                 }
                 catch (BrokerException)
                 {

@@ -415,7 +415,7 @@ internal sealed class ProducerEngine
                 }
                 var error = result.Error == ErrorCode.None
                     ? new BrokerException(ErrorCode.Unknown, $"the reply for {batch.Topic.Name}/{batch.Partition} names {result.Topic}/{result.Partition}; check that client and broker versions match")
-                    : new BrokerException(result.Error, result.ErrorMessage ?? result.Error.ToString());
+                    : BrokerErrors.From(result.Error, result.ErrorMessage);
                 FailAll(batch, error);
                 (failed ??= []).Add((batch, error));
             }
@@ -523,11 +523,7 @@ internal sealed class ProducerEngine
             var cause = outcome.Exception!.InnerException ?? outcome.Exception;
             return cause as BrokerException ?? new BrokerException(ErrorCode.Unknown, $"the produce request failed: {cause.Message}", cause);
         }
-        return outcome.Result switch
-        {
-            ErrorResponse e => new BrokerException(e.Error, e.ErrorMessage ?? e.Error.ToString()),
-            var other => new BrokerException(ErrorCode.Unknown, $"unexpected reply {other.GetType().Name} to a produce request; check that client and broker versions match"),
-        };
+        return BrokerErrors.Of(outcome.Result, "the produce request");
     }
 
     /// <summary>The batch is reported: release its buffer space, count it for flushes, pool it.</summary>
