@@ -127,7 +127,7 @@ public sealed partial class Consumer
         if (parts.Count == 0) return;
         // A subscribed member commits in its generation; a consumer that uses Assign commits as the group's
         // outside user, which the broker allows while the group has no members (as Kafka does).
-        var (generation, member) = _group is { MemberId.Length: > 0 } g ? (g.Generation, g.MemberId) : (-1, "");
+        var (generation, member) = _group?.Identity is { MemberId.Length: > 0 } identity ? (identity.Generation, identity.MemberId) : (-1, "");
         var response = await _transport.RequestAsync<OffsetCommitResponse>(new OffsetCommitRequest(groupId, generation, member, parts), idempotent: false, cancellationToken)
             .ConfigureAwait(false);
         BrokerErrors.ThrowIfFailed(response);
@@ -168,7 +168,7 @@ public sealed partial class Consumer
         {
             // Eager: give everything up before rejoining. Cooperative: keep consuming; only what moves is
             // revoked, when the new assignment arrives. A member that lost its membership owns nothing.
-            if (!group.Cooperative || group.TakeMembershipLost()) RevokeAll();
+            if (!group.Cooperative || group.MembershipLost) RevokeAll();
             group.StartJoin(Owned());
         }
         MaybeAutoCommit();
@@ -226,11 +226,7 @@ public sealed partial class Consumer
             if (!_fetchers.Remove(tp, out var fetcher)) continue;
             fetcher.Detached = true;
             _order.Remove(fetcher);
-            if (ReferenceEquals(_current, fetcher))
-            {
-                _current = null;
-                _inBatch = false;
-            }
+            _cursor.ClearIf(fetcher);
         }
         _nextFetcher = 0;
         _assignment = [.. _fetchers.Keys];
