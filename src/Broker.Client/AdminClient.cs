@@ -51,7 +51,7 @@ public sealed class AdminClient : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(topic);
         var response = await _transport.RequestAsync<ListOffsetsResponse>(new ListOffsetsRequest(topic, partition, timestamp), idempotent: true, cancellationToken).ConfigureAwait(false);
-        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        BrokerErrors.ThrowIfFailed(response);
         return response;
     }
 
@@ -63,7 +63,7 @@ public sealed class AdminClient : IDisposable, IAsyncDisposable
     public async Task<IReadOnlyList<GroupListing>> ListGroupsAsync(CancellationToken cancellationToken = default)
     {
         var response = await _transport.RequestAsync<ListGroupsResponse>(new ListGroupsRequest(), idempotent: true, cancellationToken).ConfigureAwait(false);
-        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        BrokerErrors.ThrowIfFailed(response);
         return response.Groups;
     }
 
@@ -72,7 +72,7 @@ public sealed class AdminClient : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(groupId);
         var response = await _transport.RequestAsync<DescribeGroupResponse>(new DescribeGroupRequest(groupId), idempotent: true, cancellationToken).ConfigureAwait(false);
-        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        BrokerErrors.ThrowIfFailed(response);
         return response;
     }
 
@@ -87,9 +87,9 @@ public sealed class AdminClient : IDisposable, IAsyncDisposable
         var parts = new List<OffsetCommitPartition>();
         foreach (var o in offsets) parts.Add(new OffsetCommitPartition(o.Topic, o.Partition, o.Offset, null));
         var response = await _transport.RequestAsync<OffsetCommitResponse>(new OffsetCommitRequest(groupId, -1, "", parts), idempotent: false, cancellationToken).ConfigureAwait(false);
-        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        BrokerErrors.ThrowIfFailed(response);
         foreach (var r in response.Results)
-            if (r.Error != ErrorCode.None) throw new BrokerException(r.Error, r.ErrorMessage ?? r.Error.ToString());
+            if (r.Error != ErrorCode.None) throw BrokerErrors.From(r.Error, r.ErrorMessage);
     }
 
     public void Dispose() => _transport.Dispose();

@@ -127,13 +127,13 @@ public sealed partial class Consumer
         if (parts.Count == 0) return;
         // A subscribed member commits in its generation; a consumer that uses Assign commits as the group's
         // outside user, which the broker allows while the group has no members (as Kafka does).
-        var (generation, member) = _group is { MemberId.Length: > 0 } g ? (g.Generation, g.MemberId) : (-1, "");
+        var (generation, member) = _group?.Identity is { MemberId.Length: > 0 } identity ? (identity.Generation, identity.MemberId) : (-1, "");
         var response = await _transport.RequestAsync<OffsetCommitResponse>(new OffsetCommitRequest(groupId, generation, member, parts), idempotent: false, cancellationToken)
             .ConfigureAwait(false);
-        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        BrokerErrors.ThrowIfFailed(response);
         foreach (var result in response.Results)
         {
-            if (result.Error != ErrorCode.None) throw new BrokerException(result.Error, result.ErrorMessage ?? $"{result.Topic}/{result.Partition}: {result.Error}");
+            if (result.Error != ErrorCode.None) throw BrokerErrors.From(result.Error, result.ErrorMessage, $"{result.Topic}/{result.Partition}: {result.Error}");
         }
     }
 
@@ -146,7 +146,7 @@ public sealed partial class Consumer
         using var cancel = new CancellationTokenSource(timeout);
         var response = _transport.RequestAsync<OffsetFetchResponse>(new OffsetFetchRequest(RequireGroupId(), wanted), idempotent: true, cancel.Token)
             .GetAwaiter().GetResult();
-        if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+        BrokerErrors.ThrowIfFailed(response);
         var result = new List<TopicPartitionOffset>(response.Offsets.Count);
         foreach (var c in response.Offsets) result.Add(new TopicPartitionOffset(c.Topic, c.Partition, c.Offset < 0 ? Offset.Unset : c.Offset));
         return result;
@@ -168,7 +168,7 @@ public sealed partial class Consumer
         {
             // Eager: give everything up before rejoining. Cooperative: keep consuming; only what moves is
             // revoked, when the new assignment arrives. A member that lost its membership owns nothing.
-            if (!group.Cooperative || group.TakeMembershipLost()) RevokeAll();
+            if (!group.Cooperative || group.MembershipLost) RevokeAll();
             group.StartJoin(Owned());
         }
         MaybeAutoCommit();
@@ -226,11 +226,7 @@ public sealed partial class Consumer
             if (!_fetchers.Remove(tp, out var fetcher)) continue;
             fetcher.Detached = true;
             _order.Remove(fetcher);
-            if (ReferenceEquals(_current, fetcher))
-            {
-                _current = null;
-                _inBatch = false;
-            }
+            _cursor.ClearIf(fetcher);
         }
         _nextFetcher = 0;
         _assignment = [.. _fetchers.Keys];

@@ -37,12 +37,7 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
     private IReadOnlyList<TopicPartition> _assignment = [];
     private int _nextFetcher;
 
-    // The response being read: its bytes, the position of the next batch, and the reader of the current batch.
-    private PartitionFetcher? _current;
-    private ReadOnlyMemory<byte> _records;
-    private int _recordsPosition;
-    private RecordBatchReader _reader;
-    private bool _inBatch;
+    private readonly FetchCursor _cursor = new();
     private int _disposed;
 
     /// <summary>Creates a consumer; it connects on the first fetch. Throws <see cref="BrokerException"/> (InvalidConfig) for bad settings.</summary>
@@ -101,8 +96,7 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
         _fetchers.Clear();
         _order.Clear();
         _assignment = [];
-        _current = null;
-        _inBatch = false;
+        _cursor.Clear();
         _nextFetcher = 0;
     }
 
@@ -112,11 +106,7 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         CheckOffset(tpo);
         var fetcher = Assigned(tpo.TopicPartition);
-        if (ReferenceEquals(_current, fetcher))
-        {
-            _current = null;
-            _inBatch = false;
-        }
+        _cursor.ClearIf(fetcher);
         fetcher.Reset(tpo.Offset);
         MaybeFetch(fetcher);
     }
@@ -130,7 +120,7 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
         {
             var response = _transport.RequestAsync<ListOffsetsResponse>(
                 new ListOffsetsRequest(fetcher.Topic, fetcher.Partition, fetcher.Position), idempotent: true, _stopping.Token).GetAwaiter().GetResult();
-            if (response.Error != ErrorCode.None) throw new BrokerException(response.Error, response.ErrorMessage ?? response.Error.ToString());
+            BrokerErrors.ThrowIfFailed(response);
             fetcher.Reset(response.Offset);
             MaybeFetch(fetcher);
         }
@@ -200,19 +190,16 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
         DrainCompletions();
         while (true)
         {
-            if (_current is not null)
+            if (_cursor.Fetcher is not null)
             {
                 if (NextRecord() is { } result) return result;
-                _current = null;
+                _cursor.Clear();
             }
             var fetcher = NextWithData();
             if (fetcher is null) return null;
             var records = fetcher.Buffered.Dequeue();
             fetcher.BufferedBytes -= records.Length;
-            _current = fetcher;
-            _records = records;
-            _recordsPosition = 0;
-            _inBatch = false;
+            _cursor.Start(fetcher, records);
             // Room in its buffer again: keep the next fetch in flight while this one is read.
             MaybeFetch(fetcher);
         }
@@ -246,38 +233,17 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
 
     private ConsumeResult? NextRecord()
     {
-        var fetcher = _current!;
+        var fetcher = _cursor.Fetcher!;
         try
         {
-            while (true)
-            {
-                if (_inBatch)
-                {
-                    while (_reader.TryReadNext(out var record))
-                    {
-                        // A fetch starts at the batch holding the position: skip what precedes it.
-                        if (record.Offset < fetcher.Position) continue;
-                        fetcher.Position = record.Offset + 1;
-                        return ToResult(fetcher, record);
-                    }
-                    _inBatch = false;
-                }
-                if (!RecordBatch.TryReadNext(_records, ref _recordsPosition, out var batch, out var header)) return null;
-                if (header.LastOffset < fetcher.Position) continue;
-                var validation = RecordBatch.Validate(batch.Span, out _);
-                if (validation != BatchValidation.Valid)
-                    throw new InvalidDataException($"batch at offset {header.BaseOffset} failed validation ({validation})");
-                if (header.CompressionType != 0)
-                    throw new InvalidDataException($"batch at offset {header.BaseOffset} is compressed (type {header.CompressionType}), which this client does not read");
-                _reader = new RecordBatchReader(batch);
-                _inBatch = true;
-            }
+            if (!_cursor.TryReadNext(out var record)) return null;
+            fetcher.Position = record.Offset + 1;
+            return ToResult(fetcher, record);
         }
         catch (InvalidDataException ex)
         {
             // Drop what was prefetched after it and fetch again from the position, so a retry or Seek starts clean.
-            _current = null;
-            _inBatch = false;
+            _cursor.Clear();
             fetcher.Reset(fetcher.Position);
             MaybeFetch(fetcher);
             throw new BrokerException(ErrorCode.CorruptRecord, $"{fetcher.TopicPartition} at offset {fetcher.Position}: {ex.Message}; Seek past it to skip", ex);
@@ -326,11 +292,11 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
                 case RetryNow:
                     break;
                 case FetchResponse failed:
-                    SetError(fetcher, new BrokerException(failed.Error, failed.ErrorMessage ?? failed.Error.ToString()), sticky: true);
+                    SetError(fetcher, BrokerErrors.From(failed.Error, failed.ErrorMessage), sticky: true);
                     break;
                 case ListOffsetsResponse failed:
-                    SetError(fetcher, new BrokerException(failed.Error == ErrorCode.None ? ErrorCode.Unknown : failed.Error,
-                        failed.ErrorMessage ?? $"the broker returned no offset for {fetcher.TopicPartition}"), sticky: true);
+                    SetError(fetcher, BrokerErrors.From(failed.Error == ErrorCode.None ? ErrorCode.Unknown : failed.Error,
+                        failed.ErrorMessage, $"the broker returned no offset for {fetcher.TopicPartition}"), sticky: true);
                     break;
                 default:
                     var cause = completion.Failure;

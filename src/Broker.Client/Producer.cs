@@ -1,4 +1,4 @@
-// Public producer: picks partitions, hands records to the ProducerEngine and reports deliveries.
+// Public producer: picks partitions, appends records to the RecordAccumulator; its Sender reports deliveries.
 using Broker.Client.Connection;
 using Broker.Client.Producing;
 using Broker.Protocol;
@@ -23,7 +23,8 @@ public sealed class Producer : IDisposable, IAsyncDisposable
 {
     private readonly ProducerConfig _config;
     private readonly IBrokerTransport _transport;
-    private readonly ProducerEngine _engine;
+    private readonly RecordAccumulator _accumulator;
+    private readonly Sender _sender;
     private int _disposed;
 
     /// <summary>Creates a producer; connects lazily on the first record. Throws <see cref="BrokerException"/> (InvalidConfig) for bad settings.</summary>
@@ -35,10 +36,9 @@ public sealed class Producer : IDisposable, IAsyncDisposable
     {
         _config = Validate(config);
         _transport = transport;
-        _engine = new ProducerEngine(config, transport);
+        _accumulator = new RecordAccumulator(config);
+        _sender = new Sender(config, _accumulator, transport);
     }
-
-    internal ProducerEngine Engine => _engine;
 
     /// <summary>
     /// Produces one record and completes when it is stored (or sent, with <see cref="Acks.None"/>). The partition
@@ -66,7 +66,7 @@ public sealed class Producer : IDisposable, IAsyncDisposable
     public void Produce(string topic, Message message, Action<DeliveryResult?, BrokerException?> onDelivery)
     {
         ArgumentNullException.ThrowIfNull(onDelivery);
-        Enqueue(topic, -1, message, onDelivery, CancellationToken.None);
+        Enqueue(topic, -1, message, Delivery.Of(onDelivery), CancellationToken.None);
     }
 
     /// <summary>Produces one record to the given partition with a callback; see <see cref="Produce(string, Message, Action{DeliveryResult?, BrokerException?})"/>.</summary>
@@ -75,18 +75,19 @@ public sealed class Producer : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(onDelivery);
         if (partition < 0)
         {
-            Delivery.Fail(onDelivery, NoSuchPartition(topic, partition, null));
+            Delivery.Of(onDelivery).Fail(NoSuchPartition(topic, partition, null));
             return;
         }
-        Enqueue(topic, partition, message, onDelivery, CancellationToken.None);
+        Enqueue(topic, partition, message, Delivery.Of(onDelivery), CancellationToken.None);
     }
+
 
     /// <summary>
     /// Sends everything produced so far at once (ignoring the linger) and completes when all of it is reported.
     /// Safe to await anywhere, also in code that runs inside a delivery callback.
     /// </summary>
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        _engine.FlushAsync().WaitAsync(cancellationToken);
+        _accumulator.FlushAsync().WaitAsync(cancellationToken);
 
     /// <summary>
     /// Like <see cref="FlushAsync"/>, blocking; throws <see cref="BrokerException"/> (RequestTimedOut) if records are
@@ -94,58 +95,58 @@ public sealed class Producer : IDisposable, IAsyncDisposable
     /// </summary>
     public void Flush(TimeSpan timeout)
     {
-        if (Delivery.InCallback) throw new InvalidOperationException("Flush(TimeSpan) cannot be called from a delivery callback: it would wait for that callback to return; await FlushAsync instead");
-        if (!_engine.FlushAsync().Wait(timeout))
-            throw new BrokerException(ErrorCode.RequestTimedOut, $"flush did not finish within {timeout.TotalSeconds:0.#}s: {_engine.PendingBatches} batches are still waiting for the broker");
+        if (CallbackDelivery.InCallback) throw new InvalidOperationException("Flush(TimeSpan) cannot be called from a delivery callback: it would wait for that callback to return; await FlushAsync instead");
+        if (!_accumulator.FlushAsync().Wait(timeout))
+            throw new BrokerException(ErrorCode.RequestTimedOut, $"flush did not finish within {timeout.TotalSeconds:0.#}s: {_accumulator.PendingBatches} batches are still waiting for the broker");
     }
 
     private Task<DeliveryResult> ProduceAsyncCore(string topic, int partition, Message message, CancellationToken cancellationToken)
     {
-        var completion = new TaskCompletionSource<DeliveryResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(topic, partition, message, completion, cancellationToken);
+        var completion = new TaskDelivery();
+        Enqueue(topic, partition, message, Delivery.Of(completion), cancellationToken);
         return completion.Task;
     }
 
     /// <summary>The hot path: everything per record that does not need the lock happens here, then one Append.</summary>
-    private void Enqueue(string topic, int partition, Message message, object delivery, CancellationToken cancellationToken)
+    private void Enqueue(string topic, int partition, Message message, Delivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(message);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (cancellationToken.IsCancellationRequested)
         {
-            Delivery.Cancel(delivery, cancellationToken);
+            delivery.Cancel(cancellationToken);
             return;
         }
 
         var key = message.Key;
         var estimate = RecordBatchBuilder.EstimateRecordSize(key?.Length ?? 0, message.Value?.Length ?? 0, message.Headers);
-        if (ProducerEngine.RecordRequestBytes(estimate, topic.Length * 3) > _config.MaxRequestSize)
+        if (RecordAccumulator.RecordRequestBytes(estimate, topic.Length * 3) > _config.MaxRequestSize)
         {
-            Delivery.Fail(delivery, new BrokerException(ErrorCode.RecordTooLarge,
+            delivery.Fail(new BrokerException(ErrorCode.RecordTooLarge,
                 $"record of about {estimate} bytes does not fit in a produce request of at most {_config.MaxRequestSize} bytes (ProducerConfig.MaxRequestSize); send smaller records, or raise MaxRequestSize and the topic's max.message.bytes"));
             return;
         }
 
         try
         {
-            var state = _engine.FindTopic(topic) ?? LoadTopic(topic, cancellationToken);
+            var state = _accumulator.FindTopic(topic) ?? LoadTopic(topic, cancellationToken);
             if (partition >= state.PartitionCount)
             {
-                Delivery.Fail(delivery, NoSuchPartition(topic, partition, state.PartitionCount));
+                delivery.Fail(NoSuchPartition(topic, partition, state.PartitionCount));
                 return;
             }
             if (partition < 0 && key is not null) partition = KeyPartitioner.Partition(key, state.PartitionCount);
             var timestamp = (message.Timestamp ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds();
-            _engine.Append(state, partition, message, timestamp, estimate, delivery, cancellationToken);
+            _accumulator.Append(state, partition, message, timestamp, estimate, delivery, cancellationToken);
         }
         catch (BrokerException error)
         {
-            Delivery.Fail(delivery, error);
+            delivery.Fail(error);
         }
         catch (OperationCanceledException)
         {
-            Delivery.Cancel(delivery, cancellationToken);
+            delivery.Cancel(cancellationToken);
         }
     }
 
@@ -158,9 +159,9 @@ public sealed class Producer : IDisposable, IAsyncDisposable
         {
             if (metadata.Name != topic) continue;
             if (metadata.Error == ErrorCode.UnknownTopic) throw UnknownTopic(topic);
-            if (metadata.Error != ErrorCode.None) throw new BrokerException(metadata.Error, metadata.ErrorMessage ?? metadata.Error.ToString());
+            if (metadata.Error != ErrorCode.None) throw BrokerErrors.From(metadata.Error, metadata.ErrorMessage);
             if (metadata.Partitions.Count == 0) throw new BrokerException(ErrorCode.InvalidPartitions, $"topic '{topic}' has no partitions");
-            return _engine.AddTopic(topic, metadata.Partitions.Count);
+            return _accumulator.AddTopic(topic, metadata.Partitions.Count);
         }
         throw UnknownTopic(topic);
     }
@@ -190,15 +191,15 @@ public sealed class Producer : IDisposable, IAsyncDisposable
     /// <summary>Flushes (up to <see cref="ClientConfig.RequestTimeout"/>), fails what is still pending, and disconnects.</summary>
     public void Dispose()
     {
-        if (Delivery.InCallback) throw new InvalidOperationException("Dispose() cannot be called from a delivery callback: it would wait for that callback to return; use DisposeAsync");
+        if (CallbackDelivery.InCallback) throw new InvalidOperationException("Dispose() cannot be called from a delivery callback: it would wait for that callback to return; use DisposeAsync");
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            _engine.FlushAsync().Wait(_config.RequestTimeout);
+            _accumulator.FlushAsync().Wait(_config.RequestTimeout);
         }
         finally
         {
-            _engine.Close();
+            _sender.Close();
             _transport.Dispose();
         }
     }
@@ -208,7 +209,7 @@ public sealed class Producer : IDisposable, IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            await _engine.FlushAsync().WaitAsync(_config.RequestTimeout).ConfigureAwait(false);
+            await _accumulator.FlushAsync().WaitAsync(_config.RequestTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -216,7 +217,7 @@ public sealed class Producer : IDisposable, IAsyncDisposable
         }
         finally
         {
-            _engine.Close();
+            _sender.Close();
             await _transport.DisposeAsync().ConfigureAwait(false);
         }
     }

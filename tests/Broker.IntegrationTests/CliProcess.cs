@@ -3,7 +3,11 @@ using System.Diagnostics;
 
 namespace Broker.IntegrationTests;
 
-/// <summary>A long-running `broker` client command (e.g. a group consumer) whose output lines are collected as they come. Dispose kills it.</summary>
+/// <summary>
+/// The `broker` CLI (built beside these tests) as a process: <see cref="RunAsync"/> runs a command to completion;
+/// <see cref="Start"/> keeps one running (e.g. a group consumer, or a node through <see cref="BrokerProcess"/>) and
+/// collects its output lines as they come. Dispose kills it.
+/// </summary>
 public sealed class CliProcess : IDisposable
 {
     private readonly Process _process;
@@ -17,19 +21,86 @@ public sealed class CliProcess : IDisposable
     public ConcurrentQueue<string> Errors { get; } = new();
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The CLI built by the same configuration as these tests (bin/Release/net10.0 beside bin/Release/net10.0).</summary>
+    public static string BrokerDll { get; } = FindBrokerDll();
+
+    private static string FindBrokerDll()
+    {
+        var testDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = testDir.Name;
+        var configuration = testDir.Parent!.Name;
+        for (var dir = testDir; dir is not null; dir = dir.Parent)
+        {
+            if (!File.Exists(Path.Combine(dir.FullName, "Broker.sln"))) continue;
+            var dll = Path.Combine(dir.FullName, "src", "Broker.Cli", "bin", configuration, framework, "broker.dll");
+            if (File.Exists(dll)) return dll;
+            throw new FileNotFoundException($"build the CLI first: {dll} is missing");
+        }
+        throw new DirectoryNotFoundException("could not find Broker.sln above " + testDir.FullName);
+    }
+
+    /// <summary>`dotnet broker.dll args...` with its streams redirected and no BROKER_BOOTSTRAP from the environment.</summary>
+    public static ProcessStartInfo StartInfo(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(BrokerDll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment.Remove("BROKER_BOOTSTRAP");
+        return info;
+    }
+
+    /// <summary>Starts a command that keeps running; its lines go to <see cref="Lines"/> (stdout) and <see cref="Errors"/> (stderr).</summary>
     public static CliProcess Start(params string[] args)
     {
-        var process = new Process { StartInfo = BrokerProcess.Cli(args) };
+        CliProcess? cli = null;
+        cli = StartWatching(line => cli!.Lines.Enqueue(line), line => cli!.Errors.Enqueue(line), args);
+        return cli;
+    }
+
+    /// <summary>Starts a command that keeps running and hands each output line to a callback as it comes.</summary>
+    public static CliProcess StartWatching(Action<string> onStdout, Action<string> onStderr, params string[] args)
+    {
+        var process = new Process { StartInfo = StartInfo(args) };
         var cli = new CliProcess(process);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) cli.Lines.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) cli.Errors.Enqueue(e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) onStdout(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) onStderr(e.Data); };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return cli;
     }
 
-    /// <summary>SIGKILL, as a crash: no commit, no leave.</summary>
+    public Task WaitForExitAsync() => _process.WaitForExitAsync();
+
+    /// <summary>Runs a CLI command to completion, feeding <paramref name="stdin"/>; returns exit code and output.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? stdin, TimeSpan timeout, params string[] args)
+    {
+        using var process = new Process { StartInfo = StartInfo(args) };
+        process.Start();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"broker {string.Join(' ', args)} did not finish in {timeout}: {await stderr}");
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>SIGKILL, as a crash: no commit, no leave, no flush.</summary>
     public void Kill()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);

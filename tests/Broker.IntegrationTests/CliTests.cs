@@ -21,7 +21,7 @@ public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> Broker(string? stdin, params string[] args) =>
-        BrokerProcess.RunAsync(stdin, CommandTimeout, [.. args, "--bootstrap", _node.Bootstrap]);
+        CliProcess.RunAsync(stdin, CommandTimeout, [.. args, "--bootstrap", _node.Bootstrap]);
 
     [Fact]
     public async Task Produce_and_consume_100k_keyed_lines_keeps_count_key_order_and_key_partition()
@@ -85,14 +85,14 @@ public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Wrong_usage_exits_nonzero_with_usage_and_the_node_keeps_serving()
     {
-        var noTopic = await BrokerProcess.RunAsync(null, CommandTimeout, "topics", "create");
+        var noTopic = await CliProcess.RunAsync(null, CommandTimeout, "topics", "create");
         Assert.NotEqual(0, noTopic.ExitCode);
         Assert.Contains("topic", noTopic.Stderr + noTopic.Stdout, StringComparison.OrdinalIgnoreCase);
 
-        var badFlag = await BrokerProcess.RunAsync(null, CommandTimeout, "produce", "t", "--acks", "7");
+        var badFlag = await CliProcess.RunAsync(null, CommandTimeout, "produce", "t", "--acks", "7");
         Assert.NotEqual(0, badFlag.ExitCode);
 
-        var help = await BrokerProcess.RunAsync(null, CommandTimeout, "--help");
+        var help = await CliProcess.RunAsync(null, CommandTimeout, "--help");
         Assert.Equal(0, help.ExitCode);
         Assert.Contains("node", help.Stdout);
 
@@ -102,7 +102,7 @@ public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Unreachable_bootstrap_fails_with_a_message_saying_how_to_start_a_node()
     {
-        var result = await BrokerProcess.RunAsync(null, CommandTimeout, "topics", "list", "--bootstrap", $"127.0.0.1:{BrokerProcess.FreePort()}");
+        var result = await CliProcess.RunAsync(null, CommandTimeout, "topics", "list", "--bootstrap", $"127.0.0.1:{BrokerProcess.FreePort()}");
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("broker node", result.Stderr);
     }

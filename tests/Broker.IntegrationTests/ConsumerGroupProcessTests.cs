@@ -26,28 +26,8 @@ public sealed class ConsumerGroupProcessTests(ITestOutputHelper output) : IDispo
         "consume", Topic, "--group", Group, "--from-beginning", "--session-timeout-ms", "3000",
         "--format", "{partition} {offset}", "--bootstrap", bootstrap);
 
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!await Safely(condition))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            await Task.Delay(200);
-        }
-    }
-
-    /// <summary>The group does not exist until its first member has joined: keep asking until then.</summary>
-    private static async Task<bool> Safely(Func<Task<bool>> condition)
-    {
-        try
-        {
-            return await condition();
-        }
-        catch (BrokerException ex) when (ex.Error == ErrorCode.UnknownGroup)
-        {
-            return false;
-        }
-    }
+    /// <summary>Until <paramref name="condition"/> holds; the group does not exist until its first member has joined, so errors mean "not yet".</summary>
+    private static Task Eventually(Func<Task<bool>> condition, string what) => Broker.Tests.Eventually.TrueAsync(condition, Wait, what);
 
     private static async Task<long> TotalLag(AdminClient admin)
     {
@@ -140,7 +120,7 @@ public sealed class ConsumerGroupProcessTests(ITestOutputHelper output) : IDispo
             await using (var producer = new Producer(new ProducerConfig { BootstrapServers = node.Bootstrap }))
                 first = await ProduceAsync(producer, 0, 1000);
             // Reads 600 records, commits exactly those and leaves.
-            var run = await BrokerProcess.RunAsync(null, Wait, "consume", Topic, "--group", Group, "--from-beginning", "--max-messages", "600",
+            var run = await CliProcess.RunAsync(null, Wait, "consume", Topic, "--group", Group, "--from-beginning", "--max-messages", "600",
                 "--format", "{partition} {offset}", "--bootstrap", node.Bootstrap);
             Assert.Equal(0, run.ExitCode);
         }
@@ -148,7 +128,7 @@ public sealed class ConsumerGroupProcessTests(ITestOutputHelper output) : IDispo
         using var restarted = await BrokerProcess.StartNodeAsync(_dataDir, port);
         await using (var producer = new Producer(new ProducerConfig { BootstrapServers = restarted.Bootstrap }))
             await ProduceAsync(producer, 1000, 100);
-        var rest = await BrokerProcess.RunAsync(null, Wait, "consume", Topic, "--group", Group, "--from-beginning", "--timeout-ms", "5000",
+        var rest = await CliProcess.RunAsync(null, Wait, "consume", Topic, "--group", Group, "--from-beginning", "--timeout-ms", "5000",
             "--format", "{partition} {offset}", "--bootstrap", restarted.Bootstrap);
         Assert.Equal(0, rest.ExitCode);
         var lines = rest.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);

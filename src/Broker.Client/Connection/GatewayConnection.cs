@@ -73,13 +73,7 @@ internal sealed class GatewayConnection : IBrokerTransport
                 if (idempotent && attempt == 1) continue;
                 throw Lost(request, link.Gateway);
             }
-            return reply switch
-            {
-                TResponse typed => typed,
-                ErrorResponse error => throw new BrokerException(error.Error, error.ErrorMessage ?? error.Error.ToString()),
-                Status.Failure failure => throw new BrokerException(ErrorCode.Unknown, $"{Describe(request)} failed: {failure.Cause?.Message}", failure.Cause),
-                _ => throw new BrokerException(ErrorCode.Unknown, $"{Describe(request)} got an unexpected reply {reply.GetType().Name}; check that client and broker versions match"),
-            };
+            return BrokerErrors.Expect<TResponse>(reply, Describe(request));
         }
     }
 

@@ -13,6 +13,12 @@ namespace Broker.Client.Consuming;
 /// user's callback) before this member rejoins: that ordering is what makes an eager rebalance lose nothing.
 /// The consumer thread then calls <see cref="StartJoin"/>; the join and sync run in the background and the
 /// new assignment is picked up with <see cref="TryTakeAssignment"/>. Thread-safe.
+///
+/// One <see cref="MembershipState"/> under <c>_sync</c> says where the member is (as Kafka's AbstractCoordinator
+/// keeps one state): RejoinNeeded -> Joining (StartJoin) -> Stable (assigned); Stable -> RejoinNeeded (the
+/// coordinator rebalances) or Lost (it dropped this member); Lost -> Joining. A Subscribe during a join makes it
+/// JoiningStale, which ends in RejoinNeeded. Member id, generation and protocol change together, as one
+/// <see cref="MemberIdentity"/>, written under the same lock.
 /// </summary>
 internal sealed class GroupMembership : IDisposable
 {
@@ -28,10 +34,8 @@ internal sealed class GroupMembership : IDisposable
     private IReadOnlyList<TopicPartitionId> _owned = [];
     private (int Generation, IReadOnlyList<TopicPartitionId> Partitions)? _newAssignment;
     private BrokerException? _fatal;
-    private bool _joining;
-    private bool _rejoinNeeded = true;
-    private bool _stable;
-    private bool _membershipLost;
+    private MembershipState _state = MembershipState.RejoinNeeded;
+    private volatile MemberIdentity _identity = MemberIdentity.None;
     private Task _heartbeats = Task.CompletedTask;
 
     public GroupMembership(IBrokerTransport transport, ConsumerConfig config, string[] assignors, Action wake)
@@ -44,17 +48,26 @@ internal sealed class GroupMembership : IDisposable
 
     public string GroupId => _config.GroupId!;
 
-    public string MemberId { get; private set; } = "";
+    /// <summary>Member id, generation and protocol as of the last join (empty member id: not a member).</summary>
+    public MemberIdentity Identity => _identity;
 
-    public int Generation { get; private set; } = -1;
+    public string MemberId => _identity.MemberId;
+
+    public int Generation => _identity.Generation;
 
     /// <summary>The group rebalances incrementally (the chosen assignor is cooperative-sticky).</summary>
-    public bool Cooperative { get; private set; }
+    public bool Cooperative => _identity.Cooperative;
 
     /// <summary>The coordinator asked for a rejoin (or this member was dropped) and no join is running yet.</summary>
     public bool RejoinNeeded
     {
-        get { lock (_sync) return _rejoinNeeded && !_joining; }
+        get { lock (_sync) return _state is MembershipState.RejoinNeeded or MembershipState.Lost; }
+    }
+
+    /// <summary>The coordinator dropped this member: the partitions it had are no longer its own.</summary>
+    public bool MembershipLost
+    {
+        get { lock (_sync) return _state == MembershipState.Lost; }
     }
 
     public void Start(IReadOnlyList<string> topics)
@@ -62,9 +75,20 @@ internal sealed class GroupMembership : IDisposable
         lock (_sync)
         {
             _topics = topics;
-            _rejoinNeeded = true;
+            _state = _state switch
+            {
+                MembershipState.Joining or MembershipState.JoiningStale => MembershipState.JoiningStale,
+                MembershipState.Lost => MembershipState.Lost,
+                _ => MembershipState.RejoinNeeded,
+            };
             if (_heartbeats.IsCompleted) _heartbeats = Task.Run(HeartbeatLoopAsync);
         }
+    }
+
+    /// <summary>Sets the identity (under _sync): id, generation and protocol change together.</summary>
+    private void SetIdentity(MemberIdentity identity)
+    {
+        lock (_sync) _identity = identity;
     }
 
     /// <summary>An error the consumer should throw (e.g. InconsistentGroupProtocol); cleared when read.</summary>
@@ -95,17 +119,6 @@ internal sealed class GroupMembership : IDisposable
         lock (_sync) _newAssignment ??= (Generation, partitions);
     }
 
-    /// <summary>True once after the coordinator dropped this member (its partitions are no longer its own).</summary>
-    public bool TakeMembershipLost()
-    {
-        lock (_sync)
-        {
-            var lost = _membershipLost;
-            _membershipLost = false;
-            return lost;
-        }
-    }
-
     /// <summary>
     /// Called by the consumer thread once it has revoked what it must (everything, in an eager group): joins and
     /// syncs in the background, telling the group which partitions it still <paramref name="owned"/>.
@@ -114,10 +127,8 @@ internal sealed class GroupMembership : IDisposable
     {
         lock (_sync)
         {
-            if (_joining) return;
-            _joining = true;
-            _rejoinNeeded = false;
-            _stable = false;
+            if (_state is MembershipState.Joining or MembershipState.JoiningStale) return;
+            _state = MembershipState.Joining;
             _owned = owned;
         }
         _ = Task.Run(JoinUntilAssignedAsync);
@@ -153,7 +164,11 @@ internal sealed class GroupMembership : IDisposable
         }
         finally
         {
-            lock (_sync) _joining = false;
+            lock (_sync)
+            {
+                // Stopped before an assignment came: nothing to keep.
+                if (_state is MembershipState.Joining or MembershipState.JoiningStale) _state = MembershipState.RejoinNeeded;
+            }
         }
     }
 
@@ -177,42 +192,36 @@ internal sealed class GroupMembership : IDisposable
 
         // A join is answered when the rebalance completes, which may take the whole rebalance timeout.
         var joinTimeout = TimeSpan.FromMilliseconds(_config.RebalanceTimeoutMs) + _config.RequestTimeout;
-        var joined = Expect<JoinGroupResponse>(await _transport.Send(join, joinTimeout).ConfigureAwait(false));
+        var joined = BrokerErrors.Expect<JoinGroupResponse>(await _transport.Send(join, joinTimeout).ConfigureAwait(false), nameof(JoinGroupRequest));
         if (joined.Error == ErrorCode.UnknownMemberId)
         {
-            MemberId = "";
+            SetIdentity(MemberIdentity.None);
             return false;
         }
-        if (joined.Error != ErrorCode.None) throw new BrokerException(joined.Error, joined.ErrorMessage ?? joined.Error.ToString());
-        MemberId = joined.MemberId;
-        Generation = joined.GenerationId;
-        Cooperative = string.Equals(joined.ProtocolName, "cooperative-sticky", StringComparison.OrdinalIgnoreCase);
+        BrokerErrors.ThrowIfFailed(joined);
+        SetIdentity(new MemberIdentity(joined.MemberId, joined.GenerationId,
+            string.Equals(joined.ProtocolName, "cooperative-sticky", StringComparison.OrdinalIgnoreCase)));
 
-        var synced = Expect<SyncGroupResponse>(await _transport.Send(new SyncGroupRequest(GroupId, joined.GenerationId, joined.MemberId, []), _config.RequestTimeout).ConfigureAwait(false));
+        var synced = BrokerErrors.Expect<SyncGroupResponse>(
+            await _transport.Send(new SyncGroupRequest(GroupId, joined.GenerationId, joined.MemberId, []), _config.RequestTimeout).ConfigureAwait(false), nameof(SyncGroupRequest));
         if (synced.Error is ErrorCode.RebalanceInProgress or ErrorCode.IllegalGeneration) return false;
         if (synced.Error == ErrorCode.UnknownMemberId)
         {
-            MemberId = "";
+            SetIdentity(MemberIdentity.None);
             return false;
         }
-        if (synced.Error != ErrorCode.None) throw new BrokerException(synced.Error, synced.ErrorMessage ?? synced.Error.ToString());
+        BrokerErrors.ThrowIfFailed(synced);
 
         var partitions = ConsumerProtocol.DecodeAssignment(synced.Assignment);
         lock (_sync)
         {
             _newAssignment = (joined.GenerationId, partitions);
-            _stable = true;
+            // A Subscribe came during the join: this assignment is for the old topics, so join again.
+            _state = _state == MembershipState.JoiningStale ? MembershipState.RejoinNeeded : MembershipState.Stable;
         }
         _wake();
         return true;
     }
-
-    private static T Expect<T>(object reply) where T : class, IBrokerResponse => reply switch
-    {
-        T typed => typed,
-        ErrorResponse e => throw new BrokerException(e.Error, e.ErrorMessage ?? e.Error.ToString()),
-        _ => throw new BrokerException(ErrorCode.Unknown, $"unexpected reply {reply.GetType().Name}; check that client and broker versions match"),
-    };
 
     private async Task HeartbeatLoopAsync()
     {
@@ -222,25 +231,29 @@ internal sealed class GroupMembership : IDisposable
             while (!_stopping.IsCancellationRequested)
             {
                 await Task.Delay(interval, _stopping.Token).ConfigureAwait(false);
-                bool stable;
-                lock (_sync) stable = _stable && !_joining;
-                if (!stable) continue;
+                MemberIdentity identity;
+                lock (_sync)
+                {
+                    if (_state != MembershipState.Stable) continue;
+                    identity = _identity;
+                }
                 HeartbeatResponse beat;
                 try
                 {
-                    beat = Expect<HeartbeatResponse>(await _transport.Send(new HeartbeatRequest(GroupId, Generation, MemberId), _config.RequestTimeout).ConfigureAwait(false));
+                    beat = BrokerErrors.Expect<HeartbeatResponse>(
+                        await _transport.Send(new HeartbeatRequest(GroupId, identity.Generation, identity.MemberId), _config.RequestTimeout).ConfigureAwait(false), nameof(HeartbeatRequest));
                 }
                 catch (BrokerException)
                 {
                     continue; // the node may be restarting; the session survives a few missed beats
                 }
                 if (beat.Error == ErrorCode.None) continue;
-                if (beat.Error is ErrorCode.UnknownMemberId or ErrorCode.UnknownGroup) MemberId = "";
                 lock (_sync)
                 {
-                    _stable = false;
-                    _rejoinNeeded = true;
-                    _membershipLost = beat.Error != ErrorCode.RebalanceInProgress;
+                    // A join started meanwhile (or this beat was for an older generation): the join decides now.
+                    if (_state != MembershipState.Stable || !ReferenceEquals(_identity, identity)) continue;
+                    if (beat.Error is ErrorCode.UnknownMemberId or ErrorCode.UnknownGroup) _identity = MemberIdentity.None;
+                    _state = beat.Error == ErrorCode.RebalanceInProgress ? MembershipState.RejoinNeeded : MembershipState.Lost;
                 }
                 _wake();
             }
@@ -254,17 +267,39 @@ internal sealed class GroupMembership : IDisposable
     public async Task LeaveAsync()
     {
         _stopping.Cancel();
-        if (MemberId.Length == 0) return;
+        var memberId = MemberId;
+        if (memberId.Length == 0) return;
         try
         {
-            await _transport.Send(new LeaveGroupRequest(GroupId, MemberId), _config.RequestTimeout).ConfigureAwait(false);
+            await _transport.Send(new LeaveGroupRequest(GroupId, memberId), _config.RequestTimeout).ConfigureAwait(false);
         }
         catch (BrokerException)
         {
             // The coordinator will expire the session instead.
         }
-        MemberId = "";
+        SetIdentity(MemberIdentity.None);
     }
 
     public void Dispose() => _stopping.Cancel();
+}
+
+/// <summary>Where a member is in its group; see <see cref="GroupMembership"/> for the transitions.</summary>
+internal enum MembershipState
+{
+    /// <summary>Must (re)join: not joined yet, the subscription changed, or the coordinator started a rebalance.</summary>
+    RejoinNeeded,
+    /// <summary>The coordinator dropped this member (session expired, group gone): rejoin, owning nothing.</summary>
+    Lost,
+    /// <summary>A join and sync run in the background.</summary>
+    Joining,
+    /// <summary>Joining, and the subscription changed meanwhile: rejoin once this join ends.</summary>
+    JoiningStale,
+    /// <summary>Assigned in the current generation; heartbeats keep the session.</summary>
+    Stable,
+}
+
+/// <summary>Who this member is in its group, replaced as a whole so readers never see one join's id with another's generation.</summary>
+internal sealed record MemberIdentity(string MemberId, int Generation, bool Cooperative)
+{
+    public static readonly MemberIdentity None = new("", -1, false);
 }

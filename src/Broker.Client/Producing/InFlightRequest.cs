@@ -1,9 +1,9 @@
 // One produce request between sending and reporting its deliveries.
 namespace Broker.Client.Producing;
 
-internal sealed class InFlightRequest(ProducerEngine owner, ProducerBatch[] batches)
+internal sealed class InFlightRequest(Sender owner, ProducerBatch[] batches)
 {
-    public ProducerEngine Owner { get; } = owner;
+    public Sender Owner { get; } = owner;
     public ProducerBatch[] Batches { get; } = batches;
 
     /// <summary>The reply (ProduceResponse, ErrorResponse) or the failure; set once the request is done.</summary>

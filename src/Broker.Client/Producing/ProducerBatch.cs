@@ -4,13 +4,13 @@ using Broker.Protocol.Records;
 namespace Broker.Client.Producing;
 
 /// <summary>
-/// The records go into a <see cref="RecordBatchBuilder"/> the engine lends the batch from its first record
+/// The records go into a <see cref="RecordBatchBuilder"/> the accumulator lends the batch from its first record
 /// until it is sent: sending copies the finished bytes into the request, so the builder goes back to the
-/// engine's pool then, and what waits for the reply is only the list of deliveries.
+/// accumulator's pool then, and what waits for the reply is only the list of deliveries.
 /// </summary>
 internal sealed class ProducerBatch
 {
-    private object[] _deliveries = new object[128];
+    private Delivery[] _deliveries = new Delivery[128];
 
     public RecordBatchBuilder? Builder { get; private set; }
     public TopicState Topic { get; private set; } = null!;
@@ -22,7 +22,7 @@ internal sealed class ProducerBatch
     /// <summary>Environment.TickCount64 when the batch was opened: linger counts from here.</summary>
     public long CreatedAt { get; private set; }
 
-    /// <summary>Index in the engine's open list while open, else -1.</summary>
+    /// <summary>Index in the accumulator's open list while open, else -1.</summary>
     public int OpenIndex { get; set; } = -1;
 
     /// <summary>The finished RecordBatch v2 bytes, in the builder's buffer, from <see cref="Close"/> until the batch is sent.</summary>
@@ -31,8 +31,8 @@ internal sealed class ProducerBatch
     /// <summary>Sum of the size estimates of its records: what it holds of the producer's buffer memory.</summary>
     public long BufferedBytes { get; private set; }
 
-    /// <summary>Per record: a TaskCompletionSource&lt;DeliveryResult&gt; or a callback.</summary>
-    public ReadOnlySpan<object> Deliveries => _deliveries.AsSpan(0, DeliveryCount);
+    /// <summary>Per record, who to tell its outcome.</summary>
+    public ReadOnlySpan<Delivery> Deliveries => _deliveries.AsSpan(0, DeliveryCount);
 
     public int DeliveryCount { get; private set; }
 
@@ -48,7 +48,7 @@ internal sealed class ProducerBatch
         Builder = builder;
     }
 
-    public void Add(object delivery, int estimate)
+    public void Add(Delivery delivery, int estimate)
     {
         if (DeliveryCount == _deliveries.Length) Array.Resize(ref _deliveries, _deliveries.Length * 2);
         _deliveries[DeliveryCount++] = delivery;

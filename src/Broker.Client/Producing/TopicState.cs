@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Broker.Client.Producing;
 
-/// <summary>Mutable only under the engine's lock, except the immutable name and partition count.</summary>
+/// <summary>Mutable only under the accumulator's lock, except the immutable name and partition count.</summary>
 internal sealed class TopicState
 {
     public TopicState(string name, int partitionCount)

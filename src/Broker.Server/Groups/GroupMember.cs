@@ -1,9 +1,8 @@
-using Akka.Actor;
 using Broker.Protocol.Messages;
 
 namespace Broker.Server.Groups;
 
-/// <summary>A member of a group as the coordinator tracks it; mutable, owned by the coordinator actor.</summary>
+/// <summary>A member of a group as the coordinator tracks it; mutable, owned by <see cref="GroupCoordinator"/>.</summary>
 internal sealed class GroupMember(string memberId, string clientId)
 {
     public string MemberId { get; } = memberId;
@@ -17,16 +16,16 @@ internal sealed class GroupMember(string memberId, string clientId)
     /// <summary>Its assignment in the current generation (opaque bytes; consumer protocol layout for "consumer").</summary>
     public byte[] Assignment { get; set; } = [];
 
-    /// <summary>Environment.TickCount64 after which its session has expired.</summary>
-    public long SessionDeadline { get; set; }
+    /// <summary>The coordinator's clock (milliseconds) after which its session has expired.</summary>
+    public long SessionDeadline { get; private set; }
 
-    /// <summary>Where to send its JoinGroupResponse while a rebalance gathers members.</summary>
-    public IActorRef? AwaitingJoin { get; set; }
+    /// <summary>It waits for its JoinGroupResponse while a rebalance gathers members (the actor keeps where to send it).</summary>
+    public bool AwaitingJoin { get; set; }
 
-    /// <summary>Where to send its SyncGroupResponse while the leader's assignment is awaited.</summary>
-    public IActorRef? AwaitingSync { get; set; }
+    /// <summary>It waits for its SyncGroupResponse while the leader's assignment is awaited.</summary>
+    public bool AwaitingSync { get; set; }
 
-    public void Touch() => SessionDeadline = Environment.TickCount64 + SessionTimeoutMs;
+    public void Touch(long nowMs) => SessionDeadline = nowMs + SessionTimeoutMs;
 
     public byte[] MetadataFor(string protocol)
     {

@@ -79,8 +79,7 @@ public sealed class ConsumerGroupTests(NodeFixture node)
         }
     }
 
-    private static void Eventually(Func<bool> condition, string what) =>
-        Assert.True(SpinWait.SpinUntil(condition, Wait), $"timed out waiting until {what}");
+    private static void Eventually(Func<bool> condition, string what) => Broker.Tests.Eventually.True(condition, Wait, what);
 
     [Fact]
     public async Task Two_members_split_the_partitions_and_together_read_every_record_once()

@@ -76,24 +76,8 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="condition"/> (exceptions count as false) until it holds or the time is up.</summary>
-    public static async Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        Exception? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if (await condition()) return;
-            }
-            catch (Exception ex)
-            {
-                last = ex;
-            }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"not reached within {timeout}: {what}" + (last is null ? "" : $" (last error: {last.Message})"));
-    }
+    public static Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
+        Broker.Tests.Eventually.TrueAsync(condition, timeout, what);
 
     public async ValueTask DisposeAsync()
     {

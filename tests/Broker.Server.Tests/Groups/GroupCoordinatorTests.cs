@@ -1,246 +1,427 @@
-using Akka.Actor;
-using Akka.TestKit;
 using Broker.Protocol;
 using Broker.Protocol.Groups;
 using Broker.Protocol.Messages;
+using Broker.Server.Groups;
+using Broker.Server.Serialization;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace Broker.Server.Tests.Groups;
 
 /// <summary>
-/// The group coordinator through a real node's gateway (real SQLite journal):
-/// join, sync, heartbeat expiry, leave, generation fencing, offset commits and their errors, topic growth,
-/// the classic leader-assigns relay, and recovery after a restart.
+/// The group coordinator's rules on the plain class, with a fake clock: join, sync, heartbeat, leave, session
+/// expiry, rebalance deadlines, the initial delay, commit fencing, the classic relay, cooperative hand-over and
+/// recovery from the journal. No node, no sleeps: time moves only when a test advances it.
 /// </summary>
-public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKit(output, FastGroups)
+public sealed class GroupCoordinatorTests
 {
-    internal const string FastGroups = """
-        broker.groups.initial-rebalance-delay = 0s
-        broker.groups.tick-interval = 100ms
-        broker.groups.snapshot-every-events = 3
-        """;
+    private static readonly GroupSettings Settings = new(
+        InitialRebalanceDelay: TimeSpan.Zero,
+        MinSessionTimeout: TimeSpan.FromSeconds(1),
+        MaxSessionTimeout: TimeSpan.FromMinutes(30),
+        SnapshotEveryEvents: 500,
+        TickInterval: TimeSpan.FromMilliseconds(250),
+        RegistryTimeout: TimeSpan.FromSeconds(10));
 
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(15);
+    private readonly FakeTimeProvider _clock = new();
+    private readonly Group _group;
+
+    public GroupCoordinatorTests() => _group = new Group(new GroupCoordinator("g", Settings, _clock));
+
+    /// <summary>Stands in for the actor: keeps parked requesters, records the journal, delivers replies to inboxes.</summary>
+    private sealed class Group(GroupCoordinator coordinator)
+    {
+        private readonly Dictionary<string, Inbox> _pendingJoins = new();
+        private readonly Dictionary<string, Inbox> _pendingSyncs = new();
+
+        public GroupCoordinator Coordinator { get; } = coordinator;
+        public List<IServerMessage> Journal { get; } = [];
+
+        public Inbox Send(Func<GroupCoordinator, GroupOutcome> command)
+        {
+            var requester = new Inbox();
+            Carry(command(Coordinator), requester);
+            return requester;
+        }
+
+        public T Ask<T>(Func<GroupCoordinator, GroupOutcome> command) where T : IBrokerResponse => Send(command).Single<T>();
+
+        public void Tick() => Carry(Coordinator.Tick(), new Inbox());
+
+        public void Carry(GroupOutcome outcome, Inbox requester)
+        {
+            if (outcome.Parked is { } parked)
+                (parked.Target == ReplyTarget.PendingJoin ? _pendingJoins : _pendingSyncs)[parked.MemberId] = requester;
+            Journal.AddRange(outcome.Events);
+            foreach (var reply in outcome.Replies)
+            {
+                var to = reply.To switch
+                {
+                    ReplyTarget.Requester => requester,
+                    ReplyTarget.PendingJoin => _pendingJoins.Remove(reply.MemberId, out var j) ? j : null,
+                    _ => _pendingSyncs.Remove(reply.MemberId, out var s) ? s : null,
+                };
+                to?.Replies.Add(reply.Message);
+            }
+        }
+    }
+
+    private sealed class Inbox
+    {
+        public List<IBrokerResponse> Replies { get; } = [];
+
+        public T Single<T>() where T : IBrokerResponse => Assert.IsType<T>(Assert.Single(Replies));
+    }
 
     // ---- helpers ----
 
-    private static JoinGroupRequest JoinRequest(string group, string memberId, string[] topics, string assignor = "range", int sessionMs = 3000, TopicPartitionId[]? owned = null) =>
-        new(group, memberId, "test-client", sessionMs, sessionMs, ConsumerProtocol.ProtocolType,
-            [new GroupProtocol(assignor, ConsumerProtocol.EncodeSubscription(new ConsumerSubscription(topics, owned ?? [])))]);
+    private static JoinGroupRequest JoinRequest(string memberId, string[] topics, string assignor = "range", int sessionMs = 3000, TopicPartitionId[]? owned = null) =>
+        GroupRequests.Join("g", memberId, topics, assignor, sessionMs, owned);
 
-    /// <summary>Sends a join from a fresh probe, so several members can wait for the same rebalance.</summary>
-    private TestProbe SendJoin(JoinGroupRequest request)
-    {
-        var probe = CreateTestProbe();
-        Gateway.Tell(request, probe.Ref);
-        return probe;
-    }
+    private Inbox Join(JoinGroupRequest request) => _group.Send(c => c.Join(request));
 
-    private JoinGroupResponse JoinOk(TestProbe probe)
+    private static JoinGroupResponse Joined(Inbox inbox)
     {
-        var joined = probe.ExpectMsg<JoinGroupResponse>(Long);
+        var joined = inbox.Single<JoinGroupResponse>();
         Assert.True(joined.Error == ErrorCode.None, $"{joined.Error}: {joined.ErrorMessage}");
         return joined;
     }
 
-    private IReadOnlyList<TopicPartitionId> SyncOk(string group, JoinGroupResponse joined)
+    private IReadOnlyList<TopicPartitionId> SyncOk(JoinGroupResponse joined)
     {
-        var synced = Request<SyncGroupResponse>(new SyncGroupRequest(group, joined.GenerationId, joined.MemberId, []));
+        var synced = _group.Ask<SyncGroupResponse>(c => c.Sync(new SyncGroupRequest("g", joined.GenerationId, joined.MemberId, [])));
         Assert.True(synced.Error == ErrorCode.None, $"{synced.Error}: {synced.ErrorMessage}");
         return ConsumerProtocol.DecodeAssignment(synced.Assignment);
     }
 
-    private (JoinGroupResponse Joined, IReadOnlyList<TopicPartitionId> Assignment) JoinAlone(string group, string[] topics, string assignor = "range", int sessionMs = 3000)
+    private ErrorCode Heartbeat(JoinGroupResponse member, int? generation = null) =>
+        _group.Ask<HeartbeatResponse>(c => c.Heartbeat(new HeartbeatRequest("g", generation ?? member.GenerationId, member.MemberId))).Error;
+
+    private OffsetCommitResponse Commit(int generation, string memberId, params OffsetCommitPartition[] offsets) =>
+        _group.Ask<OffsetCommitResponse>(c => c.Commit(new OffsetCommitRequest("g", generation, memberId, offsets)));
+
+    private void Topics(params (string Topic, int Partitions)[] topics)
     {
-        var joined = JoinOk(SendJoin(JoinRequest(group, "", topics, assignor, sessionMs)));
-        return (joined, SyncOk(group, joined));
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (topic, partitions) in topics) counts[topic] = partitions;
+        _group.Carry(_group.Coordinator.TopicsChanged(counts), new Inbox());
     }
 
-    private static List<TopicPartitionId> All(string topic, int partitions)
+    private void Advance(int ms)
     {
-        var list = new List<TopicPartitionId>();
-        for (var p = 0; p < partitions; p++) list.Add(new TopicPartitionId(topic, p));
-        return list;
+        _clock.Advance(TimeSpan.FromMilliseconds(ms));
+        _group.Tick();
     }
+
+    /// <summary>One member joins, then a second: both rejoin into generation 2.</summary>
+    private (JoinGroupResponse First, JoinGroupResponse Second) TwoMembers(string[] topics, string assignor = "range", int sessionMs = 3000)
+    {
+        var first = Joined(Join(JoinRequest("", topics, assignor, sessionMs)));
+        SyncOk(first);
+        var secondJoin = Join(JoinRequest("", topics, assignor, sessionMs));
+        Assert.Empty(secondJoin.Replies);
+        var firstAgain = Joined(Join(JoinRequest(first.MemberId, topics, assignor, sessionMs)));
+        return (firstAgain, Joined(secondJoin));
+    }
+
+    private static List<TopicPartitionId> All(string topic, int partitions) => GroupRequests.All(topic, partitions);
 
     // ---- join, sync, heartbeat, leave ----
 
     [Fact]
     public void A_single_member_gets_generation_1_and_every_partition()
     {
-        CreateTopic("orders", 4);
-        var (joined, assignment) = JoinAlone("g1", ["orders"]);
+        Topics(("orders", 4));
+        var joined = Joined(Join(JoinRequest("", ["orders"])));
 
         Assert.Equal(1, joined.GenerationId);
         Assert.Equal(joined.MemberId, joined.LeaderId);
         Assert.Equal("range", joined.ProtocolName);
-        Assert.Equal(All("orders", 4), assignment);
-        Assert.Equal(ErrorCode.None, Request<HeartbeatResponse>(new HeartbeatRequest("g1", 1, joined.MemberId)).Error);
-        var described = Request<DescribeGroupResponse>(new DescribeGroupRequest("g1"));
-        Assert.Equal("Stable", described.State);
-        Assert.Equal(All("orders", 4), Assert.Single(described.Members).Assignment);
+        Assert.Equal(All("orders", 4), SyncOk(joined));
+        Assert.Equal(ErrorCode.None, Heartbeat(joined));
+        Assert.Equal(GroupState.Stable, _group.Coordinator.State);
+        Assert.IsType<GenerationStarted>(Assert.Single(_group.Journal));
     }
 
     [Fact]
-    public void A_second_member_triggers_a_rebalance_that_splits_the_partitions()
+    public void A_second_member_waits_until_the_first_rejoins_then_the_partitions_split()
     {
-        CreateTopic("split", 6);
-        var (first, _) = JoinAlone("g2", ["split"]);
+        Topics(("split", 6));
+        var first = Joined(Join(JoinRequest("", ["split"])));
+        SyncOk(first);
 
-        var secondProbe = SendJoin(JoinRequest("g2", "", ["split"]));
-        // The first member learns of the rebalance from its heartbeat, then rejoins.
-        var heartbeat = Request<HeartbeatResponse>(new HeartbeatRequest("g2", first.GenerationId, first.MemberId));
-        Assert.Equal(ErrorCode.RebalanceInProgress, heartbeat.Error);
-        var firstAgain = JoinOk(SendJoin(JoinRequest("g2", first.MemberId, ["split"])));
-        var second = JoinOk(secondProbe);
+        var secondJoin = Join(JoinRequest("", ["split"]));
+        Assert.Empty(secondJoin.Replies);
+        Assert.Equal(GroupState.PreparingRebalance, _group.Coordinator.State);
+        Assert.Equal(ErrorCode.RebalanceInProgress, Heartbeat(first));
+        var firstAgain = Joined(Join(JoinRequest(first.MemberId, ["split"])));
+        var second = Joined(secondJoin);
 
         Assert.Equal(2, firstAgain.GenerationId);
         Assert.Equal(2, second.GenerationId);
-        var a = SyncOk("g2", firstAgain);
-        var b = SyncOk("g2", second);
+        var a = SyncOk(firstAgain);
+        var b = SyncOk(second);
         Assert.Equal(3, a.Count);
         Assert.Equal(3, b.Count);
         Assert.Equal(All("split", 6), a.Concat(b).OrderBy(p => p.Partition).ToList());
+        Assert.Equal(ErrorCode.IllegalGeneration, Heartbeat(first, generation: 1));
+    }
 
-        // The old generation is fenced.
-        Assert.Equal(ErrorCode.IllegalGeneration, Request<HeartbeatResponse>(new HeartbeatRequest("g2", 1, first.MemberId)).Error);
+    [Fact]
+    public void A_follower_that_rejoins_unchanged_in_a_stable_group_gets_the_current_generation_without_a_rebalance()
+    {
+        Topics(("t", 2));
+        var (first, second) = TwoMembers(["t"]);
+        var follower = first.MemberId == first.LeaderId ? second : first;
+
+        var again = Joined(Join(JoinRequest(follower.MemberId, ["t"])));
+        Assert.Equal(2, again.GenerationId);
+        Assert.Equal(GroupState.Stable, _group.Coordinator.State);
     }
 
     [Fact]
     public void A_member_that_stops_heartbeating_is_removed_after_its_session_timeout()
     {
-        CreateTopic("expiry", 4);
-        var (alive, _) = JoinAlone("g3", ["expiry"], sessionMs: 2500);
-        var silentProbe = SendJoin(JoinRequest("g3", "", ["expiry"], sessionMs: 2500));
-        Assert.Equal(ErrorCode.RebalanceInProgress, Request<HeartbeatResponse>(new HeartbeatRequest("g3", 1, alive.MemberId)).Error);
-        alive = JoinOk(SendJoin(JoinRequest("g3", alive.MemberId, ["expiry"], sessionMs: 2500)));
-        var silent = JoinOk(silentProbe);
-        Assert.Equal(2, SyncOk("g3", alive).Count);
-        Assert.Equal(2, SyncOk("g3", silent).Count);
+        Topics(("expiry", 4));
+        var (alive, silent) = TwoMembers(["expiry"], sessionMs: 2500);
+        SyncOk(alive);
+        SyncOk(silent);
 
-        // Only "alive" keeps heartbeating; the coordinator must drop "silent" and ask for a rebalance.
-        AwaitAssert(() =>
-        {
-            var beat = Request<HeartbeatResponse>(new HeartbeatRequest("g3", alive.GenerationId, alive.MemberId));
-            Assert.Equal(ErrorCode.RebalanceInProgress, beat.Error);
-        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
-        var rejoined = JoinOk(SendJoin(JoinRequest("g3", alive.MemberId, ["expiry"], sessionMs: 2500)));
+        // Just inside the session: nobody expires.
+        Advance(2000);
+        Assert.Equal(ErrorCode.None, Heartbeat(alive));
+        Advance(500);
+        Assert.Equal(GroupState.Stable, _group.Coordinator.State);
+        // "silent" passed its 2500 ms; "alive" heartbeated 500 ms ago.
+        Advance(1);
+        Assert.Equal(ErrorCode.RebalanceInProgress, Heartbeat(alive));
+        var rejoined = Joined(Join(JoinRequest(alive.MemberId, ["expiry"], sessionMs: 2500)));
         Assert.Equal(3, rejoined.GenerationId);
-        Assert.Equal(All("expiry", 4), SyncOk("g3", rejoined));
-        Assert.Equal(ErrorCode.UnknownMemberId, Request<HeartbeatResponse>(new HeartbeatRequest("g3", 3, silent.MemberId)).Error);
+        Assert.Equal(All("expiry", 4), SyncOk(rejoined));
+        Assert.Equal(ErrorCode.UnknownMemberId, Heartbeat(silent, generation: 3));
     }
 
     [Fact]
-    public void Leaving_hands_the_partitions_over_without_waiting_for_the_session_timeout()
+    public void A_member_waiting_for_its_join_reply_does_not_expire()
     {
-        CreateTopic("leave", 2);
-        var (first, _) = JoinAlone("g4", ["leave"], sessionMs: 60_000);
-        var secondProbe = SendJoin(JoinRequest("g4", "", ["leave"], sessionMs: 60_000));
-        var firstAgain = JoinOk(SendJoin(JoinRequest("g4", first.MemberId, ["leave"], sessionMs: 60_000)));
-        var second = JoinOk(secondProbe);
-        SyncOk("g4", firstAgain);
-        SyncOk("g4", second);
+        Topics(("t", 2));
+        // Rebalance timeouts far longer than the sessions: this is about sessions, not the rebalance deadline.
+        var first = Joined(Join(JoinRequest("", ["t"], sessionMs: 1000) with { RebalanceTimeoutMs = 60_000 }));
+        SyncOk(first);
+        var secondJoin = Join(JoinRequest("", ["t"], sessionMs: 1000) with { RebalanceTimeoutMs = 60_000 });
 
-        Assert.Equal(ErrorCode.None, Request<LeaveGroupResponse>(new LeaveGroupRequest("g4", second.MemberId)).Error);
-        Assert.Equal(ErrorCode.RebalanceInProgress, Request<HeartbeatResponse>(new HeartbeatRequest("g4", 2, firstAgain.MemberId)).Error);
-        var alone = JoinOk(SendJoin(JoinRequest("g4", first.MemberId, ["leave"], sessionMs: 60_000)));
-        Assert.Equal(All("leave", 2), SyncOk("g4", alone));
+        // The first member keeps heartbeating; the second waits for the rebalance and cannot heartbeat.
+        for (var i = 0; i < 4; i++)
+        {
+            Advance(400);
+            Assert.Equal(ErrorCode.RebalanceInProgress, Heartbeat(first));
+        }
+        Assert.Empty(secondJoin.Replies);
+        Joined(Join(JoinRequest(first.MemberId, ["t"], sessionMs: 1000)));
+        Assert.Equal(2, Joined(secondJoin).GenerationId);
+    }
 
-        Assert.Equal(ErrorCode.None, Request<LeaveGroupResponse>(new LeaveGroupRequest("g4", first.MemberId)).Error);
-        AwaitAssert(() => Assert.Equal("Empty", Request<DescribeGroupResponse>(new DescribeGroupRequest("g4")).State));
+    [Fact]
+    public void A_member_that_does_not_rejoin_within_the_rebalance_timeout_is_dropped_and_the_generation_starts()
+    {
+        Topics(("t", 2));
+        var (first, second) = TwoMembers(["t"], sessionMs: 5000);
+        SyncOk(first);
+        SyncOk(second);
+        var thirdJoin = Join(JoinRequest("", ["t"], sessionMs: 5000));
+        // "second" rejoins; "first" keeps heartbeating but never rejoins.
+        var secondJoin = Join(JoinRequest(second.MemberId, ["t"], sessionMs: 5000));
+        Advance(4000);
+        Assert.Equal(ErrorCode.RebalanceInProgress, Heartbeat(first));
+        Assert.Empty(thirdJoin.Replies);
+        Advance(1000);
+
+        Assert.Equal(3, Joined(thirdJoin).GenerationId);
+        Assert.Equal(3, Joined(secondJoin).GenerationId);
+        Assert.Equal(ErrorCode.UnknownMemberId, Heartbeat(first, generation: 3));
+        Assert.Equal(2, _group.Coordinator.Describe().Members.Count);
+    }
+
+    [Fact]
+    public void A_new_group_waits_the_initial_rebalance_delay_for_more_members()
+    {
+        var group = new Group(new GroupCoordinator("g", Settings with { InitialRebalanceDelay = TimeSpan.FromSeconds(1) }, _clock));
+        group.Carry(group.Coordinator.TopicsChanged(new Dictionary<string, int> { ["t"] = 2 }), new Inbox());
+        var first = group.Send(c => c.Join(JoinRequest("", ["t"])));
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+        group.Tick();
+        var second = group.Send(c => c.Join(JoinRequest("", ["t"])));
+        _clock.Advance(TimeSpan.FromMilliseconds(499));
+        group.Tick();
+        Assert.Empty(first.Replies);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        group.Tick();
+        Assert.Equal(1, Joined(first).GenerationId);
+        Assert.Equal(1, Joined(second).GenerationId);
+    }
+
+    [Fact]
+    public void Leaving_hands_the_partitions_over_and_the_last_leave_empties_the_group()
+    {
+        Topics(("leave", 2));
+        var (first, second) = TwoMembers(["leave"], sessionMs: 60_000);
+        SyncOk(first);
+        SyncOk(second);
+
+        Assert.Equal(ErrorCode.None, _group.Ask<LeaveGroupResponse>(c => c.Leave(new LeaveGroupRequest("g", second.MemberId))).Error);
+        Assert.Equal(ErrorCode.RebalanceInProgress, Heartbeat(first));
+        var alone = Joined(Join(JoinRequest(first.MemberId, ["leave"], sessionMs: 60_000)));
+        Assert.Equal(All("leave", 2), SyncOk(alone));
+
+        Assert.Equal(ErrorCode.None, _group.Ask<LeaveGroupResponse>(c => c.Leave(new LeaveGroupRequest("g", first.MemberId))).Error);
+        Assert.Equal(GroupState.Empty, _group.Coordinator.State);
+        Assert.Empty(Assert.IsType<GenerationStarted>(_group.Journal[^1]).Members);
+        Assert.Equal(ErrorCode.UnknownMemberId, _group.Ask<LeaveGroupResponse>(c => c.Leave(new LeaveGroupRequest("g", first.MemberId))).Error);
+    }
+
+    [Fact]
+    public void A_member_that_leaves_while_its_join_is_parked_gets_UnknownMemberId_on_that_join()
+    {
+        Topics(("t", 1));
+        var first = Joined(Join(JoinRequest("", ["t"])));
+        SyncOk(first);
+        var secondJoin = Join(JoinRequest("", ["t"]));
+        var secondId = _group.Coordinator.Describe().Members.Single(m => m.MemberId != first.MemberId).MemberId;
+
+        _group.Ask<LeaveGroupResponse>(c => c.Leave(new LeaveGroupRequest("g", secondId)));
+        Assert.Equal(ErrorCode.UnknownMemberId, secondJoin.Single<JoinGroupResponse>().Error);
     }
 
     [Fact]
     public void A_subscribed_topic_that_is_created_later_triggers_a_rebalance()
     {
-        CreateTopic("first-topic", 1);
-        var (joined, assignment) = JoinAlone("g5", ["first-topic", "later-topic"]);
-        Assert.Equal(All("first-topic", 1), assignment);
+        Topics(("first-topic", 1));
+        var joined = Joined(Join(JoinRequest("", ["first-topic", "later-topic"])));
+        Assert.Equal(All("first-topic", 1), SyncOk(joined));
 
-        CreateTopic("later-topic", 2);
-        AwaitAssert(() => Assert.Equal(ErrorCode.RebalanceInProgress,
-            Request<HeartbeatResponse>(new HeartbeatRequest("g5", joined.GenerationId, joined.MemberId)).Error), Long);
-        var rejoined = JoinOk(SendJoin(JoinRequest("g5", joined.MemberId, ["first-topic", "later-topic"])));
-        Assert.Equal(3, SyncOk("g5", rejoined).Count);
+        Topics(("first-topic", 1), ("other", 3));
+        Assert.Equal(ErrorCode.None, Heartbeat(joined));
+        Topics(("first-topic", 1), ("other", 3), ("later-topic", 2));
+        Assert.Equal(ErrorCode.RebalanceInProgress, Heartbeat(joined));
+        var rejoined = Joined(Join(JoinRequest(joined.MemberId, ["first-topic", "later-topic"])));
+        Assert.Equal(3, SyncOk(rejoined).Count);
     }
 
     [Fact]
     public void Members_with_no_common_assignor_are_refused()
     {
-        CreateTopic("mixed", 1);
-        JoinAlone("g6", ["mixed"], assignor: "range");
-        var refused = JoinOk2(SendJoin(JoinRequest("g6", "", ["mixed"], assignor: "roundrobin")));
+        Topics(("mixed", 1));
+        SyncOk(Joined(Join(JoinRequest("", ["mixed"], assignor: "range"))));
+        var refused = Join(JoinRequest("", ["mixed"], assignor: "roundrobin")).Single<JoinGroupResponse>();
         Assert.Equal(ErrorCode.InconsistentGroupProtocol, refused.Error);
         Assert.Contains("partition.assignment.strategy", refused.ErrorMessage);
     }
 
-    private JoinGroupResponse JoinOk2(TestProbe probe) => probe.ExpectMsg<JoinGroupResponse>(Long);
-
     [Fact]
-    public void Bad_session_timeouts_and_unknown_members_get_typed_errors()
+    public void Bad_session_timeouts_unknown_members_and_unreadable_subscriptions_get_typed_errors()
     {
-        var tooShort = JoinOk2(SendJoin(JoinRequest("g7", "", ["x"], sessionMs: 10)));
-        Assert.Equal(ErrorCode.InvalidSessionTimeout, tooShort.Error);
-        var unknown = JoinOk2(SendJoin(JoinRequest("g7", "nobody", ["x"])));
-        Assert.Equal(ErrorCode.UnknownMemberId, unknown.Error);
-        Assert.Equal(ErrorCode.InvalidGroupId, Request<ErrorResponse>(new HeartbeatRequest("", 1, "m")).Error);
+        Assert.Equal(ErrorCode.InvalidSessionTimeout, Join(JoinRequest("", ["x"], sessionMs: 10)).Single<JoinGroupResponse>().Error);
+        Assert.Equal(ErrorCode.UnknownMemberId, Join(JoinRequest("nobody", ["x"])).Single<JoinGroupResponse>().Error);
+        var garbled = new JoinGroupRequest("g", "", "c", 3000, 3000, ConsumerProtocol.ProtocolType, [new GroupProtocol("range", [0xFF])]);
+        Assert.Equal(ErrorCode.InvalidRequest, Join(garbled).Single<JoinGroupResponse>().Error);
+        Assert.Equal(ErrorCode.InconsistentGroupProtocol,
+            Join(new JoinGroupRequest("g", "", "c", 3000, 3000, ConsumerProtocol.ProtocolType, [])).Single<JoinGroupResponse>().Error);
     }
 
     [Fact]
-    public void The_classic_protocol_relays_the_leaders_assignment_bytes()
+    public void An_unknown_group_is_described_as_Dead_and_answers_UnknownGroup()
     {
-        var join = new JoinGroupRequest("g8", "", "kafka-client", 5000, 5000, "connect", [new GroupProtocol("custom", [1, 2, 3])]);
-        var leaderProbe = SendJoin(join);
-        var leader = JoinOk(leaderProbe);
+        var described = _group.Coordinator.Describe();
+        Assert.Equal(ErrorCode.UnknownGroup, described.Error);
+        Assert.Equal("Dead", described.State);
+        Assert.Equal(ErrorCode.UnknownGroup, _group.Ask<HeartbeatResponse>(c => c.Heartbeat(new HeartbeatRequest("g", 1, "m"))).Error);
+        Assert.Equal(ErrorCode.UnknownGroup, _group.Ask<LeaveGroupResponse>(c => c.Leave(new LeaveGroupRequest("g", "m"))).Error);
+        Assert.Equal(-1, Assert.Single(_group.Coordinator.FetchOffsets(new OffsetFetchRequest("g", [new("t", 0)])).Offsets).Offset);
+    }
+
+    // ---- the classic protocol ----
+
+    [Fact]
+    public void The_classic_protocol_relays_the_leaders_assignment_bytes_to_waiting_followers()
+    {
+        static JoinGroupRequest Classic(string memberId) => new("g", memberId, "kafka-client", 5000, 5000, "connect", [new GroupProtocol("custom", [1, 2, 3])]);
+        var leader = Joined(Join(Classic("")));
         Assert.Equal(leader.MemberId, leader.LeaderId);
-        var member = Assert.Single(leader.Members);
-        Assert.Equal(new byte[] { 1, 2, 3 }, member.Metadata);
+        Assert.Equal(new byte[] { 1, 2, 3 }, Assert.Single(leader.Members).Metadata);
+        var synced = _group.Ask<SyncGroupResponse>(c => c.Sync(new SyncGroupRequest("g", 1, leader.MemberId, [new SyncGroupAssignment(leader.MemberId, [9])])));
+        Assert.Equal(new byte[] { 9 }, synced.Assignment);
 
-        var synced = Request<SyncGroupResponse>(new SyncGroupRequest("g8", leader.GenerationId, leader.MemberId,
-            [new SyncGroupAssignment(leader.MemberId, [9, 8, 7])]));
-        Assert.Equal(ErrorCode.None, synced.Error);
-        Assert.Equal(new byte[] { 9, 8, 7 }, synced.Assignment);
-        Assert.Equal("Stable", Request<DescribeGroupResponse>(new DescribeGroupRequest("g8")).State);
+        var followerJoin = Join(Classic(""));
+        var leader2 = Joined(Join(Classic(leader.MemberId)));
+        var follower = Joined(followerJoin);
+        Assert.Equal(2, leader2.Members.Count);
+        Assert.Empty(follower.Members);
+        Assert.Equal(GroupState.CompletingRebalance, _group.Coordinator.State);
+
+        // The follower's sync waits for the leader's.
+        var followerSync = _group.Send(c => c.Sync(new SyncGroupRequest("g", 2, follower.MemberId, [])));
+        Assert.Empty(followerSync.Replies);
+        Assert.Equal(ErrorCode.RebalanceInProgress, Commit(2, follower.MemberId, new OffsetCommitPartition("t", 0, 1, null)).Error);
+        var leaderSync = _group.Ask<SyncGroupResponse>(c => c.Sync(new SyncGroupRequest("g", 2, leader.MemberId,
+            [new SyncGroupAssignment(leader.MemberId, [9, 8]), new SyncGroupAssignment(follower.MemberId, [7])])));
+        Assert.Equal(new byte[] { 9, 8 }, leaderSync.Assignment);
+        Assert.Equal(new byte[] { 7 }, followerSync.Single<SyncGroupResponse>().Assignment);
+        Assert.Equal(GroupState.Stable, _group.Coordinator.State);
+        Assert.IsType<AssignmentsSynced>(_group.Journal[^1]);
     }
+
+    [Fact]
+    public void A_follower_waiting_for_the_leaders_assignment_is_told_to_rejoin_when_a_rebalance_starts()
+    {
+        static JoinGroupRequest Classic(string memberId) => new("g", memberId, "kafka-client", 5000, 5000, "connect", [new GroupProtocol("custom", [1])]);
+        var firstJoin = Join(Classic(""));
+        var leader = Joined(firstJoin);
+        _group.Ask<SyncGroupResponse>(c => c.Sync(new SyncGroupRequest("g", 1, leader.MemberId, [new SyncGroupAssignment(leader.MemberId, [1])])));
+        var followerJoin = Join(Classic(""));
+        Joined(Join(Classic(leader.MemberId)));
+        var follower = Joined(followerJoin);
+        var followerSync = _group.Send(c => c.Sync(new SyncGroupRequest("g", 2, follower.MemberId, [])));
+
+        Join(Classic(""));
+        Assert.Equal(ErrorCode.RebalanceInProgress, followerSync.Single<SyncGroupResponse>().Error);
+    }
+
+    // ---- cooperative ----
 
     [Fact]
     public void Cooperative_rebalancing_never_gives_a_partition_two_owners_and_hands_over_in_a_second_round()
     {
-        CreateTopic("coop", 4);
-        var (first, all) = JoinAlone("g12", ["coop"], assignor: "cooperative-sticky");
+        Topics(("coop", 4));
+        var first = Joined(Join(JoinRequest("", ["coop"], assignor: "cooperative-sticky")));
+        var all = SyncOk(first);
         Assert.Equal(4, all.Count);
 
-        // A second member joins; the first rejoins still owning all four.
-        var secondProbe = SendJoin(JoinRequest("g12", "", ["coop"], assignor: "cooperative-sticky"));
-        Assert.Equal(ErrorCode.RebalanceInProgress, Request<HeartbeatResponse>(new HeartbeatRequest("g12", 1, first.MemberId)).Error);
-        var firstJoin = SendJoin(JoinRequest("g12", first.MemberId, ["coop"], assignor: "cooperative-sticky", owned: [.. all]));
-        var first2 = JoinOk(firstJoin);
-        var second2 = JoinOk(secondProbe);
+        var secondJoin = Join(JoinRequest("", ["coop"], assignor: "cooperative-sticky"));
+        Assert.Equal(ErrorCode.RebalanceInProgress, Heartbeat(first));
+        var first2 = Joined(Join(JoinRequest(first.MemberId, ["coop"], assignor: "cooperative-sticky", owned: [.. all])));
+        var second2 = Joined(secondJoin);
         Assert.Equal(2, first2.GenerationId);
-        var kept = SyncOk("g12", first2);
-        var granted = SyncOk("g12", second2);
+        var kept = SyncOk(first2);
         // Round one: the first keeps its share, the second gets nothing yet (the rest is still owned).
         Assert.Equal(2, kept.Count);
-        Assert.Empty(granted);
+        Assert.Equal(GroupState.Stable, _group.Coordinator.State);
+        Assert.Empty(SyncOk(second2));
         var movingAway = all.Except(kept).ToList();
         // While handing over, the first may still commit what it gives up.
-        var handoverCommit = Request<OffsetCommitResponse>(new OffsetCommitRequest("g12", 2, first.MemberId, [new OffsetCommitPartition("coop", movingAway[0].Partition, 3, null)]));
-        Assert.Equal(ErrorCode.None, handoverCommit.Results[0].Error);
+        Assert.Equal(ErrorCode.None, Commit(2, first.MemberId, new OffsetCommitPartition("coop", movingAway[0].Partition, 3, null)).Results[0].Error);
 
-        // Round two starts by itself once both have their round-one assignment.
-        AwaitAssert(() => Assert.Equal(ErrorCode.RebalanceInProgress, Request<HeartbeatResponse>(new HeartbeatRequest("g12", 2, first.MemberId)).Error), Long);
-        var firstProbe3 = SendJoin(JoinRequest("g12", first.MemberId, ["coop"], assignor: "cooperative-sticky", owned: [.. kept]));
-        var secondProbe3 = SendJoin(JoinRequest("g12", second2.MemberId, ["coop"], assignor: "cooperative-sticky"));
-        var first3 = JoinOk(firstProbe3);
-        var second3 = JoinOk(secondProbe3);
+        // Round two starts once both have their round-one assignment.
+        Assert.Equal(ErrorCode.RebalanceInProgress, Heartbeat(first2));
+        var firstJoin3 = Join(JoinRequest(first.MemberId, ["coop"], assignor: "cooperative-sticky", owned: [.. kept]));
+        var second3 = Joined(Join(JoinRequest(second2.MemberId, ["coop"], assignor: "cooperative-sticky")));
+        var first3 = Joined(firstJoin3);
         Assert.Equal(3, first3.GenerationId);
-        Assert.Equal(kept, SyncOk("g12", first3));
-        Assert.Equal(movingAway.OrderBy(p => p.Partition), SyncOk("g12", second3).OrderBy(p => p.Partition));
+        Assert.Equal(kept, SyncOk(first3));
+        Assert.Equal(movingAway.OrderBy(p => p.Partition), SyncOk(second3).OrderBy(p => p.Partition));
 
         // Now the partition belongs to the second member: the first can no longer commit it.
-        var late = Request<OffsetCommitResponse>(new OffsetCommitRequest("g12", 3, first.MemberId, [new OffsetCommitPartition("coop", movingAway[0].Partition, 4, null)]));
-        Assert.Equal(ErrorCode.PartitionNotAssigned, late.Results[0].Error);
+        Assert.Equal(ErrorCode.PartitionNotAssigned, Commit(3, first.MemberId, new OffsetCommitPartition("coop", movingAway[0].Partition, 4, null)).Results[0].Error);
     }
 
     // ---- offsets ----
@@ -248,38 +429,29 @@ public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKi
     [Fact]
     public void Commits_are_fenced_by_generation_ownership_and_offset_sign()
     {
-        CreateTopic("commits", 4);
-        var (first, _) = JoinAlone("g9", ["commits"]);
-        var secondProbe = SendJoin(JoinRequest("g9", "", ["commits"]));
+        Topics(("commits", 4));
+        var first = Joined(Join(JoinRequest("", ["commits"])));
+        SyncOk(first);
+        var secondJoin = Join(JoinRequest("", ["commits"]));
         // During the rebalance the old generation may still commit what it consumed (onPartitionsRevoked).
-        var revokeCommit = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", 1, first.MemberId, [new OffsetCommitPartition("commits", 3, 10, null)]));
-        Assert.Equal(ErrorCode.None, revokeCommit.Error);
-        var firstAgain = JoinOk(SendJoin(JoinRequest("g9", first.MemberId, ["commits"])));
-        JoinOk(secondProbe);
-        var mine = SyncOk("g9", firstAgain);
-        Assert.Equal(2, mine.Count);
+        Assert.Equal(ErrorCode.None, Commit(1, first.MemberId, new OffsetCommitPartition("commits", 3, 10, null)).Error);
+        var firstAgain = Joined(Join(JoinRequest(first.MemberId, ["commits"])));
+        Joined(secondJoin);
+        var mine = SyncOk(firstAgain);
         var owned = mine[0];
         var notOwned = All("commits", 4).First(p => !mine.Contains(p));
 
-        var stale = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", 1, first.MemberId, [new OffsetCommitPartition("commits", owned.Partition, 5, null)]));
-        Assert.Equal(ErrorCode.IllegalGeneration, stale.Error);
-
-        var mixed = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", 2, first.MemberId,
-        [
+        Assert.Equal(ErrorCode.IllegalGeneration, Commit(1, first.MemberId, new OffsetCommitPartition("commits", owned.Partition, 5, null)).Error);
+        var mixed = Commit(2, first.MemberId,
             new OffsetCommitPartition("commits", owned.Partition, 5, "ok"),
             new OffsetCommitPartition("commits", notOwned.Partition, 7, null),
-            new OffsetCommitPartition("commits", mine[1].Partition, -4, null),
-        ]));
+            new OffsetCommitPartition("commits", mine[1].Partition, -4, null));
         Assert.Equal(ErrorCode.None, mixed.Error);
         Assert.Equal([ErrorCode.None, ErrorCode.PartitionNotAssigned, ErrorCode.InvalidOffset], mixed.Results.Select(r => r.Error).ToArray());
+        Assert.Equal(ErrorCode.UnknownMemberId, Commit(2, "stranger", new OffsetCommitPartition("commits", owned.Partition, 1, null)).Error);
+        Assert.Equal(ErrorCode.NonEmptyGroup, Commit(-1, "", new OffsetCommitPartition("commits", owned.Partition, 0, null)).Error);
 
-        var unknown = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", 2, "stranger", [new OffsetCommitPartition("commits", owned.Partition, 1, null)]));
-        Assert.Equal(ErrorCode.UnknownMemberId, unknown.Error);
-        var reset = Request<OffsetCommitResponse>(new OffsetCommitRequest("g9", -1, "", [new OffsetCommitPartition("commits", owned.Partition, 0, null)]));
-        Assert.Equal(ErrorCode.NonEmptyGroup, reset.Error);
-
-        // Only the accepted commits count (the one made during the rebalance, then "ok"), and the coordinator still serves.
-        var fetched = Request<OffsetFetchResponse>(new OffsetFetchRequest("g9", [owned, mine[1], new("commits", 3)]));
+        var fetched = _group.Coordinator.FetchOffsets(new OffsetFetchRequest("g", [owned, mine[1], new("commits", 3)]));
         Assert.Equal(5, fetched.Offsets[0].Offset);
         Assert.Equal("ok", fetched.Offsets[0].Metadata);
         Assert.Equal(mine[1].Partition == 3 ? 10 : -1, fetched.Offsets[1].Offset);
@@ -287,66 +459,79 @@ public sealed class GroupCoordinatorTests(ITestOutputHelper output) : NodeTestKi
     }
 
     [Fact]
-    public void An_unknown_group_is_described_as_UnknownGroup_and_has_no_offsets()
+    public void A_commit_with_nothing_accepted_writes_no_event()
     {
-        var described = Request<DescribeGroupResponse>(new DescribeGroupRequest("never-existed"));
-        Assert.Equal(ErrorCode.UnknownGroup, described.Error);
-        Assert.Contains("broker groups list", described.ErrorMessage);
-        Assert.Equal(ErrorCode.UnknownGroup, Request<HeartbeatResponse>(new HeartbeatRequest("never-existed", 1, "m")).Error);
-        var offsets = Request<OffsetFetchResponse>(new OffsetFetchRequest("never-existed", [new("t", 0)]));
-        Assert.Equal(-1, Assert.Single(offsets.Offsets).Offset);
+        Topics(("t", 1));
+        var joined = Joined(Join(JoinRequest("", ["t"])));
+        SyncOk(joined);
+        var before = _group.Journal.Count;
+        Assert.Equal(ErrorCode.InvalidOffset, Commit(1, joined.MemberId, new OffsetCommitPartition("t", 0, -1, null)).Results[0].Error);
+        Assert.Equal(before, _group.Journal.Count);
     }
 
     [Fact]
-    public void An_empty_group_accepts_offsets_set_from_outside_and_is_listed()
+    public void An_empty_group_accepts_offsets_set_from_outside()
     {
-        CreateTopic("reset", 2);
-        var set = Request<OffsetCommitResponse>(new OffsetCommitRequest("g10", -1, "", [new OffsetCommitPartition("reset", 1, 42, null)]));
-        Assert.Equal(ErrorCode.None, set.Error);
-        var fetched = Request<OffsetFetchResponse>(new OffsetFetchRequest("g10", null));
-        Assert.Equal(42, Assert.Single(fetched.Offsets).Offset);
+        Assert.Equal(ErrorCode.None, Commit(-1, "", new OffsetCommitPartition("reset", 1, 42, null)).Error);
+        Assert.Equal(42, Assert.Single(_group.Coordinator.FetchOffsets(new OffsetFetchRequest("g", null)).Offsets).Offset);
+        Assert.Equal("Empty", _group.Coordinator.Describe().State);
+    }
 
-        var listed = Request<ListGroupsResponse>(new ListGroupsRequest());
-        var listing = Assert.Single(listed.Groups, g => g.GroupId == "g10");
-        Assert.Equal("Empty", listing.State);
+    // ---- recovery ----
+
+    [Fact]
+    public void Replaying_the_journal_restores_the_generation_and_offsets_and_silent_members_expire_later()
+    {
+        Topics(("durable", 3));
+        var (first, second) = TwoMembers(["durable"], sessionMs: 10_000);
+        SyncOk(first);
+        SyncOk(second);
+        Assert.Equal(ErrorCode.None, Commit(2, first.MemberId, new OffsetCommitPartition("durable", SyncOk(first)[0].Partition, 100, null)).Error);
+
+        var recovered = new Group(new GroupCoordinator("g", Settings, _clock));
+        foreach (var e in _group.Journal) recovered.Coordinator.Apply(e);
+        recovered.Carry(recovered.Coordinator.Recovered(), new Inbox());
+        recovered.Carry(recovered.Coordinator.TopicsChanged(new Dictionary<string, int> { ["durable"] = 3 }), new Inbox());
+
+        Assert.Equal(GroupState.Stable, recovered.Coordinator.State);
+        Assert.Equal(2, recovered.Coordinator.Generation);
+        Assert.Equal(100, Assert.Single(recovered.Coordinator.FetchOffsets(new OffsetFetchRequest("g", null)).Offsets).Offset);
+        // "first" carries on with heartbeats; "second" never comes back and expires a session after the restart.
+        _clock.Advance(TimeSpan.FromSeconds(9));
+        recovered.Tick();
+        Assert.Equal(ErrorCode.None, recovered.Ask<HeartbeatResponse>(c => c.Heartbeat(new HeartbeatRequest("g", 2, first.MemberId))).Error);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        recovered.Tick();
+        Assert.Equal(ErrorCode.RebalanceInProgress, recovered.Ask<HeartbeatResponse>(c => c.Heartbeat(new HeartbeatRequest("g", 2, first.MemberId))).Error);
     }
 
     [Fact]
-    public async Task Generation_members_and_committed_offsets_survive_a_node_restart()
+    public void A_snapshot_restores_the_same_group_as_the_events_it_replaces()
     {
-        var dir = NewDataDir();
-        var first = ActorSystem.Create("broker", NodeConfigFor(dir, FastGroups));
-        var gateway = StartNode(first);
-        Assert.Equal(ErrorCode.None, Request<CreateTopicsResponse>(gateway, new CreateTopicsRequest([new TopicSpec("durable", 3, 1, new Dictionary<string, string>())]), system: first).Results[0].Error);
-        var probe = CreateTestProbe(first);
-        gateway.Tell(JoinRequest("g11", "", ["durable"], sessionMs: 10_000), probe.Ref);
-        var joined = probe.ExpectMsg<JoinGroupResponse>(Long);
-        // Enough commits to pass snapshot-every-events, so recovery goes through a snapshot and the events after it.
-        for (var i = 1; i <= 5; i++)
-        {
-            var committed = Request<OffsetCommitResponse>(gateway, new OffsetCommitRequest("g11", joined.GenerationId, joined.MemberId,
-                [new OffsetCommitPartition("durable", i % 3, i * 100, null)]), system: first);
-            Assert.Equal(ErrorCode.None, committed.Error);
-        }
-        await first.Terminate().WaitAsync(Long);
+        Topics(("snap", 2));
+        var joined = Joined(Join(JoinRequest("", ["snap"])));
+        SyncOk(joined);
+        Commit(1, joined.MemberId, new OffsetCommitPartition("snap", 1, 7, null));
 
-        var second = ActorSystem.Create("broker", NodeConfigFor(dir, FastGroups));
-        try
-        {
-            var gateway2 = StartNode(second);
-            var fetched = Request<OffsetFetchResponse>(gateway2, new OffsetFetchRequest("g11", null), system: second);
-            Assert.Equal([300L, 400L, 500L], fetched.Offsets.Select(o => o.Offset).ToArray());
-            // The member resumes its generation with a heartbeat: no rebalance needed.
-            var beat = Request<HeartbeatResponse>(gateway2, new HeartbeatRequest("g11", joined.GenerationId, joined.MemberId), system: second);
-            Assert.Equal(ErrorCode.None, beat.Error);
-            var described = Request<DescribeGroupResponse>(gateway2, new DescribeGroupRequest("g11"), system: second);
-            Assert.Equal(joined.GenerationId, described.GenerationId);
-            Assert.Equal(3, Assert.Single(described.Members).Assignment.Count);
-        }
-        finally
-        {
-            await second.Terminate().WaitAsync(Long);
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        var restored = new GroupCoordinator("g", Settings, _clock);
+        restored.Apply(_group.Coordinator.Snapshot());
+        restored.Recovered();
+        var expected = _group.Coordinator.Describe();
+        var actual = restored.Describe();
+        Assert.Equal(expected.State, actual.State);
+        Assert.Equal(expected.GenerationId, actual.GenerationId);
+        Assert.Equal(expected.Members.Single().Assignment, actual.Members.Single().Assignment);
+        Assert.Equal(expected.Offsets, actual.Offsets);
+    }
+
+    [Fact]
+    public void A_classic_generation_recovered_without_the_leaders_assignment_rebalances()
+    {
+        var join = new JoinGroupRequest("g", "", "kafka-client", 5000, 5000, "connect", [new GroupProtocol("custom", [1])]);
+        Joined(Join(join));
+        var recovered = new GroupCoordinator("g", Settings, _clock);
+        foreach (var e in _group.Journal) recovered.Apply(e);
+        recovered.Recovered();
+        Assert.Equal(GroupState.PreparingRebalance, recovered.State);
     }
 }
