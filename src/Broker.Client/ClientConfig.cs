@@ -18,4 +18,14 @@ public class ClientConfig
     /// (default 3 s, at most <see cref="RequestTimeout"/>). Covers a node that is starting or restarting.
     /// </summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// The address nodes reach this client at (default: the environment variable <c>BROKER_CLIENT_HOST</c>, else
+    /// <c>127.0.0.1</c>). Nodes answer a client by connecting back to it, and a node other than the bootstrap one
+    /// may answer (a fetch is answered by the node that hosts the partition), so a client whose nodes run
+    /// elsewhere, in containers for instance, sets an address of its own machine that they can reach. When set,
+    /// the client listens on every interface (on a free port) and advertises this host. All clients of a
+    /// process share one connection, so they must agree on it.
+    /// </summary>
+    public string? ClientHost { get; set; }
 }

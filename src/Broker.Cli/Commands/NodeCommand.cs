@@ -9,8 +9,10 @@ public static class NodeCommand
     public static Command Create()
     {
         var config = new Option<string?>("--config") { Description = "HOCON file layered over hocon/node.conf (see src/Broker.Server/reference.conf for every key)" };
-        var host = new Option<string?>("--host") { Description = "Address to listen on and advertise (default 127.0.0.1; env BROKER_HOST)" };
-        var port = new Option<int?>("--port") { Description = $"Port to listen on (default {BrokerNode.DefaultPort}; env BROKER_PORT)" };
+        var host = new Option<string?>("--host") { Description = "Address to listen on, and to advertise unless --public-host is given (default 127.0.0.1; env BROKER_HOST)" };
+        var port = new Option<int?>("--port") { Description = $"Port to listen on, and to advertise unless --public-port is given (default {BrokerNode.DefaultPort}; env BROKER_PORT)" };
+        var publicHost = new Option<string?>("--public-host") { Description = "Host other nodes and clients reach this node at, when not --host (e.g. --host 0.0.0.0 in a container; env BROKER_PUBLIC_HOST)" };
+        var publicPort = new Option<int?>("--public-port") { Description = "Port other nodes and clients reach this node at, when not --port (a published container port; env BROKER_PUBLIC_PORT)" };
         var seeds = new Option<string?>("--seeds") { Description = "Seed nodes host:port,... to join (default: this node seeds its own cluster; env BROKER_SEEDS)" };
         var role = new Option<string?>("--role") { Description = "seed or worker (default seed; env BROKER_ROLE)" };
         role.AcceptOnlyFromAmong("seed", "worker");
@@ -21,10 +23,12 @@ public static class NodeCommand
             ./data/broker.db (SQLite, WAL). Flags override BROKER_* environment variables, which override
             --config, which overrides hocon/node.conf.
 
+            Seeds are named by the address they advertise (--public-host/--public-port when given).
+
             Example: broker node --port 9191 --data-dir /var/lib/broker --seeds 127.0.0.1:9190
             """)
         {
-            config, host, port, seeds, role, dataDir,
+            config, host, port, publicHost, publicPort, seeds, role, dataDir,
         };
         command.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
@@ -33,6 +37,8 @@ public static class NodeCommand
                 ConfigFile = parse.GetValue(config),
                 Host = parse.GetValue(host),
                 Port = parse.GetValue(port),
+                PublicHost = parse.GetValue(publicHost),
+                PublicPort = parse.GetValue(publicPort),
                 Seeds = parse.GetValue(seeds)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Role = parse.GetValue(role),
                 DataDir = parse.GetValue(dataDir),
@@ -47,7 +53,10 @@ public static class NodeCommand
                 Console.Error.WriteLine($"error: the node could not start: {ex.Message}");
                 return CliRunner.Failed;
             }
-            Console.WriteLine($"broker node listening on {node.Address} (role {node.Settings.Role})");
+            var bound = $"{node.Settings.Host}:{node.Settings.Port}";
+            Console.WriteLine(bound == node.Address
+                ? $"broker node listening on {node.Address} (role {node.Settings.Role})"
+                : $"broker node listening on {bound}, reached at {node.Address} (role {node.Settings.Role})");
             Console.WriteLine($"data directory {node.Settings.DataDirectory}, journal {node.Settings.JournalPath}");
             Console.WriteLine("press Ctrl+C to stop");
             try

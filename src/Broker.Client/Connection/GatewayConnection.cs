@@ -30,7 +30,7 @@ internal sealed class GatewayConnection : IBrokerTransport
             throw new BrokerException(ErrorCode.InvalidConfig, $"RequestTimeout must be positive, got {config.RequestTimeout}");
         _requestTimeout = config.RequestTimeout;
         _connectTimeout = config.ConnectTimeout <= TimeSpan.Zero || config.ConnectTimeout > _requestTimeout ? _requestTimeout : config.ConnectTimeout;
-        _system = ClientActorSystem.Acquire();
+        _system = ClientActorSystem.Acquire(config.ClientHost);
         _watcher = _system.ActorOf(GatewayWatcher.Props(OnGatewayTerminated));
     }
 

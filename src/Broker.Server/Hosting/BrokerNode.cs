@@ -28,8 +28,8 @@ public sealed class BrokerNode : IAsyncDisposable
     public ActorSystem System { get; }
     public NodeSettings Settings { get; }
 
-    /// <summary>host:port that clients bootstrap with.</summary>
-    public string Address => $"{Settings.Host}:{Settings.Port}";
+    /// <summary>host:port that clients bootstrap with: the advertised address.</summary>
+    public string Address => $"{Settings.PublicHost}:{Settings.PublicPort}";
 
     public Task WhenTerminated => System.WhenTerminated;
 
@@ -42,8 +42,8 @@ public sealed class BrokerNode : IAsyncDisposable
         try
         {
             StartActors(system);
-            system.Log.Info("broker node listening on {0}:{1} (gateway akka.tcp://{2}@{0}:{1}/user/gateway), data in {3}",
-                settings.Host, settings.Port, SystemName, settings.JournalPath);
+            system.Log.Info("broker node listening on {0}:{1} (gateway akka.tcp://{2}@{3}:{4}/user/gateway), data in {5}",
+                settings.Host, settings.Port, SystemName, settings.PublicHost, settings.PublicPort, settings.JournalPath);
             await WaitUntilUp(system, cancellationToken);
             return new BrokerNode(system, settings);
         }

@@ -36,9 +36,13 @@ public static class NodeConfig
             DataDirectory: dataDir,
             JournalPath: Path.Combine(dataDir, "broker.db"),
             JournalPageSize: node.GetInt("journal-page-size"),
-            NodeId: Membership.NodeIdentity.LoadOrCreate(dataDir));
+            NodeId: Membership.NodeIdentity.LoadOrCreate(dataDir),
+            PublicHost: node.GetString("public-host") is { Length: > 0 } publicHost ? publicHost : node.GetString("host"),
+            PublicPort: node.GetInt("public-port") is > 0 and var publicPort ? publicPort : node.GetInt("port"));
         if (settings.Role is not ("seed" or "worker"))
             throw new ConfigurationException($"role must be 'seed' or 'worker', got '{settings.Role}'");
+        if (settings.PublicHost is "0.0.0.0" or "::")
+            throw new ConfigurationException($"the node listens on {settings.Host}, which other nodes cannot connect to: set public-host (--public-host, BROKER_PUBLIC_HOST) to the address they reach it at");
         if (settings.JournalPageSize is < 512 or > 65536 || (settings.JournalPageSize & (settings.JournalPageSize - 1)) != 0)
             throw new ConfigurationException($"journal-page-size must be a power of two from 512 to 65536, got {settings.JournalPageSize}");
         // The cluster tools' and sharding's own defaults (serializer bindings among them) up front: a worker
@@ -54,11 +58,14 @@ public static class NodeConfig
     private static NodeOverrides FromEnvironment()
     {
         static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
-        var port = Env("BROKER_PORT");
+        static int? Number(string name) => Env(name) is not { } value ? null
+            : int.TryParse(value, out var n) ? n : throw new ConfigurationException($"{name} must be a number, got '{value}'");
         return new NodeOverrides
         {
             Host = Env("BROKER_HOST"),
-            Port = port is null ? null : int.TryParse(port, out var p) ? p : throw new ConfigurationException($"BROKER_PORT must be a number, got '{port}'"),
+            Port = Number("BROKER_PORT"),
+            PublicHost = Env("BROKER_PUBLIC_HOST"),
+            PublicPort = Number("BROKER_PUBLIC_PORT"),
             Seeds = Env("BROKER_SEEDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             Role = Env("BROKER_ROLE"),
             DataDir = Env("BROKER_DATA_DIR"),
@@ -70,21 +77,29 @@ public static class NodeConfig
         var lines = new List<string>();
         if (o.Host is not null) lines.Add($"broker.node.host = {Quote(o.Host)}");
         if (o.Port is not null) lines.Add($"broker.node.port = {o.Port}");
+        if (o.PublicHost is not null) lines.Add($"broker.node.public-host = {Quote(o.PublicHost)}");
+        if (o.PublicPort is not null) lines.Add($"broker.node.public-port = {o.PublicPort}");
         if (o.Seeds is not null) lines.Add($"broker.node.seeds = [{string.Join(",", o.Seeds.Select(Quote))}]");
         if (o.Role is not null) lines.Add($"broker.node.role = {Quote(o.Role)}");
         if (o.DataDir is not null) lines.Add($"broker.node.data-dir = {Quote(o.DataDir)}");
         return lines.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(config);
     }
 
-    /// <summary>The Akka settings that follow from the node settings: where to listen, whom to join, where the journal lives.</summary>
+    /// <summary>
+    /// The Akka settings that follow from the node settings: where to listen, which address to advertise, whom
+    /// to join, where the journal lives. Akka.Remote only accepts messages addressed to the advertised address,
+    /// so seeds (and a node that seeds itself) are named by advertised addresses, never bind addresses.
+    /// </summary>
     private static Config Akka(NodeSettings s)
     {
-        var seeds = s.Seeds.Count == 0 ? [$"{s.Host}:{s.Port}"] : s.Seeds;
+        var seeds = s.Seeds.Count == 0 ? [$"{s.PublicHost}:{s.PublicPort}"] : s.Seeds;
         var seedUris = string.Join(",", seeds.Select(seed => Quote($"akka.tcp://{BrokerNode.SystemName}@{seed}")));
         var connection = Quote($"Data Source={s.JournalPath};Pooling=True;Default Timeout=60");
         return ConfigurationFactory.ParseString($"""
             akka.remote.dot-netty.tcp.hostname = {Quote(s.Host)}
             akka.remote.dot-netty.tcp.port = {s.Port}
+            akka.remote.dot-netty.tcp.public-hostname = {Quote(s.PublicHost)}
+            akka.remote.dot-netty.tcp.public-port = {s.PublicPort}
             akka.cluster.seed-nodes = [{seedUris}]
             akka.cluster.roles = [{Quote(s.Role)}, {Quote(Membership.NodeIdentity.Role(s.NodeId))}]
             akka.cluster.distributed-data.durable.sqlite.path = {Quote(Path.Combine(s.DataDirectory, "metadata.db"))}

@@ -3,14 +3,20 @@ namespace Broker.Server.Hosting;
 /// <summary>
 /// What a person can override when starting a node, highest precedence first:
 /// command-line flags (these properties), then environment variables (BROKER_HOST, BROKER_PORT,
-/// BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR), then the --config file, then hocon/node.conf beside
+/// BROKER_PUBLIC_HOST, BROKER_PUBLIC_PORT, BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR), then the --config file, then hocon/node.conf beside
 /// the executable, then the defaults embedded in Broker.Server (reference.conf).
 /// </summary>
 public sealed record NodeOverrides
 {
     public string? ConfigFile { get; init; }
+    /// <summary>Address to listen on (and to advertise, unless <see cref="PublicHost"/> is set).</summary>
     public string? Host { get; init; }
+    /// <summary>Port to listen on (and to advertise, unless <see cref="PublicPort"/> is set).</summary>
     public int? Port { get; init; }
+    /// <summary>Host other nodes and clients reach this node at, when it is not the listen address (containers, NAT).</summary>
+    public string? PublicHost { get; init; }
+    /// <summary>Port other nodes and clients reach this node at, when it is not the listen port (a published container port).</summary>
+    public int? PublicPort { get; init; }
     /// <summary>Seed nodes as host:port; empty or null means this node is its own seed.</summary>
     public IReadOnlyList<string>? Seeds { get; init; }
     /// <summary>"seed" or "worker".</summary>

@@ -1,4 +1,10 @@
 namespace Broker.Server.Hosting;
 
-/// <summary>The resolved settings of a node, after every override is applied.</summary>
-public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> Seeds, string Role, string DataDirectory, string JournalPath, int JournalPageSize, int NodeId);
+/// <summary>
+/// The resolved settings of a node, after every override is applied. <see cref="Host"/>:<see cref="Port"/> is
+/// where the node listens; <see cref="PublicHost"/>:<see cref="PublicPort"/> is the address it advertises to
+/// other nodes and clients (the same unless set apart, e.g. bind 0.0.0.0 in a container and advertise the
+/// address the others reach it at).
+/// </summary>
+public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> Seeds, string Role, string DataDirectory, string JournalPath, int JournalPageSize, int NodeId,
+    string PublicHost, int PublicPort);
