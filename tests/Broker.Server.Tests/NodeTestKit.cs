@@ -20,12 +20,10 @@ public abstract class NodeTestKit : Akka.TestKit.Xunit2.TestKit
     protected NodeTestKit(ITestOutputHelper output, string extraHocon = "")
         : base(NodeConfigFor(NewDataDir(), extraHocon), BrokerNode.SystemName, output)
     {
-        Output = output;
         DataDir = Sys.Settings.Config.GetString("broker.node.data-dir");
         Gateway = StartNode(Sys);
     }
 
-    protected ITestOutputHelper Output { get; }
     protected string DataDir { get; }
     protected IActorRef Gateway { get; }
 
