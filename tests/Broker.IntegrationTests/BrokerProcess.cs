@@ -62,5 +62,10 @@ public sealed class BrokerProcess : IDisposable
     /// <summary>SIGKILL: no shutdown hooks, no flush; what was acknowledged must already be on disk.</summary>
     public void Kill() => _process.Kill();
 
+    /// <summary>SIGSTOP: the node freezes (as in a long GC pause) until <see cref="Resume"/>.</summary>
+    public void Pause() => _process.Signal("STOP");
+
+    public void Resume() => _process.Signal("CONT");
+
     public void Dispose() => _process.Dispose();
 }

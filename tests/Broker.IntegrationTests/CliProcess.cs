@@ -78,6 +78,13 @@ public sealed class CliProcess : IDisposable
 
     public Task WaitForExitAsync() => _process.WaitForExitAsync();
 
+    /// <summary>Sends a signal (STOP, CONT, ...) with kill(1): .NET's Process has no API for it.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {_process.Id}");
+        kill.WaitForExit();
+    }
+
     /// <summary>Runs a CLI command to completion, feeding <paramref name="stdin"/>; returns exit code and output.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? stdin, TimeSpan timeout, params string[] args)
     {

@@ -81,14 +81,18 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
     }
 
     /// <summary>Runs one write to the store; further requests wait until it is done.</summary>
-    private void Write(IBrokerRequest request, IActorRef replyTo, Task<IBrokerResponse> work)
+    private void Write(IBrokerRequest request, IActorRef replyTo, Task<(IBrokerResponse Response, List<TopicEntry> Written)> work)
     {
-        work.PipeTo(Self, success: r => new WriteDone(r, replyTo), failure: ex => new WriteDone(
-            new ErrorResponse(ErrorCode.RequestTimedOut, $"{ex.Message}; the topic change may or may not have been applied: check with `broker topics list`"), replyTo));
+        work.PipeTo(Self, success: r => new WriteDone(r.Response, replyTo, r.Written), failure: ex => new WriteDone(
+            new ErrorResponse(ErrorCode.RequestTimedOut, $"{ex.Message}; the topic change may or may not have been applied: check with `broker topics list`"), replyTo, []));
         Become(() =>
         {
             Receive<WriteDone>(done =>
             {
+                // What was just written counts at once (the store's change notification comes ~100 ms later):
+                // a coordinator asking for the topics right after a create must see the new topic.
+                foreach (var entry in done.Written) _topics = _topics.Put(entry.Topic.Name, entry);
+                if (done.Written.Count > 0) Publish();
                 done.ReplyTo.Tell(done.Response);
                 Become(Active);
                 Stash.UnstashAll();
@@ -105,7 +109,7 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
         Publish();
     }
 
-    private async Task<IBrokerResponse> CreateAsync(CreateTopicsRequest request)
+    private async Task<(IBrokerResponse, List<TopicEntry>)> CreateAsync(CreateTopicsRequest request)
     {
         var topics = (await _store.TopicsAsync(majority: true).ConfigureAwait(false)).Merge(_topics);
         var live = LiveNodes.Of(_system);
@@ -125,7 +129,7 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
             var descriptor = new TopicDescriptor(spec.Name, Guid.NewGuid().ToString("N"), spec.Partitions, rf, configs, assignments);
             created.Add(new TopicEntry(descriptor, (topics.Get(spec.Name)?.Version ?? 0) + 1, Deleted: false));
         }
-        if (created.Count == 0) return new CreateTopicsResponse(results);
+        if (created.Count == 0) return (new CreateTopicsResponse(results), created);
 
         // Partition states first: a node that sees the topic finds its leaders and ISRs already there.
         await _store.UpdatePartitionsAsync(table =>
@@ -144,7 +148,7 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
         foreach (var entry in created)
             _log.Info("created topic {0} ({1}) with {2} partitions, replication factor {3}, replicas {4}", entry.Topic.Name, entry.Topic.TopicId,
                 entry.Topic.Partitions, entry.Topic.ReplicationFactor, string.Join(" ", entry.Topic.Assignments.Select(a => "[" + string.Join(",", a) + "]")));
-        return new CreateTopicsResponse(results);
+        return (new CreateTopicsResponse(results), created);
     }
 
     private (ErrorCode, string?) ValidateCreate(TopicSpec spec, TopicTable topics, HashSet<string> seenInRequest, int liveNodes)
@@ -167,7 +171,7 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
         return (ErrorCode.None, null);
     }
 
-    private async Task<IBrokerResponse> DeleteAsync(DeleteTopicsRequest request)
+    private async Task<(IBrokerResponse, List<TopicEntry>)> DeleteAsync(DeleteTopicsRequest request)
     {
         var topics = (await _store.TopicsAsync(majority: true).ConfigureAwait(false)).Merge(_topics);
         var results = new TopicResult[request.Topics.Count];
@@ -186,21 +190,21 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
                 results[i] = new TopicResult(name, ErrorCode.UnknownTopic, $"topic '{name}' does not exist; list topics with `broker topics list`");
             }
         }
-        if (tombstones.Count == 0) return new DeleteTopicsResponse(results);
+        if (tombstones.Count == 0) return (new DeleteTopicsResponse(results), tombstones);
         await _store.UpdateTopicsAsync(table =>
         {
             foreach (var t in tombstones) table = table.Put(t.Topic.Name, t);
             return table;
         }).ConfigureAwait(false);
         foreach (var t in tombstones) _log.Info("deleted topic {0} ({1})", t.Topic.Name, t.Topic.TopicId);
-        return new DeleteTopicsResponse(results);
+        return (new DeleteTopicsResponse(results), tombstones);
     }
 
     private TopicsSnapshot Snapshot() => new(_topics.Live.ToList());
 
     private void Publish() => _mediator.Tell(new Publish(TopicRegistryTopics.Changes, Snapshot()));
 
-    private sealed record WriteDone(IBrokerResponse Response, IActorRef ReplyTo);
+    private sealed record WriteDone(IBrokerResponse Response, IActorRef ReplyTo, List<TopicEntry> Written);
 
     private sealed record RetryLoad
     {

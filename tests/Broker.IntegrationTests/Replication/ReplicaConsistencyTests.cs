@@ -29,12 +29,16 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
         var oldLeader = _cluster.IndexOfNodeId(partition.LeaderId);
         var follower = _cluster.IndexOfNodeId(partition.Replicas.Single(id => id != partition.LeaderId));
 
-        // acks=1 under load: the leader's log runs ahead of its follower's, so killing it leaves a suffix the follower never got.
+        // acks=1 under load while the follower is frozen for a moment (shorter than failure detection): the
+        // leader's log runs ahead, so killing it leaves a suffix the follower never got.
         using (var stop = new CancellationTokenSource())
         {
             var load = ProduceAsync(topic, Acks.Leader, "before", stop.Token);
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            _cluster.Node(follower).Pause();
+            await Task.Delay(TimeSpan.FromMilliseconds(1200));
             _cluster.Kill(oldLeader);
+            _cluster.Node(follower).Resume();
             // The follower takes over and writes its own records at the offsets the dead leader had used.
             await ThreeNodeCluster.Eventually(async () => (await _cluster.DescribeAsync(topic)).Partitions[0].LeaderId == _cluster.NodeIdOf(follower),
                 TimeSpan.FromSeconds(60), "the follower leads");
