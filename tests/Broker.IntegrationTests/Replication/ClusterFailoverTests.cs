@@ -61,6 +61,41 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(0, result.Unread);
     }
 
+    [Fact]
+    public async Task Topics_leaders_and_acknowledged_records_survive_a_full_cluster_SIGKILL()
+    {
+        await using (var admin = _cluster.Admin())
+        {
+            var created = await admin.CreateTopicsAsync([new TopicSpec(Topic, Partitions, 3, new Dictionary<string, string> { ["min.insync.replicas"] = "2" })]);
+            Assert.Equal(ErrorCode.None, created[0].Error);
+        }
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(60));
+        var load = Task.Run(() => ProduceUntilStoppedAsync(_stop.Token));
+        await WaitForAcksAsync(5_000, TimeSpan.FromSeconds(60));
+        var before = await _cluster.DescribeAsync(Topic);
+
+        // Every node dies at once: the metadata (topics, assignments, ISR, epochs) must come back from the
+        // nodes' own durable copies, and no replica may purge its log for want of a topic.
+        await _cluster.KillAllAndRestartAsync();
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(90));
+        var after = await _cluster.DescribeAsync(Topic);
+        Assert.Equal(before.TopicId, after.TopicId);
+        foreach (var p in after.Partitions)
+        {
+            Assert.Equal(before.Partitions[p.Partition].Replicas, p.Replicas);
+            Assert.True(p.LeaderEpoch > before.Partitions[p.Partition].LeaderEpoch, $"partition {p.Partition}: epoch {p.LeaderEpoch} after the restart, {before.Partitions[p.Partition].LeaderEpoch} before");
+        }
+
+        var acknowledgedBefore = _checker.AckCount;
+        await WaitForAcksAsync(acknowledgedBefore + 2_000, TimeSpan.FromSeconds(90)); // the producer reconnects and writes again
+        _stop.Cancel();
+        await load;
+        var result = await _checker.ReadBackAsync(_cluster.Bootstrap, Topic, TimeSpan.FromSeconds(120));
+        output.WriteLine($"full cluster restart: {result}; {_checker.FailureCount} sends failed");
+        Assert.Empty(result.Conflicts);
+        Assert.Empty(result.Lost);
+    }
+
     private async Task KillAndRecoverAsync(int index, string which)
     {
         var nodeId = _cluster.NodeIdOf(index);

@@ -50,6 +50,14 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
         _joinOrder.Add(index);
     }
 
+    /// <summary>SIGKILLs every node, then starts them again on their data directories, the seed first.</summary>
+    public async Task KillAllAndRestartAsync()
+    {
+        for (var i = 0; i < 3; i++) Kill(i);
+        _joinOrder.Clear();
+        await StartAsync();
+    }
+
     public void Kill(int index)
     {
         _nodes[index]?.Kill();
