@@ -7,7 +7,7 @@ namespace Broker.Client;
 
 public sealed partial class Consumer
 {
-    private static readonly string[] KnownAssignors = ["range", "roundrobin", "sticky", "cooperative-sticky"];
+    private static readonly string[] KnownAssignors = [Wellknown.RangeAssignor, Wellknown.RoundRobinAssignor, Wellknown.StickyAssignor, Wellknown.CooperativeStickyAssignor];
 
     private GroupMembership? _group;
     private IReadOnlyList<string> _subscription = [];

@@ -1,4 +1,6 @@
 // Consumer settings, named after Kafka's consumer configs.
+using Broker.Protocol;
+
 namespace Broker.Client;
 
 /// <summary>What a consumer in a group does when its group has no committed offset for a partition (Kafka's <c>auto.offset.reset</c>).</summary>
@@ -44,7 +46,7 @@ public sealed class ConsumerConfig : ClientConfig
     /// <c>cooperative-sticky</c>, which rebalances incrementally: partitions that stay with a member are consumed
     /// throughout a rebalance, and the callbacks name only what moves (Kafka's <c>partition.assignment.strategy</c>; default range).
     /// </summary>
-    public string PartitionAssignmentStrategy { get; set; } = "range";
+    public string PartitionAssignmentStrategy { get; set; } = Wellknown.RangeAssignor;
 
     /// <summary>Commit the consumed positions every <see cref="AutoCommitIntervalMs"/>, before a rebalance and on Close (Kafka's <c>enable.auto.commit</c>; default true).</summary>
     public bool EnableAutoCommit { get; set; } = true;

@@ -167,11 +167,11 @@ public sealed class Producer : IDisposable, IAsyncDisposable
     }
 
     private static BrokerException UnknownTopic(string topic) =>
-        new(ErrorCode.UnknownTopic, $"topic {topic} does not exist; create it with `broker topics create {topic}`");
+        new(ErrorCode.UnknownTopic, ErrorText.UnknownTopic(topic));
 
     private static BrokerException NoSuchPartition(string topic, int partition, int? count) =>
         new(ErrorCode.UnknownPartition, count is { } n
-            ? $"topic '{topic}' has partitions 0 to {n - 1}; partition {partition} does not exist"
+            ? ErrorText.UnknownPartition(topic, n, partition)
             : $"partition {partition} of topic '{topic}' does not exist: partitions are numbered from 0");
 
     private static ProducerConfig Validate(ProducerConfig config)

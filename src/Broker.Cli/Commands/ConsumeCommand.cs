@@ -43,7 +43,7 @@ public static class ConsumeCommand
             var start = parse.GetValue(offset) ?? (parse.GetValue(fromBeginning) ? Offset.Beginning : Offset.End);
             var only = parse.GetValue(partition);
             if (only is { } p && (p < 0 || p >= t.Partitions.Count))
-                throw new BrokerException(ErrorCode.UnknownPartition, $"topic '{name}' has partitions 0 to {t.Partitions.Count - 1}; partition {p} does not exist");
+                throw new BrokerException(ErrorCode.UnknownPartition, ErrorText.UnknownPartition(name, t.Partitions.Count, p));
             var assignment = t.Partitions.Where(x => only is null || x.Partition == only).Select(x => new TopicPartitionOffset(name, x.Partition, start)).ToList();
             var consumerConfig = new ConsumerConfig { BootstrapServers = config.BootstrapServers, RequestTimeout = config.RequestTimeout };
             if (groupId is not null)

@@ -127,7 +127,7 @@ public static class GroupsCommand
             if (metadata.Error != ErrorCode.None) throw CliRunner.ToException(metadata.Error, metadata.ErrorMessage);
             var only = parse.GetValue(partition);
             if (only is { } p && (p < 0 || p >= metadata.Partitions.Count))
-                throw new BrokerException(ErrorCode.UnknownPartition, $"topic '{name}' has partitions 0 to {metadata.Partitions.Count - 1}; partition {p} does not exist");
+                throw new BrokerException(ErrorCode.UnknownPartition, ErrorText.UnknownPartition(name, metadata.Partitions.Count, p));
 
             var offsets = new List<TopicPartitionOffset>();
             foreach (var pm in metadata.Partitions)

@@ -10,7 +10,7 @@ internal readonly record struct BootstrapAddress(string Host, int Port)
     /// <summary>The actor system name of every broker node (BrokerNode.SystemName).</summary>
     public const string NodeSystemName = "broker";
 
-    public string GatewayPath => $"akka.tcp://{NodeSystemName}@{FormatHost(Host)}:{Port}/user/gateway";
+    public string GatewayPath => $"akka.tcp://{NodeSystemName}@{FormatHost(Host)}:{Port}/user/{Wellknown.GatewayName}";
 
     public override string ToString() => $"{FormatHost(Host)}:{Port}";
 

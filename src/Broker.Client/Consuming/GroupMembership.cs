@@ -200,7 +200,7 @@ internal sealed class GroupMembership : IDisposable
         }
         BrokerErrors.ThrowIfFailed(joined);
         SetIdentity(new MemberIdentity(joined.MemberId, joined.GenerationId,
-            string.Equals(joined.ProtocolName, "cooperative-sticky", StringComparison.OrdinalIgnoreCase)));
+            string.Equals(joined.ProtocolName, Wellknown.CooperativeStickyAssignor, StringComparison.OrdinalIgnoreCase)));
 
         var synced = BrokerErrors.Expect<SyncGroupResponse>(
             await _transport.Send(new SyncGroupRequest(GroupId, joined.GenerationId, joined.MemberId, []), _config.RequestTimeout).ConfigureAwait(false), nameof(SyncGroupRequest));

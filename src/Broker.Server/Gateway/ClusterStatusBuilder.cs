@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Server.Partitions;
 
@@ -16,7 +17,7 @@ internal static class ClusterStatusBuilder
         foreach (var member in state.Members)
         {
             if (member.Status != MemberStatus.Up || state.Unreachable.Contains(member)) continue;
-            var gateway = system.ActorSelection(new RootActorPath(member.Address) / "user" / "gateway");
+            var gateway = system.ActorSelection(new RootActorPath(member.Address) / "user" / Wellknown.GatewayName);
             asks.Add(AskOrEmpty(gateway, timeout));
         }
         var partitions = new List<HostedPartition>();
@@ -26,9 +27,9 @@ internal static class ClusterStatusBuilder
     }
 
     /// <summary>The partitions this node's shard region hosts right now.</summary>
-    public static async Task<HostedPartitionsReply> LocalPartitions(IActorRef region, string address)
+    public static async Task<HostedPartitionsReply> LocalPartitions(IActorRef region, string address, TimeSpan timeout)
     {
-        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, timeout).ConfigureAwait(false);
         var list = new List<HostedPartition>();
         foreach (var shard in state.Shards)
         {

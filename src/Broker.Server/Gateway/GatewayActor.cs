@@ -60,7 +60,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<DeleteTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<MetadataRequest>(r => Metadata(r, Sender, refreshed: false));
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.RequestTimeout).PipeTo(Sender));
-        Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString()).PipeTo(Sender));
+        Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.RequestTimeout).PipeTo(Sender));
         Receive<IGroupMessage>(RouteToGroup);
         Receive<ListGroupsRequest>(_ => GroupLister.ListAsync(Context.System, _groups, _settings.RequestTimeout).PipeTo(Sender));
         Receive<RetryWithTopics>(Retry);
@@ -192,9 +192,9 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private (ErrorCode, string?) Check(string topic, int partition)
     {
         if (_topics.Find(topic) is not { } descriptor)
-            return (ErrorCode.UnknownTopic, $"topic '{topic}' does not exist; create it with `broker topics create {topic}`");
+            return (ErrorCode.UnknownTopic, ErrorText.UnknownTopic(topic));
         if (partition < 0 || partition >= descriptor.Partitions)
-            return (ErrorCode.UnknownPartition, $"topic '{topic}' has partitions 0 to {descriptor.Partitions - 1}; partition {partition} does not exist");
+            return (ErrorCode.UnknownPartition, ErrorText.UnknownPartition(topic, descriptor.Partitions, partition));
         var state = _states.Find(descriptor.TopicId, partition);
         if (state is not null && _live.Count > 0 && !descriptor.Config(_settings).UncleanLeaderElection
             && LeaderChoice.Choose(state, descriptor.ReplicasOf(partition), false, _live.IsAlive, out _) < 0)

@@ -25,7 +25,7 @@ internal static class MetadataBuilder
             var topic = topics.Find(name);
             if (topic is null)
             {
-                result.Add(new TopicMetadata(name, "", ErrorCode.UnknownTopic, $"topic '{name}' does not exist; create it with `broker topics create {name}`",
+                result.Add(new TopicMetadata(name, "", ErrorCode.UnknownTopic, ErrorText.UnknownTopic(name),
                     0, new Dictionary<string, string>(), []));
                 continue;
             }

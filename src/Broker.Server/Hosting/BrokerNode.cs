@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Broker.Protocol;
 using Broker.Server.Gateway;
 using Broker.Server.Groups;
 using Broker.Server.Membership;
@@ -77,7 +78,7 @@ public sealed class BrokerNode : IAsyncDisposable
             groupId => GroupCoordinatorActor.Props(groupId, broker, registry),
             ClusterShardingSettings.Create(system),
             new GroupEntity(maxShards: 50));
-        return system.ActorOf(GatewayActor.Props(broker, partitions, registry, groups), "gateway");
+        return system.ActorOf(GatewayActor.Props(broker, partitions, registry, groups), Wellknown.GatewayName);
     }
 
     /// <summary>Returns once this node is an Up member, so requests do not race cluster formation; a worker whose seeds are down keeps trying in the background.</summary>

@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -11,10 +13,10 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
     private readonly StickyAssignor _sticky = new();
 
     /// <inheritdoc />
-    public string Name => "cooperative-sticky";
+    public string Name => Wellknown.CooperativeStickyAssignor;
 
     /// <summary>Whether a group using this strategy rebalances incrementally.</summary>
-    public static bool IsCooperative(string name) => string.Equals(name, "cooperative-sticky", StringComparison.OrdinalIgnoreCase);
+    public static bool IsCooperative(string name) => string.Equals(name, Wellknown.CooperativeStickyAssignor, StringComparison.OrdinalIgnoreCase);
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(

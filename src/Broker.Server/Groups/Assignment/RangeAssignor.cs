@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -13,7 +15,7 @@ namespace Broker.Server.Groups.Assignment;
 public sealed class RangeAssignor : IPartitionAssignor
 {
     /// <inheritdoc />
-    public string Name => "range";
+    public string Name => Wellknown.RangeAssignor;
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(

@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -13,7 +15,7 @@ namespace Broker.Server.Groups.Assignment;
 public sealed class RoundRobinAssignor : IPartitionAssignor
 {
     /// <inheritdoc />
-    public string Name => "roundrobin";
+    public string Name => Wellknown.RoundRobinAssignor;
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(

@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -27,7 +29,7 @@ namespace Broker.Server.Groups.Assignment;
 public sealed class StickyAssignor : IPartitionAssignor
 {
     /// <inheritdoc />
-    public string Name => "sticky";
+    public string Name => Wellknown.StickyAssignor;
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(
