@@ -53,6 +53,7 @@ public sealed class ChaosCheckTests(ITestOutputHelper output) : IAsyncLifetime
             kills++;
             output.WriteLine($"{clock.Elapsed:mm\\:ss} SIGKILL node index {victim} ({_checker.AckCount} acknowledged so far)");
             await Task.Delay(TimeSpan.FromSeconds(5 + random.Next(15)));
+            await _cluster.WaitForKilledNodesRemovedAsync();
             await _cluster.StartNodeAsync(victim);
             await _cluster.WaitForMembersAsync(3, TimeSpan.FromSeconds(90));
         }

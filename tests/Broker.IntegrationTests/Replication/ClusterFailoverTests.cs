@@ -127,6 +127,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         }
 
         var restart = Stopwatch.StartNew();
+        await _cluster.WaitForKilledNodesRemovedAsync();
         await _cluster.StartNodeAsync(index);
         await WaitForFullIsrAsync(TimeSpan.FromSeconds(90));
         output.WriteLine($"node {nodeId} restarted, caught up and rejoined every ISR in {restart.ElapsedMilliseconds} ms");

@@ -33,7 +33,9 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
         // leader's log runs ahead, so killing it leaves a suffix the follower never got.
         using (var stop = new CancellationTokenSource())
         {
-            var load = ProduceAsync(topic, Acks.Leader, "before", stop.Token);
+            // The producer talks to the leader's node first (then the third), never through the node it freezes.
+            var third = 3 - oldLeader - follower;
+            var load = ProduceAsync(topic, Acks.Leader, "before", stop.Token, _cluster.BootstrapIn(oldLeader, third, follower));
             await Task.Delay(TimeSpan.FromSeconds(2));
             _cluster.Node(follower).Pause();
             await Task.Delay(TimeSpan.FromMilliseconds(1200));
@@ -47,6 +49,7 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
             await load;
         }
 
+        await _cluster.WaitForKilledNodesRemovedAsync();
         await _cluster.StartNodeAsync(oldLeader);
         await WaitForIsrAsync(topic, 2);
         Assert.Contains("log diverged from leader", _cluster.Node(oldLeader).Output);
@@ -55,6 +58,7 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
 
         // Restart the truncated replica (recovery must honour the truncation), then make it the leader and read its log.
         _cluster.Kill(oldLeader);
+        await _cluster.WaitForKilledNodesRemovedAsync();
         await _cluster.StartNodeAsync(oldLeader);
         await WaitForIsrAsync(topic, 2);
         _cluster.Kill(follower);
@@ -109,6 +113,7 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
         var read = await ReadAllAsync(topic);
         foreach (var (offset, value) in committed) Assert.Equal(value, read[offset]);
 
+        await _cluster.WaitForKilledNodesRemovedAsync();
         await _cluster.StartNodeAsync(follower);
         await WaitForIsrAsync(topic, 2);
         var after = await producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes("after") });
@@ -128,9 +133,9 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
             return p.LeaderId > 0 && p.Isr.Count == size;
         }, TimeSpan.FromSeconds(90), $"{topic}/0 has a leader and {size} in-sync replicas");
 
-    private async Task ProduceAsync(string topic, Acks acks, string prefix, CancellationToken stop)
+    private async Task ProduceAsync(string topic, Acks acks, string prefix, CancellationToken stop, string bootstrap)
     {
-        await using var producer = new Producer(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = acks, LingerMs = 1, RequestTimeout = TimeSpan.FromSeconds(3) });
+        await using var producer = new Producer(new ProducerConfig { BootstrapServers = bootstrap, Acks = acks, LingerMs = 1, RequestTimeout = TimeSpan.FromSeconds(3) });
         var sequence = 0;
         while (!stop.IsCancellationRequested)
         {

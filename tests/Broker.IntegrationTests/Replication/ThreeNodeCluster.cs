@@ -16,6 +16,24 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
     private readonly List<int> _joinOrder = new();
 
     public string Bootstrap => string.Join(",", _ports.Select(p => $"127.0.0.1:{p}"));
+
+    /// <summary>The nodes' addresses in this order: a client connects to the first that answers.</summary>
+    public string BootstrapIn(params int[] order) => string.Join(",", order.Select(i => $"127.0.0.1:{_ports[i]}"));
+
+    /// <summary>
+    /// Waits until the cluster has dropped every killed node (downed and removed), so a node restarted on
+    /// the same address joins as a new member rather than racing its own dead incarnation.
+    /// </summary>
+    public async Task WaitForKilledNodesRemovedAsync()
+    {
+        var running = _nodes.Count(n => n is not null);
+        await Eventually(async () =>
+        {
+            await using var admin = Admin();
+            var status = await admin.GetClusterStatusAsync();
+            return status.Brokers.Count(b => b.NodeId > 0) == running; // an unreachable member still counts until it is removed
+        }, TimeSpan.FromSeconds(60), $"the cluster down to its {running} running nodes");
+    }
     public string Seed => $"127.0.0.1:{_ports[0]}";
 
     public BrokerProcess Node(int index) => _nodes[index] ?? throw new InvalidOperationException($"node {index} is not running");
