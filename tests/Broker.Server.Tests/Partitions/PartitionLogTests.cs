@@ -133,6 +133,7 @@ public sealed class PartitionLogTests(ITestOutputHelper output) : NodeTestKit(ou
         var probe = CreateTestProbe();
         Gateway.Tell(new ProduceRequest(0, 10_000, [new ProducePartitionData("fire", 0, Batch(3))]), probe.Ref);
         probe.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-        AwaitAssert(() => Assert.Equal(3, Request<ListOffsetsResponse>(new ListOffsetsRequest("fire", 0, OffsetSpec.Latest)).Offset));
+        // The partition's first leader is elected on this first request: under load that takes seconds.
+        AwaitAssert(() => Assert.Equal(3, Request<ListOffsetsResponse>(new ListOffsetsRequest("fire", 0, OffsetSpec.Latest)).Offset), TimeSpan.FromSeconds(15));
     }
 }
