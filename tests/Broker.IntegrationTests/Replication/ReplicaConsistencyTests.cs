@@ -62,8 +62,17 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
         await _cluster.StartNodeAsync(oldLeader);
         await WaitForIsrAsync(topic, 2);
         _cluster.Kill(follower);
-        await ThreeNodeCluster.Eventually(async () => (await _cluster.DescribeAsync(topic)).Partitions[0].LeaderId == _cluster.NodeIdOf(oldLeader),
-            TimeSpan.FromSeconds(60), "the old leader leads again");
+        try
+        {
+            await ThreeNodeCluster.Eventually(async () => (await _cluster.DescribeAsync(topic)).Partitions[0].LeaderId == _cluster.NodeIdOf(oldLeader),
+                TimeSpan.FromSeconds(90), "the old leader leads again");
+        }
+        catch (TimeoutException)
+        {
+            foreach (var line in _cluster.Node(oldLeader).Output.Split('\n'))
+                if (line.Contains("diverge/0") || line.Contains("diverge-0") || line.Contains("SBR")) output.WriteLine("old leader: " + line[..Math.Min(line.Length, 260)]);
+            throw;
+        }
         var oldLeaderLog = await ReadAllAsync(topic);
         Assert.Equal(leaderLog.Count, oldLeaderLog.Count);
         foreach (var (offset, value) in leaderLog)
