@@ -54,38 +54,13 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         var snapshot = acknowledged.ToArray();
         Assert.True(snapshot.Length >= 30_000);
         using var restarted = await BrokerProcess.StartNodeAsync(_dataDir, port);
-        var stored = await ReadEverything(restarted.Bootstrap, "crash", 4);
+        var stored = await LogReader.ReadAllAsync(restarted.Bootstrap, "crash", 4, TimeSpan.FromSeconds(120));
         var missing = 0;
         foreach (var ((partition, offset), value) in snapshot)
         {
             if (!stored.TryGetValue((partition, offset), out var actual) || actual != value) missing++;
         }
         Assert.Equal(0, missing);
-    }
-
-    private static async Task<Dictionary<(int, long), string>> ReadEverything(string bootstrap, string topic, int partitions)
-    {
-        var stored = new Dictionary<(int, long), string>();
-        await using var admin = new AdminClient(new ClientConfig { BootstrapServers = bootstrap });
-        using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = bootstrap, FetchMaxWaitMs = 100 });
-        var ends = new long[partitions];
-        var assignment = new List<TopicPartitionOffset>();
-        for (var p = 0; p < partitions; p++)
-        {
-            ends[p] = (await admin.ListOffsetsAsync(topic, p, OffsetSpec.Latest)).Offset;
-            assignment.Add(new TopicPartitionOffset(topic, p, Offset.Beginning));
-        }
-        consumer.Assign(assignment);
-        var remaining = ends.Sum();
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (remaining > 0 && DateTime.UtcNow < deadline)
-        {
-            var r = consumer.Consume(TimeSpan.FromSeconds(1));
-            if (r is null) continue;
-            stored[(r.Partition, r.Offset)] = Encoding.UTF8.GetString(r.Value!);
-            remaining--;
-        }
-        return stored;
     }
 
     public void Dispose()

@@ -35,14 +35,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task Killing_the_busiest_leader_and_then_the_oldest_node_loses_no_acknowledged_record()
     {
-        await using (var admin = _cluster.Admin())
-        {
-            var created = await admin.CreateTopicsAsync([new TopicSpec(Topic, Partitions, 3, new Dictionary<string, string> { ["min.insync.replicas"] = "2" })]);
-            Assert.Equal(ErrorCode.None, created[0].Error);
-        }
-        await WaitForFullIsrAsync(TimeSpan.FromSeconds(60));
-        var load = Task.Run(() => ProduceUntilStoppedAsync(_stop.Token));
-        await WaitForAcksAsync(5_000, TimeSpan.FromSeconds(60));
+        var load = await StartLoadAsync();
 
         // 1: the node that leads the most partitions.
         var leaders = (await _cluster.DescribeAsync(Topic)).Partitions.GroupBy(p => p.LeaderId).OrderByDescending(g => g.Count()).First();
@@ -64,14 +57,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task Topics_leaders_and_acknowledged_records_survive_a_full_cluster_SIGKILL()
     {
-        await using (var admin = _cluster.Admin())
-        {
-            var created = await admin.CreateTopicsAsync([new TopicSpec(Topic, Partitions, 3, new Dictionary<string, string> { ["min.insync.replicas"] = "2" })]);
-            Assert.Equal(ErrorCode.None, created[0].Error);
-        }
-        await WaitForFullIsrAsync(TimeSpan.FromSeconds(60));
-        var load = Task.Run(() => ProduceUntilStoppedAsync(_stop.Token));
-        await WaitForAcksAsync(5_000, TimeSpan.FromSeconds(60));
+        var load = await StartLoadAsync();
         var before = await _cluster.DescribeAsync(Topic);
 
         // Every node dies at once: the metadata (topics, assignments, ISR, epochs) must come back from the
@@ -94,6 +80,16 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         output.WriteLine($"full cluster restart: {result}; {_checker.FailureCount} sends failed");
         Assert.Empty(result.Conflicts);
         Assert.Empty(result.Lost);
+    }
+
+    /// <summary>Creates the RF 3, min ISR 2 topic, waits for its full ISRs, and starts the acks=all writers (5,000 acknowledged when it returns).</summary>
+    private async Task<Task> StartLoadAsync()
+    {
+        await _cluster.CreateTopicAsync(Topic, Partitions, 3, minInsyncReplicas: 2);
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(60));
+        var load = Task.Run(() => ProduceUntilStoppedAsync(_stop.Token));
+        await WaitForAcksAsync(5_000, TimeSpan.FromSeconds(60));
+        return load;
     }
 
     private async Task KillAndRecoverAsync(int index, string which)

@@ -24,7 +24,7 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
     public async Task A_diverged_follower_truncates_to_the_new_leader_and_keeps_that_across_a_restart()
     {
         const string topic = "diverge";
-        await CreateAsync(topic, new() { ["min.insync.replicas"] = "1" });
+        await _cluster.CreateTopicAsync(topic, 1, 2, minInsyncReplicas: 1);
         var partition = (await _cluster.DescribeAsync(topic)).Partitions[0];
         var oldLeader = _cluster.IndexOfNodeId(partition.LeaderId);
         var follower = _cluster.IndexOfNodeId(partition.Replicas.Single(id => id != partition.LeaderId));
@@ -83,7 +83,7 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
     public async Task Fewer_in_sync_replicas_than_min_insync_refuses_acks_all_and_keeps_committed_data()
     {
         const string topic = "minisr";
-        await CreateAsync(topic, new() { ["min.insync.replicas"] = "2" });
+        await _cluster.CreateTopicAsync(topic, 1, 2, minInsyncReplicas: 2);
         await WaitForIsrAsync(topic, 2);
         var partition = (await _cluster.DescribeAsync(topic)).Partitions[0];
         var follower = _cluster.IndexOfNodeId(partition.Replicas.Single(id => id != partition.LeaderId));
@@ -127,12 +127,6 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
         await WaitForIsrAsync(topic, 2);
         var after = await producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes("after") });
         Assert.True(after.Offset >= committed.Keys.Max());
-    }
-
-    private async Task CreateAsync(string topic, Dictionary<string, string> configs)
-    {
-        await using var admin = _cluster.Admin();
-        Assert.Equal(ErrorCode.None, (await admin.CreateTopicsAsync([new TopicSpec(topic, 1, 2, configs)]))[0].Error);
     }
 
     private Task WaitForIsrAsync(string topic, int size) =>

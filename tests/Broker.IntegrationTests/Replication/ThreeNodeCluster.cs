@@ -93,6 +93,15 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
         }, timeout, $"{up} nodes Up");
     }
 
+    /// <summary>Creates a topic with <paramref name="replicas"/> copies and the given min.insync.replicas; fails the test on an error.</summary>
+    public async Task CreateTopicAsync(string topic, int partitions, short replicas, int minInsyncReplicas)
+    {
+        await using var admin = Admin();
+        var created = await admin.CreateTopicsAsync([new TopicSpec(topic, partitions, replicas,
+            new Dictionary<string, string> { ["min.insync.replicas"] = minInsyncReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture) })]);
+        Xunit.Assert.Equal(Broker.Protocol.ErrorCode.None, created[0].Error);
+    }
+
     public AdminClient Admin() => new(new ClientConfig { BootstrapServers = Bootstrap, RequestTimeout = TimeSpan.FromSeconds(10) });
 
     public async Task<TopicMetadata> DescribeAsync(string topic)

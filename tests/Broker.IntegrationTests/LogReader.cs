@@ -2,7 +2,7 @@ using System.Text;
 using Broker.Client;
 using Broker.Protocol.Messages;
 
-namespace Broker.IntegrationTests.Replication;
+namespace Broker.IntegrationTests;
 
 /// <summary>Reads a topic's partitions from the start to their current ends (the high watermark), through the cluster.</summary>
 public static class LogReader
