@@ -13,6 +13,7 @@ var root = new RootCommand("""
 {
     NodeCommand.Create(),
     TopicsCommand.Create(),
+    PartitionsCommand.Create(),
     ProduceCommand.Create(),
     ConsumeCommand.Create(),
     GroupsCommand.Create(),

@@ -39,6 +39,18 @@ public sealed class AdminClient : IDisposable, IAsyncDisposable
         return response.Results;
     }
 
+    /// <summary>
+    /// Moves partitions' replicas to other nodes (see <see cref="ReassignmentPlanner"/> to replace a node that is gone).
+    /// Each partition's outcome (e.g. InvalidReplicaAssignment, ReassignmentInProgress) is in its result; a move that
+    /// was accepted runs in the background: <see cref="GetMetadataAsync"/> shows its adding and removing replicas.
+    /// </summary>
+    public async Task<IReadOnlyList<ReassignmentResult>> ReassignPartitionsAsync(IEnumerable<PartitionReassignment> moves, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(moves);
+        var response = await _transport.RequestAsync<ReassignPartitionsResponse>(new ReassignPartitionsRequest([.. moves]), idempotent: false, cancellationToken).ConfigureAwait(false);
+        return response.Results;
+    }
+
     /// <summary>Brokers, and topics with their partitions and offsets; null means every topic. A missing topic comes back with Error UnknownTopic.</summary>
     public Task<MetadataResponse> GetMetadataAsync(IReadOnlyList<string>? topics = null, CancellationToken cancellationToken = default) =>
         _transport.RequestAsync<MetadataResponse>(new MetadataRequest(topics), idempotent: true, cancellationToken);

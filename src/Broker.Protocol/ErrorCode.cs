@@ -56,5 +56,9 @@ public enum ErrorCode : short
     FencedLeaderEpoch = 29,
     /// <summary>No in-sync replica of the partition is alive: it is offline until one returns.</summary>
     LeaderNotAvailable = 30,
+    /// <summary>A reassignment named nodes that cannot hold the replicas (unknown, down, repeated, or the wrong count).</summary>
+    InvalidReplicaAssignment = 31,
+    /// <summary>The partition is already being reassigned: wait for that move to finish.</summary>
+    ReassignmentInProgress = 32,
     Unknown = 99,
 }

@@ -66,7 +66,7 @@ public static class TopicsCommand
         var topic = new Argument<string?>("topic") { Description = "Topic to describe (all when omitted)", Arity = ArgumentArity.ZeroOrOne };
         var bootstrap = CommonOptions.Bootstrap();
         var output = CommonOptions.Output();
-        var command = new Command("describe", "Show a topic's partitions (leader node and epoch, replicas, in-sync replicas, offline replicas, log start, high watermark, log end) and configs.") { topic, bootstrap, output };
+        var command = new Command("describe", "Show a topic's partitions (leader node and epoch, replicas, in-sync replicas, offline replicas, replicas being added or removed by `broker partitions reassign`, log start, high watermark, log end) and configs.") { topic, bootstrap, output };
         command.SetAction(parse => CliRunner.Run(async () =>
         {
             var name = parse.GetValue(topic);
@@ -83,6 +83,7 @@ public static class TopicsCommand
                     {
                         partition = p.Partition, leader = p.LeaderId, leaderAddress = p.Leader, leaderEpoch = p.LeaderEpoch,
                         replicas = p.Replicas, isr = p.Isr, offlineReplicas = p.OfflineReplicas,
+                        addingReplicas = p.AddingReplicas, removingReplicas = p.RemovingReplicas,
                         logStartOffset = p.LogStartOffset, highWatermark = p.HighWatermark, logEndOffset = p.LogEndOffset, error = p.Error.ToString(),
                     }),
                 }));
@@ -92,10 +93,10 @@ public static class TopicsCommand
             {
                 var configs = t.Configs.Count == 0 ? "(defaults)" : string.Join(",", t.Configs.Select(c => $"{c.Key}={c.Value}"));
                 Console.WriteLine($"Topic: {t.Name}\tTopicId: {t.TopicId}\tPartitions: {t.Partitions.Count}\tReplicationFactor: {t.ReplicationFactor}\tConfigs: {configs}");
-                CommonOptions.WriteTable(["  Partition", "Leader", "Epoch", "Replicas", "Isr", "Offline", "LogStart", "HighWatermark", "LogEnd", "Error"],
+                CommonOptions.WriteTable(["  Partition", "Leader", "Epoch", "Replicas", "Isr", "Offline", "Adding", "Removing", "LogStart", "HighWatermark", "LogEnd", "Error"],
                     t.Partitions.Select(p => (IReadOnlyList<string>)[$"  {p.Partition}", p.LeaderId < 0 ? "none" : p.LeaderId.ToString(), p.LeaderEpoch.ToString(),
-                        Ids(p.Replicas), Ids(p.Isr), Ids(p.OfflineReplicas), p.LogStartOffset.ToString(), p.HighWatermark.ToString(), p.LogEndOffset.ToString(),
-                        p.Error == ErrorCode.None ? "" : p.Error.ToString()]));
+                        Ids(p.Replicas), Ids(p.Isr), Ids(p.OfflineReplicas), Ids(p.AddingReplicas), Ids(p.RemovingReplicas),
+                        p.LogStartOffset.ToString(), p.HighWatermark.ToString(), p.LogEndOffset.ToString(), p.Error == ErrorCode.None ? "" : p.Error.ToString()]));
             }
             return CliRunner.Ok;
         }));

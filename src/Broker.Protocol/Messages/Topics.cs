@@ -22,6 +22,24 @@ public sealed record DeleteTopicsResponse(IReadOnlyList<TopicResult> Results) : 
     public string? ErrorMessage => null;
 }
 
+/// <summary>Where one partition's replicas should live: node ids, the preferred leader first.</summary>
+public sealed record PartitionReassignment(string Topic, int Partition, IReadOnlyList<int> Replicas);
+
+/// <summary>
+/// Moves partitions' replicas to other nodes (Kafka's AlterPartitionReassignments): the new replicas copy the
+/// log from the leader, and the old ones are removed once the new ones are in sync. Answered when the move is
+/// recorded, not when it is done; <c>broker topics describe</c> shows its progress.
+/// </summary>
+public sealed record ReassignPartitionsRequest(IReadOnlyList<PartitionReassignment> Partitions) : IBrokerRequest;
+
+public sealed record ReassignmentResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage);
+
+public sealed record ReassignPartitionsResponse(IReadOnlyList<ReassignmentResult> Results) : IBrokerResponse
+{
+    public ErrorCode Error => ErrorCode.None;
+    public string? ErrorMessage => null;
+}
+
 /// <summary>Asks for cluster and topic metadata; <paramref name="Topics"/> null means every topic.</summary>
 public sealed record MetadataRequest(IReadOnlyList<string>? Topics) : IBrokerRequest;
 
@@ -44,6 +62,10 @@ public sealed record PartitionMetadata(int Partition, string Leader, long LogSta
     public IReadOnlyList<int> Replicas { get; init; } = [];
     public IReadOnlyList<int> Isr { get; init; } = [];
     public IReadOnlyList<int> OfflineReplicas { get; init; } = [];
+    /// <summary>Replicas being added by a reassignment (copying the log); empty when nothing moves.</summary>
+    public IReadOnlyList<int> AddingReplicas { get; init; } = [];
+    /// <summary>Replicas being removed by a reassignment (once the added ones are in sync); empty when nothing moves.</summary>
+    public IReadOnlyList<int> RemovingReplicas { get; init; } = [];
 }
 
 public sealed record TopicMetadata(

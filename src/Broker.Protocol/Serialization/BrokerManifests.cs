@@ -17,7 +17,10 @@ public static class BrokerManifests
     public const string DeleteTopicsRequest = "DT";
     public const string DeleteTopicsResponse = "DTR";
     public const string MetadataRequest = "M";
-    public const string MetadataResponse = "MR";
+    public const string MetadataResponse = "MR2";
+    public const string MetadataResponseV1 = "MR"; // read only: before reassignments (no adding/removing replicas)
+    public const string ReassignPartitionsRequest = "RP";
+    public const string ReassignPartitionsResponse = "RPR";
     public const string ClusterStatusRequest = "CS";
     public const string ClusterStatusResponse = "CSR";
     public const string ErrorResponse = "E";

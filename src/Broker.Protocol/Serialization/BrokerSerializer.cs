@@ -30,6 +30,8 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
         DeleteTopicsResponse => BrokerManifests.DeleteTopicsResponse,
         MetadataRequest => BrokerManifests.MetadataRequest,
         MetadataResponse => BrokerManifests.MetadataResponse,
+        ReassignPartitionsRequest => BrokerManifests.ReassignPartitionsRequest,
+        ReassignPartitionsResponse => BrokerManifests.ReassignPartitionsResponse,
         ClusterStatusRequest => BrokerManifests.ClusterStatusRequest,
         ClusterStatusResponse => BrokerManifests.ClusterStatusResponse,
         ErrorResponse => BrokerManifests.ErrorResponse,

@@ -14,6 +14,8 @@ internal static class ProtocolMessageReader
     private const int ProducePartitionResultMinBytes = 4 + 4 + 2 + 4 + 8;
     private const int TopicSpecMinBytes = 4 + 4 + 2 + 4;
     private const int TopicResultMinBytes = 4 + 2 + 4;
+    private const int PartitionReassignmentMinBytes = 4 + 4 + 4;
+    private const int ReassignmentResultMinBytes = 4 + 4 + 2 + 4;
     private const int BrokerInfoMinBytes = 4 + 4 + 4 + 4 + 4;
     private const int TopicMetadataMinBytes = 4 + 4 + 2 + 4 + 2 + 4 + 4;
     private const int PartitionMetadataMinBytes = 4 + 4 + 8 + 8 + 2 + 4;
@@ -64,7 +66,23 @@ internal static class ProtocolMessageReader
             case BrokerManifests.MetadataRequest:
                 return new MetadataRequest(r.ReadStringList());
             case BrokerManifests.MetadataResponse:
-                return new MetadataResponse(ReadBrokers(ref r), ReadTopicMetadata(ref r));
+                return new MetadataResponse(ReadBrokers(ref r), ReadTopicMetadata(ref r, withReassignments: true));
+            case BrokerManifests.MetadataResponseV1:
+                return new MetadataResponse(ReadBrokers(ref r), ReadTopicMetadata(ref r, withReassignments: false));
+            case BrokerManifests.ReassignPartitionsRequest:
+            {
+                var n = r.ReadCount(PartitionReassignmentMinBytes);
+                var moves = new PartitionReassignment[n];
+                for (var i = 0; i < n; i++) moves[i] = new PartitionReassignment(ReadName(ref r), r.ReadInt32(), r.ReadInt32List());
+                return new ReassignPartitionsRequest(moves);
+            }
+            case BrokerManifests.ReassignPartitionsResponse:
+            {
+                var n = r.ReadCount(ReassignmentResultMinBytes);
+                var results = new ReassignmentResult[n];
+                for (var i = 0; i < n; i++) results[i] = new ReassignmentResult(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString());
+                return new ReassignPartitionsResponse(results);
+            }
             case BrokerManifests.ClusterStatusRequest:
                 return new ClusterStatusRequest();
             case BrokerManifests.ClusterStatusResponse:
@@ -107,7 +125,7 @@ internal static class ProtocolMessageReader
         return brokers;
     }
 
-    private static TopicMetadata[] ReadTopicMetadata(ref WireReader r)
+    private static TopicMetadata[] ReadTopicMetadata(ref WireReader r, bool withReassignments)
     {
         var n = r.ReadCount(TopicMetadataMinBytes);
         var topics = new TopicMetadata[n];
@@ -122,6 +140,7 @@ internal static class ProtocolMessageReader
             var pn = r.ReadCount(PartitionMetadataMinBytes);
             var partitions = new PartitionMetadata[pn];
             for (var p = 0; p < pn; p++)
+            {
                 partitions[p] = new PartitionMetadata(r.ReadInt32(), r.ReadString() ?? "", r.ReadInt64(), r.ReadInt64(), ReadError(ref r), r.ReadString())
                 {
                     LeaderId = r.ReadInt32(),
@@ -131,6 +150,8 @@ internal static class ProtocolMessageReader
                     Isr = r.ReadInt32List(),
                     OfflineReplicas = r.ReadInt32List(),
                 };
+                if (withReassignments) partitions[p] = partitions[p] with { AddingReplicas = r.ReadInt32List(), RemovingReplicas = r.ReadInt32List() };
+            }
             topics[i] = new TopicMetadata(name, id, error, message, replication, configs, partitions);
         }
         return topics;

@@ -157,6 +157,31 @@ internal static class ProtocolMessageWriter
                 WriteBrokers(w, m.Brokers);
                 WriteTopicMetadata(w, m.Topics);
                 break;
+            case ReassignPartitionsRequest ra:
+            {
+                var moves = ra.Partitions ?? [];
+                w.WriteCount(moves.Count);
+                for (var i = 0; i < moves.Count; i++)
+                {
+                    w.WriteString(moves[i].Topic);
+                    w.WriteInt32(moves[i].Partition);
+                    w.WriteInt32List(moves[i].Replicas ?? []);
+                }
+                break;
+            }
+            case ReassignPartitionsResponse ra:
+            {
+                var results = ra.Results ?? [];
+                w.WriteCount(results.Count);
+                for (var i = 0; i < results.Count; i++)
+                {
+                    w.WriteString(results[i].Topic);
+                    w.WriteInt32(results[i].Partition);
+                    w.WriteInt16((short)results[i].Error);
+                    w.WriteString(results[i].ErrorMessage);
+                }
+                break;
+            }
             case ClusterStatusRequest:
                 break;
             case ClusterStatusResponse c:
@@ -244,6 +269,8 @@ internal static class ProtocolMessageWriter
                 w.WriteInt32List(pm.Replicas);
                 w.WriteInt32List(pm.Isr);
                 w.WriteInt32List(pm.OfflineReplicas);
+                w.WriteInt32List(pm.AddingReplicas);
+                w.WriteInt32List(pm.RemovingReplicas);
             }
         }
     }

@@ -58,6 +58,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<ListOffsetsRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
         Receive<CreateTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<DeleteTopicsRequest>(r => AskRegistry(r, Sender));
+        Receive<ReassignPartitionsRequest>(r => AskRegistry(r, Sender));
         Receive<MetadataRequest>(r => Metadata(r, Sender, refreshed: false));
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.RequestTimeout).PipeTo(Sender));
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.RequestTimeout).PipeTo(Sender));
@@ -197,7 +198,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             return (ErrorCode.UnknownPartition, ErrorText.UnknownPartition(topic, descriptor.Partitions, partition));
         var state = _states.Find(descriptor.TopicId, partition);
         if (state is not null && _live.Count > 0 && !descriptor.Config(_settings).UncleanLeaderElection
-            && LeaderChoice.Choose(state, descriptor.ReplicasOf(partition), false, _live.IsAlive, out _) < 0)
+            && LeaderChoice.For(descriptor, partition, state, false, _live.IsAlive, out _) < 0)
             return (ErrorCode.LeaderNotAvailable, $"partition {topic}/{partition} is offline: none of its in-sync replicas (nodes {string.Join(",", state.Isr)}) is up; start one of those nodes again");
         // Its leader's node stopped answering: a request sent there would only time out. Fail fast; the cluster
         // downs that node and elects a new leader from the ISR within seconds.

@@ -5,6 +5,7 @@ using Broker.Protocol.Messages;
 using Broker.Server.Membership;
 using Broker.Server.Metadata;
 using Broker.Server.Partitions;
+using Broker.Server.Topics;
 
 namespace Broker.Server.Gateway;
 
@@ -43,8 +44,10 @@ internal static class MetadataBuilder
                     Replicas = replicas.ToArray(),
                     Isr = isr,
                     OfflineReplicas = offline,
+                    AddingReplicas = topic.Reassigning.TryGetValue(p, out var move) ? move.Adding.ToArray() : [],
+                    RemovingReplicas = Reassignments.Removing(topic, p).ToArray(),
                 };
-                var available = LeaderChoice.Choose(ps, replicas, topic.Config(settings).UncleanLeaderElection, live.IsAlive, out _) >= 0;
+                var available = LeaderChoice.For(topic, p, ps, topic.Config(settings).UncleanLeaderElection, live.IsAlive, out _) >= 0;
                 infos[p] = available
                     ? PartitionAsync(partitions, topic.Name, template, settings.RequestTimeout)
                     : Task.FromResult(template with { Error = ErrorCode.LeaderNotAvailable, ErrorMessage = "offline: no in-sync replica is up" });

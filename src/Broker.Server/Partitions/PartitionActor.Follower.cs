@@ -87,6 +87,21 @@ public sealed partial class PartitionActor
             return;
         }
 
+        if (result.LogStartOffset > _logEnd)
+        {
+            // The leader no longer has the offsets this replica needs next (retention removed them): start where it starts.
+            _log.Warning("partition {0}: leader {1} starts its log at {2}, past this replica's end {3}; continuing from {2}", Name, result.Leader, result.LogStartOffset, _logEnd);
+            Persist(new LogStartAdvanced(result.LogStartOffset), e =>
+            {
+                StartLogAt(e.Offset);
+                // The journal rows before it are dead: snapshot first, then delete them (as retention does).
+                _pendingDeleteToSeq = Math.Max(_pendingDeleteToSeq, LastSequenceNr);
+                TakeSnapshot();
+                SendFetch();
+            });
+            return;
+        }
+
         var events = new List<BatchAppended>();
         var position = 0;
         var expected = _logEnd;

@@ -82,7 +82,7 @@ public sealed partial class PartitionActor
             var isr = ImmutableArray.CreateBuilder<int>();
             isr.Add(me);
             foreach (var id in current.Isr)
-                if (id != me && live.IsAlive(id)) isr.Add(id);
+                if (id != me && live.IsAlive(id) && replicas.Contains(id)) isr.Add(id);
             var next = new PartitionState(current.LeaderEpoch + 1, 0, me, inSync ? isr.ToImmutable() : ImmutableArray.Create(me));
             await store.UpdatePartitionsAsync(table =>
             {
@@ -433,6 +433,15 @@ public sealed partial class PartitionActor
 
     // ---- ISR ----
 
+    /// <summary>A reassignment added or removed replicas: forget removed followers and drop them from the ISR.</summary>
+    private void OnReplicasChanged()
+    {
+        var replicas = _descriptor.ReplicasOf(_partition);
+        foreach (var id in _followers.Keys.ToList())
+            if (!replicas.Contains(id)) _followers.Remove(id);
+        CheckIsr();
+    }
+
     private void MaybeExpandIsr(FollowerProgress follower)
     {
         if (_state is null || _proposedIsr is not null || _state.InIsr(follower.NodeId)) return;
@@ -454,11 +463,13 @@ public sealed partial class PartitionActor
         var now = NowMs;
         var keep = ImmutableArray.CreateBuilder<int>();
         var dropped = new List<string>();
+        var replicas = _descriptor.ReplicasOf(_partition);
         foreach (var id in _state.Isr)
         {
             if (id == _nodeId) { keep.Add(id); continue; }
             var lagging = _followers.TryGetValue(id, out var p) && now - p.LastCaughtUpMs > _settings.ReplicaLagTimeMax.TotalMilliseconds;
-            if (!live.IsAlive(id)) dropped.Add($"node {id} is down or unreachable");
+            if (!replicas.Contains(id)) dropped.Add($"node {id} is no longer a replica");
+            else if (!live.IsAlive(id)) dropped.Add($"node {id} is down or unreachable");
             else if (lagging) dropped.Add($"node {id} has not caught up for {(now - p!.LastCaughtUpMs) / 1000.0:0.#}s");
             else keep.Add(id);
         }

@@ -51,6 +51,16 @@ public sealed partial class PartitionActor
         _highWatermark = Math.Min(_highWatermark, _logEnd);
     }
 
+    /// <summary>Drops every batch: the log continues at <paramref name="offset"/>, which lies past all of them.</summary>
+    private void StartLogAt(long offset)
+    {
+        _index.Clear();
+        _tail.Clear();
+        _epochs.Clear(); // the fetched batches bring their epochs; the old ones describe offsets this log no longer has
+        _logStart = _logEnd = _nextOffset = offset;
+        _highWatermark = Math.Max(_highWatermark, offset);
+    }
+
     // ---- consumer fetches (leaders; followers refuse) ----
 
     private void Fetch(FetchRequest request, IActorRef replyTo)

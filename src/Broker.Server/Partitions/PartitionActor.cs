@@ -61,6 +61,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         Recover<BatchAppended>(e => Appended(e.Batch, LastSequenceNr));
         Recover<LeaderEpochStarted>(e => _epochs.Assign(e.Epoch, e.StartOffset));
         Recover<LogTruncated>(e => TruncateTo(e.Offset));
+        Recover<LogStartAdvanced>(e => StartLogAt(e.Offset));
         Recover<RecoveryCompleted>(_ =>
         {
             _highWatermark = Math.Min(Math.Max(_highWatermark, _logStart), _logEnd);
@@ -144,7 +145,11 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         var incarnationChanged = updated.Topic.TopicId != _descriptor.TopicId;
         _descriptor = updated.Topic;
         _config = updated.Topic.Config(_settings);
-        if (!incarnationChanged) return;
+        if (!incarnationChanged)
+        {
+            if (_isLeader) OnReplicasChanged();
+            return;
+        }
         // Deleted and created again while this replica ran: start over in the new incarnation; if the leader
         // entity is still here, lead it (an election in the new topic id's partition state).
         var entity = _entity;

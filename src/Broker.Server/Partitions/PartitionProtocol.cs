@@ -76,6 +76,13 @@ public sealed record LeaderEpochStarted(int Epoch, long StartOffset) : IServerMe
 /// </summary>
 public sealed record LogTruncated(long Offset) : IServerMessage;
 
+/// <summary>
+/// Journal event: this replica's log now starts at <paramref name="Offset"/>, past everything it held: its leader
+/// had already removed those offsets by retention (a new replica of an old topic, or one that was away for longer
+/// than the retention). The replica continues from there, as a Kafka follower does after OffsetOutOfRange.
+/// </summary>
+public sealed record LogStartAdvanced(long Offset) : IServerMessage;
+
 /// <summary>Snapshot of a partition: its offset index (parallel arrays, oldest first), log bounds, high watermark and epochs.</summary>
 public sealed record PartitionSnapshot(
     string TopicId,

@@ -14,7 +14,8 @@ namespace Broker.Server.Partitions;
 /// one without the partition's data included; this one never does. When no in-sync replica is alive it does
 /// not allocate at all: the region buffers and retries, and the partition stays offline instead of starting
 /// empty somewhere. Rebalance only corrects a leader that sits on a node outside the ISR (a placement made
-/// from stale metadata); it never moves a partition to a node that does not have its log.
+/// from stale metadata) or on a replica a reassignment removes; it never moves a partition to a node that does
+/// not have its log.
 /// </summary>
 public sealed class ReplicaAllocationStrategy(TimeSpan metadataTimeout) : IActorSystemDependentAllocationStrategy
 {
@@ -39,7 +40,7 @@ public sealed class ReplicaAllocationStrategy(TimeSpan metadataTimeout) : IActor
         var regions = RegionsByNode(currentShardAllocations.Keys);
         var state = states.Find(topic.TopicId, partition);
         var config = topic.Config(Settings);
-        var leader = LeaderChoice.Choose(state, topic.ReplicasOf(partition), config.UncleanLeaderElection, regions.ContainsKey, out var unclean);
+        var leader = LeaderChoice.For(topic, partition, state, config.UncleanLeaderElection, regions.ContainsKey, out var unclean);
         if (leader < 0)
         {
             _log.Warning("partition {0} is offline: no in-sync replica (ISR {1}) is alive; it stays offline until one returns (unclean.leader.election.enable is off)",
@@ -68,11 +69,14 @@ public sealed class ReplicaAllocationStrategy(TimeSpan metadataTimeout) : IActor
                 var topic = topics.Find(topicName);
                 if (topic is null) continue;
                 var state = states.Find(topic.TopicId, partition);
-                if (state is null || state.InIsr(node)) continue;
-                var better = LeaderChoice.Choose(state, topic.ReplicasOf(partition), false, regions.ContainsKey, out _);
+                if (state is null) continue;
+                var leaving = topic.IsReassigning(partition) && !topic.TargetOf(partition).Contains(node);
+                if (state.InIsr(node) && !leaving) continue;
+                var better = LeaderChoice.For(topic, partition, state, false, regions.ContainsKey, out _);
                 if (better >= 0 && better != node)
                 {
-                    _log.Info("moving the leader of {0} off node {1}, which is not in its ISR [{2}], to node {3}", shard, node, string.Join(",", state.Isr), better);
+                    _log.Info("moving the leader of {0} off node {1} ({2}) to node {3}", shard, node,
+                        leaving ? "its replica there is being removed" : $"not in the ISR [{string.Join(",", state.Isr)}]", better);
                     moves.Add(shard);
                 }
             }

@@ -31,10 +31,12 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             w.WriteInt64(e.StartOffset);
         }, (ref WireReader r, byte[] _) => new LeaderEpochStarted(r.ReadInt32(), r.ReadInt64()))
         .Add<LogTruncated>("LT@1", (w, e) => w.WriteInt64(e.Offset), (ref WireReader r, byte[] _) => new LogTruncated(r.ReadInt64()))
+        .Add<LogStartAdvanced>("LSA@1", (w, e) => w.WriteInt64(e.Offset), (ref WireReader r, byte[] _) => new LogStartAdvanced(r.ReadInt64()))
         .Add<PartitionSnapshot>("PS@2", WriteSnapshot, (ref WireReader r, byte[] _) => ReadSnapshot(ref r, withEpochs: true))
         .AddLegacy("PS", (ref WireReader r, byte[] _) => ReadSnapshot(ref r, withEpochs: false))
         // ---- persisted by the metadata store (LMDB) and gossiped ----
-        .Add<TopicTable>("TT@1", WriteTopicTable, (ref WireReader r, byte[] _) => ReadTopicTable(ref r))
+        .Add<TopicTable>("TT@2", WriteTopicTable, (ref WireReader r, byte[] _) => ReadTopicTable(ref r, withReassignments: true))
+        .AddLegacy("TT@1", (ref WireReader r, byte[] _) => ReadTopicTable(ref r, withReassignments: false))
         .Add<PartitionStateTable>("PST@1", WritePartitionStates, (ref WireReader r, byte[] _) => ReadPartitionStates(ref r))
         // ---- node-internal requests and replies ----
         .Add<AppendBatch>("AB@2", (w, a) =>
@@ -110,7 +112,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         }, (ref WireReader r, byte[] _) => new PartitionInfo(r.ReadString()!, r.ReadInt32(), (ErrorCode)r.ReadInt16(), r.ReadString(),
             r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadString()!))
         .Add<GetAllTopics>("GT", (_, _) => { }, (ref WireReader _, byte[] _) => GetAllTopics.Instance)
-        .Add<TopicsSnapshot>("TS@2", (w, t) =>
+        .Add<TopicsSnapshot>("TS@3", (w, t) =>
         {
             w.WriteCount(t.Topics.Count);
             foreach (var topic in t.Topics) WriteTopic(w, topic);
@@ -118,7 +120,14 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         {
             var n = r.ReadCount();
             var topics = new List<TopicDescriptor>(n);
-            for (var i = 0; i < n; i++) topics.Add(ReadTopic(ref r));
+            for (var i = 0; i < n; i++) topics.Add(ReadTopic(ref r, withReassignments: true));
+            return new TopicsSnapshot(topics);
+        })
+        .AddLegacy("TS@2", (ref WireReader r, byte[] _) =>
+        {
+            var n = r.ReadCount();
+            var topics = new List<TopicDescriptor>(n);
+            for (var i = 0; i < n; i++) topics.Add(ReadTopic(ref r, withReassignments: false));
             return new TopicsSnapshot(topics);
         })
         .Add<GetHostedPartitions>("GHP", (_, _) => { }, (ref WireReader _, byte[] _) => GetHostedPartitions.Instance)
@@ -174,9 +183,16 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         w.WriteStringMap(t.Configs);
         w.WriteCount(t.Assignments.Count);
         foreach (var replicas in t.Assignments) w.WriteInt32List(replicas);
+        w.WriteCount(t.Reassigning.Count);
+        foreach (var (partition, move) in t.Reassigning)
+        {
+            w.WriteInt32(partition);
+            w.WriteInt32List(move.Target);
+            w.WriteInt32List(move.Adding);
+        }
     }
 
-    private static TopicDescriptor ReadTopic(ref WireReader r)
+    private static TopicDescriptor ReadTopic(ref WireReader r, bool withReassignments)
     {
         var name = r.ReadString()!;
         var id = r.ReadString()!;
@@ -186,7 +202,13 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         var n = r.ReadCount(4);
         var assignments = new ImmutableArray<int>[n];
         for (var i = 0; i < n; i++) assignments[i] = ImmutableArray.Create(r.ReadInt32List());
-        return new TopicDescriptor(name, id, partitions, rf, configs, assignments);
+        var descriptor = new TopicDescriptor(name, id, partitions, rf, configs, assignments);
+        if (!withReassignments) return descriptor;
+        var moving = r.ReadCount(12);
+        if (moving == 0) return descriptor;
+        var reassigning = ImmutableDictionary.CreateBuilder<int, PartitionMove>();
+        for (var i = 0; i < moving; i++) reassigning[r.ReadInt32()] = new PartitionMove(ImmutableArray.Create(r.ReadInt32List()), ImmutableArray.Create(r.ReadInt32List()));
+        return descriptor with { Reassigning = reassigning.ToImmutable() };
     }
 
     private static void WriteTopicTable(WireWriter w, TopicTable table)
@@ -201,7 +223,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         }
     }
 
-    private static TopicTable ReadTopicTable(ref WireReader r)
+    private static TopicTable ReadTopicTable(ref WireReader r, bool withReassignments)
     {
         var n = r.ReadCount();
         var builder = ImmutableSortedDictionary.CreateBuilder<string, TopicEntry>(StringComparer.Ordinal);
@@ -210,7 +232,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             var name = r.ReadString()!;
             var version = r.ReadInt64();
             var deleted = r.ReadBool();
-            builder[name] = new TopicEntry(ReadTopic(ref r), version, deleted);
+            builder[name] = new TopicEntry(ReadTopic(ref r, withReassignments), version, deleted);
         }
         return new TopicTable(builder.ToImmutable());
     }

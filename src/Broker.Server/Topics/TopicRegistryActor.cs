@@ -76,12 +76,18 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
     {
         Receive<CreateTopicsRequest>(r => Write(r, Sender, CreateAsync(r)));
         Receive<DeleteTopicsRequest>(r => Write(r, Sender, DeleteAsync(r)));
+        Receive<ReassignPartitionsRequest>(r => Write(r, Sender, ReassignAsync(r)));
+        Receive<CheckReassignments>(_ =>
+        {
+            if (_topics.Live.Any(t => t.Reassigning.Count > 0)) Write(null, ActorRefs.Nobody, CompleteReassignmentsAsync());
+        });
         Receive<GetAllTopics>(_ => Sender.Tell(Snapshot()));
         Receive<Changed>(OnChanged);
+        Timers.StartPeriodicTimer(CheckReassignments.Instance, CheckReassignments.Instance, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>Runs one write to the store; further requests wait until it is done.</summary>
-    private void Write(IBrokerRequest request, IActorRef replyTo, Task<(IBrokerResponse Response, List<TopicEntry> Written)> work)
+    private void Write(IBrokerRequest? request, IActorRef replyTo, Task<(IBrokerResponse Response, List<TopicEntry> Written)> work)
     {
         work.PipeTo(Self, success: r => new WriteDone(r.Response, replyTo, r.Written), failure: ex => new WriteDone(
             new ErrorResponse(ErrorCode.RequestTimedOut, $"{ex.Message}; the topic change may or may not have been applied: check with `broker topics list`"), replyTo, []));
@@ -93,11 +99,12 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
                 // a coordinator asking for the topics right after a create must see the new topic.
                 foreach (var entry in done.Written) _topics = _topics.Put(entry.Topic.Name, entry);
                 if (done.Written.Count > 0) Publish();
-                done.ReplyTo.Tell(done.Response);
+                if (!done.ReplyTo.IsNobody()) done.ReplyTo.Tell(done.Response);
                 Become(Active);
                 Stash.UnstashAll();
             });
             Receive<Changed>(OnChanged);
+            Receive<CheckReassignments>(_ => { }); // the next tick comes soon enough
             ReceiveAny(_ => Stash.Stash());
         });
     }
@@ -200,6 +207,61 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
         return (new DeleteTopicsResponse(results), tombstones);
     }
 
+    private async Task<(IBrokerResponse, List<TopicEntry>)> ReassignAsync(ReassignPartitionsRequest request)
+    {
+        var topics = (await _store.TopicsAsync(majority: true).ConfigureAwait(false)).Merge(_topics);
+        var live = LiveNodes.Of(_system);
+        var results = new ReassignmentResult[request.Partitions.Count];
+        var changed = new Dictionary<string, TopicEntry>(StringComparer.Ordinal);
+        for (var i = 0; i < request.Partitions.Count; i++)
+        {
+            var move = request.Partitions[i];
+            var entry = changed.GetValueOrDefault(move.Topic) ?? topics.Get(move.Topic);
+            if (entry is not { Deleted: false })
+            {
+                results[i] = new ReassignmentResult(move.Topic, move.Partition, ErrorCode.UnknownTopic, ErrorText.UnknownTopic(move.Topic));
+                continue;
+            }
+            var (error, message) = Reassignments.Validate(entry.Topic, move.Partition, move.Replicas, live.IsAlive);
+            results[i] = new ReassignmentResult(move.Topic, move.Partition, error, message);
+            if (error != ErrorCode.None) continue;
+            var before = entry.Topic.ReplicasOf(move.Partition);
+            var topic = Reassignments.Begin(entry.Topic, move.Partition, move.Replicas);
+            changed[move.Topic] = entry with { Topic = topic, Version = (changed.ContainsKey(move.Topic) ? entry.Version : entry.Version + 1) };
+            _log.Info("reassigning {0}/{1}: replicas [{2}] -> [{3}]", move.Topic, move.Partition, string.Join(",", before), string.Join(",", move.Replicas));
+        }
+        if (changed.Count == 0) return (new ReassignPartitionsResponse(results), []);
+        var written = changed.Values.ToList();
+        await _store.UpdateTopicsAsync(table =>
+        {
+            foreach (var entry in written) table = table.Put(entry.Topic.Name, entry);
+            return table;
+        }).ConfigureAwait(false);
+        return (new ReassignPartitionsResponse(results), written);
+    }
+
+    /// <summary>Second phase of every move whose new replicas are in sync (see <see cref="Reassignments"/>).</summary>
+    private async Task<(IBrokerResponse, List<TopicEntry>)> CompleteReassignmentsAsync()
+    {
+        var topics = (await _store.TopicsAsync(majority: true).ConfigureAwait(false)).Merge(_topics);
+        var states = await _store.PartitionsAsync(majority: true).ConfigureAwait(false);
+        var written = new List<TopicEntry>();
+        foreach (var entry in topics.Entries.Values)
+        {
+            if (entry.Deleted || Reassignments.TryComplete(entry.Topic, states, out var completed) is not { } topic) continue;
+            written.Add(entry with { Topic = topic, Version = entry.Version + 1 });
+            foreach (var p in completed)
+                _log.Info("reassignment of {0}/{1} complete: replicas are now [{2}]", topic.Name, p, string.Join(",", topic.ReplicasOf(p)));
+        }
+        if (written.Count > 0)
+            await _store.UpdateTopicsAsync(table =>
+            {
+                foreach (var entry in written) table = table.Put(entry.Topic.Name, entry);
+                return table;
+            }).ConfigureAwait(false);
+        return (new ReassignPartitionsResponse([]), written);
+    }
+
     private TopicsSnapshot Snapshot() => new(_topics.Live.ToList());
 
     private void Publish() => _mediator.Tell(new Publish(TopicRegistryTopics.Changes, Snapshot()));
@@ -209,5 +271,10 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
     private sealed record RetryLoad
     {
         public static readonly RetryLoad Instance = new();
+    }
+
+    private sealed record CheckReassignments
+    {
+        public static readonly CheckReassignments Instance = new();
     }
 }

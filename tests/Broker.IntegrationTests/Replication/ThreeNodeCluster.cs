@@ -7,12 +7,13 @@ namespace Broker.IntegrationTests.Replication;
 /// Three real `broker node` processes on loopback: the first seeds the cluster, the others join it as
 /// workers. Nodes can be SIGKILLed and restarted on their own port and data directory. Keeps the order in
 /// which the running nodes joined, so a test can find the oldest (the one hosting the singletons).
+/// <paramref name="spares"/> adds slots after the first three for nodes a test starts later (a replacement node).
 /// </summary>
-public sealed class ThreeNodeCluster : IAsyncDisposable
+public sealed class ThreeNodeCluster(int spares = 0) : IAsyncDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-cluster", Guid.NewGuid().ToString("N"));
-    private readonly int[] _ports = [BrokerProcess.FreePort(), BrokerProcess.FreePort(), BrokerProcess.FreePort()];
-    private readonly BrokerProcess?[] _nodes = new BrokerProcess?[3];
+    private readonly int[] _ports = Enumerable.Range(0, 3 + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
+    private readonly BrokerProcess?[] _nodes = new BrokerProcess?[3 + spares];
     private readonly List<int> _joinOrder = new();
 
     public string Bootstrap => string.Join(",", _ports.Select(p => $"127.0.0.1:{p}"));
@@ -45,13 +46,15 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
 
     public int IndexOfNodeId(int nodeId)
     {
-        for (var i = 0; i < 3; i++)
-            if (NodeIdOf(i) == nodeId) return i;
+        for (var i = 0; i < _nodes.Length; i++)
+            if (File.Exists(NodeIdFile(i)) && NodeIdOf(i) == nodeId) return i;
         return -1;
     }
 
+    private string NodeIdFile(int index) => Path.Combine(_root, $"n{index}", "node.id");
+
     public int NodeIdOf(int index) =>
-        int.Parse(File.ReadAllText(Path.Combine(_root, $"n{index}", "node.id")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        int.Parse(File.ReadAllText(NodeIdFile(index)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
     public async Task StartAsync()
     {
@@ -61,8 +64,9 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
 
     public async Task StartNodeAsync(int index)
     {
-        // The seed (node 0) joins itself only when it is the first: restarted, it rejoins through a worker.
-        var seed = index == 0 && _joinOrder.Count == 0 ? null : index == 0 ? $"127.0.0.1:{_ports[1]},127.0.0.1:{_ports[2]}" : Seed;
+        // The seed (node 0) joins itself only when it is the first; any other start joins through the running nodes.
+        var running = _joinOrder.Where(i => i != index && IsRunning(i)).Select(i => $"127.0.0.1:{_ports[i]}").ToList();
+        var seed = index == 0 && _joinOrder.Count == 0 ? null : string.Join(",", running);
         _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed);
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
@@ -116,7 +120,7 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        for (var i = 0; i < 3; i++) Kill(i);
+        for (var i = 0; i < _nodes.Length; i++) Kill(i);
         await Task.Yield();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

@@ -56,6 +56,8 @@ internal static class MessageSamples
             new CreateTopicsResponse([new TopicResult("orders", ErrorCode.None, null), new TopicResult("bad name", ErrorCode.InvalidTopic, "illegal character ' '")]),
             new DeleteTopicsRequest(["orders", "payments"]),
             new DeleteTopicsResponse([new TopicResult("payments", ErrorCode.UnknownTopic, "no such topic")]),
+            new ReassignPartitionsRequest([new PartitionReassignment("orders", 0, [4, 1, 2]), new PartitionReassignment("payments", 3, [])]),
+            new ReassignPartitionsResponse([new ReassignmentResult("orders", 0, ErrorCode.None, null), new ReassignmentResult("payments", 3, ErrorCode.InvalidReplicaAssignment, "needs 3 replicas")]),
             new MetadataRequest(["orders"]),
             new MetadataResponse([broker, lonely],
             [
@@ -64,6 +66,7 @@ internal static class MessageSamples
                     new PartitionMetadata(0, broker.Address, 0, 100, ErrorCode.None, null)
                     {
                         LeaderId = 7, LeaderEpoch = 3, HighWatermark = 90, Replicas = [7, 8, 9], Isr = [7, 8], OfflineReplicas = [9],
+                        AddingReplicas = [8], RemovingReplicas = [9],
                     },
                     new PartitionMetadata(1, "", -1, -1, ErrorCode.BrokerNotAvailable, "no node hosts it"),
                 ]),

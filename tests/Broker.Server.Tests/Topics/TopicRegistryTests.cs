@@ -52,6 +52,31 @@ public sealed class TopicRegistryTests(ITestOutputHelper output) : NodeTestKit(o
     }
 
     [Fact]
+    public void Reassigning_to_nodes_that_cannot_hold_the_replicas_gets_a_typed_error_and_changes_nothing()
+    {
+        Assert.Equal(ErrorCode.None, Create("move", 2).Error);
+        ReassignmentResult Move(string topic, int partition, params int[] replicas) =>
+            Request<ReassignPartitionsResponse>(new ReassignPartitionsRequest([new PartitionReassignment(topic, partition, replicas)])).Results[0];
+
+        var unknownNode = Move("move", 0, 424242);
+        Assert.Equal(ErrorCode.InvalidReplicaAssignment, unknownNode.Error);
+        Assert.Contains("node 424242 is not a live member", unknownNode.ErrorMessage);
+        Assert.Equal(ErrorCode.InvalidReplicaAssignment, Move("move", 0, 1, 2).Error); // RF 1 topic: one replica
+        Assert.Equal(ErrorCode.UnknownPartition, Move("move", 7, 1).Error);
+        Assert.Equal(ErrorCode.UnknownTopic, Move("ghost", 0, 1).Error);
+
+        var metadata = Request<MetadataResponse>(new MetadataRequest(["move"])).Topics[0];
+        Assert.All(metadata.Partitions, p =>
+        {
+            Assert.Single(p.Replicas);
+            Assert.Empty(p.AddingReplicas);
+            Assert.Empty(p.RemovingReplicas);
+        });
+        // Naming the replica it already has is accepted and moves nothing.
+        Assert.Equal(ErrorCode.None, Move("move", 0, metadata.Partitions[0].Replicas[0]).Error);
+    }
+
+    [Fact]
     public void Deleting_unknown_topic_gets_UnknownTopic()
     {
         var result = Request<DeleteTopicsResponse>(new DeleteTopicsRequest(["ghost"])).Results[0];
