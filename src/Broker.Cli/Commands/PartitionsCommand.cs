@@ -106,7 +106,7 @@ public static class PartitionsCommand
                 var moving = p.AddingReplicas.Count > 0 || p.RemovingReplicas.Count > 0;
                 if (moving) pending++;
                 var line = moving
-                    ? $"replicas [{string.Join(",", p.Replicas)}], in sync [{string.Join(",", p.Isr)}], adding [{string.Join(",", p.AddingReplicas)}], removing [{string.Join(",", p.RemovingReplicas)}], leader {p.LeaderId}, log end {p.LogEndOffset}"
+                    ? $"replicas [{string.Join(",", p.Replicas)}], in sync [{string.Join(",", p.Isr)}], adding [{string.Join(",", p.AddingReplicas)}], removing [{string.Join(",", p.RemovingReplicas)}], leader {p.LeaderId}"
                     : $"done: replicas [{string.Join(",", p.Replicas)}], in sync [{string.Join(",", p.Isr)}], leader {p.LeaderId}";
                 var key = $"{move.Topic}/{move.Partition}";
                 if (last.GetValueOrDefault(key) == line) continue;

@@ -87,7 +87,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
     {
         await _cluster.CreateTopicAsync(Topic, Partitions, 3, minInsyncReplicas: 2);
         await WaitForFullIsrAsync(TimeSpan.FromSeconds(60));
-        var load = Task.Run(() => ProduceUntilStoppedAsync(_stop.Token));
+        var load = Task.Run(() => AckedWriters.RunAsync(_checker, _cluster.Bootstrap, Topic, Acks.All, _stop.Token));
         await WaitForAcksAsync(5_000, TimeSpan.FromSeconds(60));
         return load;
     }
@@ -143,45 +143,6 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
 
     private async Task WaitForAcksAsync(int count, TimeSpan timeout) =>
         await ThreeNodeCluster.Eventually(() => Task.FromResult(_checker.AckCount >= count), timeout, $"{count} acknowledgements");
-
-    /// <summary>One writer per partition, 32 records in flight each; every value is unique, every outcome goes to the checker.</summary>
-    private async Task ProduceUntilStoppedAsync(CancellationToken stop)
-    {
-        await using var producer = new Producer(new ProducerConfig
-        {
-            BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, LingerMs = 2, RequestTimeout = TimeSpan.FromSeconds(3),
-        });
-        var writers = Enumerable.Range(0, Partitions).Select(async partition =>
-        {
-            var sequence = 0;
-            while (!stop.IsCancellationRequested)
-            {
-                var sends = new Task[32];
-                for (var i = 0; i < sends.Length; i++)
-                {
-                    var value = $"p{partition}-{sequence++}";
-                    sends[i] = SendAsync(producer, partition, value);
-                }
-                await Task.WhenAll(sends);
-            }
-        });
-        await Task.WhenAll(writers);
-    }
-
-    private async Task SendAsync(Producer producer, int partition, string value)
-    {
-        var sentAt = Environment.TickCount64;
-        try
-        {
-            var result = await producer.ProduceAsync(Topic, partition, new Message { Value = Encoding.UTF8.GetBytes(value) });
-            _checker.Acknowledged(result.Partition, result.Offset, value, sentAt);
-        }
-        catch (BrokerException)
-        {
-            _checker.Failed();
-            await Task.Delay(100); // the cluster is failing over: do not spin
-        }
-    }
 }
 
 /// <summary>Multi-node tests run one at a time: each starts three nodes on a 2-core machine.</summary>
