@@ -277,6 +277,7 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
             switch (completion.Reply)
             {
                 case FetchResponse { Error: ErrorCode.None } fetched:
+                    if (fetched.LeaderEpoch > fetcher.LeaderEpoch) fetcher.LeaderEpoch = fetched.LeaderEpoch;
                     Buffer(fetcher, fetched.Records);
                     break;
                 case ListOffsetsResponse { Error: ErrorCode.None } listed when listed.Offset >= 0:
@@ -284,6 +285,8 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
                     fetcher.FetchOffset = listed.Offset;
                     break;
                 case FetchResponse failed when IsLeaderMoving(failed.Error):
+                    // Fenced: what this consumer knew about the partition is older than the cluster's; learn it afresh.
+                    if (failed.Error == ErrorCode.FencedLeaderEpoch) fetcher.LeaderEpoch = -1;
                     RetryLater(fetcher, completion.Generation);
                     continue;
                 case ListOffsetsResponse failed when IsLeaderMoving(failed.Error):
@@ -365,7 +368,11 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
         else
         {
             if (fetcher.BufferedBytes >= _config.FetchMaxBytes) return;
-            request = new FetchRequest(fetcher.Topic, fetcher.Partition, fetcher.FetchOffset, _config.FetchMaxBytes, _config.FetchMaxWaitMs);
+            request = new FetchRequest(fetcher.Topic, fetcher.Partition, fetcher.FetchOffset, _config.FetchMaxBytes, _config.FetchMaxWaitMs)
+            {
+                CurrentLeaderEpoch = fetcher.LeaderEpoch,
+                ClientRack = _config.ClientRack,
+            };
         }
         fetcher.Outstanding = true;
         var generation = fetcher.Generation;

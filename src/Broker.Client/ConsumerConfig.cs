@@ -56,4 +56,11 @@ public sealed class ConsumerConfig : ClientConfig
 
     /// <summary>Where to start a partition the group has no committed offset for (default Latest, as in Kafka).</summary>
     public AutoOffsetReset AutoOffsetReset { get; set; } = AutoOffsetReset.Latest;
+
+    /// <summary>
+    /// The rack (zone) this consumer runs in, Kafka's <c>client.rack</c>: when an in-sync replica of a partition is on a
+    /// node started with the same <c>--rack</c>, fetches are served by that replica instead of the leader (KIP-392),
+    /// up to that replica's high watermark. Null (default): always the leader.
+    /// </summary>
+    public string? ClientRack { get; set; }
 }

@@ -36,12 +36,13 @@ public sealed class BrokerProcess : IDisposable
 
     /// <summary>Starts `broker node` and waits until it says it is listening and its cluster is up.</summary>
     /// <param name="seed">host:port of the cluster's seed to join as a worker; null starts a node that seeds its own cluster.</param>
-    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null)
+    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null)
     {
         var p = port ?? FreePort();
         string[] args = seed is null
             ? ["node", "--port", p.ToString(), "--data-dir", dataDir]
             : ["node", "--port", p.ToString(), "--data-dir", dataDir, "--seeds", seed, "--role", "worker"];
+        if (rack is not null) args = [.. args, "--rack", rack];
         var node = new BrokerProcess { Port = p, DataDir = dataDir };
         node._process = CliProcess.StartWatching(node.OnLine, node.OnLine, args);
         var ready = await Task.WhenAny(node._listening.Task, node._process.WaitForExitAsync(), Task.Delay(timeout ?? TimeSpan.FromSeconds(60)));

@@ -17,6 +17,7 @@ public static class NodeCommand
         var role = new Option<string?>("--role") { Description = "seed or worker (default seed; env BROKER_ROLE)" };
         role.AcceptOnlyFromAmong("seed", "worker");
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the SQLite journal lives (default ./data; env BROKER_DATA_DIR)" };
+        var rack = new Option<string?>("--rack") { Description = "Rack or zone of this node (Kafka's broker.rack): consumers with the same ClientRack read from its replicas (env BROKER_RACK)" };
 
         var command = new Command("node", """
             Run a broker node. With no options it listens on 127.0.0.1:9190 and stores its log in
@@ -28,7 +29,7 @@ public static class NodeCommand
             Example: broker node --port 9191 --data-dir /var/lib/broker --seeds 127.0.0.1:9190
             """)
         {
-            config, host, port, publicHost, publicPort, seeds, role, dataDir,
+            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack,
         };
         command.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
@@ -38,6 +39,7 @@ public static class NodeCommand
                 Host = parse.GetValue(host),
                 Port = parse.GetValue(port),
                 PublicHost = parse.GetValue(publicHost),
+                Rack = parse.GetValue(rack),
                 PublicPort = parse.GetValue(publicPort),
                 Seeds = parse.GetValue(seeds)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Role = parse.GetValue(role),

@@ -19,6 +19,9 @@ internal sealed class PartitionFetcher(string topic, int partition, long positio
     /// <summary>Bumped by Seek and by a synchronous resolve: replies to older requests are dropped.</summary>
     public int Generation { get; set; }
 
+    /// <summary>The partition's leader epoch from the last fetch answer (-1: not known yet); sent with the next fetch (KIP-320).</summary>
+    public int LeaderEpoch { get; set; } = -1;
+
     /// <summary>A fetch or list-offsets request is in flight.</summary>
     public bool Outstanding { get; set; }
 

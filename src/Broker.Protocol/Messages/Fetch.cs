@@ -6,7 +6,18 @@ namespace Broker.Protocol.Messages;
 /// available the partition waits up to <paramref name="MaxWaitMs"/> for new data (long poll).
 /// The gateway forwards it to the partition, which replies to the client directly.
 /// </summary>
-public sealed record FetchRequest(string Topic, int Partition, long Offset, int MaxBytes, int MaxWaitMs) : IBrokerRequest, IPartitionMessage;
+public sealed record FetchRequest(string Topic, int Partition, long Offset, int MaxBytes, int MaxWaitMs) : IBrokerRequest, IPartitionMessage
+{
+    /// <summary>
+    /// The leader epoch the client last saw for the partition (KIP-320), or -1. A replica in an older epoch answers
+    /// NotLeader (it is stale); one in a newer epoch answers FencedLeaderEpoch (the client is stale), so a client
+    /// never reads from a replica that knows less than it already saw.
+    /// </summary>
+    public int CurrentLeaderEpoch { get; init; } = -1;
+
+    /// <summary>The client's rack (Kafka's client.rack), or null: an in-sync replica on a node in that rack serves the fetch (KIP-392).</summary>
+    public string? ClientRack { get; init; }
+}
 
 /// <summary>
 /// <paramref name="Records"/> is zero or more RecordBatch v2 byte blocks back to back. The first batch
@@ -19,7 +30,11 @@ public sealed record FetchResponse(
     string? ErrorMessage,
     long HighWatermark,
     long LogStartOffset,
-    ReadOnlyMemory<byte> Records) : IBrokerResponse;
+    ReadOnlyMemory<byte> Records) : IBrokerResponse
+{
+    /// <summary>The partition's leader epoch as the replica that answered knows it; the client sends it with its next fetch.</summary>
+    public int LeaderEpoch { get; init; } = -1;
+}
 
 /// <summary>Special timestamps of <see cref="ListOffsetsRequest"/>, as in Kafka.</summary>
 public static class OffsetSpec

@@ -8,8 +8,10 @@ public static class BrokerManifests
 {
     public const string ProduceRequest = "P";
     public const string ProduceResponse = "PR";
-    public const string FetchRequest = "F";
-    public const string FetchResponse = "FR";
+    public const string FetchRequest = "F2";
+    public const string FetchResponse = "FR2";
+    public const string FetchRequestV1 = "F"; // read only: before leader epochs and racks
+    public const string FetchResponseV1 = "FR"; // read only: before leader epochs
     public const string ListOffsetsRequest = "LO";
     public const string ListOffsetsResponse = "LOR";
     public const string CreateTopicsRequest = "CT";

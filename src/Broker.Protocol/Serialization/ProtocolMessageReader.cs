@@ -43,8 +43,20 @@ internal static class ProtocolMessageReader
                 return new ProduceResponse(results);
             }
             case BrokerManifests.FetchRequest:
+                return new FetchRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32())
+                {
+                    CurrentLeaderEpoch = r.ReadInt32(),
+                    ClientRack = r.ReadString(),
+                };
+            case BrokerManifests.FetchRequestV1:
                 return new FetchRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32());
             case BrokerManifests.FetchResponse:
+            {
+                var (topic, partition, error, message) = (ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString());
+                var (highWatermark, logStart, epoch) = (r.ReadInt64(), r.ReadInt64(), r.ReadInt32());
+                return new FetchResponse(topic, partition, error, message, highWatermark, logStart, r.ReadBytesAsMemory()) { LeaderEpoch = epoch };
+            }
+            case BrokerManifests.FetchResponseV1:
                 return new FetchResponse(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadBytesAsMemory());
             case BrokerManifests.ListOffsetsRequest:
                 return new ListOffsetsRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt64());

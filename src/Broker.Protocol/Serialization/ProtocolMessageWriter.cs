@@ -26,13 +26,14 @@ internal static class ProtocolMessageWriter
             }
             case FetchResponse f:
             {
-                using var w = WireWriter.WithExactSize(StringSize(f.Topic) + 4 + 2 + StringSize(f.ErrorMessage) + 8 + 8 + 4 + f.Records.Length);
+                using var w = WireWriter.WithExactSize(StringSize(f.Topic) + 4 + 2 + StringSize(f.ErrorMessage) + 8 + 8 + 4 + 4 + f.Records.Length);
                 w.WriteString(f.Topic);
                 w.WriteInt32(f.Partition);
                 w.WriteInt16((short)f.Error);
                 w.WriteString(f.ErrorMessage);
                 w.WriteInt64(f.HighWatermark);
                 w.WriteInt64(f.LogStartOffset);
+                w.WriteInt32(f.LeaderEpoch);
                 w.WriteBytes(f.Records.Span);
                 return w.ToArray();
             }
@@ -113,6 +114,8 @@ internal static class ProtocolMessageWriter
                 w.WriteInt64(f.Offset);
                 w.WriteInt32(f.MaxBytes);
                 w.WriteInt32(f.MaxWaitMs);
+                w.WriteInt32(f.CurrentLeaderEpoch);
+                w.WriteString(f.ClientRack);
                 break;
             case ListOffsetsRequest l:
                 w.WriteString(l.Topic);

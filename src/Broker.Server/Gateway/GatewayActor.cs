@@ -209,6 +209,12 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     private void RouteToPartition(IBrokerRequest request, string topic, int partition, IActorRef replyTo, bool refreshed)
     {
+        if (request is FetchRequest { ClientRack.Length: > 0 } fetch && FollowerInRack(fetch) is { } follower)
+        {
+            // KIP-392: an in-sync follower in the client's rack serves the fetch (up to its own high watermark) and replies directly.
+            Context.ActorSelection($"{follower}/user/{ReplicaManagerActor.Name}").Tell(fetch, replyTo);
+            return;
+        }
         var (error, message) = Check(topic, partition);
         if (error == ErrorCode.UnknownTopic && !refreshed)
         {
@@ -226,6 +232,17 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             return;
         }
         _partitions.Tell(request, replyTo);
+    }
+
+    /// <summary>The node of a live in-sync follower in the fetch's client rack; null when the leader is there or none is.</summary>
+    private Address? FollowerInRack(FetchRequest fetch)
+    {
+        if (_topics.Find(fetch.Topic) is not { } topic || fetch.Partition < 0 || fetch.Partition >= topic.Partitions) return null;
+        if (_states.Find(topic.TopicId, fetch.Partition) is not { } state) return null;
+        if (_live.IsAlive(state.Leader) && _live.RackOf(state.Leader) == fetch.ClientRack) return null;
+        foreach (var id in state.Isr)
+            if (id != state.Leader && _live.IsAlive(id) && _live.RackOf(id) == fetch.ClientRack) return _live.AddressOf(id);
+        return null;
     }
 
     private void Produce(ProduceRequest request, IActorRef replyTo, bool refreshed)
@@ -256,7 +273,11 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
                 results[i] = Task.FromResult(new ProducePartitionResult(part.Topic, part.Partition, error, message, -1));
                 continue;
             }
-            var append = new AppendBatch(part.Topic, part.Partition, _topics.Find(part.Topic)!.TopicId, request.Acks, part.Batch);
+            var topicId = _topics.Find(part.Topic)!.TopicId;
+            var append = new AppendBatch(part.Topic, part.Partition, topicId, request.Acks, part.Batch)
+            {
+                LeaderEpoch = _states.Find(topicId, part.Partition)?.LeaderEpoch ?? -1,
+            };
             if (request.Acks == 0)
             {
                 _partitions.Tell(append, ActorRefs.Nobody);

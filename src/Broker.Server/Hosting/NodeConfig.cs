@@ -38,7 +38,10 @@ public static class NodeConfig
             JournalPageSize: node.GetInt("journal-page-size"),
             NodeId: Membership.NodeIdentity.LoadOrCreate(dataDir),
             PublicHost: node.GetString("public-host") is { Length: > 0 } publicHost ? publicHost : node.GetString("host"),
-            PublicPort: node.GetInt("public-port") is > 0 and var publicPort ? publicPort : node.GetInt("port"));
+            PublicPort: node.GetInt("public-port") is > 0 and var publicPort ? publicPort : node.GetInt("port"))
+        {
+            Rack = node.GetString("rack") ?? "",
+        };
         if (settings.Role is not ("seed" or "worker"))
             throw new ConfigurationException($"role must be 'seed' or 'worker', got '{settings.Role}'");
         if (settings.PublicHost is "0.0.0.0" or "::")
@@ -69,6 +72,7 @@ public static class NodeConfig
             Seeds = Env("BROKER_SEEDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             Role = Env("BROKER_ROLE"),
             DataDir = Env("BROKER_DATA_DIR"),
+            Rack = Env("BROKER_RACK"),
         };
     }
 
@@ -82,6 +86,7 @@ public static class NodeConfig
         if (o.Seeds is not null) lines.Add($"broker.node.seeds = [{string.Join(",", o.Seeds.Select(Quote))}]");
         if (o.Role is not null) lines.Add($"broker.node.role = {Quote(o.Role)}");
         if (o.DataDir is not null) lines.Add($"broker.node.data-dir = {Quote(o.DataDir)}");
+        if (o.Rack is not null) lines.Add($"broker.node.rack = {Quote(o.Rack)}");
         return lines.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(config);
     }
 
@@ -101,12 +106,20 @@ public static class NodeConfig
             akka.remote.dot-netty.tcp.public-hostname = {Quote(s.PublicHost)}
             akka.remote.dot-netty.tcp.public-port = {s.PublicPort}
             akka.cluster.seed-nodes = [{seedUris}]
-            akka.cluster.roles = [{Quote(s.Role)}, {Quote(Membership.NodeIdentity.Role(s.NodeId))}]
+            akka.cluster.roles = [{string.Join(", ", Roles(s).Select(Quote))}]
             akka.cluster.distributed-data.durable.sqlite.path = {Quote(Path.Combine(s.DataDirectory, "metadata.db"))}
             akka.persistence.journal.sql.connection-string = {connection}
             akka.persistence.snapshot-store.sql.connection-string = {connection}
             akka.persistence.query.journal.sql.connection-string = {connection}
             """);
+    }
+
+    /// <summary>seed/worker, the node id, and the rack if any: every member learns the others' ids and racks from their roles.</summary>
+    private static IEnumerable<string> Roles(NodeSettings s)
+    {
+        yield return s.Role;
+        yield return Membership.NodeIdentity.Role(s.NodeId);
+        if (s.Rack.Length > 0) yield return Membership.NodeIdentity.RackRole(s.Rack);
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";

@@ -7,4 +7,8 @@ namespace Broker.Server.Hosting;
 /// address the others reach it at).
 /// </summary>
 public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> Seeds, string Role, string DataDirectory, string JournalPath, int JournalPageSize, int NodeId,
-    string PublicHost, int PublicPort);
+    string PublicHost, int PublicPort)
+{
+    /// <summary>The rack (zone) the node is in, or empty; consumers in the same rack read from its replicas.</summary>
+    public string Rack { get; init; } = "";
+}

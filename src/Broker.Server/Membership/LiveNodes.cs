@@ -11,6 +11,7 @@ public sealed class LiveNodes
 {
     private readonly Dictionary<int, Address> _byId = new();
     private readonly Dictionary<Address, int> _byAddress = new();
+    private readonly Dictionary<int, string> _racks = new();
 
     public LiveNodes(ClusterEvent.CurrentClusterState state)
     {
@@ -21,6 +22,7 @@ public sealed class LiveNodes
             if (id < 0) continue;
             _byId[id] = member.Address;
             _byAddress[member.Address] = id;
+            _racks[id] = NodeIdentity.RackOf(member);
         }
     }
 
@@ -33,6 +35,9 @@ public sealed class LiveNodes
     public bool IsAlive(int nodeId) => _byId.ContainsKey(nodeId);
 
     public Address? AddressOf(int nodeId) => _byId.TryGetValue(nodeId, out var a) ? a : null;
+
+    /// <summary>The rack of a live node, or "" (none, or not alive).</summary>
+    public string RackOf(int nodeId) => _racks.TryGetValue(nodeId, out var rack) ? rack : "";
 
     /// <summary>The node id at <paramref name="address"/>, or -1 if no live node is there.</summary>
     public int IdAt(Address address) => _byAddress.TryGetValue(address, out var id) ? id : -1;

@@ -12,6 +12,7 @@ namespace Broker.Server.Membership;
 public static class NodeIdentity
 {
     public const string RolePrefix = "node-";
+    public const string RackRolePrefix = "rack-";
     private const string FileName = "node.id";
 
     /// <summary>Reads the id stored in the data directory, or creates one (random, positive) on first start.</summary>
@@ -41,6 +42,16 @@ public static class NodeIdentity
             if (role.StartsWith(RolePrefix, StringComparison.Ordinal) && int.TryParse(role.AsSpan(RolePrefix.Length), out var id))
                 return id;
         return -1;
+    }
+
+    public static string RackRole(string rack) => RackRolePrefix + rack;
+
+    /// <summary>The rack a member announced in its roles, or "" when it has none.</summary>
+    public static string RackOf(Member member)
+    {
+        foreach (var role in member.Roles)
+            if (role.StartsWith(RackRolePrefix, StringComparison.Ordinal)) return role[RackRolePrefix.Length..];
+        return "";
     }
 
     /// <summary>This node's id, from its own cluster roles.</summary>

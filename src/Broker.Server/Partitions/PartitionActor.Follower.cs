@@ -28,6 +28,7 @@ public sealed partial class PartitionActor
             Command<RetryTick>(t => t.What == "fetch", _ => SendFetch());
             Command<LeaderElected>(l => l.LeaderEpoch > _epochs.LatestEpoch, _ => SendFetch()); // the answer to the old fetch no longer counts
             Command<LeadPartition>(Elect);
+            Command<FetchRequest>(f => FollowerFetch(f, Sender));
             Command<ResignLeadership>(_ => { });
             Command<Terminated>(_ => { });
             Command<StateWritten>(_ => { });
@@ -134,6 +135,8 @@ public sealed partial class PartitionActor
     private void FollowHighWatermark(long leaderHighWatermark)
     {
         var hw = Math.Min(leaderHighWatermark, _logEnd);
-        if (hw > _highWatermark) _highWatermark = hw;
+        if (hw <= _highWatermark) return;
+        _highWatermark = hw;
+        ServeWaitingFetches(); // consumers reading from this follower (KIP-392)
     }
 }

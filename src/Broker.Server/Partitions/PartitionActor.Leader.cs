@@ -225,7 +225,10 @@ public sealed partial class PartitionActor
         Become(() =>
         {
             Command<AppendBatch>(Append);
-            Command<FetchRequest>(f => Fetch(f, Sender));
+            Command<FetchRequest>(f =>
+            {
+                if (!RefuseOtherEpoch(f, Sender)) Fetch(f, Sender);
+            });
             Command<ListOffsetsRequest>(ListOffsets);
             Command<GetPartitionInfo>(_ => Sender.Tell(Info(ErrorCode.None, null)));
             Command<ReplicaFetch>(f => ServeReplicaFetch(f, Sender));
@@ -252,6 +255,11 @@ public sealed partial class PartitionActor
 
     private void Append(AppendBatch command)
     {
+        if (command.LeaderEpoch > _leaderEpoch)
+        {
+            Reply(command, ErrorCode.NotLeader, $"{Name}: node {_nodeId} leads epoch {_leaderEpoch}, but leader epoch {command.LeaderEpoch} exists; this leader is stale, nothing was written. Retry: the request goes to the current leader");
+            return;
+        }
         if (command.TopicId != _topicId)
         {
             Reply(command, ErrorCode.NotLeader, $"{Name}: this replica's log belongs to another incarnation of the topic than {command.TopicId} (it was deleted and created again moments ago); retry shortly");

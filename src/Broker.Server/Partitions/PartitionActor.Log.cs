@@ -61,7 +61,36 @@ public sealed partial class PartitionActor
         _highWatermark = Math.Max(_highWatermark, offset);
     }
 
-    // ---- consumer fetches (leaders; followers refuse) ----
+    // ---- consumer fetches (leaders, and in-sync followers for consumers in their rack) ----
+
+    /// <summary>The leader epoch this replica serves in: its own while leading, else the newest it has seen.</summary>
+    private int ServingEpoch => _isLeader ? _leaderEpoch : Math.Max(_knownLeaderEpoch, _epochs.LatestEpoch);
+
+    /// <summary>
+    /// KIP-320: a fetch names the leader epoch its client last saw. Answers and returns true when the epochs
+    /// disagree: this replica is stale (NotLeader, the client retries elsewhere) or the client is (FencedLeaderEpoch).
+    /// </summary>
+    private bool RefuseOtherEpoch(FetchRequest request, IActorRef replyTo)
+    {
+        var mine = ServingEpoch;
+        if (request.CurrentLeaderEpoch < 0 || request.CurrentLeaderEpoch == mine) return false;
+        replyTo.Tell(request.CurrentLeaderEpoch > mine
+            ? FetchError(request, ErrorCode.NotLeader, $"the replica of {Name} on node {_nodeId} is in leader epoch {mine}, behind the epoch {request.CurrentLeaderEpoch} the client saw; retry, the request goes to a current replica")
+            : FetchError(request, ErrorCode.FencedLeaderEpoch, $"the client saw leader epoch {request.CurrentLeaderEpoch} of {Name}, older than the current {mine}; it refreshes and retries"));
+        return true;
+    }
+
+    /// <summary>A follower serves a consumer in its rack up to its own high watermark; past its log end it cannot, yet.</summary>
+    private void FollowerFetch(FetchRequest request, IActorRef replyTo)
+    {
+        if (RefuseOtherEpoch(request, replyTo)) return;
+        if (request.Offset > _logEnd)
+        {
+            replyTo.Tell(FetchError(request, ErrorCode.NotLeader, $"the replica of {Name} on node {_nodeId} ends at offset {_logEnd}, before {request.Offset}; retry shortly (it is catching up)"));
+            return;
+        }
+        Fetch(request, replyTo);
+    }
 
     private void Fetch(FetchRequest request, IActorRef replyTo)
     {
@@ -132,10 +161,10 @@ public sealed partial class PartitionActor
     }
 
     private FetchResponse Fetched(ReadOnlyMemory<byte> records) =>
-        new(_topic, _partition, ErrorCode.None, null, _highWatermark, _logStart, records);
+        new(_topic, _partition, ErrorCode.None, null, _highWatermark, _logStart, records) { LeaderEpoch = ServingEpoch };
 
     private FetchResponse FetchError(FetchRequest request, ErrorCode error, string message) =>
-        new(request.Topic, request.Partition, error, message, _highWatermark, _logStart, ReadOnlyMemory<byte>.Empty);
+        new(request.Topic, request.Partition, error, message, _highWatermark, _logStart, ReadOnlyMemory<byte>.Empty) { LeaderEpoch = ServingEpoch };
 
     /// <summary>Reads batches from index position <paramref name="first"/> back from the journal, up to maxBytes (at least one batch) and below endOffset.</summary>
     private void ReadCold(int first, int maxBytes, long endOffset, Action<ColdBatchesRead> then)

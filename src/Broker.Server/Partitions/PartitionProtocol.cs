@@ -23,7 +23,11 @@ public interface IPartitionCommand : IServerMessage
 /// (the topic was deleted and created again, and this node has not caught up yet) refuses the batch rather
 /// than store it in a log that is about to be purged.
 /// </summary>
-public sealed record AppendBatch(string Topic, int Partition, string TopicId, short Acks, ReadOnlyMemory<byte> Batch) : IPartitionCommand;
+public sealed record AppendBatch(string Topic, int Partition, string TopicId, short Acks, ReadOnlyMemory<byte> Batch) : IPartitionCommand
+{
+    /// <summary>The leader epoch the sending gateway knows (-1 if none): a leader in an older epoch is stale and refuses the batch.</summary>
+    public int LeaderEpoch { get; init; } = -1;
+}
 
 public sealed record AppendResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset) : IServerMessage;
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.DistributedData;
 using Akka.Event;
 using Broker.Protocol;
+using Broker.Protocol.Messages;
 using Broker.Server.Metadata;
 using Broker.Server.Topics;
 
@@ -39,6 +40,7 @@ public sealed class ReplicaManagerActor : ReceiveActor
         Receive<Changed>(c => c.Key.Equals(MetadataKeys.Topics), c => Reconcile(c.Get(MetadataKeys.Topics)));
         Receive<TopicTable>(Reconcile);
         Receive<GetReplica>(g => Find(g, Sender, askedMajority: false));
+        Receive<FetchRequest>(ForwardToReplica);
         Receive<FoundAfterRead>(f =>
         {
             Reconcile(f.Topics);
@@ -130,6 +132,18 @@ public sealed class ReplicaManagerActor : ReceiveActor
             return;
         }
         replyTo.Tell(new ReplicaFound(Start(topic, request.Partition, _topics.Get(topic.Name)!.Version), ErrorCode.None, null));
+    }
+
+    /// <summary>A consumer's fetch routed to this node's follower (KIP-392): the replica serves it, or the consumer retries.</summary>
+    private void ForwardToReplica(FetchRequest fetch)
+    {
+        if (_replicas.TryGetValue(Key(fetch.Topic, fetch.Partition), out var running))
+        {
+            running.Replica.Forward(fetch);
+            return;
+        }
+        Sender.Tell(new FetchResponse(fetch.Topic, fetch.Partition, ErrorCode.NotLeader,
+            $"node {_nodeId} holds no replica of {fetch.Topic}/{fetch.Partition} any more; retry, the request goes to another replica", -1, -1, ReadOnlyMemory<byte>.Empty));
     }
 
     private void OnReplicaStopped(Terminated terminated)

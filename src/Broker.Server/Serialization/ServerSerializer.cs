@@ -39,15 +39,20 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         .AddLegacy("TT@1", (ref WireReader r, byte[] _) => ReadTopicTable(ref r, withReassignments: false))
         .Add<PartitionStateTable>("PST@1", WritePartitionStates, (ref WireReader r, byte[] _) => ReadPartitionStates(ref r))
         // ---- node-internal requests and replies ----
-        .Add<AppendBatch>("AB@2", (w, a) =>
+        .Add<AppendBatch>("AB@3", (w, a) =>
         {
             w.WriteString(a.Topic);
             w.WriteInt32(a.Partition);
             w.WriteString(a.TopicId);
             w.WriteInt16(a.Acks);
+            w.WriteInt32(a.LeaderEpoch);
             w.WriteBytes(a.Batch.Span);
-        }, (ref WireReader r, byte[] _) => new AppendBatch(r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt16(), r.ReadBytesAsMemory()),
-            a => StringSize(a.Topic) + 4 + StringSize(a.TopicId) + 2 + 4 + a.Batch.Length)
+        }, (ref WireReader r, byte[] _) =>
+        {
+            var (topic, partition, topicId, acks, epoch) = (r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt16(), r.ReadInt32());
+            return new AppendBatch(topic, partition, topicId, acks, r.ReadBytesAsMemory()) { LeaderEpoch = epoch };
+        }, a => StringSize(a.Topic) + 4 + StringSize(a.TopicId) + 2 + 4 + 4 + a.Batch.Length)
+        .AddLegacy("AB@2", (ref WireReader r, byte[] _) => new AppendBatch(r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt16(), r.ReadBytesAsMemory()))
         .Add<AppendResult>("AR", (w, a) =>
         {
             w.WriteString(a.Topic);

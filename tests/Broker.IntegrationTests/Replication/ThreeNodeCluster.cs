@@ -7,9 +7,10 @@ namespace Broker.IntegrationTests.Replication;
 /// Three real `broker node` processes on loopback: the first seeds the cluster, the others join it as
 /// workers. Nodes can be SIGKILLed and restarted on their own port and data directory. Keeps the order in
 /// which the running nodes joined, so a test can find the oldest (the one hosting the singletons).
-/// <paramref name="spares"/> adds slots after the first three for nodes a test starts later (a replacement node).
+/// <paramref name="spares"/> adds slots after the first three for nodes a test starts later (a replacement node);
+/// with <paramref name="racks"/>, node i runs in rack <c>zone{i}</c> (<see cref="RackOf"/>).
 /// </summary>
-public sealed class ThreeNodeCluster(int spares = 0) : IAsyncDisposable
+public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyncDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-cluster", Guid.NewGuid().ToString("N"));
     private readonly int[] _ports = Enumerable.Range(0, 3 + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
@@ -36,6 +37,8 @@ public sealed class ThreeNodeCluster(int spares = 0) : IAsyncDisposable
         }, TimeSpan.FromSeconds(60), $"the cluster down to its {running} running nodes");
     }
     public string Seed => $"127.0.0.1:{_ports[0]}";
+
+    public static string RackOf(int index) => $"zone{index}";
 
     public BrokerProcess Node(int index) => _nodes[index] ?? throw new InvalidOperationException($"node {index} is not running");
 
@@ -67,7 +70,7 @@ public sealed class ThreeNodeCluster(int spares = 0) : IAsyncDisposable
         // The seed (node 0) joins itself only when it is the first; any other start joins through the running nodes.
         var running = _joinOrder.Where(i => i != index && IsRunning(i)).Select(i => $"127.0.0.1:{_ports[i]}").ToList();
         var seed = index == 0 && _joinOrder.Count == 0 ? null : string.Join(",", running);
-        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed);
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null);
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }

@@ -44,8 +44,8 @@ internal static class MessageSamples
                 new ProducePartitionResult("orders", 1, ErrorCode.NotLeader, "partition moved", -1),
                 new ProducePartitionResult("orders", 2, ErrorCode.CorruptRecord, "", -1),
             ]),
-            new FetchRequest("orders", 3, long.MaxValue - 1, 1 << 20, 500),
-            new FetchResponse("orders", 3, ErrorCode.None, null, 1_000_000_000_000, 17, Bytes(4096, 4)),
+            new FetchRequest("orders", 3, long.MaxValue - 1, 1 << 20, 500) { CurrentLeaderEpoch = 12, ClientRack = "eu-west-1a" },
+            new FetchResponse("orders", 3, ErrorCode.None, null, 1_000_000_000_000, 17, Bytes(4096, 4)) { LeaderEpoch = 12 },
             new ListOffsetsRequest("orders", 0, OffsetSpec.Earliest),
             new ListOffsetsResponse("orders", 0, ErrorCode.OffsetOutOfRange, "日本語のメッセージ", -1, long.MinValue),
             new CreateTopicsRequest(
