@@ -1,4 +1,7 @@
+using System.Text;
 using Broker.Client;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -80,6 +83,45 @@ public sealed class ReassignmentTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Empty(result.Conflicts);
         Assert.Empty(result.Lost);
         Assert.Equal(0, result.Unread);
+    }
+
+    [Fact]
+    public async Task A_new_replica_of_a_log_that_retention_already_trimmed_starts_at_the_leaders_log_start()
+    {
+        const string topic = "trimmed";
+        await using var admin = _cluster.Admin();
+        var created = await admin.CreateTopicsAsync([new TopicSpec(topic, 1, 1, new Dictionary<string, string> { ["retention.ms"] = "600000" })]);
+        Assert.Equal(ErrorCode.None, created[0].Error);
+        var kept = new Dictionary<long, string>();
+        await using (var producer = new Producer(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, LingerMs = 0 }))
+        {
+            // Hour-old records that retention (10 min) removes at its next check, then records that stay.
+            var old = DateTimeOffset.UtcNow.AddHours(-1);
+            for (var i = 0; i < 200; i++)
+                await producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes($"old-{i}"), Timestamp = old });
+            for (var i = 0; i < 300; i++)
+            {
+                var r = await producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes($"new-{i}") });
+                kept[r.Offset] = $"new-{i}";
+            }
+        }
+        var logStart = 0L;
+        await ThreeNodeCluster.Eventually(async () => (logStart = (await admin.ListOffsetsAsync(topic, 0, OffsetSpec.Earliest)).Offset) > 0,
+            TimeSpan.FromSeconds(90), "retention removes the old records (it checks every 30 s)");
+        var before = (await _cluster.DescribeAsync(topic)).Partitions[0];
+        var target = Enumerable.Range(0, 3).Select(_cluster.NodeIdOf).First(id => id != before.LeaderId);
+        output.WriteLine($"leader {before.LeaderId} starts its log at {logStart}; moving the only replica to node {target}");
+
+        var result = (await admin.ReassignPartitionsAsync([new PartitionReassignment(topic, 0, [target])]))[0];
+        Assert.Equal(ErrorCode.None, result.Error);
+        // One replica moves: the new one copies from the leader's log start, the leadership moves to it, the old one goes.
+        await ThreeNodeCluster.Eventually(async () => (await _cluster.DescribeAsync(topic)).Partitions[0] is { RemovingReplicas.Count: 0 } p
+            && p.LeaderId == target && p.Replicas.SequenceEqual([target]), TimeSpan.FromSeconds(90), $"node {target} alone holds and leads {topic}/0");
+
+        Assert.Equal(logStart, (await admin.ListOffsetsAsync(topic, 0, OffsetSpec.Earliest)).Offset);
+        var read = await LogReader.ReadAllAsync(_cluster.Bootstrap, topic, 1, TimeSpan.FromSeconds(30));
+        Assert.Equal(kept.Where(k => k.Key >= logStart).ToDictionary(), read.ToDictionary(kv => kv.Key.Offset, kv => kv.Value));
+        Assert.Contains("continuing from", _cluster.Node(_cluster.IndexOfNodeId(target)).Output);
     }
 
     private Task WaitForIsrsAsync(Func<Broker.Protocol.Messages.PartitionMetadata, bool> condition, string what) =>
