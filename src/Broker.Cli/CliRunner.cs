@@ -54,6 +54,12 @@ public static class CliRunner
             Console.Error.WriteLine("interrupted");
             return Failed;
         }
+        catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or IOException or Akka.Configuration.ConfigurationException)
+        {
+            // A refused plan, a data directory that belongs to another node, a bad config file: the message names the fix.
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return Failed;
+        }
     }
 
     public static BrokerException ToException(ErrorCode code, string? message) => new(code, message ?? code.ToString());

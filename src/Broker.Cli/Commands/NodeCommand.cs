@@ -17,6 +17,7 @@ public static class NodeCommand
         var role = new Option<string?>("--role") { Description = "seed or worker (default seed; env BROKER_ROLE)" };
         role.AcceptOnlyFromAmong("seed", "worker");
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the SQLite journal lives (default ./data; env BROKER_DATA_DIR)" };
+        var nodeId = new Option<int?>("--node-id") { Description = "Broker id for a new data directory, e.g. 1, 2, 3 (default: random; kept in <data-dir>/node.id; env BROKER_NODE_ID)" };
         var rack = new Option<string?>("--rack") { Description = "Rack or zone of this node (Kafka's broker.rack): consumers with the same ClientRack read from its replicas (env BROKER_RACK)" };
 
         var command = new Command("node", """
@@ -29,7 +30,7 @@ public static class NodeCommand
             Example: broker node --port 9191 --data-dir /var/lib/broker --seeds 127.0.0.1:9190
             """)
         {
-            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack,
+            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack, nodeId,
         };
         command.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
@@ -40,6 +41,7 @@ public static class NodeCommand
                 Port = parse.GetValue(port),
                 PublicHost = parse.GetValue(publicHost),
                 Rack = parse.GetValue(rack),
+                NodeId = parse.GetValue(nodeId),
                 PublicPort = parse.GetValue(publicPort),
                 Seeds = parse.GetValue(seeds)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Role = parse.GetValue(role),

@@ -36,7 +36,7 @@ public static class NodeConfig
             DataDirectory: dataDir,
             JournalPath: Path.Combine(dataDir, "broker.db"),
             JournalPageSize: node.GetInt("journal-page-size"),
-            NodeId: Membership.NodeIdentity.LoadOrCreate(dataDir),
+            NodeId: Membership.NodeIdentity.LoadOrCreate(dataDir, node.GetInt("node-id") is > 0 and var wanted ? wanted : null),
             PublicHost: node.GetString("public-host") is { Length: > 0 } publicHost ? publicHost : node.GetString("host"),
             PublicPort: node.GetInt("public-port") is > 0 and var publicPort ? publicPort : node.GetInt("port"))
         {
@@ -73,6 +73,7 @@ public static class NodeConfig
             Role = Env("BROKER_ROLE"),
             DataDir = Env("BROKER_DATA_DIR"),
             Rack = Env("BROKER_RACK"),
+            NodeId = Number("BROKER_NODE_ID"),
         };
     }
 
@@ -87,6 +88,7 @@ public static class NodeConfig
         if (o.Role is not null) lines.Add($"broker.node.role = {Quote(o.Role)}");
         if (o.DataDir is not null) lines.Add($"broker.node.data-dir = {Quote(o.DataDir)}");
         if (o.Rack is not null) lines.Add($"broker.node.rack = {Quote(o.Rack)}");
+        if (o.NodeId is not null) lines.Add($"broker.node.node-id = {o.NodeId}");
         return lines.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(config);
     }
 

@@ -3,7 +3,7 @@ namespace Broker.Server.Hosting;
 /// <summary>
 /// What a person can override when starting a node, highest precedence first:
 /// command-line flags (these properties), then environment variables (BROKER_HOST, BROKER_PORT,
-/// BROKER_PUBLIC_HOST, BROKER_PUBLIC_PORT, BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR, BROKER_RACK), then the --config file, then hocon/node.conf beside
+/// BROKER_PUBLIC_HOST, BROKER_PUBLIC_PORT, BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR, BROKER_RACK, BROKER_NODE_ID), then the --config file, then hocon/node.conf beside
 /// the executable, then the defaults embedded in Broker.Server (reference.conf).
 /// </summary>
 public sealed record NodeOverrides
@@ -24,4 +24,6 @@ public sealed record NodeOverrides
     public string? DataDir { get; init; }
     /// <summary>The rack or zone the node is in (Kafka's broker.rack): consumers with the same ClientRack read from replicas here.</summary>
     public string? Rack { get; init; }
+    /// <summary>The broker id to give a new data directory (Kafka's node.id); an existing one keeps its stored id.</summary>
+    public int? NodeId { get; init; }
 }

@@ -15,18 +15,26 @@ public static class NodeIdentity
     public const string RackRolePrefix = "rack-";
     private const string FileName = "node.id";
 
-    /// <summary>Reads the id stored in the data directory, or creates one (random, positive) on first start.</summary>
-    public static int LoadOrCreate(string dataDirectory)
+    /// <summary>
+    /// Reads the id stored in the data directory, or creates one on first start: <paramref name="requested"/>
+    /// (Kafka's node.id, e.g. 1, 2, 3 for readable commands) or a random positive one. A data directory keeps
+    /// its id: asking for another one is refused, since its replicas are assigned to the stored id.
+    /// </summary>
+    public static int LoadOrCreate(string dataDirectory, int? requested = null)
     {
+        if (requested is <= 0) throw new ArgumentOutOfRangeException(nameof(requested), $"node id must be a positive number, got {requested}");
         Directory.CreateDirectory(dataDirectory);
         var path = Path.Combine(dataDirectory, FileName);
         if (File.Exists(path))
         {
             var text = File.ReadAllText(path).Trim();
-            if (int.TryParse(text, out var stored) && stored > 0) return stored;
-            throw new InvalidDataException($"{path} holds '{text}', not a node id; restore it from a backup, or delete the whole data directory to start this node as a new, empty one");
+            if (!int.TryParse(text, out var stored) || stored <= 0)
+                throw new InvalidDataException($"{path} holds '{text}', not a node id; restore it from a backup, or delete the whole data directory to start this node as a new, empty one");
+            if (requested is { } wanted && wanted != stored)
+                throw new InvalidDataException($"{dataDirectory} belongs to node {stored}, not {wanted}: its replicas are assigned to node {stored}. Start it with --node-id {stored} (or without --node-id), or give node {wanted} a new data directory");
+            return stored;
         }
-        var id = Random.Shared.Next(1, 1_000_000);
+        var id = requested ?? Random.Shared.Next(1, 1_000_000);
         var temp = path + ".tmp";
         File.WriteAllText(temp, id.ToString());
         File.Move(temp, path);
