@@ -141,8 +141,7 @@ public sealed partial class Consumer
     public IReadOnlyList<TopicPartitionOffset> Committed(IEnumerable<TopicPartition> partitions, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(partitions);
-        var wanted = new List<TopicPartitionId>();
-        foreach (var tp in partitions) wanted.Add(new TopicPartitionId(tp.Topic, tp.Partition));
+        List<TopicPartition> wanted = [.. partitions];
         using var cancel = new CancellationTokenSource(timeout);
         var response = _transport.RequestAsync<OffsetFetchResponse>(new OffsetFetchRequest(RequireGroupId(), wanted), idempotent: true, cancel.Token)
             .GetAwaiter().GetResult();
@@ -169,12 +168,12 @@ public sealed partial class Consumer
             // Eager: give everything up before rejoining. Cooperative: keep consuming; only what moves is
             // revoked, when the new assignment arrives. A member that lost its membership owns nothing.
             if (!group.Cooperative || group.MembershipLost) RevokeAll();
-            group.StartJoin(Owned());
+            group.StartJoin(_assignment);
         }
         MaybeAutoCommit();
     }
 
-    private void ApplyAssignment(GroupMembership group, IReadOnlyList<TopicPartitionId> partitions)
+    private void ApplyAssignment(GroupMembership group, IReadOnlyList<TopicPartition> partitions)
     {
         var starts = StartOffsets(group, partitions, partitions, out var missing);
         AssignCore(starts);
@@ -187,16 +186,15 @@ public sealed partial class Consumer
     /// Cooperative: partitions that stay keep their fetchers and positions; those that leave are committed
     /// and revoked; new ones start at their committed offsets. The callbacks see only what changed.
     /// </summary>
-    private void ApplyIncrementally(GroupMembership group, IReadOnlyList<TopicPartitionId> partitions)
+    private void ApplyIncrementally(GroupMembership group, IReadOnlyList<TopicPartition> partitions)
     {
-        var next = new HashSet<TopicPartition>();
-        foreach (var p in partitions) next.Add(new TopicPartition(p.Topic, p.Partition));
+        var next = new HashSet<TopicPartition>(partitions);
         var revoked = new List<TopicPartition>();
         foreach (var tp in _assignment)
             if (!next.Contains(tp)) revoked.Add(tp);
-        var added = new List<TopicPartitionId>();
+        var added = new List<TopicPartition>();
         foreach (var p in partitions)
-            if (!_fetchers.ContainsKey(new TopicPartition(p.Topic, p.Partition))) added.Add(p);
+            if (!_fetchers.ContainsKey(p)) added.Add(p);
 
         if (revoked.Count > 0)
         {
@@ -249,16 +247,9 @@ public sealed partial class Consumer
         }
     }
 
-    private List<TopicPartitionId> Owned()
-    {
-        var owned = new List<TopicPartitionId>(_assignment.Count);
-        foreach (var tp in _assignment) owned.Add(new TopicPartitionId(tp.Topic, tp.Partition));
-        return owned;
-    }
-
     /// <summary>Where each partition starts: the group's committed offset, else <see cref="ConsumerConfig.AutoOffsetReset"/>.</summary>
     /// <remarks>If the offsets cannot be read, <paramref name="assignment"/> (the whole new assignment) is put back to apply on the next poll.</remarks>
-    private List<TopicPartitionOffset> StartOffsets(GroupMembership group, IReadOnlyList<TopicPartitionId> partitions, IReadOnlyList<TopicPartitionId> assignment, out List<TopicPartition> missing)
+    private List<TopicPartitionOffset> StartOffsets(GroupMembership group, IReadOnlyList<TopicPartition> partitions, IReadOnlyList<TopicPartition> assignment, out List<TopicPartition> missing)
     {
         IReadOnlyList<CommittedOffset> committed;
         try
@@ -283,7 +274,7 @@ public sealed partial class Consumer
                 if (c.Topic == p.Topic && c.Partition == p.Partition) offset = c.Offset;
             if (offset < 0)
             {
-                if (_config.AutoOffsetReset == AutoOffsetReset.Error) missing.Add(new TopicPartition(p.Topic, p.Partition));
+                if (_config.AutoOffsetReset == AutoOffsetReset.Error) missing.Add(p);
                 offset = _config.AutoOffsetReset == AutoOffsetReset.Earliest ? Offset.Beginning : Offset.End;
             }
             starts.Add(new TopicPartitionOffset(p.Topic, p.Partition, offset));

@@ -89,7 +89,7 @@ public static class GroupsCommand
             foreach (var p in t.Partitions)
             {
                 var committed = group.Offsets.FirstOrDefault(o => o.Topic == t.Name && o.Partition == p.Partition)?.Offset;
-                var owner = group.Members.FirstOrDefault(m => m.Assignment.Contains(new TopicPartitionId(t.Name, p.Partition)));
+                var owner = group.Members.FirstOrDefault(m => m.Assignment.Contains(new TopicPartition(t.Name, p.Partition)));
                 long? lag = committed is { } c ? Math.Max(0, p.LogEndOffset - c) : null;
                 rows.Add(new PartitionLag(t.Name, p.Partition, committed, p.LogEndOffset, lag, owner?.MemberId, owner?.ClientId));
             }

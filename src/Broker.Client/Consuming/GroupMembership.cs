@@ -31,8 +31,8 @@ internal sealed class GroupMembership : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _sync = new();
     private IReadOnlyList<string> _topics = [];
-    private IReadOnlyList<TopicPartitionId> _owned = [];
-    private (int Generation, IReadOnlyList<TopicPartitionId> Partitions)? _newAssignment;
+    private IReadOnlyList<TopicPartition> _owned = [];
+    private (int Generation, IReadOnlyList<TopicPartition> Partitions)? _newAssignment;
     private BrokerException? _fatal;
     private MembershipState _state = MembershipState.RejoinNeeded;
     private volatile MemberIdentity _identity = MemberIdentity.None;
@@ -102,7 +102,7 @@ internal sealed class GroupMembership : IDisposable
         }
     }
 
-    public bool TryTakeAssignment(out IReadOnlyList<TopicPartitionId> partitions)
+    public bool TryTakeAssignment(out IReadOnlyList<TopicPartition> partitions)
     {
         lock (_sync)
         {
@@ -114,7 +114,7 @@ internal sealed class GroupMembership : IDisposable
     }
 
     /// <summary>Puts back an assignment the consumer could not apply yet (its committed offsets could not be read), to retry on the next poll.</summary>
-    public void Requeue(IReadOnlyList<TopicPartitionId> partitions)
+    public void Requeue(IReadOnlyList<TopicPartition> partitions)
     {
         lock (_sync) _newAssignment ??= (Generation, partitions);
     }
@@ -123,7 +123,7 @@ internal sealed class GroupMembership : IDisposable
     /// Called by the consumer thread once it has revoked what it must (everything, in an eager group): joins and
     /// syncs in the background, telling the group which partitions it still <paramref name="owned"/>.
     /// </summary>
-    public void StartJoin(IReadOnlyList<TopicPartitionId> owned)
+    public void StartJoin(IReadOnlyList<TopicPartition> owned)
     {
         lock (_sync)
         {
@@ -179,7 +179,7 @@ internal sealed class GroupMembership : IDisposable
     private async Task<bool> TryJoinAndSyncAsync()
     {
         IReadOnlyList<string> topics;
-        IReadOnlyList<TopicPartitionId> owned;
+        IReadOnlyList<TopicPartition> owned;
         lock (_sync)
         {
             topics = _topics;

@@ -1,4 +1,6 @@
 // One assigned partition inside the consumer: its position, its outstanding request and its prefetched responses.
+using Broker.Protocol;
+
 namespace Broker.Client.Consuming;
 
 /// <summary>Touched only by the consumer's calling thread; replies reach it through the consumer's completion queue.</summary>

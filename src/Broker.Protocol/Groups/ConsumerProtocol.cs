@@ -4,7 +4,7 @@ using Broker.Protocol.Serialization;
 namespace Broker.Protocol.Groups;
 
 /// <summary>What a consumer tells its group: the topics it subscribes to and the partitions it owned last generation (for the sticky assignor).</summary>
-public sealed record ConsumerSubscription(IReadOnlyList<string> Topics, IReadOnlyList<TopicPartitionId> Owned);
+public sealed record ConsumerSubscription(IReadOnlyList<string> Topics, IReadOnlyList<TopicPartition> Owned);
 
 /// <summary>
 /// The byte layout of member metadata and assignments for protocol type "consumer" (Kafka's
@@ -36,7 +36,7 @@ public static class ConsumerProtocol
         return new ConsumerSubscription(topics, owned);
     }
 
-    public static byte[] EncodeAssignment(IReadOnlyList<TopicPartitionId> partitions)
+    public static byte[] EncodeAssignment(IReadOnlyList<TopicPartition> partitions)
     {
         using var w = new WireWriter();
         w.WriteInt16(Version);
@@ -45,7 +45,7 @@ public static class ConsumerProtocol
     }
 
     /// <summary>An empty byte array is an empty assignment; throws <see cref="WireFormatException"/> for anything unreadable.</summary>
-    public static IReadOnlyList<TopicPartitionId> DecodeAssignment(ReadOnlyMemory<byte> bytes)
+    public static IReadOnlyList<TopicPartition> DecodeAssignment(ReadOnlyMemory<byte> bytes)
     {
         if (bytes.IsEmpty) return [];
         var r = new WireReader(bytes);

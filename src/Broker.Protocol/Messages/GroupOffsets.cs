@@ -18,7 +18,7 @@ public sealed record OffsetCommitPartitionResult(string Topic, int Partition, Er
 public sealed record OffsetCommitResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<OffsetCommitPartitionResult> Results) : IBrokerResponse;
 
 /// <summary>Reads committed offsets; <paramref name="Partitions"/> null means every partition the group has committed.</summary>
-public sealed record OffsetFetchRequest(string GroupId, IReadOnlyList<TopicPartitionId>? Partitions) : IBrokerRequest, IGroupMessage;
+public sealed record OffsetFetchRequest(string GroupId, IReadOnlyList<TopicPartition>? Partitions) : IBrokerRequest, IGroupMessage;
 
 /// <summary>Offset -1 means nothing is committed for that partition.</summary>
 public sealed record CommittedOffset(string Topic, int Partition, long Offset, string? Metadata);
@@ -28,7 +28,7 @@ public sealed record OffsetFetchResponse(ErrorCode Error, string? ErrorMessage, 
 public sealed record DescribeGroupRequest(string GroupId) : IBrokerRequest, IGroupMessage;
 
 /// <summary>A member with the partitions it owns (decoded for the "consumer" protocol type; empty for others).</summary>
-public sealed record GroupMemberDescription(string MemberId, string ClientId, IReadOnlyList<TopicPartitionId> Assignment);
+public sealed record GroupMemberDescription(string MemberId, string ClientId, IReadOnlyList<TopicPartition> Assignment);
 
 /// <summary>State is Empty, PreparingRebalance, CompletingRebalance, Stable or Dead.</summary>
 public sealed record DescribeGroupResponse(

@@ -11,12 +11,6 @@ public interface IGroupMessage : IBrokerMessage
     string GroupId { get; }
 }
 
-/// <summary>One partition of a topic, as groups name them.</summary>
-public readonly record struct TopicPartitionId(string Topic, int Partition)
-{
-    public override string ToString() => $"{Topic}/{Partition}";
-}
-
 /// <summary>An assignment strategy a member supports (e.g. "range") with its metadata for it (its subscription).</summary>
 public sealed record GroupProtocol(string Name, byte[] Metadata);
 

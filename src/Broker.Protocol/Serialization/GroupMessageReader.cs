@@ -142,15 +142,15 @@ internal static class GroupMessageReader
     // Values outside the enum pass through: a newer node may know codes this build does not.
     private static (ErrorCode, string?) Error(ref WireReader r) => ((ErrorCode)r.ReadInt16(), r.ReadString());
 
-    internal static TopicPartitionId[] ReadPartitions(ref WireReader r)
+    internal static TopicPartition[] ReadPartitions(ref WireReader r)
     {
         var n = r.ReadCount(PartitionMinBytes);
-        var partitions = new TopicPartitionId[n];
-        for (var i = 0; i < n; i++) partitions[i] = new TopicPartitionId(Name(ref r), r.ReadInt32());
+        var partitions = new TopicPartition[n];
+        for (var i = 0; i < n; i++) partitions[i] = new TopicPartition(Name(ref r), r.ReadInt32());
         return partitions;
     }
 
-    private static TopicPartitionId[]? ReadNullablePartitions(ref WireReader r)
+    private static TopicPartition[]? ReadNullablePartitions(ref WireReader r)
     {
         var peek = r;
         if (peek.ReadInt32() == -1)

@@ -155,7 +155,7 @@ internal static class GroupMessageWriter
         w.WriteString(message);
     }
 
-    internal static void WritePartitions(WireWriter w, IReadOnlyList<TopicPartitionId>? partitions)
+    internal static void WritePartitions(WireWriter w, IReadOnlyList<TopicPartition>? partitions)
     {
         partitions ??= [];
         w.WriteCount(partitions.Count);

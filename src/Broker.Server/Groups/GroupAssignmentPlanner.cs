@@ -1,3 +1,4 @@
+using Broker.Protocol;
 using Broker.Protocol.Groups;
 using Broker.Protocol.Messages;
 using Broker.Server.Groups.Assignment;
@@ -62,11 +63,12 @@ internal static class GroupAssignmentPlanner
     }
 
     /// <summary>
-    /// Assigns the subscribed topics' partitions with the named assignor. A member's previous partitions
-    /// come from the coordinator's own record of the last generation (what it really owned), else from
-    /// what the member claims, which is what lets the sticky assignor keep them in place.
+    /// Assigns the subscribed topics' partitions with the named assignor (every member gets a list, maybe
+    /// empty). A member's previous partitions come from the coordinator's own record of the last generation
+    /// (what it really owned), else from what the member claims, which is what lets the sticky assignor keep
+    /// them in place.
     /// </summary>
-    public static Dictionary<string, byte[]> Assign(
+    public static Dictionary<string, IReadOnlyList<TopicPartition>> Assign(
         string protocol,
         IReadOnlyList<GroupMember> members,
         IReadOnlyDictionary<string, int> partitionCounts)
@@ -76,24 +78,14 @@ internal static class GroupAssignmentPlanner
         foreach (var member in members)
         {
             var subscription = TryDecode(member.MetadataFor(protocol)) ?? new ConsumerSubscription([], []);
-            var owned = new List<AssignedPartition>();
-            var previous = member.Assignment.Length > 0 ? ConsumerProtocol.DecodeAssignment(member.Assignment) : subscription.Owned;
-            foreach (var p in previous) owned.Add(new AssignedPartition(p.Topic, p.Partition));
+            var owned = member.Assignment.IsEmpty ? subscription.Owned : member.Assignment.Partitions;
             input.Add(new AssignmentMember(member.MemberId, subscription.Topics, owned));
         }
 
         var result = assignor.Assign(input, partitionCounts);
-        var bytes = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var member in members)
-        {
-            var partitions = new List<TopicPartitionId>();
-            if (result.TryGetValue(member.MemberId, out var assigned))
-            {
-                foreach (var p in assigned) partitions.Add(new TopicPartitionId(p.Topic, p.Partition));
-            }
-            bytes[member.MemberId] = ConsumerProtocol.EncodeAssignment(partitions);
-        }
-        return bytes;
+        var assignments = new Dictionary<string, IReadOnlyList<TopicPartition>>(StringComparer.Ordinal);
+        foreach (var member in members) assignments[member.MemberId] = result.GetValueOrDefault(member.MemberId) ?? [];
+        return assignments;
     }
 
     /// <summary>
@@ -101,27 +93,27 @@ internal static class GroupAssignmentPlanner
     /// owns (its assignment of the last generation), so no partition ever has two owners. Returns how many
     /// were withheld; those are handed over in a follow-up rebalance, once their owners have let go.
     /// </summary>
-    public static int WithholdOwnedByOthers(IReadOnlyList<GroupMember> members, Dictionary<string, byte[]> assignments)
+    public static int WithholdOwnedByOthers(IReadOnlyList<GroupMember> members, Dictionary<string, IReadOnlyList<TopicPartition>> assignments)
     {
-        var ownerOf = new Dictionary<TopicPartitionId, string>();
+        var ownerOf = new Dictionary<TopicPartition, string>();
         foreach (var m in members)
-            foreach (var p in Partitions(ConsumerProtocol.ProtocolType, m.Assignment)) ownerOf.TryAdd(p, m.MemberId);
+            foreach (var p in m.Assignment.Partitions) ownerOf.TryAdd(p, m.MemberId);
         var withheld = 0;
         foreach (var m in members)
         {
-            var granted = new List<TopicPartitionId>();
-            foreach (var p in Partitions(ConsumerProtocol.ProtocolType, assignments[m.MemberId]))
+            var granted = new List<TopicPartition>();
+            foreach (var p in assignments[m.MemberId])
             {
                 if (ownerOf.TryGetValue(p, out var owner) && owner != m.MemberId) withheld++;
                 else granted.Add(p);
             }
-            assignments[m.MemberId] = ConsumerProtocol.EncodeAssignment(granted);
+            assignments[m.MemberId] = granted;
         }
         return withheld;
     }
 
     /// <summary>The partitions in an assignment, for ownership checks and describe; empty if it is not the consumer layout.</summary>
-    public static IReadOnlyList<TopicPartitionId> Partitions(string protocolType, byte[] assignment)
+    public static IReadOnlyList<TopicPartition> Partitions(string protocolType, byte[] assignment)
     {
         if (protocolType != ConsumerProtocol.ProtocolType || assignment.Length == 0) return [];
         try

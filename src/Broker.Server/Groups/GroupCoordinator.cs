@@ -1,8 +1,9 @@
 using Akka.Event;
 using Broker.Protocol;
+using Broker.Protocol.Groups;
 using Broker.Protocol.Messages;
-using Broker.Server.Serialization;
 using Broker.Server.Groups.Assignment;
+using Broker.Server.Serialization;
 
 namespace Broker.Server.Groups;
 
@@ -34,9 +35,9 @@ internal sealed class GroupCoordinator
     private readonly long _started;
     private readonly ILoggingAdapter _log;
     private readonly Dictionary<string, GroupMember> _members = new(StringComparer.Ordinal);
-    private readonly Dictionary<TopicPartitionId, CommittedOffset> _offsets = new();
+    private readonly Dictionary<TopicPartition, CommittedOffset> _offsets = new();
     // Each member's assignment in the previous generation: a member may still commit what it is handing over.
-    private Dictionary<string, byte[]> _previousAssignments = new(StringComparer.Ordinal);
+    private Dictionary<string, MemberAssignment> _previousAssignments = new(StringComparer.Ordinal);
     // Cooperative rebalancing: members that must fetch this generation's assignment (and so give up what
     // moves) before the follow-up rebalance that hands those partitions to their new owners.
     private readonly HashSet<string> _handoverSyncs = new(StringComparer.Ordinal);
@@ -78,7 +79,7 @@ internal sealed class GroupCoordinator
             case OffsetsCommitted committed: ApplyCommitted(committed); break;
             case GroupSnapshot snapshot:
                 ApplyGeneration(snapshot.Generation);
-                foreach (var o in snapshot.Offsets) _offsets[new TopicPartitionId(o.Topic, o.Partition)] = o;
+                foreach (var o in snapshot.Offsets) _offsets[new TopicPartition(o.Topic, o.Partition)] = o;
                 break;
         }
     }
@@ -90,7 +91,7 @@ internal sealed class GroupCoordinator
         _protocolType = e.ProtocolType;
         _protocol = e.Protocol;
         _leader = e.LeaderId;
-        var previous = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var previous = new Dictionary<string, MemberAssignment>(StringComparer.Ordinal);
         foreach (var m in _members.Values) previous[m.MemberId] = m.Assignment;
         _previousAssignments = previous;
         _members.Clear();
@@ -102,17 +103,17 @@ internal sealed class GroupCoordinator
                 SessionTimeoutMs = m.SessionTimeoutMs,
                 RebalanceTimeoutMs = m.RebalanceTimeoutMs,
                 Protocols = [new GroupProtocol(e.Protocol, m.Metadata)],
-                Assignment = m.Assignment,
+                Assignment = MemberAssignment.Decode(e.ProtocolType, m.Assignment),
             };
             member.Touch(now);
             _members[m.MemberId] = member;
         }
-        _assignedCounts = AssignedCounts(e);
+        _assignedCounts = AssignedCounts(e, _members.Values);
         State = _members.Count == 0 ? GroupState.Empty : AllAssigned() ? GroupState.Stable : GroupState.CompletingRebalance;
     }
 
     /// <summary>How many partitions of each subscribed topic the generation assigned: a topic that now has more needs a rebalance.</summary>
-    private static Dictionary<string, int> AssignedCounts(GenerationStarted e)
+    private static Dictionary<string, int> AssignedCounts(GenerationStarted e, IEnumerable<GroupMember> members)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         if (!GroupAssignmentPlanner.AssignsOnServer(e.ProtocolType, e.Protocol)) return counts;
@@ -122,9 +123,9 @@ internal sealed class GroupCoordinator
             {
                 foreach (var topic in subscription.Topics) counts.TryAdd(topic, 0);
             }
-            foreach (var p in GroupAssignmentPlanner.Partitions(e.ProtocolType, m.Assignment))
-                counts[p.Topic] = counts.GetValueOrDefault(p.Topic) + 1;
         }
+        foreach (var m in members)
+            foreach (var p in m.Assignment.Partitions) counts[p.Topic] = counts.GetValueOrDefault(p.Topic) + 1;
         return counts;
     }
 
@@ -132,14 +133,14 @@ internal sealed class GroupCoordinator
     {
         if (e.GenerationId != Generation) return;
         foreach (var a in e.Assignments)
-            if (_members.TryGetValue(a.MemberId, out var member)) member.Assignment = a.Assignment;
+            if (_members.TryGetValue(a.MemberId, out var member)) member.Assignment = MemberAssignment.Decode(_protocolType, a.Assignment);
         if (State == GroupState.CompletingRebalance) State = GroupState.Stable;
     }
 
     private void ApplyCommitted(OffsetsCommitted e)
     {
         _exists = true;
-        foreach (var o in e.Offsets) _offsets[new TopicPartitionId(o.Topic, o.Partition)] = o;
+        foreach (var o in e.Offsets) _offsets[new TopicPartition(o.Topic, o.Partition)] = o;
     }
 
     /// <summary>
@@ -162,7 +163,7 @@ internal sealed class GroupCoordinator
     {
         if (GroupAssignmentPlanner.AssignsOnServer(_protocolType, _protocol)) return true;
         foreach (var m in _members.Values)
-            if (m.Assignment.Length == 0) return false;
+            if (m.Assignment.IsEmpty) return false;
         return true;
     }
 
@@ -171,7 +172,7 @@ internal sealed class GroupCoordinator
     {
         var members = new List<PersistedMember>(_members.Count);
         foreach (var m in SortedMembers())
-            members.Add(new PersistedMember(m.MemberId, m.ClientId, m.SessionTimeoutMs, m.RebalanceTimeoutMs, m.MetadataFor(_protocol), m.Assignment));
+            members.Add(new PersistedMember(m.MemberId, m.ClientId, m.SessionTimeoutMs, m.RebalanceTimeoutMs, m.MetadataFor(_protocol), m.Assignment.Bytes));
         return new GroupSnapshot(new GenerationStarted(Generation, _protocolType, _protocol, _leader, members), [.. _offsets.Values]);
     }
 
@@ -222,7 +223,7 @@ internal sealed class GroupCoordinator
         var max = (int)_settings.MaxSessionTimeout.TotalMilliseconds;
         if (request.SessionTimeoutMs < min || request.SessionTimeoutMs > max)
             return (ErrorCode.InvalidSessionTimeout, $"session timeout {request.SessionTimeoutMs} ms is outside the broker's range {min}..{max} ms (broker.groups.min/max-session-timeout)");
-        if (request.ProtocolType == Protocol.Groups.ConsumerProtocol.ProtocolType)
+        if (request.ProtocolType == ConsumerProtocol.ProtocolType)
         {
             foreach (var p in request.Protocols)
             {
@@ -323,7 +324,7 @@ internal sealed class GroupCoordinator
         var protocol = GroupAssignmentPlanner.SelectProtocol(members) ?? members[0].Protocols[0].Name;
         var leader = _members.ContainsKey(_leader) ? _leader : members[0].MemberId;
         var onServer = GroupAssignmentPlanner.AssignsOnServer(_protocolType, protocol);
-        Dictionary<string, byte[]>? assignments = null;
+        Dictionary<string, IReadOnlyList<TopicPartition>>? assignments = null;
         if (onServer) assignments = GroupAssignmentPlanner.Assign(protocol, members, _partitionCounts);
         var handover = assignments is not null && CooperativeStickyAssignor.IsCooperative(protocol)
             && GroupAssignmentPlanner.WithholdOwnedByOthers(members, assignments) > 0;
@@ -333,7 +334,7 @@ internal sealed class GroupCoordinator
         foreach (var m in members)
         {
             persisted.Add(new PersistedMember(m.MemberId, m.ClientId, m.SessionTimeoutMs, m.RebalanceTimeoutMs,
-                m.MetadataFor(protocol), assignments?.GetValueOrDefault(m.MemberId) ?? []));
+                m.MetadataFor(protocol), assignments is null ? [] : ConsumerProtocol.EncodeAssignment(assignments[m.MemberId])));
             if (m.AwaitingJoin) waiting.Add(m.MemberId);
         }
         // Applying the event rebuilds the members from it, with fresh sessions and nobody waiting.
@@ -385,7 +386,7 @@ internal sealed class GroupCoordinator
             case GroupState.PreparingRebalance:
                 return outcome.ToRequester(new SyncGroupResponse(ErrorCode.RebalanceInProgress, $"group {_groupId} is rebalancing; rejoin", []));
             case GroupState.Stable:
-                outcome.ToRequester(new SyncGroupResponse(ErrorCode.None, null, member.Assignment));
+                outcome.ToRequester(new SyncGroupResponse(ErrorCode.None, null, member.Assignment.Bytes));
                 // Once every member has its assignment (and so gives up what moves), hand the rest over.
                 if (_handoverSyncs.Remove(member.MemberId) && _handoverSyncs.Count == 0)
                     BeginRebalance(outcome, "handing over the partitions the last generation withheld (cooperative)");
@@ -400,7 +401,7 @@ internal sealed class GroupCoordinator
         foreach (var m in _members.Values)
         {
             if (!m.AwaitingSync) continue;
-            outcome.ToPendingSync(m.MemberId, new SyncGroupResponse(ErrorCode.None, null, m.Assignment));
+            outcome.ToPendingSync(m.MemberId, new SyncGroupResponse(ErrorCode.None, null, m.Assignment.Bytes));
             m.AwaitingSync = false;
         }
         return outcome;
@@ -512,7 +513,7 @@ internal sealed class GroupCoordinator
         var offsets = request.Offsets ?? [];
         var results = new List<OffsetCommitPartitionResult>(offsets.Count);
         var accepted = new List<CommittedOffset>(offsets.Count);
-        List<TopicPartitionId>? owned = null;
+        List<TopicPartition>? owned = null;
 
         if (request.GenerationId < 0 && string.IsNullOrEmpty(request.MemberId))
         {
@@ -530,12 +531,12 @@ internal sealed class GroupCoordinator
                 return outcome.ToRequester(new OffsetCommitResponse(ErrorCode.RebalanceInProgress, $"group {_groupId} is completing a rebalance; rejoin and commit again", []));
             var member = _members[request.MemberId];
             member.Touch(Now);
-            if (_protocolType == Protocol.Groups.ConsumerProtocol.ProtocolType) owned = CommittablePartitions(member);
+            if (_protocolType == ConsumerProtocol.ProtocolType) owned = CommittablePartitions(member);
         }
 
         foreach (var o in offsets)
         {
-            var tp = new TopicPartitionId(o.Topic ?? "", o.Partition);
+            var tp = new TopicPartition(o.Topic ?? "", o.Partition);
             if (o.Offset < 0)
                 results.Add(new OffsetCommitPartitionResult(tp.Topic, tp.Partition, ErrorCode.InvalidOffset, $"offset {o.Offset} for {tp} is negative; commit the next offset to read (0 or more)"));
             else if (owned is not null && !owned.Contains(tp))
@@ -555,20 +556,17 @@ internal sealed class GroupCoordinator
     /// What a member may commit: its partitions in this generation, and those it had in the previous one that
     /// nobody else has been given yet (it commits them while handing them over, in a cooperative rebalance).
     /// </summary>
-    private List<TopicPartitionId> CommittablePartitions(GroupMember member)
+    private List<TopicPartition> CommittablePartitions(GroupMember member)
     {
-        var partitions = new List<TopicPartitionId>(GroupAssignmentPlanner.Partitions(_protocolType, member.Assignment));
-        if (!_previousAssignments.TryGetValue(member.MemberId, out var previous)) return partitions;
-        var previousPartitions = GroupAssignmentPlanner.Partitions(_protocolType, previous);
-        if (previousPartitions.Count == 0) return partitions;
-        // Decode every other member's assignment once, not once per previously owned partition.
-        var takenByOthers = new HashSet<TopicPartitionId>();
+        var partitions = new List<TopicPartition>(member.Assignment.Partitions);
+        if (!_previousAssignments.TryGetValue(member.MemberId, out var previous) || previous.Partitions.Count == 0) return partitions;
+        var takenByOthers = new HashSet<TopicPartition>();
         foreach (var other in _members.Values)
         {
             if (other.MemberId == member.MemberId) continue;
-            foreach (var p in GroupAssignmentPlanner.Partitions(_protocolType, other.Assignment)) takenByOthers.Add(p);
+            foreach (var p in other.Assignment.Partitions) takenByOthers.Add(p);
         }
-        foreach (var p in previousPartitions)
+        foreach (var p in previous.Partitions)
             if (!takenByOthers.Contains(p) && !partitions.Contains(p)) partitions.Add(p);
         return partitions;
     }
@@ -595,7 +593,7 @@ internal sealed class GroupCoordinator
             return new DescribeGroupResponse(ErrorCode.UnknownGroup, UnknownGroupMessage(), _groupId, nameof(GroupState.Dead), "", "", 0, [], []);
         var members = new List<GroupMemberDescription>(_members.Count);
         foreach (var m in SortedMembers())
-            members.Add(new GroupMemberDescription(m.MemberId, m.ClientId, GroupAssignmentPlanner.Partitions(_protocolType, m.Assignment)));
+            members.Add(new GroupMemberDescription(m.MemberId, m.ClientId, m.Assignment.Partitions));
         return new DescribeGroupResponse(ErrorCode.None, null, _groupId, State.ToString(), _protocolType, _protocol, Generation, members, SortedOffsets());
     }
 

@@ -13,8 +13,8 @@ internal sealed class GroupMember(string memberId, string clientId)
     /// <summary>The protocols it supports, most preferred first.</summary>
     public IReadOnlyList<GroupProtocol> Protocols { get; set; } = [];
 
-    /// <summary>Its assignment in the current generation (opaque bytes; consumer protocol layout for "consumer").</summary>
-    public byte[] Assignment { get; set; } = [];
+    /// <summary>Its assignment in the current generation (bytes, and the partitions they name for "consumer").</summary>
+    public MemberAssignment Assignment { get; set; } = MemberAssignment.None;
 
     /// <summary>The coordinator's clock (milliseconds) after which its session has expired.</summary>
     public long SessionDeadline { get; private set; }

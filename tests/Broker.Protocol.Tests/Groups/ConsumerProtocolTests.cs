@@ -10,7 +10,7 @@ public class ConsumerProtocolTests
     [Fact]
     public void Subscription_round_trips_topics_and_owned_partitions()
     {
-        var subscription = new ConsumerSubscription(["orders", "bestellungen-ü"], [new TopicPartitionId("orders", 3), new TopicPartitionId("orders", 0)]);
+        var subscription = new ConsumerSubscription(["orders", "bestellungen-ü"], [new TopicPartition("orders", 3), new TopicPartition("orders", 0)]);
         var decoded = ConsumerProtocol.DecodeSubscription(ConsumerProtocol.EncodeSubscription(subscription));
         Assert.Equal(subscription.Topics, decoded.Topics);
         Assert.Equal(subscription.Owned, decoded.Owned);
@@ -19,7 +19,7 @@ public class ConsumerProtocolTests
     [Fact]
     public void Assignment_round_trips_and_empty_bytes_are_an_empty_assignment()
     {
-        TopicPartitionId[] partitions = [new("orders", 1), new("payments", 0)];
+        TopicPartition[] partitions = [new("orders", 1), new("payments", 0)];
         Assert.Equal(partitions, ConsumerProtocol.DecodeAssignment(ConsumerProtocol.EncodeAssignment(partitions)));
         Assert.Empty(ConsumerProtocol.DecodeAssignment(ReadOnlyMemory<byte>.Empty));
     }

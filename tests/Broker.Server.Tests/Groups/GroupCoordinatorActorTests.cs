@@ -45,20 +45,20 @@ public sealed class GroupCoordinatorActorTests(ITestOutputHelper output) : NodeT
 
     private JoinGroupResponse JoinOk2(TestProbe probe) => probe.ExpectMsg<JoinGroupResponse>(Long);
 
-    private IReadOnlyList<TopicPartitionId> SyncOk(string group, JoinGroupResponse joined)
+    private IReadOnlyList<TopicPartition> SyncOk(string group, JoinGroupResponse joined)
     {
         var synced = Request<SyncGroupResponse>(new SyncGroupRequest(group, joined.GenerationId, joined.MemberId, []));
         Assert.True(synced.Error == ErrorCode.None, $"{synced.Error}: {synced.ErrorMessage}");
         return ConsumerProtocol.DecodeAssignment(synced.Assignment);
     }
 
-    private (JoinGroupResponse Joined, IReadOnlyList<TopicPartitionId> Assignment) JoinAlone(string group, string[] topics, string assignor = "range", int sessionMs = 3000)
+    private (JoinGroupResponse Joined, IReadOnlyList<TopicPartition> Assignment) JoinAlone(string group, string[] topics, string assignor = "range", int sessionMs = 3000)
     {
         var joined = JoinOk(SendJoin(JoinRequest(group, "", topics, assignor, sessionMs)));
         return (joined, SyncOk(group, joined));
     }
 
-    private static List<TopicPartitionId> All(string topic, int partitions) => GroupRequests.All(topic, partitions);
+    private static List<TopicPartition> All(string topic, int partitions) => GroupRequests.All(topic, partitions);
 
     // ---- join, sync, heartbeat, leave ----
 

@@ -75,7 +75,7 @@ public sealed class GroupCoordinatorTests
 
     // ---- helpers ----
 
-    private static JoinGroupRequest JoinRequest(string memberId, string[] topics, string assignor = "range", int sessionMs = 3000, TopicPartitionId[]? owned = null) =>
+    private static JoinGroupRequest JoinRequest(string memberId, string[] topics, string assignor = "range", int sessionMs = 3000, TopicPartition[]? owned = null) =>
         GroupRequests.Join("g", memberId, topics, assignor, sessionMs, owned);
 
     private Inbox Join(JoinGroupRequest request) => _group.Send(c => c.Join(request));
@@ -87,7 +87,7 @@ public sealed class GroupCoordinatorTests
         return joined;
     }
 
-    private IReadOnlyList<TopicPartitionId> SyncOk(JoinGroupResponse joined)
+    private IReadOnlyList<TopicPartition> SyncOk(JoinGroupResponse joined)
     {
         var synced = _group.Ask<SyncGroupResponse>(c => c.Sync(new SyncGroupRequest("g", joined.GenerationId, joined.MemberId, [])));
         Assert.True(synced.Error == ErrorCode.None, $"{synced.Error}: {synced.ErrorMessage}");
@@ -124,7 +124,7 @@ public sealed class GroupCoordinatorTests
         return (firstAgain, Joined(secondJoin));
     }
 
-    private static List<TopicPartitionId> All(string topic, int partitions) => GroupRequests.All(topic, partitions);
+    private static List<TopicPartition> All(string topic, int partitions) => GroupRequests.All(topic, partitions);
 
     // ---- join, sync, heartbeat, leave ----
 

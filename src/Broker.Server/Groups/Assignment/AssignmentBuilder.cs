@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace Broker.Server.Groups.Assignment;
 /// </summary>
 internal sealed class AssignmentBuilder
 {
-    private readonly SortedDictionary<string, List<AssignedPartition>> _byMember = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, List<TopicPartition>> _byMember = new(StringComparer.Ordinal);
 
     public AssignmentBuilder(IEnumerable<string> memberIds)
     {
@@ -14,14 +16,14 @@ internal sealed class AssignmentBuilder
             _byMember[id] = [];
     }
 
-    public void Add(string memberId, AssignedPartition partition) => _byMember[memberId].Add(partition);
+    public void Add(string memberId, TopicPartition partition) => _byMember[memberId].Add(partition);
 
     public int CountOf(string memberId) => _byMember[memberId].Count;
 
-    public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Build()
+    public IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Build()
     {
         // A sorted dictionary so that enumerating the result (to serialise it, say) is deterministic too.
-        var result = new SortedDictionary<string, IReadOnlyList<AssignedPartition>>(StringComparer.Ordinal);
+        var result = new SortedDictionary<string, IReadOnlyList<TopicPartition>>(StringComparer.Ordinal);
         foreach (var (id, partitions) in _byMember)
         {
             var sorted = partitions.ToArray();

@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -9,4 +11,4 @@ namespace Broker.Server.Groups.Assignment;
 /// The partitions the member owned in the previous generation (empty for a new member). Only the sticky
 /// assignor reads it; claims on partitions the member can no longer have are dropped, not errors.
 /// </param>
-public sealed record AssignmentMember(string MemberId, IReadOnlyList<string> Topics, IReadOnlyList<AssignedPartition> Owned);
+public sealed record AssignmentMember(string MemberId, IReadOnlyList<string> Topics, IReadOnlyList<TopicPartition> Owned);

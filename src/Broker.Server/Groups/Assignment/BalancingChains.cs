@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -44,7 +46,7 @@ internal static class BalancingChains
                 continue;
 
             // Choose every hop's partition before moving any, so each member passes on one it held before.
-            var moves = new List<(string From, string To, AssignedPartition Partition)>();
+            var moves = new List<(string From, string To, TopicPartition Partition)>();
             for (var member = source; towardTarget[member] is (string to, string topic); member = to)
                 moves.Add((member, to, holdings.BestToPass(member, to, topic)));
             foreach (var (from, to, partition) in moves)

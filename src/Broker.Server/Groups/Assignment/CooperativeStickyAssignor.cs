@@ -19,7 +19,7 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
     public static bool IsCooperative(string name) => string.Equals(name, Wellknown.CooperativeStickyAssignor, StringComparison.OrdinalIgnoreCase);
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(
+    public IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Assign(
         IReadOnlyList<AssignmentMember> members, IReadOnlyDictionary<string, int> partitionCounts) =>
         _sticky.Assign(members, partitionCounts);
 }

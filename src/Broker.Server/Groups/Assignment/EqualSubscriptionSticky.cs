@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -8,8 +10,8 @@ namespace Broker.Server.Groups.Assignment;
 /// </summary>
 internal static class EqualSubscriptionSticky
 {
-    public static IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(
-        SubscriptionSnapshot snapshot, Dictionary<string, List<AssignedPartition>> owned)
+    public static IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Assign(
+        SubscriptionSnapshot snapshot, Dictionary<string, List<TopicPartition>> owned)
     {
         var ids = snapshot.MemberIds;
         var result = new AssignmentBuilder(ids);
@@ -21,7 +23,7 @@ internal static class EqualSubscriptionSticky
 
         // Keep owned partitions up to quota. A slot above minQuota saves a move only for a member that owned
         // more than minQuota, so those members get the extra slots first.
-        var taken = new HashSet<AssignedPartition>();
+        var taken = new HashSet<TopicPartition>();
         foreach (var id in ids)
         {
             var mine = owned[id];
@@ -38,7 +40,7 @@ internal static class EqualSubscriptionSticky
             }
         }
 
-        var free = new Queue<AssignedPartition>();
+        var free = new Queue<TopicPartition>();
         foreach (var partition in snapshot.AllPartitions())
             if (!taken.Contains(partition))
                 free.Enqueue(partition);
@@ -71,7 +73,7 @@ internal static class EqualSubscriptionSticky
     }
 
     // Quotas add up to the partition count, so running out here is a bug, not an input to handle.
-    private static AssignedPartition Take(Queue<AssignedPartition> free) =>
+    private static TopicPartition Take(Queue<TopicPartition> free) =>
         free.TryDequeue(out var partition)
             ? partition
             : throw new InvalidOperationException("Sticky assignment ran out of partitions below quota.");

@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -25,6 +27,6 @@ public interface IPartitionAssignor
     /// partition. The same input, in whatever order, gives the same output.
     /// </returns>
     /// <exception cref="ArgumentException">Two members share an id (a bug in the caller).</exception>
-    IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(
+    IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Assign(
         IReadOnlyList<AssignmentMember> members, IReadOnlyDictionary<string, int> partitionCounts);
 }

@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -9,8 +11,8 @@ namespace Broker.Server.Groups.Assignment;
 /// </summary>
 internal static class MixedSubscriptionSticky
 {
-    public static IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(
-        SubscriptionSnapshot snapshot, Dictionary<string, List<AssignedPartition>> owned)
+    public static IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Assign(
+        SubscriptionSnapshot snapshot, Dictionary<string, List<TopicPartition>> owned)
     {
         var holdings = new StickyHoldings(snapshot, owned);
         foreach (var id in snapshot.MemberIds)
@@ -27,7 +29,7 @@ internal static class MixedSubscriptionSticky
     {
         // Partitions with the fewest possible members go first, while those members still have room;
         // the better this first placement, the less the later steps have to move.
-        var unowned = new List<AssignedPartition>();
+        var unowned = new List<TopicPartition>();
         foreach (var partition in snapshot.AllPartitions())
             if (holdings.PreviousOwner(partition) is null)
                 unowned.Add(partition);

@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -13,15 +15,15 @@ internal static class PriorOwnership
     /// member id order: without generation numbers there is no telling which claim is current, and a
     /// fixed rule keeps the result deterministic.
     /// </summary>
-    public static Dictionary<string, List<AssignedPartition>> Resolve(SubscriptionSnapshot snapshot)
+    public static Dictionary<string, List<TopicPartition>> Resolve(SubscriptionSnapshot snapshot)
     {
-        var claimed = new HashSet<AssignedPartition>();
-        var owned = new Dictionary<string, List<AssignedPartition>>(StringComparer.Ordinal);
+        var claimed = new HashSet<TopicPartition>();
+        var owned = new Dictionary<string, List<TopicPartition>>(StringComparer.Ordinal);
         foreach (var id in snapshot.MemberIds)
         {
             var claims = snapshot.Members[id].Owned.ToArray();
             Array.Sort(claims);
-            var kept = new List<AssignedPartition>();
+            var kept = new List<TopicPartition>();
             foreach (var partition in claims)
                 if (snapshot.CanOwn(id, partition) && claimed.Add(partition))
                     kept.Add(partition);

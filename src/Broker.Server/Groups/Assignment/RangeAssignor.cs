@@ -18,7 +18,7 @@ public sealed class RangeAssignor : IPartitionAssignor
     public string Name => Wellknown.RangeAssignor;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(
+    public IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Assign(
         IReadOnlyList<AssignmentMember> members, IReadOnlyDictionary<string, int> partitionCounts)
     {
         var snapshot = SubscriptionSnapshot.From(members, partitionCounts);
@@ -36,7 +36,7 @@ public sealed class RangeAssignor : IPartitionAssignor
             {
                 int end = next + perMember + (i < withExtra ? 1 : 0);
                 for (; next < end; next++)
-                    result.Add(subscribers[i], new AssignedPartition(topic, next));
+                    result.Add(subscribers[i], new TopicPartition(topic, next));
             }
         }
 

@@ -18,7 +18,7 @@ public sealed class RoundRobinAssignor : IPartitionAssignor
     public string Name => Wellknown.RoundRobinAssignor;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(
+    public IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Assign(
         IReadOnlyList<AssignmentMember> members, IReadOnlyDictionary<string, int> partitionCounts)
     {
         var snapshot = SubscriptionSnapshot.From(members, partitionCounts);

@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -45,7 +47,7 @@ internal static class StickinessCycles
 
         // Choose every partition before moving any, so each member passes on one it held before.
         var ids = snapshot.MemberIds;
-        var moves = new List<(string From, string To, AssignedPartition Partition)>();
+        var moves = new List<(string From, string To, TopicPartition Partition)>();
         int cost = 0;
         for (int i = 0; i < cycle.Count; i++)
         {
@@ -96,7 +98,7 @@ internal static class StickinessCycles
                     var homes = new SortedSet<string>(StringComparer.Ordinal);
                     foreach (int p in partitions)
                     {
-                        var previous = holdings.PreviousOwner(new AssignedPartition(topic, p));
+                        var previous = holdings.PreviousOwner(new TopicPartition(topic, p));
                         if (previous == ids[from])
                             continue;
                         anyNotOwnedByHolder = true;

@@ -32,7 +32,7 @@ public sealed class StickyAssignor : IPartitionAssignor
     public string Name => Wellknown.StickyAssignor;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Assign(
+    public IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Assign(
         IReadOnlyList<AssignmentMember> members, IReadOnlyDictionary<string, int> partitionCounts)
     {
         var snapshot = SubscriptionSnapshot.From(members, partitionCounts);

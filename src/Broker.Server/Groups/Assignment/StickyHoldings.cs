@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -7,12 +9,12 @@ namespace Broker.Server.Groups.Assignment;
 internal sealed class StickyHoldings
 {
     private readonly SubscriptionSnapshot _snapshot;
-    private readonly Dictionary<AssignedPartition, string> _previousOwner = new();
+    private readonly Dictionary<TopicPartition, string> _previousOwner = new();
     private readonly Dictionary<string, SortedDictionary<string, SortedSet<int>>> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
 
     /// <summary>Starts from nothing held; <paramref name="owned"/> (already resolved) is only remembered.</summary>
-    public StickyHoldings(SubscriptionSnapshot snapshot, Dictionary<string, List<AssignedPartition>> owned)
+    public StickyHoldings(SubscriptionSnapshot snapshot, Dictionary<string, List<TopicPartition>> owned)
     {
         _snapshot = snapshot;
         foreach (var id in snapshot.MemberIds)
@@ -24,14 +26,14 @@ internal sealed class StickyHoldings
         }
     }
 
-    public string? PreviousOwner(AssignedPartition partition) => _previousOwner.GetValueOrDefault(partition);
+    public string? PreviousOwner(TopicPartition partition) => _previousOwner.GetValueOrDefault(partition);
 
     public int Count(string memberId) => _counts[memberId];
 
     /// <summary>The member's partitions by topic, both in ascending order. Do not modify.</summary>
     public SortedDictionary<string, SortedSet<int>> Held(string memberId) => _held[memberId];
 
-    public void Give(string memberId, AssignedPartition partition)
+    public void Give(string memberId, TopicPartition partition)
     {
         var byTopic = _held[memberId];
         if (!byTopic.TryGetValue(partition.Topic, out var partitions))
@@ -40,7 +42,7 @@ internal sealed class StickyHoldings
         _counts[memberId]++;
     }
 
-    public void Move(string from, string to, AssignedPartition partition)
+    public void Move(string from, string to, TopicPartition partition)
     {
         if (!_held[from].TryGetValue(partition.Topic, out var partitions) || !partitions.Remove(partition.Partition))
             throw new InvalidOperationException($"Sticky assignment tried to move {partition} from {from}, which does not hold it.");
@@ -52,7 +54,7 @@ internal sealed class StickyHoldings
     /// What moving a partition from <paramref name="from"/> to <paramref name="to"/> does to the number of
     /// partitions away from their previous owner: -1 it goes home, 0 neither owned it, +1 it leaves home.
     /// </summary>
-    public int MoveCost(AssignedPartition partition, string from, string to)
+    public int MoveCost(TopicPartition partition, string from, string to)
     {
         var previous = PreviousOwner(partition);
         return previous == to ? -1 : previous == from ? 1 : 0;
@@ -62,13 +64,13 @@ internal sealed class StickyHoldings
     /// The partition of <paramref name="topic"/> that <paramref name="from"/> would best pass to
     /// <paramref name="to"/>: lowest <see cref="MoveCost"/>, then highest partition number.
     /// </summary>
-    public AssignedPartition BestToPass(string from, string to, string topic)
+    public TopicPartition BestToPass(string from, string to, string topic)
     {
-        AssignedPartition best = default;
+        TopicPartition best = default;
         int bestCost = int.MaxValue;
         foreach (int p in _held[from][topic].Reverse())
         {
-            var candidate = new AssignedPartition(topic, p);
+            var candidate = new TopicPartition(topic, p);
             int cost = MoveCost(candidate, from, to);
             if (cost < bestCost)
                 (best, bestCost) = (candidate, cost);
@@ -80,13 +82,13 @@ internal sealed class StickyHoldings
             : best;
     }
 
-    public IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> Build()
+    public IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> Build()
     {
         var result = new AssignmentBuilder(_snapshot.MemberIds);
         foreach (var (id, byTopic) in _held)
             foreach (var (topic, partitions) in byTopic)
                 foreach (int p in partitions)
-                    result.Add(id, new AssignedPartition(topic, p));
+                    result.Add(id, new TopicPartition(topic, p));
         return result.Build();
     }
 }

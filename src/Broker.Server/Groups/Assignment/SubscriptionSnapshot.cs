@@ -1,3 +1,5 @@
+using Broker.Protocol;
+
 namespace Broker.Server.Groups.Assignment;
 
 /// <summary>
@@ -46,7 +48,7 @@ internal sealed class SubscriptionSnapshot
     public IReadOnlySet<string> TopicsOf(string memberId) => _topicsByMember[memberId];
 
     /// <summary>Whether <paramref name="partition"/> exists and <paramref name="memberId"/> may be given it.</summary>
-    public bool CanOwn(string memberId, AssignedPartition partition) =>
+    public bool CanOwn(string memberId, TopicPartition partition) =>
         _topicsByMember[memberId].Contains(partition.Topic)
         && partition.Partition >= 0
         && partition.Partition < _partitionCounts[partition.Topic];
@@ -64,11 +66,11 @@ internal sealed class SubscriptionSnapshot
     }
 
     /// <summary>Every partition to assign, ordered by topic then partition.</summary>
-    public IEnumerable<AssignedPartition> AllPartitions()
+    public IEnumerable<TopicPartition> AllPartitions()
     {
         foreach (var topic in Topics)
             for (int p = 0; p < _partitionCounts[topic]; p++)
-                yield return new AssignedPartition(topic, p);
+                yield return new TopicPartition(topic, p);
     }
 
     public int TotalPartitions()

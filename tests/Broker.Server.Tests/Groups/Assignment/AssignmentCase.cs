@@ -1,3 +1,4 @@
+using Broker.Protocol;
 using Broker.Server.Groups.Assignment;
 
 namespace Broker.Server.Tests.Groups.Assignment;
@@ -22,11 +23,11 @@ internal sealed class AssignmentCase
             StringComparer.Ordinal);
         Assignable = counts.Keys
             .Where(t => EffectiveTopics.Values.Any(s => s.Contains(t)))
-            .SelectMany(t => Enumerable.Range(0, counts[t]).Select(p => new AssignedPartition(t, p)))
+            .SelectMany(t => Enumerable.Range(0, counts[t]).Select(p => new TopicPartition(t, p)))
             .ToHashSet();
 
         // The documented tie-break for stale claims: the first valid claimant in ordinal member id order.
-        PreviousOwner = new Dictionary<AssignedPartition, string>();
+        PreviousOwner = new Dictionary<TopicPartition, string>();
         foreach (var member in members.OrderBy(m => m.MemberId, StringComparer.Ordinal))
             foreach (var p in member.Owned)
                 if (Assignable.Contains(p) && EffectiveTopics[member.MemberId].Contains(p.Topic))
@@ -41,10 +42,10 @@ internal sealed class AssignmentCase
     public Dictionary<string, HashSet<string>> EffectiveTopics { get; }
 
     /// <summary>Every partition some member must get.</summary>
-    public HashSet<AssignedPartition> Assignable { get; }
+    public HashSet<TopicPartition> Assignable { get; }
 
     /// <summary>Who the sticky assignor should treat as each partition's previous owner.</summary>
-    public Dictionary<AssignedPartition, string> PreviousOwner { get; }
+    public Dictionary<TopicPartition, string> PreviousOwner { get; }
 
     public bool AllSubscriptionsEqual => EffectiveTopics.Values.All(s => s.SetEquals(EffectiveTopics.Values.First()));
 
@@ -78,7 +79,7 @@ internal sealed class AssignmentCase
         var common = Subset(rng, topics);
         var subscriptions = ids.ToDictionary(id => id, _ => sameSubscriptions ? common : Subset(rng, topics));
 
-        var owned = ids.ToDictionary(id => id, _ => new List<AssignedPartition>());
+        var owned = ids.ToDictionary(id => id, _ => new List<TopicPartition>());
         var everyone = ids.Append("departed").ToArray();
         switch (rng.Next(3))
         {
@@ -88,14 +89,14 @@ internal sealed class AssignmentCase
                 foreach (var (topic, count) in counts)
                     for (int p = 0; p < count; p++)
                         if (everyone[rng.Next(everyone.Length)] is var owner && owner != "departed")
-                            owned[owner].Add(new AssignedPartition(topic, p));
+                            owned[owner].Add(new TopicPartition(topic, p));
                 break;
             default:
                 foreach (var id in ids)
                     for (int k = rng.Next(0, 8); k > 0; k--)
                     {
                         var topic = topics[rng.Next(topics.Length)];
-                        owned[id].Add(new AssignedPartition(topic, rng.Next(0, counts.GetValueOrDefault(topic, 3) + 2)));
+                        owned[id].Add(new TopicPartition(topic, rng.Next(0, counts.GetValueOrDefault(topic, 3) + 2)));
                     }
                 break;
         }

@@ -1,3 +1,4 @@
+using Broker.Protocol;
 using Broker.Server.Groups.Assignment;
 
 namespace Broker.Server.Tests.Groups.Assignment;
@@ -12,12 +13,12 @@ internal static class AssignmentFixtures
     public static AssignmentMember Member(string id, string[] topics, string owned) => new(id, topics, Parts(owned));
 
     /// <summary>Topic-partitions in Kafka's spelling, space separated: <c>"t0-0 t0-1 t1-0"</c>.</summary>
-    public static AssignedPartition[] Parts(string text) =>
+    public static TopicPartition[] Parts(string text) =>
         text.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Select(tp =>
             {
                 int dash = tp.LastIndexOf('-');
-                return new AssignedPartition(tp[..dash], int.Parse(tp[(dash + 1)..]));
+                return new TopicPartition(tp[..dash], int.Parse(tp[(dash + 1)..]));
             })
             .ToArray();
 
@@ -26,9 +27,9 @@ internal static class AssignmentFixtures
         topics.ToDictionary(t => t.Topic, t => t.Partitions);
 
     /// <summary>One member's assignment in the same spelling as <see cref="Parts"/>, for readable assertions.</summary>
-    public static string Text(IReadOnlyList<AssignedPartition> partitions) => string.Join(' ', partitions);
+    public static string Text(IReadOnlyList<TopicPartition> partitions) => string.Join(' ', partitions.Select(p => $"{p.Topic}-{p.Partition}"));
 
     /// <summary>The assignment in the form a member would be given it next generation.</summary>
-    public static AssignmentMember WithOwned(AssignmentMember member, IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> assignment) =>
+    public static AssignmentMember WithOwned(AssignmentMember member, IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> assignment) =>
         member with { Owned = assignment[member.MemberId] };
 }

@@ -1,3 +1,4 @@
+using Broker.Protocol;
 using Broker.Server.Groups.Assignment;
 using Xunit;
 
@@ -7,13 +8,13 @@ namespace Broker.Server.Tests.Groups.Assignment;
 internal static class AssignmentInvariants
 {
     /// <summary>Every member has an entry, every assignable partition goes to exactly one subscriber, lists sorted.</summary>
-    public static void AssertCoverage(AssignmentCase c, IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> result)
+    public static void AssertCoverage(AssignmentCase c, IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result)
     {
         Assert.True(
             result.Keys.ToHashSet().SetEquals(c.Members.Select(m => m.MemberId)),
             $"members in result [{string.Join(",", result.Keys)}] for {c}");
 
-        var seen = new HashSet<AssignedPartition>();
+        var seen = new HashSet<TopicPartition>();
         foreach (var (member, partitions) in result)
         {
             for (int i = 1; i < partitions.Count; i++)
@@ -30,8 +31,8 @@ internal static class AssignmentInvariants
 
     /// <summary>Partition counts of the given members differ by at most one.</summary>
     public static void AssertWithinOne(
-        AssignmentCase c, IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> result,
-        IEnumerable<string> members, Func<AssignedPartition, bool>? counted = null, string what = "partitions")
+        AssignmentCase c, IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result,
+        IEnumerable<string> members, Func<TopicPartition, bool>? counted = null, string what = "partitions")
     {
         var counts = members.Select(m => (m, n: result[m].Count(p => counted?.Invoke(p) ?? true))).ToList();
         if (counts.Count == 0)
@@ -42,8 +43,8 @@ internal static class AssignmentInvariants
     }
 
     public static void AssertSame(
-        IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> expected,
-        IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> actual, string context)
+        IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> expected,
+        IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> actual, string context)
     {
         Assert.Equal(expected.Keys, actual.Keys);
         foreach (var (member, partitions) in expected)
@@ -52,10 +53,10 @@ internal static class AssignmentInvariants
     }
 
     /// <summary>Sum of squared counts: lower is more balanced.</summary>
-    public static int SquaredLoad(IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> result) =>
+    public static int SquaredLoad(IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result) =>
         result.Values.Sum(p => p.Count * p.Count);
 
     /// <summary>Partitions that stayed with their previous owner.</summary>
-    public static int Kept(AssignmentCase c, IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> result) =>
+    public static int Kept(AssignmentCase c, IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> result) =>
         result.Sum(kv => kv.Value.Count(p => c.PreviousOwner.GetValueOrDefault(p) == kv.Key));
 }

@@ -1,3 +1,4 @@
+using Broker.Protocol;
 using Broker.Server.Groups.Assignment;
 using Xunit;
 using static Broker.Server.Tests.Groups.Assignment.AssignmentFixtures;
@@ -201,7 +202,7 @@ public sealed class StickyAssignorTests
 
         Assert.Equal([2, 2, 2], result.Values.Select(p => p.Count));
         Assert.Subset(Parts("a-0 a-1 a-2").ToHashSet(), result["c0"].ToHashSet());
-        Assert.Contains(new AssignedPartition("b", 2), result["c2"]);
+        Assert.Contains(new TopicPartition("b", 2), result["c2"]);
     }
 
     [Fact]
@@ -220,10 +221,10 @@ public sealed class StickyAssignorTests
     }
 
     /// <summary>Partitions now held by a member other than the one that owned them before.</summary>
-    private static int Moved(IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> after, params (string Member, string Owned)[] before) =>
-        Moved(after, before.ToDictionary(b => b.Member, b => (IReadOnlyList<AssignedPartition>)Parts(b.Owned)));
+    private static int Moved(IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> after, params (string Member, string Owned)[] before) =>
+        Moved(after, before.ToDictionary(b => b.Member, b => (IReadOnlyList<TopicPartition>)Parts(b.Owned)));
 
-    private static int Moved(IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> after, IReadOnlyDictionary<string, IReadOnlyList<AssignedPartition>> before)
+    private static int Moved(IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> after, IReadOnlyDictionary<string, IReadOnlyList<TopicPartition>> before)
     {
         var previousOwner = before.SelectMany(kv => kv.Value.Select(p => (p, kv.Key))).ToDictionary(x => x.p, x => x.Key);
         return after.Sum(kv => kv.Value.Count(p => previousOwner.TryGetValue(p, out var owner) && owner != kv.Key));

@@ -1,11 +1,8 @@
-// Partition and position identifiers used by the consumer.
-namespace Broker.Client;
+// A position in a partition, as the consumer reads and commits it. The partition itself is
+// Broker.Protocol.TopicPartition, the one type node, assignors and client share.
+using Broker.Protocol;
 
-/// <summary>One partition of a topic.</summary>
-public readonly record struct TopicPartition(string Topic, int Partition)
-{
-    public override string ToString() => $"{Topic}/{Partition}";
-}
+namespace Broker.Client;
 
 /// <summary>A partition and an offset in it; the offset may be <see cref="Client.Offset.Beginning"/> or <see cref="Client.Offset.End"/>.</summary>
 public readonly record struct TopicPartitionOffset(string Topic, int Partition, long Offset)
