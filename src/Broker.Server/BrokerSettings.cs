@@ -14,6 +14,7 @@ public sealed record BrokerSettings(
     long DefaultRetentionMs,
     long DefaultRetentionBytes,
     TimeSpan RequestTimeout,
+    TimeSpan ClusterStatusTimeout,
     Broker.Server.Groups.GroupSettings Groups)
 {
     /// <summary>How long a metadata-store read or write may wait for a majority of nodes.</summary>
@@ -42,6 +43,7 @@ public sealed record BrokerSettings(
             DefaultRetentionMs: b.GetLong("topic-defaults.retention-ms"),
             DefaultRetentionBytes: b.GetLong("topic-defaults.retention-bytes"),
             RequestTimeout: b.GetTimeSpan("gateway.request-timeout"),
+            ClusterStatusTimeout: b.GetTimeSpan("gateway.cluster-status-timeout"),
             Groups: Broker.Server.Groups.GroupSettings.Create(b))
         {
             MetadataTimeout = b.GetTimeSpan("metadata.timeout"),

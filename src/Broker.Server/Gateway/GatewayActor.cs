@@ -60,8 +60,8 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<DeleteTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<ReassignPartitionsRequest>(r => AskRegistry(r, Sender));
         Receive<MetadataRequest>(r => Metadata(r, Sender, refreshed: false));
-        Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.RequestTimeout).PipeTo(Sender));
-        Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.RequestTimeout).PipeTo(Sender));
+        Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.ClusterStatusTimeout).PipeTo(Sender));
+        Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.ClusterStatusTimeout).PipeTo(Sender));
         Receive<IGroupMessage>(RouteToGroup);
         Receive<ListGroupsRequest>(_ => GroupLister.ListAsync(Context.System, _groups, _settings.RequestTimeout).PipeTo(Sender));
         Receive<RetryWithTopics>(Retry);

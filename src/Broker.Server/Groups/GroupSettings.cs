@@ -11,15 +11,11 @@ public sealed record GroupSettings(
     TimeSpan TickInterval,
     TimeSpan RegistryTimeout)
 {
-    /// <summary>How long a coordinator waits for the topic registry's answer before it asks again.</summary>
-    private static readonly TimeSpan DefaultRegistryTimeout = TimeSpan.FromSeconds(10);
-
     public static GroupSettings Create(Config broker) => new(
         InitialRebalanceDelay: broker.GetTimeSpan("groups.initial-rebalance-delay"),
         MinSessionTimeout: broker.GetTimeSpan("groups.min-session-timeout"),
         MaxSessionTimeout: broker.GetTimeSpan("groups.max-session-timeout"),
         SnapshotEveryEvents: broker.GetInt("groups.snapshot-every-events"),
         TickInterval: broker.GetTimeSpan("groups.tick-interval"),
-        // Not in reference.conf (owned by the replication work for now): the default lives here.
-        RegistryTimeout: broker.HasPath("groups.registry-timeout") ? broker.GetTimeSpan("groups.registry-timeout") : DefaultRegistryTimeout);
+        RegistryTimeout: broker.GetTimeSpan("groups.registry-timeout"));
 }

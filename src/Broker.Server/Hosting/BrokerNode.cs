@@ -45,7 +45,7 @@ public sealed class BrokerNode : IAsyncDisposable
             StartActors(system);
             system.Log.Info("broker node listening on {0}:{1} (gateway akka.tcp://{2}@{3}:{4}/user/gateway), data in {5}",
                 settings.Host, settings.Port, SystemName, settings.PublicHost, settings.PublicPort, settings.JournalPath);
-            await WaitUntilUp(system, cancellationToken);
+            await WaitUntilUp(system, settings.JoinTimeout, cancellationToken);
             return new BrokerNode(system, settings);
         }
         catch
@@ -82,15 +82,15 @@ public sealed class BrokerNode : IAsyncDisposable
     }
 
     /// <summary>Returns once this node is an Up member, so requests do not race cluster formation; a worker whose seeds are down keeps trying in the background.</summary>
-    private static async Task WaitUntilUp(ActorSystem system, CancellationToken cancellationToken)
+    private static async Task WaitUntilUp(ActorSystem system, TimeSpan joinTimeout, CancellationToken cancellationToken)
     {
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
-        var waited = await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(30), cancellationToken));
+        var waited = await Task.WhenAny(up.Task, Task.Delay(joinTimeout, cancellationToken));
         if (waited == up.Task)
             system.Log.Info("broker node ready: cluster member {0} is up", Cluster.Get(system).SelfAddress);
         else
-            system.Log.Warning("not yet a cluster member after 30s; check the seed nodes (broker.node.seeds); still trying");
+            system.Log.Warning("not yet a cluster member after {0}s (broker.node.join-timeout); check the seed nodes (broker.node.seeds); still trying", joinTimeout.TotalSeconds);
     }
 
     /// <summary>Leaves the cluster gracefully (shards hand off) and terminates the ActorSystem.</summary>

@@ -38,7 +38,8 @@ public static class NodeConfig
             JournalPageSize: node.GetInt("journal-page-size"),
             NodeId: Membership.NodeIdentity.LoadOrCreate(dataDir, node.GetInt("node-id") is > 0 and var wanted ? wanted : null),
             PublicHost: node.GetString("public-host") is { Length: > 0 } publicHost ? publicHost : node.GetString("host"),
-            PublicPort: node.GetInt("public-port") is > 0 and var publicPort ? publicPort : node.GetInt("port"))
+            PublicPort: node.GetInt("public-port") is > 0 and var publicPort ? publicPort : node.GetInt("port"),
+            JoinTimeout: node.GetTimeSpan("join-timeout"))
         {
             Rack = node.GetString("rack") ?? "",
         };

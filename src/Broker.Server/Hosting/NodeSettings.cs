@@ -4,10 +4,11 @@ namespace Broker.Server.Hosting;
 /// The resolved settings of a node, after every override is applied. <see cref="Host"/>:<see cref="Port"/> is
 /// where the node listens; <see cref="PublicHost"/>:<see cref="PublicPort"/> is the address it advertises to
 /// other nodes and clients (the same unless set apart, e.g. bind 0.0.0.0 in a container and advertise the
-/// address the others reach it at).
+/// address the others reach it at). <see cref="JoinTimeout"/> is how long start waits to be an Up member
+/// before it warns and returns (broker.node.join-timeout).
 /// </summary>
 public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> Seeds, string Role, string DataDirectory, string JournalPath, int JournalPageSize, int NodeId,
-    string PublicHost, int PublicPort)
+    string PublicHost, int PublicPort, TimeSpan JoinTimeout)
 {
     /// <summary>The rack (zone) the node is in, or empty; consumers in the same rack read from its replicas.</summary>
     public string Rack { get; init; } = "";
