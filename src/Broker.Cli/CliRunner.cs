@@ -24,7 +24,7 @@ public static class CliRunner
         return await parsed.InvokeAsync(config);
     }
 
-    private static IEnumerable<string> CommandPath(ParseResult parsed)
+    private static Stack<string> CommandPath(ParseResult parsed)
     {
         var names = new Stack<string>();
         for (var r = parsed.CommandResult; r is not null && r.Parent is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)

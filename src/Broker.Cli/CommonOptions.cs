@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Text.Json;
 using Broker.Client;
@@ -25,6 +26,9 @@ public static class CommonOptions
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static void WriteJson(object value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    /// <summary>A number as a table cell: invariant culture, so scripts parse the same output everywhere.</summary>
+    public static string Cell(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Prints rows as aligned columns under a header.</summary>
     public static void WriteTable(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)

@@ -297,7 +297,7 @@ public sealed partial class Consumer
     private void RevokeAll()
     {
         var owned = _assignment;
-        if (owned.Count == 0) return;
+        if (owned.Length == 0) return;
         if (_config.EnableAutoCommit && _group is { MemberId.Length: > 0 }) CommitQuietly(owned);
         PartitionsRevoked?.Invoke(owned);
         Unassign();
@@ -305,7 +305,7 @@ public sealed partial class Consumer
 
     private void MaybeAutoCommit()
     {
-        if (!_config.EnableAutoCommit || _group is not { MemberId.Length: > 0 } || _assignment.Count == 0) return;
+        if (!_config.EnableAutoCommit || _group is not { MemberId.Length: > 0 } || _assignment.Length == 0) return;
         var now = Environment.TickCount64;
         if (now < _nextAutoCommit) return;
         _nextAutoCommit = now + _config.AutoCommitIntervalMs;

@@ -34,7 +34,7 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
     private readonly List<PartitionFetcher> _order = [];
     private readonly ConcurrentQueue<FetchCompletion> _completions = new();
     private readonly SemaphoreSlim _signal = new(0);
-    private IReadOnlyList<TopicPartition> _assignment = [];
+    private TopicPartition[] _assignment = [];
     private int _nextFetcher;
 
     private readonly FetchCursor _cursor = new();

@@ -20,9 +20,13 @@ public static class ReassignmentPlanner
         foreach (var id in liveNodeIds)
             if (id != nodeId) load[id] = 0;
         foreach (var topic in topics)
+        {
             foreach (var p in topic.Partitions)
+            {
                 foreach (var replica in p.Replicas)
-                    if (load.ContainsKey(replica)) load[replica]++;
+                    if (load.TryGetValue(replica, out var count)) load[replica] = count + 1;
+            }
+        }
 
         var moves = new List<PartitionReassignment>();
         foreach (var topic in topics)
@@ -37,7 +41,7 @@ public static class ReassignmentPlanner
                     ?? throw new InvalidOperationException($"{topic.Name}/{p.Partition}: every live node already holds a replica; start another node first");
                 if (onlyTo is { } to && IndexOf(p.Replicas, to) >= 0)
                     throw new InvalidOperationException($"{topic.Name}/{p.Partition}: node {to} already holds a replica; pick another node");
-                if (load.ContainsKey(target[at])) load[target[at]]++;
+                if (load.TryGetValue(target[at], out var count)) load[target[at]] = count + 1;
                 moves.Add(new PartitionReassignment(topic.Name, p.Partition, target));
             }
         }

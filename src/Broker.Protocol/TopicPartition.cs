@@ -14,13 +14,5 @@ public readonly record struct TopicPartition(string Topic, int Partition) : ICom
         return byTopic != 0 ? byTopic : Partition.CompareTo(other.Partition);
     }
 
-    public static bool operator <(TopicPartition left, TopicPartition right) => left.CompareTo(right) < 0;
-
-    public static bool operator <=(TopicPartition left, TopicPartition right) => left.CompareTo(right) <= 0;
-
-    public static bool operator >(TopicPartition left, TopicPartition right) => left.CompareTo(right) > 0;
-
-    public static bool operator >=(TopicPartition left, TopicPartition right) => left.CompareTo(right) >= 0;
-
     public override string ToString() => $"{Topic}/{Partition}";
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -34,14 +35,16 @@ public sealed class BrokerProcess : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts `broker node` and waits until it says it is listening and its cluster is up.</summary>
-    /// <param name="seed">host:port of the cluster's seed to join as a worker; null starts a node that seeds its own cluster.</param>
+    /// <summary>
+    /// Starts `broker node` and waits until it says it is listening and its cluster is up. <paramref name="seed"/> is
+    /// host:port of the cluster's seed to join as a worker; null starts a node that seeds its own cluster.
+    /// </summary>
     public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null)
     {
         var p = port ?? FreePort();
         string[] args = seed is null
-            ? ["node", "--port", p.ToString(), "--data-dir", dataDir]
-            : ["node", "--port", p.ToString(), "--data-dir", dataDir, "--seeds", seed, "--role", "worker"];
+            ? ["node", "--port", p.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir]
+            : ["node", "--port", p.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir, "--seeds", seed, "--role", "worker"];
         if (rack is not null) args = [.. args, "--rack", rack];
         var node = new BrokerProcess { Port = p, DataDir = dataDir };
         node._process = CliProcess.StartWatching(node.OnLine, node.OnLine, args);

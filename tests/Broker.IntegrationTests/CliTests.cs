@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Xunit;
 using Xunit.Abstractions;
@@ -46,7 +47,7 @@ public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
         foreach (var line in lines)
         {
             var parts = line.Split('|');
-            var (partition, key, value) = (parts[0], parts[1], int.Parse(parts[2]));
+            var (partition, key, value) = (parts[0], parts[1], int.Parse(parts[2], CultureInfo.InvariantCulture));
             Assert.True(!lastValueByKey.TryGetValue(key, out var last) || last < value, $"key {key}: {value} came after {last}");
             lastValueByKey[key] = value;
             Assert.Equal(partitionByKey.TryAdd(key, partition) ? partition : partitionByKey[key], partition);

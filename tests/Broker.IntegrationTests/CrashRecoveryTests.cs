@@ -39,7 +39,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                         acknowledged[(result.Partition, result.Offset)] = value;
                         if (acknowledged.Count >= 30_000) killAfter.TrySetResult();
                     }
-                    else Interlocked.Increment(ref failures);
+                    else
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
                 });
                 if (killAfter.Task.IsCompleted) break;
                 if ((i & 1023) == 0) await Task.Yield();

@@ -6,8 +6,8 @@ using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
 using Broker.Server.Hosting;
 using Xunit;
-using Record = Broker.Protocol.Records.Record;
 using Xunit.Abstractions;
+using Record = Broker.Protocol.Records.Record;
 
 namespace Broker.Server.Tests;
 

@@ -25,8 +25,8 @@ public static class ClusterCommand
                 return CliRunner.Ok;
             }
             CommonOptions.WriteTable(["ID", "NODE", "ROLES", "STATUS", "LEADS"],
-                s.Brokers.Select(b => (IReadOnlyList<string>)[b.NodeId < 0 ? "-" : b.NodeId.ToString(), b.Address, string.Join(",", Roles(b.Roles)), b.Status,
-                    s.Partitions.Count(p => p.Address == b.Address).ToString()]));
+                s.Brokers.Select(b => (IReadOnlyList<string>)[b.NodeId < 0 ? "-" : CommonOptions.Cell(b.NodeId), b.Address, string.Join(",", Roles(b.Roles)), b.Status,
+                    CommonOptions.Cell(s.Partitions.Count(p => p.Address == b.Address))]));
             if (s.Partitions.Count > 0)
             {
                 Console.WriteLine();

@@ -27,7 +27,7 @@ public static class GroupsCommand
                 CommonOptions.WriteJson(groups.Select(g => new { group = g.GroupId, state = g.State, protocolType = g.ProtocolType, members = g.Members }));
                 return CliRunner.Ok;
             }
-            CommonOptions.WriteTable(["GROUP", "STATE", "MEMBERS"], groups.Select(g => (IReadOnlyList<string>)[g.GroupId, g.State, g.Members.ToString()]));
+            CommonOptions.WriteTable(["GROUP", "STATE", "MEMBERS"], groups.Select(g => (IReadOnlyList<string>)[g.GroupId, g.State, CommonOptions.Cell(g.Members)]));
             return CliRunner.Ok;
         }));
         return command;
@@ -67,7 +67,7 @@ public static class GroupsCommand
             }
             Console.WriteLine($"Group: {described.GroupId}\tState: {described.State}\tGeneration: {described.GenerationId}\tAssignor: {described.Protocol}\tMembers: {described.Members.Count}\tTotal lag: {totalLag}");
             CommonOptions.WriteTable(["TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "CLIENT-ID"],
-                rows.Select(r => (IReadOnlyList<string>)[r.Topic, r.Partition.ToString(), r.Committed?.ToString() ?? "-", r.LogEnd.ToString(), r.Lag?.ToString() ?? "-", r.Member ?? "-", r.ClientId ?? "-"]));
+                rows.Select(r => (IReadOnlyList<string>)[r.Topic, CommonOptions.Cell(r.Partition), r.Committed is { } committed ? CommonOptions.Cell(committed) : "-", CommonOptions.Cell(r.LogEnd), r.Lag is { } lag ? CommonOptions.Cell(lag) : "-", r.Member ?? "-", r.ClientId ?? "-"]));
             return CliRunner.Ok;
         }));
         return command;
@@ -142,7 +142,7 @@ public static class GroupsCommand
             if (parse.GetValue(output) == "json")
                 CommonOptions.WriteJson(offsets.Select(o => new { group = groupId, topic = o.Topic, partition = o.Partition, offset = o.Offset }));
             else
-                CommonOptions.WriteTable(["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"], offsets.Select(o => (IReadOnlyList<string>)[groupId, o.Topic, o.Partition.ToString(), o.Offset.ToString()]));
+                CommonOptions.WriteTable(["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"], offsets.Select(o => (IReadOnlyList<string>)[groupId, o.Topic, CommonOptions.Cell(o.Partition), CommonOptions.Cell(o.Offset)]));
             return CliRunner.Ok;
         }));
         return command;

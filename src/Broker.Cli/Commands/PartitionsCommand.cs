@@ -61,7 +61,10 @@ public static class PartitionsCommand
             for (var i = 0; i < results.Count; i++)
             {
                 var r = results[i];
-                if (r.Error == ErrorCode.None) Console.WriteLine($"{r.Topic}/{r.Partition}: moving to nodes [{string.Join(",", moves[i].Replicas)}]");
+                if (r.Error == ErrorCode.None)
+                {
+                    Console.WriteLine($"{r.Topic}/{r.Partition}: moving to nodes [{string.Join(",", moves[i].Replicas)}]");
+                }
                 else
                 {
                     failed++;
@@ -85,13 +88,16 @@ public static class PartitionsCommand
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var ids = new int[parts.Length];
         for (var i = 0; i < parts.Length; i++)
+        {
             if (!int.TryParse(parts[i], out ids[i]))
                 throw new ArgumentException($"--replicas '{text}' must be node ids separated by commas, e.g. 1,4,3 (ids are in `broker cluster status`)");
+        }
+
         return ids;
     }
 
     /// <summary>Polls metadata until every move is done, printing each partition's progress when it changes.</summary>
-    private static async Task<bool> WaitAsync(AdminClient admin, IReadOnlyList<PartitionReassignment> moves, TimeSpan timeout)
+    private static async Task<bool> WaitAsync(AdminClient admin, List<PartitionReassignment> moves, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         var last = new Dictionary<string, string>();

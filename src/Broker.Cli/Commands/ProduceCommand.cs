@@ -42,7 +42,10 @@ public static class ProduceCommand
             {
                 Action<DeliveryResult?, BrokerException?> onDelivery = (result, error) =>
                 {
-                    if (error is null) Interlocked.Increment(ref acknowledged);
+                    if (error is null)
+                    {
+                        Interlocked.Increment(ref acknowledged);
+                    }
                     else
                     {
                         Interlocked.Increment(ref failed);
@@ -54,7 +57,10 @@ public static class ProduceCommand
                 {
                     lineNumber++;
                     var message = new Message();
-                    if (sep is null) message.Value = Encoding.UTF8.GetBytes(line);
+                    if (sep is null)
+                    {
+                        message.Value = Encoding.UTF8.GetBytes(line);
+                    }
                     else
                     {
                         var at = line.IndexOf(sep, StringComparison.Ordinal);

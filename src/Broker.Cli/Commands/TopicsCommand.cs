@@ -94,9 +94,9 @@ public static class TopicsCommand
                 var configs = t.Configs.Count == 0 ? "(defaults)" : string.Join(",", t.Configs.Select(c => $"{c.Key}={c.Value}"));
                 Console.WriteLine($"Topic: {t.Name}\tTopicId: {t.TopicId}\tPartitions: {t.Partitions.Count}\tReplicationFactor: {t.ReplicationFactor}\tConfigs: {configs}");
                 CommonOptions.WriteTable(["  Partition", "Leader", "Epoch", "Replicas", "Isr", "Offline", "Adding", "Removing", "LogStart", "HighWatermark", "LogEnd", "Error"],
-                    t.Partitions.Select(p => (IReadOnlyList<string>)[$"  {p.Partition}", p.LeaderId < 0 ? "none" : p.LeaderId.ToString(), p.LeaderEpoch.ToString(),
+                    t.Partitions.Select(p => (IReadOnlyList<string>)[$"  {p.Partition}", p.LeaderId < 0 ? "none" : CommonOptions.Cell(p.LeaderId), CommonOptions.Cell(p.LeaderEpoch),
                         Ids(p.Replicas), Ids(p.Isr), Ids(p.OfflineReplicas), Ids(p.AddingReplicas), Ids(p.RemovingReplicas),
-                        p.LogStartOffset.ToString(), p.HighWatermark.ToString(), p.LogEndOffset.ToString(), p.Error == ErrorCode.None ? "" : p.Error.ToString()]));
+                        CommonOptions.Cell(p.LogStartOffset), CommonOptions.Cell(p.HighWatermark), CommonOptions.Cell(p.LogEndOffset), p.Error == ErrorCode.None ? "" : p.Error.ToString()]));
             }
             return CliRunner.Ok;
         }));

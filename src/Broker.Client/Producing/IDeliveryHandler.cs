@@ -49,13 +49,13 @@ internal sealed class CallbackDelivery : IDeliveryHandler
     public static readonly CallbackDelivery Instance = new();
 
     /// <summary>Set while a delivery callback runs, so Flush/Dispose from inside one fail fast instead of deadlocking.</summary>
-    [ThreadStatic] private static bool t_inCallback;
+    [ThreadStatic] private static bool _inCallback;
 
     private CallbackDelivery()
     {
     }
 
-    public static bool InCallback => t_inCallback;
+    public static bool InCallback => _inCallback;
 
     public void Succeed(object? state, DeliveryResult result) => Invoke(state, result, null);
 
@@ -68,8 +68,8 @@ internal sealed class CallbackDelivery : IDeliveryHandler
     {
         // Only Delivery.Of(callback) pairs this handler with a state, and always with the callback.
         var callback = Unsafe.As<Action<DeliveryResult?, BrokerException?>>(state!);
-        var outer = t_inCallback;
-        t_inCallback = true;
+        var outer = _inCallback;
+        _inCallback = true;
         try
         {
             callback(result, error);
@@ -81,7 +81,7 @@ internal sealed class CallbackDelivery : IDeliveryHandler
         }
         finally
         {
-            t_inCallback = outer;
+            _inCallback = outer;
         }
     }
 }

@@ -141,8 +141,10 @@ internal sealed class RecordAccumulator
                 cancellationToken.ThrowIfCancellationRequested();
                 var remaining = deadline - Environment.TickCount64;
                 if (remaining <= 0)
+                {
                     throw new BrokerException(ErrorCode.RequestTimedOut,
                         $"the producer's buffer (BufferMemory={_bufferMemory} bytes) stayed full for {_requestTimeout.TotalSeconds:0.#}s: the broker is not keeping up or is unreachable");
+                }
                 // Short slices so cancellation is noticed; replies pulse the monitor when they free space.
                 Monitor.Wait(Sync, (int)Math.Min(remaining, 100));
             }

@@ -1,4 +1,3 @@
-using Broker.Protocol.Messages;
 using Broker.Protocol.Serialization;
 
 namespace Broker.Protocol.Groups;

@@ -56,7 +56,7 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
     };
 
     /// <summary>Throws only for a type this serializer does not know: that is a bug, not bad input.</summary>
-    public override byte[] ToBinary(object o) => ProtocolMessageWriter.Write(o);
+    public override byte[] ToBinary(object obj) => ProtocolMessageWriter.Write(obj);
 
     public override object FromBinary(byte[] bytes, string manifest)
     {

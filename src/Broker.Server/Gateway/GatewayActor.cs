@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Cluster.Sharding;
 using Akka.DistributedData;
 using Akka.Event;
 using Broker.Protocol;
@@ -8,7 +7,6 @@ using Broker.Protocol.Messages;
 using Broker.Server.Membership;
 using Broker.Server.Metadata;
 using Broker.Server.Partitions;
-using Broker.Server.Topics;
 
 namespace Broker.Server.Gateway;
 
@@ -181,10 +179,10 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     /// <summary>Group requests go to the group's coordinator entity, which replies to the client directly.</summary>
     private void RouteToGroup(IGroupMessage request)
     {
-        const int MaxGroupIdLength = 249;
-        if (string.IsNullOrEmpty(request.GroupId) || request.GroupId.Length > MaxGroupIdLength)
+        const int maxGroupIdLength = 249;
+        if (string.IsNullOrEmpty(request.GroupId) || request.GroupId.Length > maxGroupIdLength)
         {
-            Sender.Tell(new ErrorResponse(ErrorCode.InvalidGroupId, $"group id must be 1 to {MaxGroupIdLength} characters, got '{request.GroupId}'"));
+            Sender.Tell(new ErrorResponse(ErrorCode.InvalidGroupId, $"group id must be 1 to {maxGroupIdLength} characters, got '{request.GroupId}'"));
             return;
         }
         _groups.Forward(request);
@@ -199,7 +197,9 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         var state = _states.Find(descriptor.TopicId, partition);
         if (state is not null && _live.Count > 0 && !descriptor.Config(_settings).UncleanLeaderElection
             && LeaderChoice.For(descriptor, partition, state, false, _live.IsAlive, out _) < 0)
+        {
             return (ErrorCode.LeaderNotAvailable, $"partition {topic}/{partition} is offline: none of its in-sync replicas (nodes {string.Join(",", state.Isr)}) is up; start one of those nodes again");
+        }
         // Its leader's node stopped answering: a request sent there would only time out. Fail fast; the cluster
         // downs that node and elects a new leader from the ISR within seconds.
         if (state is { Leader: > 0 } && _live.Count > 0 && !_live.IsAlive(state.Leader))

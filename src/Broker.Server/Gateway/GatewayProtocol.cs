@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Broker.Protocol.Messages;
 using Broker.Server.Serialization;
-using Broker.Server.Topics;
 
 namespace Broker.Server.Gateway;
 

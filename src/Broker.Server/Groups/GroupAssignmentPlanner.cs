@@ -1,6 +1,5 @@
 using Broker.Protocol;
 using Broker.Protocol.Groups;
-using Broker.Protocol.Messages;
 using Broker.Server.Groups.Assignment;
 
 namespace Broker.Server.Groups;

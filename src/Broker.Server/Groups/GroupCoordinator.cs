@@ -538,10 +538,14 @@ internal sealed class GroupCoordinator
         {
             var tp = new TopicPartition(o.Topic ?? "", o.Partition);
             if (o.Offset < 0)
+            {
                 results.Add(new OffsetCommitPartitionResult(tp.Topic, tp.Partition, ErrorCode.InvalidOffset, $"offset {o.Offset} for {tp} is negative; commit the next offset to read (0 or more)"));
+            }
             else if (owned is not null && !owned.Contains(tp))
+            {
                 results.Add(new OffsetCommitPartitionResult(tp.Topic, tp.Partition, ErrorCode.PartitionNotAssigned,
                     $"{tp} is not assigned to member {request.MemberId} in generation {Generation}; only a partition's owner commits it"));
+            }
             else
             {
                 accepted.Add(new CommittedOffset(tp.Topic, tp.Partition, o.Offset, o.Metadata));

@@ -1,7 +1,7 @@
 using Akka.Actor;
-using Akka.Event;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Event;
 using Broker.Protocol;
 using Broker.Server.Gateway;
 using Broker.Server.Groups;

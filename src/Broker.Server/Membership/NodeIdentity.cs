@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster;
 
@@ -36,7 +37,7 @@ public static class NodeIdentity
         }
         var id = requested ?? Random.Shared.Next(1, 1_000_000);
         var temp = path + ".tmp";
-        File.WriteAllText(temp, id.ToString());
+        File.WriteAllText(temp, id.ToString(CultureInfo.InvariantCulture));
         File.Move(temp, path);
         return id;
     }
@@ -47,8 +48,11 @@ public static class NodeIdentity
     public static int Of(Member member)
     {
         foreach (var role in member.Roles)
+        {
             if (role.StartsWith(RolePrefix, StringComparison.Ordinal) && int.TryParse(role.AsSpan(RolePrefix.Length), out var id))
                 return id;
+        }
+
         return -1;
     }
 

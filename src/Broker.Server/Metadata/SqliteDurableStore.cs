@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
@@ -19,6 +20,7 @@ namespace Broker.Server.Metadata;
 /// acknowledged survives kill -9 of every node. Metadata writes are rare (topic changes, elections,
 /// ISR changes), so no write-behind.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "An actor: the connection is closed in PostStop.")]
 public sealed class SqliteDurableStore : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();

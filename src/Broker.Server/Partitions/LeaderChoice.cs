@@ -34,8 +34,11 @@ public static class LeaderChoice
         foreach (var replica in replicas)
             if (isr.Contains(replica) && isAlive(replica)) return replica;
         if (replicas.IsEmpty)
+        {
             foreach (var member in isr)
                 if (isAlive(member)) return member;
+        }
+
         if (!uncleanAllowed) return -1;
         foreach (var replica in replicas)
         {

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.Event;
 using Akka.Cluster;
+using Akka.Event;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
@@ -24,7 +24,7 @@ public sealed partial class PartitionActor
     private bool _isrWriteInFlight;
     private long _nextOffset;                   // next offset to assign, ahead of _logEnd while appends are in flight
 
-    private long NowMs => Environment.TickCount64;
+    private static long NowMs => Environment.TickCount64;
 
     /// <summary>The ISR as the high watermark must see it: the committed set plus any member being added or removed (Kafka's "maximal ISR").</summary>
     private IEnumerable<int> MaximalIsr
@@ -154,8 +154,10 @@ public sealed partial class PartitionActor
         var live = LiveNodes.Of(Context.System);
         var elected = new LeaderElected(_topic, _partition, epoch, _nodeId);
         foreach (var id in _followers.Keys)
+        {
             if (live.AddressOf(id) is { } address)
                 Context.ActorSelection($"{address}/user/{ReplicaManagerActor.Name}/{Self.Path.Name}").Tell(elected);
+        }
     }
 
     /// <summary>The entity was placed here but this replica may not lead: refuse requests; the allocation strategy moves the entity.</summary>

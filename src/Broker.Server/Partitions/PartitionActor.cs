@@ -1,11 +1,9 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using Akka.Persistence;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
-using Broker.Protocol.Records;
 using Broker.Server.Metadata;
 using Broker.Server.Topics;
 

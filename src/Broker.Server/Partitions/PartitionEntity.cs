@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Cluster.Sharding;
 using Broker.Protocol.Messages;
 
@@ -17,7 +18,7 @@ public sealed class PartitionEntity() : HashCodeMessageExtractor(maxNumberOfShar
     public static (string Topic, int Partition) Parse(string entityId)
     {
         var slash = entityId.LastIndexOf('/');
-        return (entityId[..slash], int.Parse(entityId.AsSpan(slash + 1)));
+        return (entityId[..slash], int.Parse(entityId.AsSpan(slash + 1), CultureInfo.InvariantCulture));
     }
 
     public override string? EntityId(object message) => message switch

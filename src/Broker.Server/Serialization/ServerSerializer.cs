@@ -159,12 +159,12 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         ? BatchAppendedManifest
         : Codecs.Manifest(o) ?? GroupEventCodec.Manifest(o) ?? throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}");
 
-    public override byte[] ToBinary(object o)
+    public override byte[] ToBinary(object obj)
     {
-        if (o is BatchAppended appended) return appended.Batch;
-        if (Codecs.ToBinary(o) is { } bytes) return bytes;
+        if (obj is BatchAppended appended) return appended.Batch;
+        if (Codecs.ToBinary(obj) is { } bytes) return bytes;
         using var w = new WireWriter();
-        if (!GroupEventCodec.TryWrite(w, o)) throw new ArgumentException($"ServerSerializer cannot serialize {o.GetType()}");
+        if (!GroupEventCodec.TryWrite(w, obj)) throw new ArgumentException($"ServerSerializer cannot serialize {obj.GetType()}");
         return w.ToArray();
     }
 

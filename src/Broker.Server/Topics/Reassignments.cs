@@ -21,18 +21,29 @@ public static class Reassignments
         if (partition < 0 || partition >= topic.Partitions)
             return (ErrorCode.UnknownPartition, $"topic '{topic.Name}' has partitions 0 to {topic.Partitions - 1}, not {partition}");
         if (topic.IsReassigning(partition))
+        {
             return (ErrorCode.ReassignmentInProgress,
                 $"{name} is already moving to nodes [{string.Join(",", topic.TargetOf(partition))}]; wait until `broker topics describe {topic.Name}` shows no replicas being added or removed");
+        }
+
         if (target.Count != topic.ReplicationFactor)
+        {
             return (ErrorCode.InvalidReplicaAssignment,
                 $"{name} needs {topic.ReplicationFactor} replicas (the topic's replication factor), got {target.Count}: [{string.Join(",", target)}]");
+        }
+
         if (target.Distinct().Count() != target.Count)
             return (ErrorCode.InvalidReplicaAssignment, $"{name}: a node is named twice in [{string.Join(",", target)}]; replicas must be on distinct nodes");
         var current = topic.ReplicasOf(partition);
         foreach (var node in target)
+        {
             if (!current.Contains(node) && !isAlive(node))
+            {
                 return (ErrorCode.InvalidReplicaAssignment,
                     $"{name}: node {node} is not a live member of the cluster, so it cannot copy the log; `broker cluster status` lists the live node ids");
+            }
+        }
+
         return (ErrorCode.None, null);
     }
 

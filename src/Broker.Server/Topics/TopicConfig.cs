@@ -1,3 +1,4 @@
+using System.Globalization;
 using Broker.Protocol;
 
 namespace Broker.Server.Topics;
@@ -17,10 +18,10 @@ public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxM
     public static int DefaultMinInsyncReplicas(int replicationFactor) => Math.Min(2, Math.Max(1, replicationFactor));
 
     public static TopicConfig From(IReadOnlyDictionary<string, string> configs, BrokerSettings settings, int replicationFactor) => new(
-        configs.TryGetValue(RetentionMsKey, out var ms) ? long.Parse(ms) : settings.DefaultRetentionMs,
-        configs.TryGetValue(RetentionBytesKey, out var bytes) ? long.Parse(bytes) : settings.DefaultRetentionBytes,
-        configs.TryGetValue(MaxMessageBytesKey, out var max) ? int.Parse(max) : settings.DefaultMaxMessageBytes,
-        configs.TryGetValue(MinInsyncReplicasKey, out var minIsr) ? int.Parse(minIsr) : DefaultMinInsyncReplicas(replicationFactor),
+        configs.TryGetValue(RetentionMsKey, out var ms) ? long.Parse(ms, CultureInfo.InvariantCulture) : settings.DefaultRetentionMs,
+        configs.TryGetValue(RetentionBytesKey, out var bytes) ? long.Parse(bytes, CultureInfo.InvariantCulture) : settings.DefaultRetentionBytes,
+        configs.TryGetValue(MaxMessageBytesKey, out var max) ? int.Parse(max, CultureInfo.InvariantCulture) : settings.DefaultMaxMessageBytes,
+        configs.TryGetValue(MinInsyncReplicasKey, out var minIsr) ? int.Parse(minIsr, CultureInfo.InvariantCulture) : DefaultMinInsyncReplicas(replicationFactor),
         configs.TryGetValue(UncleanLeaderElectionKey, out var unclean) && bool.Parse(unclean));
 
     /// <summary>Null when valid; otherwise a message that says which key is wrong and what is allowed.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
@@ -142,9 +143,14 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
         await _store.UpdatePartitionsAsync(table =>
         {
             foreach (var entry in created)
+            {
                 for (var p = 0; p < entry.Topic.Partitions; p++)
+                {
                     table = table.Put(PartitionStateTable.KeyOf(entry.Topic.TopicId, p),
                         new PartitionState(0, 0, PartitionState.NoLeader, entry.Topic.ReplicasOf(p)));
+                }
+            }
+
             return table;
         }).ConfigureAwait(false);
         await _store.UpdateTopicsAsync(table =>
@@ -153,8 +159,11 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
             return table;
         }).ConfigureAwait(false);
         foreach (var entry in created)
+        {
             _log.Info("created topic {0} ({1}) with {2} partitions, replication factor {3}, replicas {4}", entry.Topic.Name, entry.Topic.TopicId,
                 entry.Topic.Partitions, entry.Topic.ReplicationFactor, string.Join(" ", entry.Topic.Assignments.Select(a => "[" + string.Join(",", a) + "]")));
+        }
+
         return (new CreateTopicsResponse(results), created);
     }
 
@@ -173,7 +182,7 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
         var configError = TopicConfig.Validate(spec.Configs, _settings);
         if (configError is not null) return (ErrorCode.InvalidConfig, configError);
         var rf = spec.ReplicationFactor > 0 ? spec.ReplicationFactor : Math.Min(3, liveNodes);
-        if (spec.Configs.TryGetValue(TopicConfig.MinInsyncReplicasKey, out var minIsr) && int.Parse(minIsr) > rf)
+        if (spec.Configs.TryGetValue(TopicConfig.MinInsyncReplicasKey, out var minIsr) && int.Parse(minIsr, CultureInfo.InvariantCulture) > rf)
             return (ErrorCode.InvalidConfig, $"{TopicConfig.MinInsyncReplicasKey}={minIsr} is larger than the replication factor {rf}; acks=all produces could never succeed");
         return (ErrorCode.None, null);
     }
@@ -254,11 +263,14 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
                 _log.Info("reassignment of {0}/{1} complete: replicas are now [{2}]", topic.Name, p, string.Join(",", topic.ReplicasOf(p)));
         }
         if (written.Count > 0)
+        {
             await _store.UpdateTopicsAsync(table =>
             {
                 foreach (var entry in written) table = table.Put(entry.Topic.Name, entry);
                 return table;
             }).ConfigureAwait(false);
+        }
+
         return (new ReassignPartitionsResponse([]), written);
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
@@ -59,7 +60,7 @@ public sealed class ClientEndToEndTests(NodeFixture node, ITestOutputHelper outp
         Assert.Null(consumer.Consume(TimeSpan.FromMilliseconds(200)));
         foreach (var group in consumed.GroupBy(r => Text(r.Key)))
         {
-            var values = group.Select(r => int.Parse(Text(r.Value))).ToList();
+            var values = group.Select(r => int.Parse(Text(r.Value), CultureInfo.InvariantCulture)).ToList();
             Assert.Equal(values.Order(), values);
             Assert.All(group, r => Assert.Equal(KeyPartitioner.Partition(r.Key!, 3), r.Partition));
         }

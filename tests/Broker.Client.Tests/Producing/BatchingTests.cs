@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Broker.Client.Tests.Fakes;
-using Broker.Protocol;
-using Broker.Protocol.Messages;
 using Xunit;
 using static Broker.Client.Tests.Fakes.Batches;
 

@@ -36,7 +36,7 @@ public sealed class AckChecker(int partitions)
         return first;
     }
 
-    /// <param name="sentAt">Environment.TickCount64 when the send began.</param>
+    /// <summary>Records an acknowledged record; <paramref name="sentAt"/> is Environment.TickCount64 when its send began.</summary>
     public void Acknowledged(int partition, long offset, string value, long sentAt)
     {
         var stored = _acked.GetOrAdd((partition, offset), value);

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Broker.Client;
-using Broker.Protocol;
-using Broker.Protocol.Messages;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using System.Text;
 using Broker.Client;
-using Broker.Protocol;
-using Broker.Protocol.Messages;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -111,8 +108,10 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         {
             if (!_cluster.IsRunning(i)) continue;
             foreach (var line in _cluster.Node(i).Output.Split('\n'))
+            {
                 if (line.Contains("Marking node as [UNREACHABLE]") || line.Contains("SBR took decision") || (line.Contains("leads in epoch") && !line.Contains("epoch 1 ")))
                     output.WriteLine("  " + line[..Math.Min(line.Length, 220)]);
+            }
         }
 
         var after = await _cluster.DescribeAsync(Topic);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Broker.Client;
 using Broker.Protocol;
@@ -52,7 +53,7 @@ public sealed class ReassignmentTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"node {gone} killed for good (replica of partitions [{string.Join(",", moved)}]); node {fresh} joined; {acksBeforeMove} acknowledged so far");
 
         var (exit, stdout, stderr) = await CliProcess.RunAsync(null, TimeSpan.FromMinutes(3),
-            "partitions", "reassign", "--replace-node", gone.ToString(), "--to-node", fresh.ToString(), "--wait", "--timeout", "150", "--bootstrap", _cluster.BootstrapIn(0, 1, 3));
+            "partitions", "reassign", "--replace-node", gone.ToString(CultureInfo.InvariantCulture), "--to-node", fresh.ToString(CultureInfo.InvariantCulture), "--wait", "--timeout", "150", "--bootstrap", _cluster.BootstrapIn(0, 1, 3));
         output.WriteLine(stdout);
         Assert.True(exit == 0, $"reassign exited {exit}: {stderr}");
         Assert.Contains($"all {moved.Count} move(s) done", stdout);

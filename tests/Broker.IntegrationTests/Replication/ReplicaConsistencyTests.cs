@@ -35,7 +35,7 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
         {
             // The producer talks to the leader's node first (then the third), never through the node it freezes.
             var third = 3 - oldLeader - follower;
-            var load = ProduceAsync(topic, Acks.Leader, "before", stop.Token, _cluster.BootstrapIn(oldLeader, third, follower));
+            var load = ProduceAsync(topic, Acks.Leader, "before", _cluster.BootstrapIn(oldLeader, third, follower), stop.Token);
             await Task.Delay(TimeSpan.FromSeconds(2));
             _cluster.Node(follower).Pause();
             await Task.Delay(TimeSpan.FromMilliseconds(1200));
@@ -136,22 +136,23 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
             return p.LeaderId > 0 && p.Isr.Count == size;
         }, TimeSpan.FromSeconds(90), $"{topic}/0 has a leader and {size} in-sync replicas");
 
-    private async Task ProduceAsync(string topic, Acks acks, string prefix, CancellationToken stop, string bootstrap)
+    private static async Task ProduceAsync(string topic, Acks acks, string prefix, string bootstrap, CancellationToken stop)
     {
         await using var producer = new Producer(new ProducerConfig { BootstrapServers = bootstrap, Acks = acks, LingerMs = 1, RequestTimeout = TimeSpan.FromSeconds(3) });
         var sequence = 0;
+        // `stop` ends the loop; sends already started run to their answer, so they are not cancelled.
         while (!stop.IsCancellationRequested)
         {
             var sends = new Task[64];
             for (var i = 0; i < sends.Length; i++)
-                sends[i] = producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes($"{prefix}-{sequence++}") });
+                sends[i] = producer.ProduceAsync(topic, 0, new Message { Value = Encoding.UTF8.GetBytes($"{prefix}-{sequence++}") }, CancellationToken.None);
             try
             {
                 await Task.WhenAll(sends);
             }
             catch (BrokerException)
             {
-                await Task.Delay(100); // failing over
+                await Task.Delay(100, CancellationToken.None); // failing over
             }
         }
     }

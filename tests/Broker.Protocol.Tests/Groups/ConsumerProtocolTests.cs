@@ -1,5 +1,4 @@
 using Broker.Protocol.Groups;
-using Broker.Protocol.Messages;
 using Broker.Protocol.Serialization;
 using Xunit;
 

@@ -1,6 +1,5 @@
 // Sample batches shared by the record batch tests.
 using Broker.Protocol.Records;
-using Xunit;
 
 namespace Broker.Protocol.Tests.Records;
 

@@ -80,7 +80,7 @@ public class RecordBatchReaderMalformedTests
         var full = BuildWithHeaders();
         for (var length = RecordBatch.HeaderSize; length < full.Length; length++)
         {
-            var reader = new RecordBatchReader(full[..length]);
+            var reader = new RecordBatchReader(full.AsMemory(0, length));
             var ex = Xunit.Record.Exception(() => { while (reader.TryReadNext(out _)) { } });
             Assert.IsType<InvalidDataException>(ex);
         }

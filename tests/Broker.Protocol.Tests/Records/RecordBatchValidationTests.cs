@@ -111,7 +111,7 @@ public class RecordBatchValidationTests
         Assert.Equal(5_000_000_000, header.BaseOffset);
         Assert.Equal(5_000_000_002, header.LastOffset);
         var offsets = RecordBatchRoundTripTests.ReadAll(bytes).Select(r => r.Offset);
-        Assert.Equal(new[] { 5_000_000_000L, 5_000_000_001, 5_000_000_002 }, offsets);
+        Assert.Equal([5_000_000_000L, 5_000_000_001, 5_000_000_002], offsets);
     }
 
     [Fact]

@@ -2,7 +2,6 @@
 // ProtocolConfig.Default, which proves the HOCON binding and identifier as well as the codec.
 using System.Runtime.InteropServices;
 using Akka.Serialization;
-using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Serialization;
 using Xunit;

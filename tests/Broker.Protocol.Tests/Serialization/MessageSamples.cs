@@ -1,6 +1,5 @@
 // One representative value of every protocol message, with nulls, empty strings and non-ASCII text
 // where the contract allows them; shared by the round-trip, malformed-input and serialize-messages tests.
-using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Xunit;
 

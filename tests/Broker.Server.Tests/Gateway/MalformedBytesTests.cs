@@ -22,7 +22,7 @@ public sealed class MalformedBytesTests(ITestOutputHelper output) : NodeTestKit(
     {
         public override int Identifier => BrokerSerializer.Id;
         public override string Manifest(object o) => ((RawFrame)o).Manifest;
-        public override byte[] ToBinary(object o) => ((RawFrame)o).Bytes;
+        public override byte[] ToBinary(object obj) => ((RawFrame)obj).Bytes;
         public override object FromBinary(byte[] bytes, string manifest) => new RawFrame(manifest, bytes);
     }
 

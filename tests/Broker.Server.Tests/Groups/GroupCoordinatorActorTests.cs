@@ -36,14 +36,14 @@ public sealed class GroupCoordinatorActorTests(ITestOutputHelper output) : NodeT
         return probe;
     }
 
-    private JoinGroupResponse JoinOk(TestProbe probe)
+    private static JoinGroupResponse JoinOk(TestProbe probe)
     {
         var joined = probe.ExpectMsg<JoinGroupResponse>(Long);
         Assert.True(joined.Error == ErrorCode.None, $"{joined.Error}: {joined.ErrorMessage}");
         return joined;
     }
 
-    private JoinGroupResponse JoinOk2(TestProbe probe) => probe.ExpectMsg<JoinGroupResponse>(Long);
+    private static JoinGroupResponse JoinOk2(TestProbe probe) => probe.ExpectMsg<JoinGroupResponse>(Long);
 
     private IReadOnlyList<TopicPartition> SyncOk(string group, JoinGroupResponse joined)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Broker.Server.Membership;
 using Xunit;
 
@@ -25,7 +26,7 @@ public sealed class NodeIdentityTests : IDisposable
     {
         var id = NodeIdentity.LoadOrCreate(_dir);
         Assert.True(id > 0);
-        Assert.Equal(id, int.Parse(File.ReadAllText(Path.Combine(_dir, "node.id"))));
+        Assert.Equal(id, int.Parse(File.ReadAllText(Path.Combine(_dir, "node.id")), CultureInfo.InvariantCulture));
         Assert.Throws<ArgumentOutOfRangeException>(() => NodeIdentity.LoadOrCreate(_dir + "-x", 0));
     }
 }

@@ -18,7 +18,7 @@ public sealed class PartitionRecoveryTests(ITestOutputHelper output) : NodeTestK
         broker.partition.retention-check-interval = 200ms
         """;
 
-    private (ActorSystem System, IActorRef Gateway) StartNodeOn(string dataDir, string hocon = SmallNode)
+    private static (ActorSystem System, IActorRef Gateway) StartNodeOn(string dataDir, string hocon = SmallNode)
     {
         var system = ActorSystem.Create("broker", NodeConfigFor(dataDir, hocon));
         return (system, StartNode(system));

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Broker.Protocol;
 using Broker.Server.Metadata;
 using Broker.Server.Partitions;

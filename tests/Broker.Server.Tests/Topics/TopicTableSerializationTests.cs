@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Broker.Server.Metadata;
 using Broker.Server.Serialization;

@@ -36,12 +36,17 @@ internal static class BalancingChains
             var towardTarget = SearchBack(snapshot, holdings, holders, level);
             string? source = null;
             foreach (var member in snapshot.MemberIds)
+            {
                 if (towardTarget.ContainsKey(member)
                     && holdings.Count(member) >= level + 2
                     && (source is null
                         || holdings.Count(member) > holdings.Count(source)
                         || (holdings.Count(member) == holdings.Count(source) && string.CompareOrdinal(member, source) < 0)))
+                {
                     source = member;
+                }
+            }
+
             if (source is null)
                 continue;
 
@@ -67,23 +72,30 @@ internal static class BalancingChains
         var towardTarget = new Dictionary<string, (string? To, string? Topic)>(StringComparer.Ordinal);
         var queue = new Queue<string>();
         foreach (var id in snapshot.MemberIds)
+        {
             if (holdings.Count(id) <= level)
             {
                 towardTarget[id] = (null, null);
                 queue.Enqueue(id);
             }
+        }
 
         // A topic's holders are all reached the first time any subscriber of it is expanded.
         var expandedTopics = new HashSet<string>(StringComparer.Ordinal);
         while (queue.TryDequeue(out var member))
+        {
             foreach (var topic in snapshot.TopicsOf(member))
             {
                 if (!expandedTopics.Add(topic) || !holders.TryGetValue(topic, out var topicHolders))
                     continue;
                 foreach (var holder in topicHolders)
+                {
                     if (towardTarget.TryAdd(holder, (member, topic)))
                         queue.Enqueue(holder);
+                }
             }
+        }
+
         return towardTarget;
     }
 
@@ -92,13 +104,18 @@ internal static class BalancingChains
     {
         var holders = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var id in snapshot.MemberIds)
+        {
             foreach (var (topic, partitions) in holdings.Held(id))
+            {
                 if (partitions.Count > 0)
                 {
                     if (!holders.TryGetValue(topic, out var list))
                         holders[topic] = list = [];
                     list.Add(id);
                 }
+            }
+        }
+
         return holders;
     }
 }

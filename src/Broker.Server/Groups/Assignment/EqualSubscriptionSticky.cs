@@ -42,8 +42,10 @@ internal static class EqualSubscriptionSticky
 
         var free = new Queue<TopicPartition>();
         foreach (var partition in snapshot.AllPartitions())
+        {
             if (!taken.Contains(partition))
                 free.Enqueue(partition);
+        }
 
         // Deal the free partitions round the members below minQuota, one at a time, so a fresh group gets
         // each topic spread across members rather than a block of one topic each.
@@ -52,20 +54,24 @@ internal static class EqualSubscriptionSticky
         {
             dealt = false;
             foreach (var id in ids)
+            {
                 if (result.CountOf(id) < minQuota)
                 {
                     result.Add(id, Take(free));
                     dealt = true;
                 }
+            }
         }
 
         // Whatever is left is exactly the unused extra slots, one each for members still at minQuota.
         foreach (var id in ids)
+        {
             if (extraSlots > 0 && result.CountOf(id) == minQuota)
             {
                 result.Add(id, Take(free));
                 extraSlots--;
             }
+        }
 
         if (free.Count > 0)
             throw new InvalidOperationException($"Sticky assignment left {free.Count} partitions unassigned.");

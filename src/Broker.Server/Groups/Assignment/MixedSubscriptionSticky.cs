@@ -16,8 +16,10 @@ internal static class MixedSubscriptionSticky
     {
         var holdings = new StickyHoldings(snapshot, owned);
         foreach (var id in snapshot.MemberIds)
+        {
             foreach (var partition in owned[id])
                 holdings.Give(id, partition);
+        }
 
         PlaceUnowned(snapshot, holdings);
         BalancingChains.Balance(snapshot, holdings);
@@ -31,8 +33,11 @@ internal static class MixedSubscriptionSticky
         // the better this first placement, the less the later steps have to move.
         var unowned = new List<TopicPartition>();
         foreach (var partition in snapshot.AllPartitions())
+        {
             if (holdings.PreviousOwner(partition) is null)
                 unowned.Add(partition);
+        }
+
         unowned.Sort((a, b) =>
         {
             int byChoice = snapshot.SubscribersOf(a.Topic).Count.CompareTo(snapshot.SubscribersOf(b.Topic).Count);
@@ -43,8 +48,11 @@ internal static class MixedSubscriptionSticky
         {
             string? lightest = null;
             foreach (var id in snapshot.SubscribersOf(partition.Topic))
+            {
                 if (lightest is null || holdings.Count(id) < holdings.Count(lightest))
                     lightest = id;
+            }
+
             holdings.Give(lightest!, partition);
         }
     }

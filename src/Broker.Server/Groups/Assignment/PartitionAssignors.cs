@@ -12,8 +12,11 @@ public static class PartitionAssignors
     public static IPartitionAssignor? Find(string name)
     {
         foreach (var assignor in All)
+        {
             if (string.Equals(assignor.Name, name, StringComparison.OrdinalIgnoreCase))
                 return assignor;
+        }
+
         return null;
     }
 

@@ -25,8 +25,11 @@ internal static class PriorOwnership
             Array.Sort(claims);
             var kept = new List<TopicPartition>();
             foreach (var partition in claims)
+            {
                 if (snapshot.CanOwn(id, partition) && claimed.Add(partition))
                     kept.Add(partition);
+            }
+
             owned[id] = kept;
         }
         return owned;

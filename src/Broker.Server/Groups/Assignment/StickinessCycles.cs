@@ -86,10 +86,13 @@ internal static class StickinessCycles
                 topicIndex[topic] = _members + topicIndex.Count;
 
             foreach (var topic in snapshot.Topics)
+            {
                 foreach (var subscriber in snapshot.SubscribersOf(topic))
                     Edges.Add(new Edge(topicIndex[topic], memberIndex[subscriber], 0, topic));
+            }
 
             for (int from = 0; from < ids.Count; from++)
+            {
                 foreach (var (topic, partitions) in holdings.Held(ids[from]))
                 {
                     if (partitions.Count == 0)
@@ -109,6 +112,7 @@ internal static class StickinessCycles
                     foreach (var home in homes)
                         Edges.Add(new Edge(from, memberIndex[home], -1, topic));
                 }
+            }
 
             // Count levels: a member with count c - 1 enters level c, and a member with count c leaves it.
             int firstLevel = _members + topicIndex.Count;

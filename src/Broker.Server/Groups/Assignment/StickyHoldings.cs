@@ -86,9 +86,14 @@ internal sealed class StickyHoldings
     {
         var result = new AssignmentBuilder(_snapshot.MemberIds);
         foreach (var (id, byTopic) in _held)
+        {
             foreach (var (topic, partitions) in byTopic)
+            {
                 foreach (int p in partitions)
                     result.Add(id, new TopicPartition(topic, p));
+            }
+        }
+
         return result.Build();
     }
 }

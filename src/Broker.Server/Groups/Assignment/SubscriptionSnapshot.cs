@@ -59,8 +59,11 @@ internal sealed class SubscriptionSnapshot
         get
         {
             for (int i = 1; i < MemberIds.Count; i++)
+            {
                 if (!_topicsByMember[MemberIds[i]].SetEquals(_topicsByMember[MemberIds[0]]))
                     return false;
+            }
+
             return true;
         }
     }
@@ -69,8 +72,10 @@ internal sealed class SubscriptionSnapshot
     public IEnumerable<TopicPartition> AllPartitions()
     {
         foreach (var topic in Topics)
+        {
             for (int p = 0; p < _partitionCounts[topic]; p++)
                 yield return new TopicPartition(topic, p);
+        }
     }
 
     public int TotalPartitions()
@@ -97,9 +102,12 @@ internal sealed class SubscriptionSnapshot
 
             var topics = new SortedSet<string>(StringComparer.Ordinal);
             foreach (var topic in member.Topics)
+            {
                 // A topic with no partitions has nothing to hand out; treating it as absent keeps it out of every count.
                 if (partitionCounts.TryGetValue(topic, out int count) && count > 0)
                     topics.Add(topic);
+            }
+
             topicsByMember[member.MemberId] = topics;
         }
 
@@ -107,12 +115,14 @@ internal sealed class SubscriptionSnapshot
         Array.Sort(memberIds, StringComparer.Ordinal);
         // Filling subscriber lists in sorted member order leaves each one sorted.
         foreach (var id in memberIds)
+        {
             foreach (var topic in topicsByMember[id])
             {
                 if (!subscribers.TryGetValue(topic, out var list))
                     subscribers[topic] = list = [];
                 list.Add(id);
             }
+        }
 
         var subscribersByTopic = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);

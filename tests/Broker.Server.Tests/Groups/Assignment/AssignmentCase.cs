@@ -29,9 +29,13 @@ internal sealed class AssignmentCase
         // The documented tie-break for stale claims: the first valid claimant in ordinal member id order.
         PreviousOwner = new Dictionary<TopicPartition, string>();
         foreach (var member in members.OrderBy(m => m.MemberId, StringComparer.Ordinal))
+        {
             foreach (var p in member.Owned)
+            {
                 if (Assignable.Contains(p) && EffectiveTopics[member.MemberId].Contains(p.Topic))
                     PreviousOwner.TryAdd(p, member.MemberId);
+            }
+        }
     }
 
     public int Seed { get; }
@@ -87,17 +91,25 @@ internal sealed class AssignmentCase
                 break;
             case 1:
                 foreach (var (topic, count) in counts)
+                {
                     for (int p = 0; p < count; p++)
+                    {
                         if (everyone[rng.Next(everyone.Length)] is var owner && owner != "departed")
                             owned[owner].Add(new TopicPartition(topic, p));
+                    }
+                }
+
                 break;
             default:
                 foreach (var id in ids)
+                {
                     for (int k = rng.Next(0, 8); k > 0; k--)
                     {
                         var topic = topics[rng.Next(topics.Length)];
                         owned[id].Add(new TopicPartition(topic, rng.Next(0, counts.GetValueOrDefault(topic, 3) + 2)));
                     }
+                }
+
                 break;
         }
 

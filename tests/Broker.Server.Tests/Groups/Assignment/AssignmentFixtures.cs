@@ -1,3 +1,4 @@
+using System.Globalization;
 using Broker.Protocol;
 using Broker.Server.Groups.Assignment;
 
@@ -18,7 +19,7 @@ internal static class AssignmentFixtures
             .Select(tp =>
             {
                 int dash = tp.LastIndexOf('-');
-                return new TopicPartition(tp[..dash], int.Parse(tp[(dash + 1)..]));
+                return new TopicPartition(tp[..dash], int.Parse(tp[(dash + 1)..], CultureInfo.InvariantCulture));
             })
             .ToArray();
 

@@ -1,5 +1,4 @@
 using Broker.Protocol;
-using Broker.Server.Groups.Assignment;
 using Xunit;
 
 namespace Broker.Server.Tests.Groups.Assignment;
@@ -48,8 +47,10 @@ internal static class AssignmentInvariants
     {
         Assert.Equal(expected.Keys, actual.Keys);
         foreach (var (member, partitions) in expected)
+        {
             Assert.True(partitions.SequenceEqual(actual[member]),
                 $"{member}: [{string.Join(" ", partitions)}] vs [{string.Join(" ", actual[member])}]; {context}");
+        }
     }
 
     /// <summary>Sum of squared counts: lower is more balanced.</summary>

@@ -96,11 +96,17 @@ public sealed class AssignorPropertyTests
             var c = AssignmentCase.Random(seed);
             var result = sticky.Assign(c.Members, c.Counts);
             foreach (var (holder, partitions) in result)
+            {
                 foreach (var topic in partitions.Select(p => p.Topic).Distinct())
+                {
                     foreach (var (other, topics) in c.EffectiveTopics)
+                    {
                         Assert.False(
                             topics.Contains(topic) && result[holder].Count >= result[other].Count + 2,
                             $"{holder} ({result[holder].Count}) could pass a {topic} partition to {other} ({result[other].Count}); {c}");
+                    }
+                }
+            }
         }
     }
 

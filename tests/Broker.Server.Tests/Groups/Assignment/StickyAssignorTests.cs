@@ -76,6 +76,7 @@ public sealed class StickyAssignorTests
     {
         string[] topics = ["a", "b"];
         for (int members = 1; members <= 6; members++)
+        {
             for (int a = 1; a <= 12; a++)
             {
                 var counts = Counts(("a", a), ("b", 13 - a));
@@ -90,6 +91,7 @@ public sealed class StickyAssignorTests
                 Assert.Equal(minimum, after["new"].Count);
                 Assert.Equal(minimum, Moved(after, before));
             }
+        }
     }
 
     [Fact]
@@ -97,6 +99,7 @@ public sealed class StickyAssignorTests
     {
         string[] topics = ["a", "b"];
         for (int members = 2; members <= 7; members++)
+        {
             for (int a = 1; a <= 12; a++)
             {
                 var counts = Counts(("a", a), ("b", 13 - a));
@@ -112,6 +115,7 @@ public sealed class StickyAssignorTests
                         Assert.Superset(before[member.MemberId].ToHashSet(), after[member.MemberId].ToHashSet());
                 }
             }
+        }
     }
 
     [Fact]
