@@ -1,4 +1,6 @@
 // Settings every client shares: where the brokers are and how long to wait for them.
+using Broker.Protocol;
+
 namespace Broker.Client;
 
 /// <summary>Settings shared by <see cref="Producer"/>, <see cref="Consumer"/> and <see cref="AdminClient"/>.</summary>
@@ -28,4 +30,11 @@ public class ClientConfig
     /// process share one connection, so they must agree on it.
     /// </summary>
     public string? ClientHost { get; set; }
+
+    /// <summary>Throws <see cref="BrokerException"/> (InvalidConfig) for shared settings no client can run with; every client checks these first.</summary>
+    internal void ValidateShared()
+    {
+        if (RequestTimeout <= TimeSpan.Zero)
+            throw new BrokerException(ErrorCode.InvalidConfig, $"RequestTimeout must be positive, got {RequestTimeout}");
+    }
 }

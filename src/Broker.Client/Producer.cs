@@ -184,7 +184,6 @@ public sealed class Producer : IDisposable, IAsyncDisposable
         if (config.MaxInFlight < 1) throw Invalid($"MaxInFlight must be at least 1, got {config.MaxInFlight}");
         if (config.MaxRequestSize < 1024) throw Invalid($"MaxRequestSize must be at least 1024 bytes, got {config.MaxRequestSize}");
         if (config.BufferMemory < config.MaxRequestSize) throw Invalid($"BufferMemory ({config.BufferMemory}) must be at least MaxRequestSize ({config.MaxRequestSize})");
-        if (config.RequestTimeout <= TimeSpan.Zero) throw Invalid($"RequestTimeout must be positive, got {config.RequestTimeout}");
         return config;
     }
 

@@ -26,8 +26,7 @@ internal sealed class GatewayConnection : IBrokerTransport
     public GatewayConnection(ClientConfig config)
     {
         _bootstrap = BootstrapAddress.ParseList(config.BootstrapServers);
-        if (config.RequestTimeout <= TimeSpan.Zero)
-            throw new BrokerException(ErrorCode.InvalidConfig, $"RequestTimeout must be positive, got {config.RequestTimeout}");
+        config.ValidateShared();
         _requestTimeout = config.RequestTimeout;
         _connectTimeout = config.ConnectTimeout <= TimeSpan.Zero || config.ConnectTimeout > _requestTimeout ? _requestTimeout : config.ConnectTimeout;
         _system = ClientActorSystem.Acquire(config.ClientHost);

@@ -19,7 +19,7 @@ public static class Reassignments
     {
         var name = $"{topic.Name}/{partition}";
         if (partition < 0 || partition >= topic.Partitions)
-            return (ErrorCode.UnknownPartition, $"topic '{topic.Name}' has partitions 0 to {topic.Partitions - 1}, not {partition}");
+            return (ErrorCode.UnknownPartition, ErrorText.UnknownPartition(topic.Name, topic.Partitions, partition));
         if (topic.IsReassigning(partition))
         {
             return (ErrorCode.ReassignmentInProgress,
