@@ -104,7 +104,9 @@ public sealed class AdminClient : IDisposable, IAsyncDisposable
             if (r.Error != ErrorCode.None) throw BrokerErrors.From(r.Error, r.ErrorMessage);
     }
 
+    /// <summary>Disconnects; requests still waiting fail.</summary>
     public void Dispose() => _transport.Dispose();
 
+    /// <summary>Disconnects without blocking the calling thread; requests still waiting fail.</summary>
     public ValueTask DisposeAsync() => _transport.DisposeAsync();
 }

@@ -9,11 +9,13 @@ namespace Broker.Client;
 /// </summary>
 public sealed class BrokerException : Exception
 {
+    /// <summary>A failure with the broker's (or the client's) error code and a message that names the fix.</summary>
     public BrokerException(ErrorCode error, string message) : base(message)
     {
         Error = error;
     }
 
+    /// <summary>A failure with its error code, message and the exception that caused it.</summary>
     public BrokerException(ErrorCode error, string message, Exception? inner) : base(message, inner)
     {
         Error = error;

@@ -422,6 +422,7 @@ public sealed partial class Consumer : IDisposable, IAsyncDisposable
         _transport.Dispose();
     }
 
+    /// <summary>As <see cref="Dispose"/> (no commit; a subscribed consumer leaves its group, best effort), without blocking the calling thread.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

@@ -203,6 +203,7 @@ public sealed class Producer : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>As <see cref="Dispose"/> (flush up to <see cref="ClientConfig.RequestTimeout"/>, fail what is left, disconnect), without blocking the calling thread.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

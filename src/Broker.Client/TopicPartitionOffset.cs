@@ -7,7 +7,9 @@ namespace Broker.Client;
 /// <summary>A partition and an offset in it; the offset may be <see cref="Client.Offset.Beginning"/> or <see cref="Client.Offset.End"/>.</summary>
 public readonly record struct TopicPartitionOffset(string Topic, int Partition, long Offset)
 {
+    /// <summary>The partition, without the offset.</summary>
     public TopicPartition TopicPartition => new(Topic, Partition);
 
+    /// <summary><c>topic/partition@offset</c>, e.g. <c>orders/3@42</c>.</summary>
     public override string ToString() => $"{Topic}/{Partition}@{Offset}";
 }
