@@ -126,9 +126,11 @@ public sealed class ReplicaManagerActor : ReceiveActor
                     failure: _ => new FoundAfterRead(request, replyTo, TopicTable.Empty));
                 return;
             }
-            replyTo.Tell(topic is null || request.Partition >= topic.Partitions
-                ? new ReplicaFound(null, ErrorCode.UnknownTopic, $"topic '{request.Topic}' or its partition {request.Partition} does not exist; create it with `broker topics create {request.Topic}`")
-                : new ReplicaFound(null, ErrorCode.NotLeader, $"node {_nodeId} holds no replica of it; retry, the cluster will place its leader on a replica"));
+            replyTo.Tell(topic is null
+                ? new ReplicaFound(null, ErrorCode.UnknownTopic, ErrorText.UnknownTopic(request.Topic))
+                : request.Partition >= topic.Partitions
+                    ? new ReplicaFound(null, ErrorCode.UnknownPartition, ErrorText.UnknownPartition(request.Topic, topic.Partitions, request.Partition))
+                    : new ReplicaFound(null, ErrorCode.NotLeader, $"node {_nodeId} holds no replica of it; retry, the cluster will place its leader on a replica"));
             return;
         }
         replyTo.Tell(new ReplicaFound(Start(topic, request.Partition, _topics.Get(topic.Name)!.Version), ErrorCode.None, null));
