@@ -1,0 +1,215 @@
+using Broker.Kafka.Messages;
+using Xunit;
+
+namespace Broker.Kafka.Tests.Messages;
+
+/// <summary>
+/// The generated codecs against encodings built by hand from the protocol guide: classic (int16 strings,
+/// int32 arrays) and flexible (compact lengths, tagged-field sections) versions of the APIs every client
+/// starts with.
+/// </summary>
+public sealed class KnownEncodingTests
+{
+    private static byte[] Encode(IKafkaMessage message, short version)
+    {
+        using var writer = new KafkaWriter();
+        message.Write(writer, version);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private static T Decode<T>(byte[] bytes, short version, ReadFn<T> read)
+    {
+        var reader = new KafkaReader(bytes);
+        var message = read(ref reader, version);
+        Assert.Equal(0, reader.Remaining);
+        return message;
+    }
+
+    private delegate T ReadFn<out T>(ref KafkaReader reader, short version);
+
+    [Fact]
+    public void ApiVersions_v0_request_is_empty_and_response_is_classic()
+    {
+        Assert.Empty(Encode(new ApiVersionsRequest(), 0));
+
+        var response = new ApiVersionsResponse
+        {
+            ErrorCode = 0,
+            ApiKeys = [new() { ApiKey = 0, MinVersion = 0, MaxVersion = 8 }, new() { ApiKey = 18, MinVersion = 0, MaxVersion = 3 }],
+        };
+        var expected = new Wire().I16(0).Arr(2).I16(0).I16(0).I16(8).I16(18).I16(0).I16(3).ToArray();
+        Assert.Equal(expected, Encode(response, 0));
+        var decoded = Decode(expected, 0, ApiVersionsResponse.Read);
+        Assert.Equal(18, decoded.ApiKeys[1].ApiKey);
+        Assert.Equal(expected, Encode(decoded, 0));
+    }
+
+    [Fact]
+    public void ApiVersions_v3_uses_compact_strings_arrays_and_tagged_sections()
+    {
+        var request = new ApiVersionsRequest { ClientSoftwareName = "librdkafka", ClientSoftwareVersion = "2.16.0" };
+        var expectedRequest = new Wire().CStr("librdkafka").CStr("2.16.0").NoTags().ToArray();
+        Assert.Equal(expectedRequest, Encode(request, 3));
+        Assert.Equal("2.16.0", Decode(expectedRequest, 3, ApiVersionsRequest.Read).ClientSoftwareVersion);
+
+        var response = new ApiVersionsResponse
+        {
+            ErrorCode = 0,
+            ApiKeys = [new() { ApiKey = 3, MinVersion = 0, MaxVersion = 8 }],
+            ThrottleTimeMs = 0,
+        };
+        var expected = new Wire().I16(0).CArr(1).I16(3).I16(0).I16(8).NoTags().I32(0).NoTags().ToArray();
+        Assert.Equal(expected, Encode(response, 3));
+        Assert.Equal(expected, Encode(Decode(expected, 3, ApiVersionsResponse.Read), 3));
+    }
+
+    [Fact]
+    public void ApiVersions_v3_writes_a_tagged_field_only_when_it_differs_from_its_default()
+    {
+        var response = new ApiVersionsResponse { FinalizedFeaturesEpoch = 7 };
+        // tag 1 (FinalizedFeaturesEpoch), size 8, int64 7
+        var expected = new Wire().I16(0).CArr(0).I32(0).UVarint(1).UVarint(1).UVarint(8).I64(7).ToArray();
+        Assert.Equal(expected, Encode(response, 3));
+        Assert.Equal(7, Decode(expected, 3, ApiVersionsResponse.Read).FinalizedFeaturesEpoch);
+    }
+
+    [Fact]
+    public void Unknown_tagged_fields_are_skipped()
+    {
+        // tag 9 (unknown to v3), 3 bytes of data
+        var bytes = new Wire().CStr("kcat").CStr("1.7.1").UVarint(1).UVarint(9).UVarint(3).Raw(1, 2, 3).ToArray();
+        Assert.Equal("kcat", Decode(bytes, 3, ApiVersionsRequest.Read).ClientSoftwareName);
+    }
+
+    [Fact]
+    public void Metadata_v0_request_and_response()
+    {
+        var request = new MetadataRequest { Topics = [new() { Name = "orders" }, new() { Name = "payments" }] };
+        var expectedRequest = new Wire().Arr(2).Str("orders").Str("payments").ToArray();
+        Assert.Equal(expectedRequest, Encode(request, 0));
+        Assert.Equal("payments", Decode(expectedRequest, 0, MetadataRequest.Read).Topics![1].Name);
+
+        var response = new MetadataResponse
+        {
+            Brokers = [new() { NodeId = 1, Host = "127.0.0.1", Port = 9092 }],
+            Topics =
+            [
+                new()
+                {
+                    ErrorCode = 0, Name = "orders",
+                    Partitions = [new() { ErrorCode = 0, PartitionIndex = 0, LeaderId = 1, ReplicaNodes = [1], IsrNodes = [1] }],
+                },
+            ],
+        };
+        var expected = new Wire()
+            .Arr(1).I32(1).Str("127.0.0.1").I32(9092)
+            .Arr(1).I16(0).Str("orders")
+            .Arr(1).I16(0).I32(0).I32(1).Arr(1).I32(1).Arr(1).I32(1)
+            .ToArray();
+        Assert.Equal(expected, Encode(response, 0));
+        Assert.Equal(expected, Encode(Decode(expected, 0, MetadataResponse.Read), 0));
+    }
+
+    [Fact]
+    public void Metadata_v8_request_null_topics_means_all_and_response_has_epochs_and_operations()
+    {
+        var request = new MetadataRequest { Topics = null, AllowAutoTopicCreation = false, IncludeTopicAuthorizedOperations = true };
+        var expectedRequest = new Wire().Arr(-1).Bool(false).Bool(false).Bool(true).ToArray();
+        Assert.Equal(expectedRequest, Encode(request, 8));
+        var decodedRequest = Decode(expectedRequest, 8, MetadataRequest.Read);
+        Assert.Null(decodedRequest.Topics);
+        Assert.False(decodedRequest.AllowAutoTopicCreation);
+
+        var response = new MetadataResponse
+        {
+            ThrottleTimeMs = 0,
+            Brokers = [new() { NodeId = 2, Host = "localhost", Port = 19092, Rack = null }],
+            ClusterId = "broker",
+            ControllerId = 2,
+            Topics =
+            [
+                new()
+                {
+                    Name = "t", IsInternal = false,
+                    Partitions = [new() { PartitionIndex = 3, LeaderId = 2, LeaderEpoch = 5, ReplicaNodes = [2, 1], IsrNodes = [2], OfflineReplicas = [1] }],
+                },
+            ],
+        };
+        var expected = new Wire()
+            .I32(0)
+            .Arr(1).I32(2).Str("localhost").I32(19092).Str(null)
+            .Str("broker").I32(2)
+            .Arr(1).I16(0).Str("t").Bool(false)
+            .Arr(1).I16(0).I32(3).I32(2).I32(5).Arr(2).I32(2).I32(1).Arr(1).I32(2).Arr(1).I32(1)
+            .I32(int.MinValue) // TopicAuthorizedOperations default
+            .I32(int.MinValue) // ClusterAuthorizedOperations default
+            .ToArray();
+        Assert.Equal(expected, Encode(response, 8));
+        Assert.Equal(expected, Encode(Decode(expected, 8, MetadataResponse.Read), 8));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void Produce_request_keeps_records_as_a_slice_of_the_frame(short version)
+    {
+        byte[] batch = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+        var request = new ProduceRequest
+        {
+            TransactionalId = null, Acks = -1, TimeoutMs = 30000,
+            TopicData = [new() { Name = "orders", PartitionData = [new() { Index = 2, Records = batch }] }],
+        };
+        var expected = new Wire().Str(null).I16(-1).I32(30000)
+            .Arr(1).Str("orders").Arr(1).I32(2).I32(batch.Length).Raw(batch)
+            .ToArray();
+        Assert.Equal(expected, Encode(request, version));
+
+        var decoded = Decode(expected, version, ProduceRequest.Read);
+        var records = decoded.TopicData[0].PartitionData[0].Records;
+        Assert.Equal(batch, records.ToArray());
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(records, out var segment));
+        Assert.Same(expected, segment.Array); // no copy: the records are the request's own bytes
+        Assert.Equal(expected.Length - batch.Length, segment.Offset);
+    }
+
+    [Fact]
+    public void Produce_v8_response_has_record_errors_and_error_message()
+    {
+        var response = new ProduceResponse
+        {
+            Responses =
+            [
+                new()
+                {
+                    Name = "orders",
+                    PartitionResponses = [new() { Index = 2, ErrorCode = 0, BaseOffset = 41, LogAppendTimeMs = -1, LogStartOffset = 0 }],
+                },
+            ],
+            ThrottleTimeMs = 0,
+        };
+        var expected = new Wire()
+            .Arr(1).Str("orders").Arr(1).I32(2).I16(0).I64(41).I64(-1).I64(0).Arr(0).Str(null)
+            .I32(0)
+            .ToArray();
+        Assert.Equal(expected, Encode(response, 8));
+        var v3 = new Wire().Arr(1).Str("orders").Arr(1).I32(2).I16(0).I64(41).I64(-1).I32(0).ToArray();
+        Assert.Equal(v3, Encode(response, 3));
+    }
+
+    [Fact]
+    public void Request_header_v1_has_a_classic_client_id_and_v2_adds_a_tagged_section_only()
+    {
+        var header = new RequestHeader { RequestApiKey = 18, RequestApiVersion = 3, CorrelationId = 1, ClientId = "rdkafka" };
+        Assert.Equal(new Wire().I16(18).I16(3).I32(1).Str("rdkafka").ToArray(), Encode(header, 1));
+        Assert.Equal(new Wire().I16(18).I16(3).I32(1).Str("rdkafka").NoTags().ToArray(), Encode(header, 2));
+    }
+
+    private static void Encode(RequestHeader header, short version, KafkaWriter writer) => header.Write(writer, version);
+
+    private static byte[] Encode(RequestHeader header, short version)
+    {
+        using var writer = new KafkaWriter();
+        Encode(header, version, writer);
+        return writer.WrittenSpan.ToArray();
+    }
+}
