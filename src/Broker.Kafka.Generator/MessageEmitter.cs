@@ -40,7 +40,7 @@ internal sealed class MessageEmitter
             // Structs are nested in the message class, beside its properties: a struct named like one of them gets a suffix.
             foreach (var top in _message.Fields)
             {
-                if (top.Name == clrName || clrName == _message.Name) clrName += "Data";
+                if (top.ClrName == clrName || clrName == _message.Name) clrName += "Data";
             }
             _structNames[name] = clrName;
             _structs.Add(field);
@@ -89,7 +89,7 @@ internal sealed class MessageEmitter
         foreach (var f in fields)
         {
             if (f.About.Length > 0) Line("/// <summary>" + Xml(f.About) + "</summary>");
-            Line("public " + ClrType(f) + " " + f.Name + " { get; set; } = " + DefaultValue(f) + ";");
+            Line("public " + ClrType(f) + " " + f.ClrName + " { get; set; } = " + DefaultValue(f) + ";");
             Line();
         }
         var hasFlexible = !_message.Flexible.Intersect(_message.Valid).IsEmpty;
@@ -104,7 +104,7 @@ internal sealed class MessageEmitter
             var present = RegularVersions(f);
             var cond = present.Condition(_message.Valid);
             if (cond == "false") continue;
-            Guarded(cond, () => EmitRead(f, "result." + f.Name, Flex(f, hasFlexible)));
+            Guarded(cond, () => EmitRead(f, "result." + f.ClrName, Flex(f, hasFlexible)));
         }
         if (hasFlexible)
         {
@@ -123,7 +123,7 @@ internal sealed class MessageEmitter
                 if (cond == "false") continue;
                 Line("case " + f.Tag.ToString(CultureInfo.InvariantCulture) + (cond == "true" ? "" : " when " + cond) + ":");
                 Open();
-                EmitRead(f, "result." + f.Name, "true");
+                EmitRead(f, "result." + f.ClrName, "true");
                 Line("break;");
                 Close();
             }
@@ -146,7 +146,7 @@ internal sealed class MessageEmitter
         {
             var cond = RegularVersions(f).Condition(_message.Valid);
             if (cond == "false") continue;
-            Guarded(cond, () => EmitWrite(f, f.Name, Flex(f, hasFlexible)));
+            Guarded(cond, () => EmitWrite(f, f.ClrName, Flex(f, hasFlexible)));
         }
         if (hasFlexible)
         {
@@ -175,7 +175,7 @@ internal sealed class MessageEmitter
                     Open();
                     Line("writer.WriteUVarint(" + f.Tag.ToString(CultureInfo.InvariantCulture) + ");");
                     Line("var start = writer.BeginTaggedField();");
-                    EmitWrite(f, f.Name, "true");
+                    EmitWrite(f, f.ClrName, "true");
                     Line("writer.EndTaggedField(start);");
                     Close();
                 }
@@ -370,7 +370,7 @@ internal sealed class MessageEmitter
     private string NotDefault(FieldSpec f)
     {
         var nullable = !f.NullableVersions.IsEmpty;
-        var p = f.Name;
+        var p = f.ClrName;
         if (f.IsArray) return nullable && f.Default == "null" ? p + " is not null" : p + " is { Count: > 0 }";
         if (f.HasStruct) return "!" + p + ".IsDefault()";
         switch (f.Type)

@@ -63,6 +63,9 @@ internal sealed class FieldSpec
     public string? Default;
     public List<FieldSpec> Fields = new List<FieldSpec>();
 
+    /// <summary>The property name: the schema's name with its first letter capitalised (a few schemas write "timeoutMs").</summary>
+    public string ClrName => Name.Length == 0 ? Name : char.ToUpperInvariant(Name[0]) + Name.Substring(1);
+
     public bool IsArray => Type.StartsWith("[]", StringComparison.Ordinal);
     public string ElementType => IsArray ? Type.Substring(2) : Type;
     /// <summary>A struct (array of structs or single struct): the schema lists its fields inline.</summary>

@@ -20,6 +20,9 @@ public sealed class BrokerProcess : IDisposable
     }
 
     public int Port { get; private init; }
+    /// <summary>Port of the node's Kafka listener (a free one, so nodes on this host never share 9092).</summary>
+    public int KafkaPort { get; private init; }
+    public string KafkaBootstrap => $"127.0.0.1:{KafkaPort}";
     public string DataDir { get; private init; } = "";
     public string Bootstrap => $"127.0.0.1:{Port}";
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -42,11 +45,12 @@ public sealed class BrokerProcess : IDisposable
     public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null)
     {
         var p = port ?? FreePort();
+        var kafkaPort = FreePort();
         string[] args = seed is null
-            ? ["node", "--port", p.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir]
-            : ["node", "--port", p.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir, "--seeds", seed, "--role", "worker"];
+            ? ["node", "--port", p.ToString(CultureInfo.InvariantCulture), "--kafka-port", kafkaPort.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir]
+            : ["node", "--port", p.ToString(CultureInfo.InvariantCulture), "--kafka-port", kafkaPort.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir, "--seeds", seed, "--role", "worker"];
         if (rack is not null) args = [.. args, "--rack", rack];
-        var node = new BrokerProcess { Port = p, DataDir = dataDir };
+        var node = new BrokerProcess { Port = p, KafkaPort = kafkaPort, DataDir = dataDir };
         node._process = CliProcess.StartWatching(node.OnLine, node.OnLine, args);
         var ready = await Task.WhenAny(node._listening.Task, node._process.WaitForExitAsync(), Task.Delay(timeout ?? TimeSpan.FromSeconds(60)));
         if (ready != node._listening.Task)

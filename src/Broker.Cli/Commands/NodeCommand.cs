@@ -19,6 +19,8 @@ public static class NodeCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the SQLite journal lives (default ./data; env BROKER_DATA_DIR)" };
         var nodeId = new Option<int?>("--node-id") { Description = "Broker id for a new data directory, e.g. 1, 2, 3 (default: random; kept in <data-dir>/node.id; env BROKER_NODE_ID)" };
         var rack = new Option<string?>("--rack") { Description = "Rack or zone of this node (Kafka's broker.rack): consumers with the same ClientRack read from its replicas (env BROKER_RACK)" };
+        var kafkaPort = new Option<int?>("--kafka-port") { Description = "Port of the Kafka wire-protocol listener for Kafka clients (default 9092, 0 = any free port; env BROKER_KAFKA_PORT)" };
+        var noKafka = new Option<bool>("--no-kafka") { Description = "Run without the Kafka listener (broker.kafka.enabled = off)" };
 
         var command = new Command("node", """
             Run a broker node. With no options it listens on 127.0.0.1:9190 and stores its log in
@@ -27,10 +29,13 @@ public static class NodeCommand
 
             Seeds are named by the address they advertise (--public-host/--public-port when given).
 
-            Example: broker node --port 9191 --data-dir /var/lib/broker --seeds 127.0.0.1:9190
+            Kafka clients (librdkafka, Java, kcat, ...) connect to the Kafka listener, port 9092 by default:
+            nodes sharing a host each need their own --kafka-port.
+
+            Example: broker node --port 9191 --kafka-port 9093 --data-dir /var/lib/broker --seeds 127.0.0.1:9190
             """)
         {
-            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack, nodeId,
+            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack, nodeId, kafkaPort, noKafka,
         };
         command.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
@@ -46,6 +51,8 @@ public static class NodeCommand
                 Seeds = parse.GetValue(seeds)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Role = parse.GetValue(role),
                 DataDir = parse.GetValue(dataDir),
+                KafkaPort = parse.GetValue(kafkaPort),
+                KafkaEnabled = parse.GetValue(noKafka) ? false : null,
             };
             BrokerNode node;
             try
@@ -61,6 +68,8 @@ public static class NodeCommand
             Console.WriteLine(bound == node.Address
                 ? $"broker node listening on {node.Address} (role {node.Settings.Role})"
                 : $"broker node listening on {bound}, reached at {node.Address} (role {node.Settings.Role})");
+            if (node.KafkaListener is { } kafka)
+                Console.WriteLine($"Kafka clients: bootstrap {kafka.AdvertisedHost}:{kafka.AdvertisedPort} (listening on port {kafka.BoundPort})");
             Console.WriteLine($"data directory {node.Settings.DataDirectory}, journal {node.Settings.JournalPath}");
             Console.WriteLine("press Ctrl+C to stop");
             try

@@ -5,6 +5,7 @@ using Akka.Event;
 using Broker.Protocol;
 using Broker.Server.Gateway;
 using Broker.Server.Groups;
+using Broker.Server.Kafka;
 using Broker.Server.Membership;
 using Broker.Server.Partitions;
 using Broker.Server.Topics;
@@ -29,6 +30,9 @@ public sealed class BrokerNode : IAsyncDisposable
     public ActorSystem System { get; }
     public NodeSettings Settings { get; }
 
+    /// <summary>The Kafka wire-protocol listener, or null when it is off or could not bind its port.</summary>
+    public KafkaListener? KafkaListener { get; private init; }
+
     /// <summary>host:port that clients bootstrap with: the advertised address.</summary>
     public string Address => $"{Settings.PublicHost}:{Settings.PublicPort}";
 
@@ -39,17 +43,23 @@ public sealed class BrokerNode : IAsyncDisposable
     {
         var (config, settings) = NodeConfig.Load(overrides);
         SqliteJournal.Prepare(settings.JournalPath, settings.JournalPageSize);
+        // Bound before the ActorSystem starts, so the cluster role that announces its address is known.
+        var kafka = KafkaListener.TryBind(settings.Kafka, out var kafkaProblem);
+        if (kafka is not null) config = kafka.AnnounceIn(config);
         var system = ActorSystem.Create(SystemName, config);
         try
         {
-            StartActors(system);
+            var gateway = StartActors(system);
             system.Log.Info("broker node listening on {0}:{1} (gateway akka.tcp://{2}@{3}:{4}/user/gateway), data in {5}",
                 settings.Host, settings.Port, SystemName, settings.PublicHost, settings.PublicPort, settings.JournalPath);
+            if (kafka is not null) kafka.Start(system, gateway);
+            else if (settings.Kafka.Enabled) system.Log.Warning("{0}; the node runs without it", kafkaProblem);
             await WaitUntilUp(system, settings.JoinTimeout, cancellationToken);
-            return new BrokerNode(system, settings);
+            return new BrokerNode(system, settings) { KafkaListener = kafka };
         }
         catch
         {
+            if (kafka is not null) await kafka.StopAsync();
             await system.Terminate();
             throw;
         }

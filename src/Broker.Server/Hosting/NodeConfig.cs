@@ -47,6 +47,8 @@ public static class NodeConfig
             throw new ConfigurationException($"role must be 'seed' or 'worker', got '{settings.Role}'");
         if (settings.PublicHost is "0.0.0.0" or "::")
             throw new ConfigurationException($"the node listens on {settings.Host}, which other nodes cannot connect to: set public-host (--public-host, BROKER_PUBLIC_HOST) to the address they reach it at");
+        // After the node's own address checks: the Kafka listener advertises the node's public host by default.
+        settings = settings with { Kafka = Kafka.KafkaSettings.Create(config.GetConfig("broker.kafka"), settings.Host, settings.PublicHost) };
         if (settings.JournalPageSize is < 512 or > 65536 || (settings.JournalPageSize & (settings.JournalPageSize - 1)) != 0)
             throw new ConfigurationException($"journal-page-size must be a power of two from 512 to 65536, got {settings.JournalPageSize}");
         // The cluster tools' and sharding's own defaults (serializer bindings among them) up front: a worker
@@ -75,6 +77,7 @@ public static class NodeConfig
             DataDir = Env("BROKER_DATA_DIR"),
             Rack = Env("BROKER_RACK"),
             NodeId = Number("BROKER_NODE_ID"),
+            KafkaPort = Number("BROKER_KAFKA_PORT"),
         };
     }
 
@@ -90,6 +93,8 @@ public static class NodeConfig
         if (o.DataDir is not null) lines.Add($"broker.node.data-dir = {Quote(o.DataDir)}");
         if (o.Rack is not null) lines.Add($"broker.node.rack = {Quote(o.Rack)}");
         if (o.NodeId is not null) lines.Add($"broker.node.node-id = {o.NodeId}");
+        if (o.KafkaPort is not null) lines.Add($"broker.kafka.port = {o.KafkaPort}");
+        if (o.KafkaEnabled is not null) lines.Add($"broker.kafka.enabled = {(o.KafkaEnabled.Value ? "on" : "off")}");
         return lines.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(config);
     }
 

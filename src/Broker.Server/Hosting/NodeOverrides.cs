@@ -3,7 +3,7 @@ namespace Broker.Server.Hosting;
 /// <summary>
 /// What a person can override when starting a node, highest precedence first:
 /// command-line flags (these properties), then environment variables (BROKER_HOST, BROKER_PORT,
-/// BROKER_PUBLIC_HOST, BROKER_PUBLIC_PORT, BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR, BROKER_RACK, BROKER_NODE_ID), then the --config file, then hocon/node.conf beside
+/// BROKER_PUBLIC_HOST, BROKER_PUBLIC_PORT, BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR, BROKER_RACK, BROKER_NODE_ID, BROKER_KAFKA_PORT), then the --config file, then hocon/node.conf beside
 /// the executable, then the defaults embedded in Broker.Server (reference.conf).
 /// </summary>
 public sealed record NodeOverrides
@@ -26,4 +26,8 @@ public sealed record NodeOverrides
     public string? Rack { get; init; }
     /// <summary>The broker id to give a new data directory (Kafka's node.id); an existing one keeps its stored id.</summary>
     public int? NodeId { get; init; }
+    /// <summary>Port of the Kafka wire-protocol listener (broker.kafka.port; 0 picks a free one).</summary>
+    public int? KafkaPort { get; init; }
+    /// <summary>False turns the Kafka listener off (broker.kafka.enabled).</summary>
+    public bool? KafkaEnabled { get; init; }
 }

@@ -1,0 +1,45 @@
+using Broker.Kafka.Messages;
+
+namespace Broker.Server.Kafka;
+
+/// <summary>One API the listener serves: the versions it advertises and those it actually answers.</summary>
+internal sealed record KafkaApi(short Key, string Name, short MinAdvertised, short MaxAdvertised, short MinServed, Func<short, bool> IsFlexible)
+{
+    public bool Serves(short version) => version >= MinServed && version <= MaxAdvertised;
+
+    /// <summary>Request header v2 in flexible versions, v1 otherwise.</summary>
+    public short RequestHeaderVersion(short version) => IsFlexible(version) ? (short)2 : (short)1;
+
+    /// <summary>Response header v1 in flexible versions, v0 otherwise; ApiVersions always v0 (KIP-511: a client that does not know our versions must read it).</summary>
+    public short ResponseHeaderVersion(short version) => Key != ApiVersionsRequest.Api && IsFlexible(version) ? (short)1 : (short)0;
+}
+
+/// <summary>
+/// The APIs and versions the listener advertises in ApiVersions (issue 8's table). Produce v0-2 are
+/// advertised but answered with UNSUPPORTED_VERSION per partition: old librdkafka builds enable
+/// compression only when Produce v0 is listed (as does Kafka 4, KAFKA-18659), and send v3+ anyway.
+/// </summary>
+internal static class KafkaApis
+{
+    public static readonly IReadOnlyList<KafkaApi> All =
+    [
+        new(ProduceRequest.Api, "Produce", 0, 8, 3, ProduceRequest.IsFlexible),
+        new(FetchRequest.Api, "Fetch", 4, 11, 4, FetchRequest.IsFlexible),
+        new(ListOffsetsRequest.Api, "ListOffsets", 1, 5, 1, ListOffsetsRequest.IsFlexible),
+        new(MetadataRequest.Api, "Metadata", 0, 8, 0, MetadataRequest.IsFlexible),
+        new(ApiVersionsRequest.Api, "ApiVersions", 0, 3, 0, ApiVersionsRequest.IsFlexible),
+        new(CreateTopicsRequest.Api, "CreateTopics", 2, 4, 2, CreateTopicsRequest.IsFlexible),
+        new(DeleteTopicsRequest.Api, "DeleteTopics", 1, 3, 1, DeleteTopicsRequest.IsFlexible),
+    ];
+
+    private static readonly KafkaApi?[] ByKey = BuildIndex();
+
+    public static KafkaApi? Find(short key) => key >= 0 && key < ByKey.Length ? ByKey[key] : null;
+
+    private static KafkaApi?[] BuildIndex()
+    {
+        var index = new KafkaApi?[All.Max(a => a.Key) + 1];
+        foreach (var api in All) index[api.Key] = api;
+        return index;
+    }
+}

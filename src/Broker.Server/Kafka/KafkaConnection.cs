@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Akka.Event;
+using Broker.Kafka;
+using Broker.Kafka.Messages;
+
+namespace Broker.Server.Kafka;
+
+/// <summary>
+/// One Kafka client connection: reads int32-size-prefixed frames with a <see cref="PipeReader"/>, decodes
+/// each request at once (a malformed one closes this connection and nothing else) and starts its handling;
+/// a second loop writes the responses strictly in request order, as Kafka clients expect, skipping acks=0
+/// produces, which get none. At most <see cref="KafkaSettings.MaxInFlightPerConnection"/> requests are
+/// handled at once per connection; beyond that the reader waits, and TCP pushes back on the client.
+/// </summary>
+internal sealed class KafkaConnection
+{
+    private readonly Socket _socket;
+    private readonly KafkaRequestHandler _handler;
+    private readonly KafkaSettings _settings;
+    private readonly ILoggingAdapter _log;
+    private readonly string _remote;
+
+    public KafkaConnection(Socket socket, KafkaRequestHandler handler, KafkaSettings settings, ILoggingAdapter log)
+    {
+        _socket = socket;
+        _handler = handler;
+        _settings = settings;
+        _log = log;
+        _remote = socket.RemoteEndPoint?.ToString() ?? "?";
+    }
+
+    /// <summary>A response to come, in request order; a null response (acks=0) writes nothing.</summary>
+    private readonly record struct PendingResponse(Task<IKafkaMessage?> Response, int CorrelationId, short Version, short HeaderVersion);
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        await using var stream = new NetworkStream(_socket, ownsSocket: true);
+        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+        var pending = Channel.CreateBounded<PendingResponse>(new BoundedChannelOptions(_settings.MaxInFlightPerConnection)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var writing = WriteResponsesAsync(stream, pending.Reader, cts.Token);
+        try
+        {
+            await ReadRequestsAsync(input, pending.Writer, cts.Token);
+            pending.Writer.TryComplete();
+            await writing; // the client closed its side: answer what it already sent, then close
+        }
+        catch (Exception ex) when (ex is KafkaProtocolException or OverflowException)
+        {
+            _log.Warning("kafka: closing connection from {0}: {1}", _remote, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away or the node is stopping.
+        }
+        catch (Exception ex)
+        {
+            _log.Error(ex, "kafka: closing connection from {0} after an unexpected error", _remote);
+        }
+        finally
+        {
+            pending.Writer.TryComplete();
+            await cts.CancelAsync();
+            await input.CompleteAsync();
+            try
+            {
+                await writing;
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // Already reported or not worth reporting: the connection is going away.
+            }
+            catch (Exception ex)
+            {
+                _log.Error(ex, "kafka: a response to {0} failed", _remote);
+            }
+        }
+    }
+
+    private async Task ReadRequestsAsync(PipeReader input, ChannelWriter<PendingResponse> pending, CancellationToken ct)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(ct);
+            var buffer = result.Buffer;
+            while (TryReadFrame(ref buffer, out var frame))
+            {
+                var response = Dispatch(frame);
+                await pending.WriteAsync(response, ct);
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                if (buffer.Length > 0) throw new KafkaProtocolException($"connection closed in the middle of a request ({buffer.Length} bytes of it received)");
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cuts one whole frame off the buffer into its own array: the request's records are handed to the
+    /// partitions as slices of it, which may outlive the pipe's buffer.
+    /// </summary>
+    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out byte[] frame)
+    {
+        frame = [];
+        if (buffer.Length < 4) return false;
+        Span<byte> prefix = stackalloc byte[4];
+        buffer.Slice(0, 4).CopyTo(prefix);
+        var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        if (size < 8 || size > _settings.MaxFrameBytes)
+            throw new KafkaProtocolException($"request frame of {size} bytes is outside 8..{_settings.MaxFrameBytes} (broker.kafka.max-frame-bytes)");
+        if (buffer.Length < 4 + (long)size) return false;
+        frame = new byte[size];
+        buffer.Slice(4, size).CopyTo(frame);
+        buffer = buffer.Slice(4 + size);
+        return true;
+    }
+
+    private PendingResponse Dispatch(byte[] frame)
+    {
+        var apiKey = BinaryPrimitives.ReadInt16BigEndian(frame);
+        var version = BinaryPrimitives.ReadInt16BigEndian(frame.AsSpan(2));
+        var api = KafkaApis.Find(apiKey) ?? throw new KafkaProtocolException($"unknown API key {apiKey} (version {version})");
+        var reader = new KafkaReader(frame);
+        var header = RequestHeader.Read(ref reader, api.RequestHeaderVersion(version));
+        if (!api.Serves(version))
+        {
+            // KIP-511: a client newer than us learns our ApiVersions range from a v0 answer; any other API at a
+            // version we never advertised is a client bug, and Kafka closes the connection for it too.
+            if (apiKey != ApiVersionsRequest.Api)
+                throw new KafkaProtocolException($"{api.Name} v{version} is not supported (versions {api.MinServed}-{api.MaxAdvertised})");
+            return new PendingResponse(Task.FromResult<IKafkaMessage?>(KafkaRequestHandler.UnsupportedApiVersions(api)), header.CorrelationId, 0, 0);
+        }
+        var response = _handler.Handle(header, ref reader);
+        return new PendingResponse(response, header.CorrelationId, version, api.ResponseHeaderVersion(version));
+    }
+
+    private static async Task WriteResponsesAsync(Stream stream, ChannelReader<PendingResponse> pending, CancellationToken ct)
+    {
+        await foreach (var next in pending.ReadAllAsync(ct))
+        {
+            var message = await next.Response;
+            if (message is null) continue;
+            using var writer = new KafkaWriter(4096);
+            var size = writer.ReserveInt32();
+            writer.WriteInt32(next.CorrelationId);
+            if (next.HeaderVersion >= 1) writer.WriteUVarint(0); // response header v1: no tagged fields
+            message.Write(writer, next.Version);
+            writer.PatchInt32(size, writer.Length - 4);
+            await stream.WriteAsync(writer.WrittenMemory, ct);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using Broker.Protocol;
+
+namespace Broker.Server.Kafka;
+
+/// <summary>Kafka's numeric error codes for the broker's typed errors, so Kafka clients retry what is retriable.</summary>
+internal static class KafkaErrors
+{
+    public const short None = 0;
+    public const short UnknownServerError = -1;
+    public const short OffsetOutOfRange = 1;
+    public const short CorruptMessage = 2;
+    public const short UnknownTopicOrPartition = 3;
+    public const short LeaderNotAvailable = 5;
+    public const short NotLeaderOrFollower = 6;
+    public const short RequestTimedOut = 7;
+    public const short BrokerNotAvailable = 8;
+    public const short MessageTooLarge = 10;
+    public const short InvalidTopic = 17;
+    public const short NotEnoughReplicas = 19;
+    public const short NotEnoughReplicasAfterAppend = 20;
+    public const short IllegalGeneration = 22;
+    public const short InconsistentGroupProtocol = 23;
+    public const short InvalidGroupId = 24;
+    public const short UnknownMemberId = 25;
+    public const short InvalidSessionTimeout = 26;
+    public const short RebalanceInProgress = 27;
+    public const short InvalidCommitOffsetSize = 28;
+    public const short UnsupportedVersion = 35;
+    public const short TopicAlreadyExists = 36;
+    public const short InvalidPartitions = 37;
+    public const short InvalidReplicationFactor = 38;
+    public const short InvalidConfig = 40;
+    public const short InvalidRequest = 42;
+    public const short NonEmptyGroup = 68;
+    public const short GroupIdNotFound = 69;
+    public const short FencedLeaderEpoch = 74;
+    public const short UnsupportedCompressionType = 76;
+
+    public static short From(ErrorCode error) => error switch
+    {
+        ErrorCode.None => None,
+        ErrorCode.UnknownTopic or ErrorCode.UnknownPartition => UnknownTopicOrPartition,
+        ErrorCode.TopicAlreadyExists => TopicAlreadyExists,
+        ErrorCode.InvalidPartitions => InvalidPartitions,
+        ErrorCode.InvalidRequest => InvalidRequest,
+        ErrorCode.RecordTooLarge => MessageTooLarge,
+        ErrorCode.OffsetOutOfRange => OffsetOutOfRange,
+        ErrorCode.NotLeader => NotLeaderOrFollower,
+        ErrorCode.RequestTimedOut => RequestTimedOut,
+        ErrorCode.CorruptRecord => CorruptMessage,
+        ErrorCode.InvalidTopic => InvalidTopic,
+        ErrorCode.InvalidConfig => InvalidConfig,
+        ErrorCode.InvalidReplicationFactor => InvalidReplicationFactor,
+        ErrorCode.UnsupportedCompression => UnsupportedCompressionType,
+        ErrorCode.BrokerNotAvailable => BrokerNotAvailable,
+        ErrorCode.UnknownGroup => GroupIdNotFound,
+        ErrorCode.UnknownMemberId => UnknownMemberId,
+        ErrorCode.IllegalGeneration => IllegalGeneration,
+        ErrorCode.RebalanceInProgress => RebalanceInProgress,
+        ErrorCode.PartitionNotAssigned => IllegalGeneration,
+        ErrorCode.InvalidOffset => InvalidCommitOffsetSize,
+        ErrorCode.NonEmptyGroup => NonEmptyGroup,
+        ErrorCode.InconsistentGroupProtocol => InconsistentGroupProtocol,
+        ErrorCode.InvalidSessionTimeout => InvalidSessionTimeout,
+        ErrorCode.InvalidGroupId => InvalidGroupId,
+        ErrorCode.NotEnoughReplicas => NotEnoughReplicas,
+        ErrorCode.NotEnoughReplicasAfterAppend => NotEnoughReplicasAfterAppend,
+        ErrorCode.FencedLeaderEpoch => FencedLeaderEpoch,
+        ErrorCode.LeaderNotAvailable => LeaderNotAvailable,
+        _ => UnknownServerError,
+    };
+}

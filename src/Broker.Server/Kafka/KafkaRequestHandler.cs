@@ -1,0 +1,411 @@
+using Akka.Actor;
+using Akka.Event;
+using Broker.Kafka;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+using K = Broker.Kafka.Messages;
+
+namespace Broker.Server.Kafka;
+
+/// <summary>
+/// Turns decoded Kafka requests into the broker's own requests, asks the gateway (which routes them to
+/// partitions and the topic registry exactly as for the native client), and turns the replies into Kafka
+/// responses. No partition, topic or group logic lives here: only translation, and the two Kafka rules the
+/// gateway does not know (a fetch over several partitions waits until any has data; metadata lists the
+/// nodes' Kafka addresses).
+/// </summary>
+internal sealed class KafkaRequestHandler
+{
+    private const string ClusterId = "broker";
+    private readonly IActorRef _gateway;
+    private readonly BrokerSettings _settings;
+    private readonly ILoggingAdapter _log;
+    private readonly int _nodeId;
+
+    public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, int nodeId, ILoggingAdapter log)
+    {
+        _gateway = gateway;
+        _settings = settings;
+        _nodeId = nodeId;
+        _log = log;
+    }
+
+    /// <summary>The gateway answers within its own request timeout; this only guards against a reply that never comes.</summary>
+    private TimeSpan AskTimeout => _settings.RequestTimeout + TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Reads the request body now (a malformed one throws <see cref="KafkaProtocolException"/> and closes the
+    /// connection) and returns its response to come; null for a produce with acks=0.
+    /// </summary>
+    public Task<IKafkaMessage?> Handle(K.RequestHeader header, ref KafkaReader body)
+    {
+        var version = header.RequestApiVersion;
+        switch (header.RequestApiKey)
+        {
+            case K.ApiVersionsRequest.Api:
+                K.ApiVersionsRequest.Read(ref body, version);
+                return Task.FromResult<IKafkaMessage?>(ApiVersions());
+            case K.MetadataRequest.Api:
+                return MetadataAsync(K.MetadataRequest.Read(ref body, version), version);
+            case K.ProduceRequest.Api:
+                return Produce(K.ProduceRequest.Read(ref body, version), version);
+            case K.FetchRequest.Api:
+                return FetchAsync(K.FetchRequest.Read(ref body, version));
+            case K.ListOffsetsRequest.Api:
+                return ListOffsetsAsync(K.ListOffsetsRequest.Read(ref body, version));
+            case K.CreateTopicsRequest.Api:
+                return CreateTopicsAsync(K.CreateTopicsRequest.Read(ref body, version));
+            case K.DeleteTopicsRequest.Api:
+                return DeleteTopicsAsync(K.DeleteTopicsRequest.Read(ref body, version));
+            default:
+                throw new KafkaProtocolException($"API key {header.RequestApiKey} has no handler");
+        }
+    }
+
+    private async Task<IBrokerResponse> AskAsync(IBrokerRequest request, TimeSpan timeout)
+    {
+        try
+        {
+            var reply = await _gateway.Ask<object>(request, timeout).ConfigureAwait(false);
+            return reply as IBrokerResponse ?? new ErrorResponse(ErrorCode.Unknown, $"unexpected reply {reply.GetType().Name}");
+        }
+        catch (AskTimeoutException)
+        {
+            _log.Warning("kafka: the gateway did not answer {0} within {1}", request.GetType().Name, timeout);
+            return new ErrorResponse(ErrorCode.RequestTimedOut, $"no answer within {timeout.TotalSeconds:0} s");
+        }
+    }
+
+    // ---- ApiVersions
+
+    private static K.ApiVersionsResponse ApiVersions()
+    {
+        var keys = new List<K.ApiVersionsResponse.ApiVersion>(KafkaApis.All.Count);
+        foreach (var api in KafkaApis.All)
+            keys.Add(new K.ApiVersionsResponse.ApiVersion { ApiKey = api.Key, MinVersion = api.MinAdvertised, MaxVersion = api.MaxAdvertised });
+        return new K.ApiVersionsResponse { ErrorCode = KafkaErrors.None, ApiKeys = keys };
+    }
+
+    /// <summary>KIP-511: an ApiVersions request at a version we do not know gets a v0 answer with error 35 and our ApiVersions range.</summary>
+    public static K.ApiVersionsResponse UnsupportedApiVersions(KafkaApi api) => new()
+    {
+        ErrorCode = KafkaErrors.UnsupportedVersion,
+        ApiKeys = [new K.ApiVersionsResponse.ApiVersion { ApiKey = api.Key, MinVersion = api.MinAdvertised, MaxVersion = api.MaxAdvertised }],
+    };
+
+    // ---- Metadata
+
+    private async Task<IKafkaMessage?> MetadataAsync(K.MetadataRequest request, short version)
+    {
+        List<string>? names = null;
+        if (request.Topics is { } topics && (version > 0 || topics.Count > 0)) // v0: an empty list means every topic
+        {
+            names = new List<string>(topics.Count);
+            foreach (var t in topics) names.Add(t.Name ?? "");
+        }
+        var response = new K.MetadataResponse { ClusterId = ClusterId, ControllerId = _nodeId };
+        var reply = await AskAsync(new MetadataRequest(names), AskTimeout).ConfigureAwait(false);
+        if (reply is not MetadataResponse metadata)
+        {
+            var failed = new List<K.MetadataResponse.MetadataResponseTopic>();
+            foreach (var name in names ?? []) failed.Add(new() { Name = name, ErrorCode = KafkaErrors.From(reply.Error) });
+            response.Topics = failed;
+            return response;
+        }
+
+        var brokers = new List<K.MetadataResponse.MetadataResponseBroker>();
+        foreach (var b in metadata.Brokers)
+        {
+            if (b.NodeId < 0 || KafkaEndpoint.Parse(b.Roles) is not { } endpoint) continue;
+            brokers.Add(new() { NodeId = b.NodeId, Host = endpoint.Host, Port = endpoint.Port, Rack = null });
+        }
+        response.Brokers = brokers;
+
+        var topicsOut = new List<K.MetadataResponse.MetadataResponseTopic>(metadata.Topics.Count);
+        foreach (var t in metadata.Topics)
+        {
+            var partitions = new List<K.MetadataResponse.MetadataResponsePartition>(t.Partitions.Count);
+            foreach (var p in t.Partitions)
+            {
+                partitions.Add(new()
+                {
+                    ErrorCode = PartitionMetadataError(p),
+                    PartitionIndex = p.Partition,
+                    LeaderId = p.LeaderId,
+                    LeaderEpoch = p.LeaderEpoch,
+                    ReplicaNodes = p.Replicas,
+                    IsrNodes = p.Isr,
+                    OfflineReplicas = p.OfflineReplicas,
+                });
+            }
+            topicsOut.Add(new()
+            {
+                ErrorCode = KafkaErrors.From(t.Error),
+                Name = t.Name,
+                TopicId = Guid.TryParse(t.TopicId, out var id) ? id : Guid.Empty,
+                IsInternal = false,
+                Partitions = partitions,
+            });
+        }
+        response.Topics = topicsOut;
+        return response;
+    }
+
+    /// <summary>A partition whose leader did not answer the offsets query still has a leader in the metadata store; one without a leader is LEADER_NOT_AVAILABLE, which clients retry.</summary>
+    private static short PartitionMetadataError(PartitionMetadata p) => p.Error switch
+    {
+        ErrorCode.None => p.LeaderId < 0 ? KafkaErrors.LeaderNotAvailable : KafkaErrors.None,
+        ErrorCode.RequestTimedOut => KafkaErrors.LeaderNotAvailable,
+        _ => KafkaErrors.From(p.Error),
+    };
+
+    // ---- Produce
+
+    private Task<IKafkaMessage?> Produce(K.ProduceRequest request, short version)
+    {
+        var parts = new List<ProducePartitionData>();
+        foreach (var topic in request.TopicData)
+            foreach (var p in topic.PartitionData)
+                parts.Add(new ProducePartitionData(topic.Name, p.Index, p.Records));
+
+        if (version < 3)
+        {
+            // Message format v0/v1 (magic 0 and 1): the log stores RecordBatch v2 only.
+            if (request.Acks == 0) return Task.FromResult<IKafkaMessage?>(null);
+            var refused = new ProducePartitionResult[parts.Count];
+            for (var i = 0; i < parts.Count; i++)
+                refused[i] = new ProducePartitionResult(parts[i].Topic, parts[i].Partition, ErrorCode.Unknown, "Produce v0-2 (message format v0/v1) is not supported; use a client that sends Produce v3 or later", -1);
+            return Task.FromResult<IKafkaMessage?>(ProduceResponse(request, refused, KafkaErrors.UnsupportedVersion));
+        }
+
+        var produce = new ProduceRequest(request.Acks, request.TimeoutMs, parts);
+        if (request.Acks == 0)
+        {
+            _gateway.Tell(produce, ActorRefs.NoSender);
+            return Task.FromResult<IKafkaMessage?>(null);
+        }
+        return ProduceAsync(request, produce);
+    }
+
+    private async Task<IKafkaMessage?> ProduceAsync(K.ProduceRequest request, ProduceRequest produce)
+    {
+        var timeout = TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs)) + AskTimeout;
+        var reply = await AskAsync(produce, timeout).ConfigureAwait(false);
+        var parts = produce.Partitions;
+        IReadOnlyList<ProducePartitionResult> results;
+        if (reply is ProduceResponse r && r.Results.Count == parts.Count)
+        {
+            results = r.Results;
+        }
+        else
+        {
+            var failed = new ProducePartitionResult[parts.Count];
+            for (var i = 0; i < parts.Count; i++)
+                failed[i] = new ProducePartitionResult(parts[i].Topic, parts[i].Partition, reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error, reply.ErrorMessage, -1);
+            results = failed;
+        }
+        return ProduceResponse(request, results, overrideError: null);
+    }
+
+    /// <summary>The response in the request's topic and partition order; <paramref name="results"/> follow that order.</summary>
+    private static K.ProduceResponse ProduceResponse(K.ProduceRequest request, IReadOnlyList<ProducePartitionResult> results, short? overrideError)
+    {
+        var topics = new List<K.ProduceResponse.TopicProduceResponse>(request.TopicData.Count);
+        var i = 0;
+        foreach (var topic in request.TopicData)
+        {
+            var partitions = new List<K.ProduceResponse.PartitionProduceResponse>(topic.PartitionData.Count);
+            foreach (var p in topic.PartitionData)
+            {
+                var result = results[i++];
+                partitions.Add(new()
+                {
+                    Index = p.Index,
+                    ErrorCode = overrideError ?? KafkaErrors.From(result.Error),
+                    BaseOffset = result.BaseOffset,
+                    LogAppendTimeMs = -1,
+                    LogStartOffset = -1,
+                    ErrorMessage = result.Error == ErrorCode.None ? null : result.ErrorMessage,
+                });
+            }
+            topics.Add(new() { Name = topic.Name, PartitionResponses = partitions });
+        }
+        return new K.ProduceResponse { Responses = topics };
+    }
+
+    // ---- Fetch
+
+    /// <summary>
+    /// Asks every partition for what it has now; if that is less than min_bytes (and no partition has an error),
+    /// asks again with the request's max_wait_ms and answers as soon as enough has arrived (Kafka's delayed
+    /// fetch). Whole batches only, at least one even if larger than the limits (KIP-74). No fetch sessions:
+    /// session id 0 tells the client to send full fetches (KIP-227).
+    /// </summary>
+    private async Task<IKafkaMessage?> FetchAsync(K.FetchRequest request)
+    {
+        var wanted = new List<(string Topic, K.FetchRequest.FetchPartition Partition)>();
+        foreach (var t in request.Topics)
+            foreach (var p in t.Partitions)
+                wanted.Add((t.Topic, p));
+        var maxBytes = request.MaxBytes > 0 ? request.MaxBytes : int.MaxValue;
+        var minBytes = Math.Max(1, request.MinBytes);
+
+        var first = new Task<FetchResponse>[wanted.Count];
+        for (var i = 0; i < wanted.Count; i++) first[i] = FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, 0);
+        var results = await Task.WhenAll(first).ConfigureAwait(false);
+
+        long bytes = 0;
+        var anyError = false;
+        foreach (var r in results)
+        {
+            bytes += r.Records.Length;
+            anyError |= r.Error != ErrorCode.None;
+        }
+        if (bytes < minBytes && !anyError && request.MaxWaitMs > 0 && wanted.Count > 0)
+        {
+            var waiting = new Dictionary<Task<FetchResponse>, int>(wanted.Count);
+            for (var i = 0; i < wanted.Count; i++) waiting[FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, request.MaxWaitMs)] = i;
+            while (waiting.Count > 0 && bytes < minBytes)
+            {
+                var done = await Task.WhenAny(waiting.Keys).ConfigureAwait(false);
+                var index = waiting[done];
+                waiting.Remove(done);
+                var r = await done.ConfigureAwait(false);
+                results[index] = r;
+                bytes += r.Records.Length;
+                if (r.Error != ErrorCode.None) break;
+            }
+        }
+
+        var response = new K.FetchResponse { ErrorCode = KafkaErrors.None, SessionId = 0 };
+        var topics = new List<K.FetchResponse.FetchableTopicResponse>(request.Topics.Count);
+        var n = 0;
+        long used = 0;
+        foreach (var t in request.Topics)
+        {
+            var partitions = new List<K.FetchResponse.PartitionData>(t.Partitions.Count);
+            foreach (var p in t.Partitions)
+            {
+                var r = results[n++];
+                var records = r.Records;
+                // The response's max_bytes: past it, later partitions come back empty and are fetched again next time.
+                if (!records.IsEmpty && used > 0 && used + records.Length > maxBytes) records = ReadOnlyMemory<byte>.Empty;
+                used += records.Length;
+                partitions.Add(new()
+                {
+                    PartitionIndex = p.Partition,
+                    ErrorCode = KafkaErrors.From(r.Error),
+                    HighWatermark = r.HighWatermark,
+                    LastStableOffset = r.HighWatermark,
+                    LogStartOffset = r.LogStartOffset,
+                    AbortedTransactions = null,
+                    PreferredReadReplica = -1,
+                    Records = records,
+                });
+            }
+            topics.Add(new() { Topic = t.Topic, Partitions = partitions });
+        }
+        response.Responses = topics;
+        return response;
+    }
+
+    private async Task<FetchResponse> FetchOneAsync(string topic, K.FetchRequest.FetchPartition p, int maxBytes, int maxWaitMs)
+    {
+        var partitionMax = p.PartitionMaxBytes > 0 ? Math.Min(p.PartitionMaxBytes, maxBytes) : maxBytes;
+        var reply = await AskAsync(new FetchRequest(topic, p.Partition, p.FetchOffset, partitionMax, maxWaitMs), AskTimeout + TimeSpan.FromMilliseconds(maxWaitMs)).ConfigureAwait(false);
+        return reply as FetchResponse ?? new FetchResponse(topic, p.Partition, reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error, reply.ErrorMessage, -1, -1, ReadOnlyMemory<byte>.Empty);
+    }
+
+    // ---- ListOffsets
+
+    private async Task<IKafkaMessage?> ListOffsetsAsync(K.ListOffsetsRequest request)
+    {
+        var asks = new List<Task<IBrokerResponse>>();
+        foreach (var t in request.Topics)
+            foreach (var p in t.Partitions)
+                asks.Add(AskAsync(new ListOffsetsRequest(t.Name, p.PartitionIndex, p.Timestamp), AskTimeout));
+        var replies = await Task.WhenAll(asks).ConfigureAwait(false);
+
+        var topics = new List<K.ListOffsetsResponse.ListOffsetsTopicResponse>(request.Topics.Count);
+        var n = 0;
+        foreach (var t in request.Topics)
+        {
+            var partitions = new List<K.ListOffsetsResponse.ListOffsetsPartitionResponse>(t.Partitions.Count);
+            foreach (var p in t.Partitions)
+            {
+                var reply = replies[n++];
+                var offsets = reply as ListOffsetsResponse;
+                partitions.Add(new()
+                {
+                    PartitionIndex = p.PartitionIndex,
+                    ErrorCode = KafkaErrors.From(offsets is null && reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error),
+                    Timestamp = offsets?.Timestamp ?? -1,
+                    Offset = offsets?.Offset ?? -1,
+                    LeaderEpoch = -1,
+                });
+            }
+            topics.Add(new() { Name = t.Name, Partitions = partitions });
+        }
+        return new K.ListOffsetsResponse { Topics = topics };
+    }
+
+    // ---- CreateTopics / DeleteTopics
+
+    private async Task<IKafkaMessage?> CreateTopicsAsync(K.CreateTopicsRequest request)
+    {
+        var refused = new Dictionary<string, (short Error, string Message)>(StringComparer.Ordinal);
+        var specs = new List<TopicSpec>();
+        foreach (var t in request.Topics)
+        {
+            if (request.ValidateOnly)
+                refused[t.Name] = (KafkaErrors.InvalidRequest, "validate_only is not supported yet: send the request without it");
+            else if (t.Assignments.Count > 0)
+                refused[t.Name] = (KafkaErrors.InvalidRequest, "manual replica assignment is not supported: give num_partitions and replication_factor, the broker places replicas");
+            else
+            {
+                var configs = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var c in t.Configs)
+                    if (c.Value is not null) configs[c.Name] = c.Value;
+                // KIP-464: -1 asks for the broker's defaults (one partition, as Kafka's num.partitions; replication factor min(3, live nodes)).
+                specs.Add(new TopicSpec(t.Name, t.NumPartitions == -1 ? 1 : t.NumPartitions, t.ReplicationFactor, configs));
+            }
+        }
+
+        var created = new Dictionary<string, TopicResult>(StringComparer.Ordinal);
+        if (specs.Count > 0)
+        {
+            var reply = await AskAsync(new CreateTopicsRequest(specs), AskTimeout).ConfigureAwait(false);
+            if (reply is CreateTopicsResponse r)
+                foreach (var result in r.Results) created[result.Name] = result;
+            else
+                foreach (var spec in specs) created[spec.Name] = new TopicResult(spec.Name, reply.Error, reply.ErrorMessage);
+        }
+
+        var results = new List<K.CreateTopicsResponse.CreatableTopicResult>(request.Topics.Count);
+        foreach (var t in request.Topics)
+        {
+            if (refused.TryGetValue(t.Name, out var no))
+                results.Add(new() { Name = t.Name, ErrorCode = no.Error, ErrorMessage = no.Message });
+            else if (created.TryGetValue(t.Name, out var result))
+                results.Add(new() { Name = t.Name, ErrorCode = KafkaErrors.From(result.Error), ErrorMessage = result.ErrorMessage });
+            else
+                results.Add(new() { Name = t.Name, ErrorCode = KafkaErrors.UnknownServerError, ErrorMessage = "the topic registry did not answer for this topic" });
+        }
+        return new K.CreateTopicsResponse { Topics = results };
+    }
+
+    private async Task<IKafkaMessage?> DeleteTopicsAsync(K.DeleteTopicsRequest request)
+    {
+        var reply = await AskAsync(new DeleteTopicsRequest(request.TopicNames), AskTimeout).ConfigureAwait(false);
+        var byName = new Dictionary<string, TopicResult>(StringComparer.Ordinal);
+        if (reply is DeleteTopicsResponse r)
+            foreach (var result in r.Results) byName[result.Name] = result;
+        var results = new List<K.DeleteTopicsResponse.DeletableTopicResult>(request.TopicNames.Count);
+        foreach (var name in request.TopicNames)
+        {
+            var error = byName.TryGetValue(name, out var result) ? result.Error : reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error;
+            results.Add(new() { Name = name, ErrorCode = KafkaErrors.From(error), ErrorMessage = result?.ErrorMessage ?? reply.ErrorMessage });
+        }
+        return new K.DeleteTopicsResponse { Responses = results };
+    }
+}

@@ -1,0 +1,32 @@
+using Akka.Configuration;
+
+namespace Broker.Server.Kafka;
+
+/// <summary>
+/// The Kafka listener's settings (<c>broker.kafka</c>): where it listens, the address Metadata hands to
+/// clients for this node, and its limits. Empty host / zero advertised port fall back to the node's own
+/// listen and advertised addresses and to the port actually bound.
+/// </summary>
+public sealed record KafkaSettings(bool Enabled, string Host, int Port, string AdvertisedHost, int AdvertisedPort, int MaxFrameBytes, int MaxInFlightPerConnection)
+{
+    public static KafkaSettings Create(Config kafka, string nodeHost, string nodePublicHost)
+    {
+        var settings = new KafkaSettings(
+            Enabled: kafka.GetBoolean("enabled"),
+            Host: kafka.GetString("host") is { Length: > 0 } host ? host : nodeHost,
+            Port: kafka.GetInt("port"),
+            AdvertisedHost: kafka.GetString("advertised-host") is { Length: > 0 } advertised ? advertised : nodePublicHost,
+            AdvertisedPort: kafka.GetInt("advertised-port"),
+            MaxFrameBytes: kafka.GetInt("max-frame-bytes"),
+            MaxInFlightPerConnection: kafka.GetInt("max-in-flight-per-connection"));
+        if (settings.Port is < 0 or > 65535)
+            throw new ConfigurationException($"broker.kafka.port must be 0 to 65535, got {settings.Port}");
+        if (settings.AdvertisedHost is "0.0.0.0" or "::")
+            throw new ConfigurationException($"the Kafka listener would advertise {settings.AdvertisedHost}, which clients cannot connect to: set broker.kafka.advertised-host");
+        if (settings.MaxFrameBytes < 1024)
+            throw new ConfigurationException($"broker.kafka.max-frame-bytes must be at least 1024, got {settings.MaxFrameBytes}");
+        if (settings.MaxInFlightPerConnection < 1)
+            throw new ConfigurationException($"broker.kafka.max-in-flight-per-connection must be at least 1, got {settings.MaxInFlightPerConnection}");
+        return settings;
+    }
+}

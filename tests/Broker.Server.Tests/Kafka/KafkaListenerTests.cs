@@ -1,0 +1,260 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Broker.Kafka;
+using Broker.Kafka.Messages;
+using Broker.Server.Hosting;
+using Broker.Server.Kafka;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Broker.Server.Tests.Kafka;
+
+/// <summary>
+/// The Kafka listener on a whole node, spoken to over raw sockets: framing, header versions, response
+/// order, acks=0, and that a bad client (unknown API, oversized or malformed frame, hanging up mid-request)
+/// loses its own connection and nothing else.
+/// </summary>
+public sealed class KafkaListenerTests : NodeTestKit
+{
+    private readonly KafkaListener _listener;
+
+    public KafkaListenerTests(ITestOutputHelper output) : base(output)
+    {
+        var (_, settings) = NodeConfig.Load(new NodeOverrides { DataDir = DataDir, KafkaPort = 0 });
+        _listener = KafkaListener.TryBind(settings.Kafka with { Host = "127.0.0.1" }, out var problem)
+            ?? throw new InvalidOperationException(problem);
+        _listener.Start(Sys, Gateway);
+    }
+
+    protected override void AfterAll()
+    {
+        _listener.StopAsync().Wait(TimeSpan.FromSeconds(10));
+        base.AfterAll();
+    }
+
+    private async Task<Socket> ConnectAsync()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _listener.BoundPort));
+        return socket;
+    }
+
+    private static byte[] Frame(short apiKey, short version, int correlationId, IKafkaMessage? body, string? clientId = "test")
+    {
+        using var writer = new KafkaWriter();
+        var size = writer.ReserveInt32();
+        var api = KafkaApis.Find(apiKey);
+        var header = new RequestHeader { RequestApiKey = apiKey, RequestApiVersion = version, CorrelationId = correlationId, ClientId = clientId };
+        header.Write(writer, api?.RequestHeaderVersion(version) ?? 1);
+        body?.Write(writer, version);
+        writer.PatchInt32(size, writer.Length - 4);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads one response frame: its correlation id and a reader positioned after the response header.</summary>
+    private static async Task<(int CorrelationId, byte[] Body)> ReadResponseAsync(Socket socket, bool flexibleHeader)
+    {
+        var prefix = await ReadExactlyAsync(socket, 4);
+        var frame = await ReadExactlyAsync(socket, BinaryPrimitives.ReadInt32BigEndian(prefix));
+        var reader = new KafkaReader(frame);
+        var header = ResponseHeader.Read(ref reader, flexibleHeader ? (short)1 : (short)0);
+        return (header.CorrelationId, frame[reader.Position..]);
+    }
+
+    private static async Task<byte[]> ReadExactlyAsync(Socket socket, int count)
+    {
+        var buffer = new byte[count];
+        var read = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (read < count)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, timeout.Token);
+            if (n == 0) throw new IOException($"connection closed after {read} of {count} bytes");
+            read += n;
+        }
+        return buffer;
+    }
+
+    private static async Task AssertClosedAsync(Socket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        try
+        {
+            var n = await socket.ReceiveAsync(new byte[64], SocketFlags.None, timeout.Token);
+            Assert.Equal(0, n);
+        }
+        catch (SocketException)
+        {
+            // reset by the node: closed as well
+        }
+    }
+
+    private static T Parse<T>(byte[] body, short version, ReadFn<T> read)
+    {
+        var reader = new KafkaReader(body);
+        var message = read(ref reader, version);
+        Assert.Equal(0, reader.Remaining);
+        return message;
+    }
+
+    private delegate T ReadFn<out T>(ref KafkaReader reader, short version);
+
+    private async Task AssertServingAsync()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(ApiVersionsRequest.Api, 0, 77, new ApiVersionsRequest()));
+        var (id, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(77, id);
+        Assert.Equal(0, Parse(body, 0, ApiVersionsResponse.Read).ErrorCode);
+    }
+
+    [Fact]
+    public async Task ApiVersions_v0_and_v3_list_every_advertised_api_with_a_v0_response_header()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(ApiVersionsRequest.Api, 0, 1, new ApiVersionsRequest()));
+        var (id, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(1, id);
+        var v0 = Parse(body, 0, ApiVersionsResponse.Read);
+        var produce = Assert.Single(v0.ApiKeys, k => k.ApiKey == ProduceRequest.Api);
+        Assert.Equal((0, 8), (produce.MinVersion, produce.MaxVersion));
+        var fetch = Assert.Single(v0.ApiKeys, k => k.ApiKey == FetchRequest.Api);
+        Assert.Equal((4, 11), (fetch.MinVersion, fetch.MaxVersion));
+
+        // v3 is flexible, but its response header stays v0 so that any client can read it.
+        await socket.SendAsync(Frame(ApiVersionsRequest.Api, 3, 2, new ApiVersionsRequest { ClientSoftwareName = "test", ClientSoftwareVersion = "1" }));
+        (id, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(2, id);
+        Assert.Equal(v0.ApiKeys.Count, Parse(body, 3, ApiVersionsResponse.Read).ApiKeys.Count);
+    }
+
+    [Fact]
+    public async Task ApiVersions_at_a_version_we_do_not_know_gets_UNSUPPORTED_VERSION_with_our_range_in_v0()
+    {
+        using var socket = await ConnectAsync();
+        var frame = Frame(ApiVersionsRequest.Api, 9, 5, body: null);
+        await socket.SendAsync(Resize(frame.Concat(new byte[] { 0xFF, 0x13, 0x37 }).ToArray()));
+        var (id, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(5, id);
+        var response = Parse(body, 0, ApiVersionsResponse.Read);
+        Assert.Equal(35, response.ErrorCode);
+        var own = Assert.Single(response.ApiKeys);
+        Assert.Equal((ApiVersionsRequest.Api, (short)0, (short)3), (own.ApiKey, own.MinVersion, own.MaxVersion));
+    }
+
+    /// <summary>Fixes the size prefix of a frame whose body was appended to.</summary>
+    private static byte[] Resize(byte[] frame)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(frame, frame.Length - 4);
+        return frame;
+    }
+
+    [Fact]
+    public async Task Responses_leave_in_request_order_and_a_produce_with_acks_0_gets_none()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(CreateTopicsRequest.Api, 4, 10, new CreateTopicsRequest
+        {
+            Topics = [new() { Name = "ordered", NumPartitions = 1, ReplicationFactor = -1 }],
+            TimeoutMs = 10000,
+        }));
+        var (id, body) = await ReadResponseAsync(socket, flexibleHeader: false); // CreateTopics is flexible from v5
+        Assert.Equal(10, id);
+        Assert.Equal(0, Parse(body, 4, CreateTopicsResponse.Read).Topics[0].ErrorCode);
+        await Broker.Tests.Eventually.TrueAsync(async () => await LatestOffsetAsync(socket, "ordered") == 0, TimeSpan.FromSeconds(15), "the new partition to have a leader");
+
+        // A fetch at the log end waits up to 1 s; the ApiVersions behind it is answered at once but must wait its turn.
+        var fetch = new FetchRequest
+        {
+            ReplicaId = -1, MaxWaitMs = 1000, MinBytes = 1, MaxBytes = 1 << 20,
+            Topics = [new() { Topic = "ordered", Partitions = [new() { Partition = 0, FetchOffset = 0, PartitionMaxBytes = 1 << 20 }] }],
+        };
+        var produce = new ProduceRequest
+        {
+            Acks = 0, TimeoutMs = 5000,
+            TopicData = [new() { Name = "ordered", PartitionData = [new() { Index = 0, Records = Batch(3) }] }],
+        };
+        await socket.SendAsync(Frame(FetchRequest.Api, 11, 11, fetch)
+            .Concat(Frame(ProduceRequest.Api, 8, 12, produce))
+            .Concat(Frame(ApiVersionsRequest.Api, 0, 13, new ApiVersionsRequest()))
+            .ToArray());
+
+        (id, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(11, id);
+        Assert.Equal("ordered", Parse(body, 11, FetchResponse.Read).Responses[0].Topic);
+        (id, _) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(13, id); // 12 was acks=0: no response at all
+
+        // The acks=0 batch was stored all the same.
+        await Broker.Tests.Eventually.TrueAsync(async () => await LatestOffsetAsync(socket, "ordered") == 3, TimeSpan.FromSeconds(15), "the acks=0 batch to be stored");
+    }
+
+    /// <summary>ListOffsets(latest) on partition 0: the high watermark, or -1 while the partition has no leader.</summary>
+    private static async Task<long> LatestOffsetAsync(Socket socket, string topic)
+    {
+        await socket.SendAsync(Frame(ListOffsetsRequest.Api, 5, 99, new ListOffsetsRequest
+        {
+            ReplicaId = -1,
+            Topics = [new() { Name = topic, Partitions = [new() { PartitionIndex = 0, Timestamp = -1 }] }],
+        }));
+        var (id, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(99, id);
+        var partition = Parse(body, 5, ListOffsetsResponse.Read).Topics[0].Partitions[0];
+        return partition.ErrorCode == 0 ? partition.Offset : -1;
+    }
+
+    [Fact]
+    public async Task Unknown_api_key_closes_only_that_connection()
+    {
+        using var bystander = await ConnectAsync();
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(999, 0, 1, body: null));
+        await AssertClosedAsync(socket);
+        await bystander.SendAsync(Frame(ApiVersionsRequest.Api, 0, 2, new ApiVersionsRequest()));
+        Assert.Equal(2, (await ReadResponseAsync(bystander, flexibleHeader: false)).CorrelationId);
+    }
+
+    [Fact]
+    public async Task Oversized_frame_closes_the_connection_and_the_node_keeps_serving()
+    {
+        using var socket = await ConnectAsync();
+        var prefix = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(prefix, int.MaxValue);
+        await socket.SendAsync(prefix);
+        await AssertClosedAsync(socket);
+        await AssertServingAsync();
+    }
+
+    [Fact]
+    public async Task Malformed_request_closes_the_connection_and_the_node_keeps_serving()
+    {
+        using var socket = await ConnectAsync();
+        // Metadata v1 claiming a million topics in a 4-byte body.
+        var frame = Frame(MetadataRequest.Api, 1, 3, body: null).Concat(new byte[] { 0x00, 0x0F, 0x42, 0x40 }).ToArray();
+        await socket.SendAsync(Resize(frame));
+        await AssertClosedAsync(socket);
+        await AssertServingAsync();
+    }
+
+    [Fact]
+    public async Task Client_that_hangs_up_mid_request_leaves_the_node_serving()
+    {
+        using (var socket = await ConnectAsync())
+        {
+            var frame = Frame(MetadataRequest.Api, 8, 4, new MetadataRequest { Topics = null });
+            await socket.SendAsync(frame.AsMemory(0, frame.Length / 2));
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        await AssertServingAsync();
+    }
+
+    [Fact]
+    public async Task Unsupported_produce_version_closes_the_connection()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(ProduceRequest.Api, 9, 1, new ProduceRequest { Acks = 1 }));
+        await AssertClosedAsync(socket);
+        await AssertServingAsync();
+    }
+}
