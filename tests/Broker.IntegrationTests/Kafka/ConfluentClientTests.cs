@@ -19,6 +19,7 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
     public Task DisposeAsync()
     {
         _node.Dispose();
+        output.WriteLine(_node.Output);
         try
         {
             Directory.Delete(_dataDir, recursive: true);
@@ -46,9 +47,12 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
             admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 3, ReplicationFactor = 1 }]));
         Assert.Equal(ErrorCode.TopicAlreadyExists, created.Results[0].Error.Code);
 
-        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(20)).Topics.Single().Partitions;
-        Assert.Equal(3, partitions.Count);
-        Assert.All(partitions, p => Assert.Equal(_node.NodeId, p.Leader));
+        // As in Kafka, leaders are elected after CreateTopics returns.
+        await Broker.Tests.Eventually.TrueAsync(() =>
+        {
+            var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(20)).Topics.Single().Partitions;
+            return Task.FromResult(partitions.Count == 3 && partitions.All(p => p.Leader == _node.NodeId));
+        }, TimeSpan.FromSeconds(30), "every partition to have this node as leader in Metadata");
 
         var delivered = new List<DeliveryResult<string, string>>();
         using (var producer = new ProducerBuilder<string, string>(new ProducerConfig
