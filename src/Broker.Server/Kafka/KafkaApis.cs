@@ -30,6 +30,9 @@ internal static class KafkaApis
         new(ApiVersionsRequest.Api, "ApiVersions", 0, 3, 0, ApiVersionsRequest.IsFlexible),
         new(CreateTopicsRequest.Api, "CreateTopics", 2, 4, 2, CreateTopicsRequest.IsFlexible),
         new(DeleteTopicsRequest.Api, "DeleteTopics", 1, 3, 1, DeleteTopicsRequest.IsFlexible),
+        new(FindCoordinatorRequest.Api, "FindCoordinator", 0, 2, 0, FindCoordinatorRequest.IsFlexible),
+        new(OffsetCommitRequest.Api, "OffsetCommit", 2, 7, 2, OffsetCommitRequest.IsFlexible),
+        new(OffsetFetchRequest.Api, "OffsetFetch", 1, 5, 1, OffsetFetchRequest.IsFlexible),
     ];
 
     private static readonly KafkaApi?[] ByKey = BuildIndex();

@@ -15,6 +15,7 @@ internal static class KafkaErrors
     public const short RequestTimedOut = 7;
     public const short BrokerNotAvailable = 8;
     public const short MessageTooLarge = 10;
+    public const short CoordinatorNotAvailable = 15;
     public const short InvalidTopic = 17;
     public const short NotEnoughReplicas = 19;
     public const short NotEnoughReplicasAfterAppend = 20;

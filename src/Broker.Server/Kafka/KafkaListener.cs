@@ -78,7 +78,7 @@ public sealed class KafkaListener
     public void Start(ActorSystem system, IActorRef gateway)
     {
         var log = Logging.GetLogger(system, "kafka-listener");
-        var handler = new KafkaRequestHandler(gateway, BrokerSettings.Create(system.Settings.Config), Membership.NodeIdentity.Self(system), log);
+        var handler = new KafkaRequestHandler(gateway, BrokerSettings.Create(system.Settings.Config), Membership.NodeIdentity.Self(system), AdvertisedHost, AdvertisedPort, log);
         _accepting = AcceptAsync(handler, log);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "kafka-listener", async () =>
         {

@@ -21,12 +21,16 @@ internal sealed class KafkaRequestHandler
     private readonly BrokerSettings _settings;
     private readonly ILoggingAdapter _log;
     private readonly int _nodeId;
+    private readonly string _advertisedHost;
+    private readonly int _advertisedPort;
 
-    public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, int nodeId, ILoggingAdapter log)
+    public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, int nodeId, string advertisedHost, int advertisedPort, ILoggingAdapter log)
     {
         _gateway = gateway;
         _settings = settings;
         _nodeId = nodeId;
+        _advertisedHost = advertisedHost;
+        _advertisedPort = advertisedPort;
         _log = log;
     }
 
@@ -57,6 +61,12 @@ internal sealed class KafkaRequestHandler
                 return CreateTopicsAsync(K.CreateTopicsRequest.Read(ref body, version));
             case K.DeleteTopicsRequest.Api:
                 return DeleteTopicsAsync(K.DeleteTopicsRequest.Read(ref body, version));
+            case K.FindCoordinatorRequest.Api:
+                return Task.FromResult<IKafkaMessage?>(FindCoordinator(K.FindCoordinatorRequest.Read(ref body, version)));
+            case K.OffsetCommitRequest.Api:
+                return OffsetCommitAsync(K.OffsetCommitRequest.Read(ref body, version));
+            case K.OffsetFetchRequest.Api:
+                return OffsetFetchAsync(K.OffsetFetchRequest.Read(ref body, version), version);
             default:
                 throw new KafkaProtocolException($"API key {header.RequestApiKey} has no handler");
         }
@@ -407,5 +417,85 @@ internal sealed class KafkaRequestHandler
             results.Add(new() { Name = name, ErrorCode = KafkaErrors.From(error), ErrorMessage = result?.ErrorMessage ?? reply.ErrorMessage });
         }
         return new K.DeleteTopicsResponse { Responses = results };
+    }
+
+    // ---- Group coordinator and committed offsets
+
+    /// <summary>
+    /// Any node is every group's coordinator as far as a client can tell: its gateway forwards group requests to
+    /// the group's sharded coordinator wherever that runs. So the answer is always this node.
+    /// </summary>
+    private K.FindCoordinatorResponse FindCoordinator(K.FindCoordinatorRequest request)
+    {
+        if (request.KeyType != 0)
+            return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = "transactions are not supported: no transaction coordinator", NodeId = -1, Host = "", Port = -1 };
+        return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.None, NodeId = _nodeId, Host = _advertisedHost, Port = _advertisedPort };
+    }
+
+    private async Task<IKafkaMessage?> OffsetCommitAsync(K.OffsetCommitRequest request)
+    {
+        var offsets = new List<OffsetCommitPartition>();
+        foreach (var t in request.Topics)
+            foreach (var p in t.Partitions)
+                offsets.Add(new OffsetCommitPartition(t.Name, p.PartitionIndex, p.CommittedOffset, p.CommittedMetadata));
+        var reply = await AskAsync(new OffsetCommitRequest(request.GroupId, request.GenerationIdOrMemberEpoch, request.MemberId, offsets), AskTimeout).ConfigureAwait(false);
+
+        var byPartition = new Dictionary<(string, int), ErrorCode>();
+        if (reply is OffsetCommitResponse r && r.Error == ErrorCode.None)
+            foreach (var result in r.Results) byPartition[(result.Topic, result.Partition)] = result.Error;
+        var groupError = reply.Error;
+        var topics = new List<K.OffsetCommitResponse.OffsetCommitResponseTopic>(request.Topics.Count);
+        foreach (var t in request.Topics)
+        {
+            var partitions = new List<K.OffsetCommitResponse.OffsetCommitResponsePartition>(t.Partitions.Count);
+            foreach (var p in t.Partitions)
+            {
+                var error = groupError != ErrorCode.None ? groupError : byPartition.GetValueOrDefault((t.Name, p.PartitionIndex), ErrorCode.Unknown);
+                partitions.Add(new() { PartitionIndex = p.PartitionIndex, ErrorCode = KafkaErrors.From(error) });
+            }
+            topics.Add(new() { Name = t.Name, Partitions = partitions });
+        }
+        return new K.OffsetCommitResponse { Topics = topics };
+    }
+
+    /// <summary>A group that never committed has no offsets (-1 each), not an error, as in Kafka.</summary>
+    private async Task<IKafkaMessage?> OffsetFetchAsync(K.OffsetFetchRequest request, short version)
+    {
+        List<TopicPartition>? wanted = null;
+        if (request.Topics is { } topics)
+        {
+            wanted = [];
+            foreach (var t in topics)
+                foreach (var p in t.PartitionIndexes)
+                    wanted.Add(new TopicPartition(t.Name, p));
+        }
+        var reply = await AskAsync(new OffsetFetchRequest(request.GroupId, wanted), AskTimeout).ConfigureAwait(false);
+        var committed = new Dictionary<TopicPartition, CommittedOffset>();
+        var groupError = reply.Error == ErrorCode.UnknownGroup ? ErrorCode.None : reply.Error;
+        if (reply is OffsetFetchResponse r && r.Error == ErrorCode.None)
+            foreach (var c in r.Offsets) committed[new TopicPartition(c.Topic, c.Partition)] = c;
+
+        var order = wanted ?? [.. committed.Keys];
+        var response = new K.OffsetFetchResponse { ErrorCode = KafkaErrors.From(groupError) };
+        var byTopic = new List<K.OffsetFetchResponse.OffsetFetchResponseTopic>();
+        foreach (var group in order.GroupBy(tp => tp.Topic, StringComparer.Ordinal))
+        {
+            var partitions = new List<K.OffsetFetchResponse.OffsetFetchResponsePartition>();
+            foreach (var tp in group)
+            {
+                var found = committed.GetValueOrDefault(tp);
+                partitions.Add(new()
+                {
+                    PartitionIndex = tp.Partition,
+                    CommittedOffset = found?.Offset ?? -1,
+                    Metadata = found?.Metadata ?? "",
+                    // v0-1 have no top-level error: a group failure is reported on every partition.
+                    ErrorCode = version < 2 ? KafkaErrors.From(groupError) : KafkaErrors.None,
+                });
+            }
+            byTopic.Add(new() { Name = group.Key, Partitions = partitions });
+        }
+        response.Topics = byTopic;
+        return response;
     }
 }

@@ -97,4 +97,40 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
         foreach (var d in delivered)
             Assert.Equal((d.Message.Key, d.Message.Value), consumed[(d.Partition.Value, d.Offset.Value)]);
     }
+
+    [Fact]
+    public async Task Kafka_consumer_without_group_membership_commits_offsets_and_a_new_consumer_resumes_from_them()
+    {
+        const string topic = "kafka-resume";
+        var group = "resume-" + Guid.NewGuid().ToString("N");
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _node.KafkaBootstrap }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _node.KafkaBootstrap, Acks = Acks.All, EnableIdempotence = false }).Build())
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                // Retried by librdkafka while the new partition's leader is being elected.
+                var result = await producer.ProduceAsync(topic, new Message<Null, string> { Value = $"v{i}" });
+                Assert.Equal(i, result.Offset.Value);
+            }
+        }
+
+        var partition = new TopicPartition(topic, 0);
+        var config = new ConsumerConfig { BootstrapServers = _node.KafkaBootstrap, GroupId = group, EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Earliest };
+        using (var first = new ConsumerBuilder<Null, string>(config).Build())
+        {
+            first.Assign(new TopicPartitionOffset(partition, Offset.Beginning));
+            for (var i = 0; i < 4; i++) Assert.Equal($"v{i}", first.Consume(TimeSpan.FromSeconds(20))?.Message.Value);
+            first.Commit([new TopicPartitionOffset(partition, 4)]);
+            Assert.Equal(4, first.Committed([partition], TimeSpan.FromSeconds(10)).Single().Offset.Value);
+            first.Close();
+        }
+
+        using var second = new ConsumerBuilder<Null, string>(config).Build();
+        second.Assign(partition); // no offset given: start from the group's committed one
+        var next = second.Consume(TimeSpan.FromSeconds(20));
+        Assert.NotNull(next);
+        Assert.Equal((4L, "v4"), (next.Offset.Value, next.Message.Value));
+        second.Close();
+    }
 }

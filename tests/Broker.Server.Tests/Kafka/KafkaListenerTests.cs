@@ -257,4 +257,28 @@ public sealed class KafkaListenerTests : NodeTestKit
         await AssertClosedAsync(socket);
         await AssertServingAsync();
     }
+
+    [Fact]
+    public async Task FindCoordinator_names_this_node_and_an_unknown_group_has_no_committed_offsets()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(FindCoordinatorRequest.Api, 2, 1, new FindCoordinatorRequest { Key = "g", KeyType = 0 }));
+        var (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        var coordinator = Parse(body, 2, FindCoordinatorResponse.Read);
+        Assert.Equal((0, "127.0.0.1", _listener.BoundPort), (coordinator.ErrorCode, coordinator.Host, coordinator.Port));
+
+        await socket.SendAsync(Frame(FindCoordinatorRequest.Api, 1, 2, new FindCoordinatorRequest { Key = "tx", KeyType = 1 }));
+        (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(15, Parse(body, 1, FindCoordinatorResponse.Read).ErrorCode); // COORDINATOR_NOT_AVAILABLE: no transactions
+
+        await socket.SendAsync(Frame(OffsetFetchRequest.Api, 5, 3, new OffsetFetchRequest
+        {
+            GroupId = "never-seen",
+            Topics = [new() { Name = "t", PartitionIndexes = [0, 1] }],
+        }));
+        (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        var fetched = Parse(body, 5, OffsetFetchResponse.Read);
+        Assert.Equal(0, fetched.ErrorCode);
+        Assert.Equal([-1L, -1L], fetched.Topics.Single().Partitions.Select(p => p.CommittedOffset));
+    }
 }
