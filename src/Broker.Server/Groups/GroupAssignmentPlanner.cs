@@ -111,7 +111,10 @@ internal static class GroupAssignmentPlanner
         return withheld;
     }
 
-    /// <summary>The partitions in an assignment, for ownership checks and describe; empty if it is not the consumer layout.</summary>
+    /// <summary>
+    /// The partitions in an assignment, for ownership checks and describe: our layout, else Kafka's (relayed from a
+    /// Kafka client's group leader through the Kafka listener); empty if it is neither.
+    /// </summary>
     public static IReadOnlyList<TopicPartition> Partitions(string protocolType, byte[] assignment)
     {
         if (protocolType != ConsumerProtocol.ProtocolType || assignment.Length == 0) return [];
@@ -121,7 +124,10 @@ internal static class GroupAssignmentPlanner
         }
         catch (Broker.Protocol.Serialization.WireFormatException)
         {
-            return [];
+            if (!Broker.Kafka.KafkaConsumerProtocol.TryReadAssignment(assignment, out var kafka)) return [];
+            var partitions = new List<TopicPartition>(kafka.Count);
+            foreach (var (topic, partition) in kafka) partitions.Add(new TopicPartition(topic, partition));
+            return partitions;
         }
     }
 }

@@ -33,6 +33,12 @@ internal static class KafkaApis
         new(FindCoordinatorRequest.Api, "FindCoordinator", 0, 2, 0, FindCoordinatorRequest.IsFlexible),
         new(OffsetCommitRequest.Api, "OffsetCommit", 2, 7, 2, OffsetCommitRequest.IsFlexible),
         new(OffsetFetchRequest.Api, "OffsetFetch", 1, 5, 1, OffsetFetchRequest.IsFlexible),
+        new(JoinGroupRequest.Api, "JoinGroup", 0, 5, 0, JoinGroupRequest.IsFlexible),
+        new(SyncGroupRequest.Api, "SyncGroup", 0, 3, 0, SyncGroupRequest.IsFlexible),
+        new(HeartbeatRequest.Api, "Heartbeat", 0, 3, 0, HeartbeatRequest.IsFlexible),
+        new(LeaveGroupRequest.Api, "LeaveGroup", 0, 3, 0, LeaveGroupRequest.IsFlexible),
+        new(DescribeGroupsRequest.Api, "DescribeGroups", 0, 4, 0, DescribeGroupsRequest.IsFlexible),
+        new(ListGroupsRequest.Api, "ListGroups", 0, 2, 0, ListGroupsRequest.IsFlexible),
     ];
 
     private static readonly KafkaApi?[] ByKey = BuildIndex();

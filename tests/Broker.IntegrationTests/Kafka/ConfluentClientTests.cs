@@ -133,4 +133,76 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal((4L, "v4"), (next.Offset.Value, next.Message.Value));
         second.Close();
     }
+
+    [Fact]
+    public async Task Two_Kafka_consumers_in_a_group_split_the_partitions_commit_and_one_takes_over_when_the_other_leaves()
+    {
+        const string topic = "kafka-group";
+        var group = "group-" + Guid.NewGuid().ToString("N");
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _node.KafkaBootstrap }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 4, ReplicationFactor = 1 }]);
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = _node.KafkaBootstrap, Acks = Acks.All, EnableIdempotence = false }).Build();
+        async Task ProduceAsync(int from, int count)
+        {
+            var sends = new List<Task>();
+            for (var i = from; i < from + count; i++)
+                sends.Add(producer.ProduceAsync(topic, new Message<string, string> { Key = $"k{i}", Value = $"v{i}" }));
+            await Task.WhenAll(sends);
+        }
+        await ProduceAsync(0, 200);
+
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = _node.KafkaBootstrap,
+            GroupId = group,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+            SessionTimeoutMs = 10_000,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
+        };
+        var seen = new HashSet<string>();
+        using var first = new ConsumerBuilder<string, string>(config).Build();
+        var second = new ConsumerBuilder<string, string>(config).Build();
+        try
+        {
+            first.Subscribe(topic);
+            second.Subscribe(topic);
+            void Poll(IConsumer<string, string> consumer)
+            {
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (result?.Message is null) return;
+                seen.Add(result.Message.Value);
+                consumer.Commit(result);
+            }
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            while (DateTime.UtcNow < deadline && (seen.Count < 200 || first.Assignment.Count == 0 || second.Assignment.Count == 0))
+            {
+                Poll(first);
+                Poll(second);
+            }
+            output.WriteLine($"both members: seen {seen.Count}, first {string.Join(",", first.Assignment)}, second {string.Join(",", second.Assignment)}");
+            Assert.Equal(200, seen.Count);
+            Assert.Equal(2, first.Assignment.Count);
+            Assert.Equal(2, second.Assignment.Count);
+            Assert.Empty(first.Assignment.Intersect(second.Assignment));
+
+            // One leaves (LeaveGroup): the other gets every partition and reads on from the committed offsets.
+            second.Close();
+            await ProduceAsync(200, 100);
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            while (DateTime.UtcNow < deadline && (seen.Count < 300 || first.Assignment.Count < 4)) Poll(first);
+            output.WriteLine($"after the second left: seen {seen.Count}, first {string.Join(",", first.Assignment)}");
+            Assert.Equal(300, seen.Count);
+            Assert.Equal(4, first.Assignment.Count);
+
+            var committed = first.Committed(first.Assignment, TimeSpan.FromSeconds(10));
+            Assert.Equal(300, committed.Sum(c => c.Offset.Value));
+            first.Close();
+        }
+        finally
+        {
+            second.Dispose();
+        }
+    }
 }

@@ -281,4 +281,32 @@ public sealed class KafkaListenerTests : NodeTestKit
         Assert.Equal(0, fetched.ErrorCode);
         Assert.Equal([-1L, -1L], fetched.Topics.Single().Partitions.Select(p => p.CommittedOffset));
     }
+
+    [Fact]
+    public async Task A_group_is_either_native_or_Kafka_a_Kafka_member_joining_a_native_group_gets_INCONSISTENT_GROUP_PROTOCOL()
+    {
+        CreateTopic("mixed", 2);
+        var subscription = Broker.Protocol.Groups.ConsumerProtocol.EncodeSubscription(new Broker.Protocol.Groups.ConsumerSubscription(["mixed"], []));
+        var native = Request<Broker.Protocol.Messages.JoinGroupResponse>(new Broker.Protocol.Messages.JoinGroupRequest(
+            "mixed-group", "", "native", 10_000, 10_000, "consumer", [new Broker.Protocol.Messages.GroupProtocol("range", subscription)]));
+        Assert.Equal(Broker.Protocol.ErrorCode.None, native.Error);
+
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(JoinGroupRequest.Api, 5, 1, new JoinGroupRequest
+        {
+            GroupId = "mixed-group", SessionTimeoutMs = 10_000, RebalanceTimeoutMs = 10_000, MemberId = "", ProtocolType = "consumer",
+            Protocols = [new() { Name = "range", Metadata = KafkaSubscription("mixed") }],
+        }));
+        var (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(23, Parse(body, 5, JoinGroupResponse.Read).ErrorCode);
+    }
+
+    /// <summary>A Kafka consumer's subscription (ConsumerProtocolSubscription v1 with its version prefix).</summary>
+    private static byte[] KafkaSubscription(string topic)
+    {
+        using var writer = new KafkaWriter();
+        writer.WriteInt16(1);
+        new ConsumerProtocolSubscription { Topics = [topic] }.Write(writer, 1);
+        return writer.WrittenSpan.ToArray();
+    }
 }
