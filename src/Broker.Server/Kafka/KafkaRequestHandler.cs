@@ -274,7 +274,7 @@ internal sealed class KafkaRequestHandler
         var minBytes = Math.Max(1, request.MinBytes);
 
         var first = new Task<FetchResponse>[wanted.Count];
-        for (var i = 0; i < wanted.Count; i++) first[i] = FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, 0);
+        for (var i = 0; i < wanted.Count; i++) first[i] = FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, 0, request.RackId);
         var results = await Task.WhenAll(first).ConfigureAwait(false);
 
         long bytes = 0;
@@ -287,7 +287,7 @@ internal sealed class KafkaRequestHandler
         if (bytes < minBytes && !anyError && request.MaxWaitMs > 0 && wanted.Count > 0)
         {
             var waiting = new Dictionary<Task<FetchResponse>, int>(wanted.Count);
-            for (var i = 0; i < wanted.Count; i++) waiting[FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, request.MaxWaitMs)] = i;
+            for (var i = 0; i < wanted.Count; i++) waiting[FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, request.MaxWaitMs, request.RackId)] = i;
             while (waiting.Count > 0 && bytes < minBytes)
             {
                 var done = await Task.WhenAny(waiting.Keys).ConfigureAwait(false);
@@ -332,10 +332,15 @@ internal sealed class KafkaRequestHandler
         return response;
     }
 
-    private async Task<FetchResponse> FetchOneAsync(string topic, K.FetchRequest.FetchPartition p, int maxBytes, int maxWaitMs)
+    private async Task<FetchResponse> FetchOneAsync(string topic, K.FetchRequest.FetchPartition p, int maxBytes, int maxWaitMs, string? rack)
     {
         var partitionMax = p.PartitionMaxBytes > 0 ? Math.Min(p.PartitionMaxBytes, maxBytes) : maxBytes;
-        var reply = await AskAsync(new FetchRequest(topic, p.Partition, p.FetchOffset, partitionMax, maxWaitMs), AskTimeout + TimeSpan.FromMilliseconds(maxWaitMs)).ConfigureAwait(false);
+        var fetch = new FetchRequest(topic, p.Partition, p.FetchOffset, partitionMax, maxWaitMs)
+        {
+            CurrentLeaderEpoch = p.CurrentLeaderEpoch, // v9+ (KIP-320); -1 before
+            ClientRack = rack is { Length: > 0 } ? rack : null, // v11+: the gateway picks an in-sync replica in the client's rack (KIP-392)
+        };
+        var reply = await AskAsync(fetch, AskTimeout + TimeSpan.FromMilliseconds(maxWaitMs)).ConfigureAwait(false);
         return reply as FetchResponse ?? new FetchResponse(topic, p.Partition, reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error, reply.ErrorMessage, -1, -1, ReadOnlyMemory<byte>.Empty);
     }
 
