@@ -39,6 +39,8 @@ internal static class KafkaApis
         new(LeaveGroupRequest.Api, "LeaveGroup", 0, 3, 0, LeaveGroupRequest.IsFlexible),
         new(DescribeGroupsRequest.Api, "DescribeGroups", 0, 4, 0, DescribeGroupsRequest.IsFlexible),
         new(ListGroupsRequest.Api, "ListGroups", 0, 2, 0, ListGroupsRequest.IsFlexible),
+        new(SaslHandshakeRequest.Api, "SaslHandshake", 0, 1, 0, SaslHandshakeRequest.IsFlexible),
+        new(SaslAuthenticateRequest.Api, "SaslAuthenticate", 0, 1, 0, SaslAuthenticateRequest.IsFlexible),
     ];
 
     private static readonly KafkaApi?[] ByKey = BuildIndex();

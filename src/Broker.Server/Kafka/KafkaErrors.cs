@@ -30,8 +30,12 @@ internal static class KafkaErrors
     public const short TopicAlreadyExists = 36;
     public const short InvalidPartitions = 37;
     public const short InvalidReplicationFactor = 38;
+    public const short InvalidReplicaAssignment = 39;
     public const short InvalidConfig = 40;
     public const short InvalidRequest = 42;
+    public const short UnsupportedSaslMechanism = 33;
+    public const short SaslAuthenticationFailed = 58;
+    public const short ReassignmentInProgress = 60;
     public const short NonEmptyGroup = 68;
     public const short GroupIdNotFound = 69;
     public const short FencedLeaderEpoch = 74;
@@ -68,6 +72,8 @@ internal static class KafkaErrors
         ErrorCode.NotEnoughReplicasAfterAppend => NotEnoughReplicasAfterAppend,
         ErrorCode.FencedLeaderEpoch => FencedLeaderEpoch,
         ErrorCode.LeaderNotAvailable => LeaderNotAvailable,
+        ErrorCode.InvalidReplicaAssignment => InvalidReplicaAssignment,
+        ErrorCode.ReassignmentInProgress => ReassignmentInProgress,
         _ => UnknownServerError,
     };
 }

@@ -80,6 +80,17 @@ internal sealed class KafkaRequestHandler
             case K.ListGroupsRequest.Api:
                 K.ListGroupsRequest.Read(ref body, version);
                 return ListGroupsAsync();
+            case K.SaslHandshakeRequest.Api:
+                K.SaslHandshakeRequest.Read(ref body, version);
+                // No SASL until the security work lands: a client configured for it learns so at once.
+                return Task.FromResult<IKafkaMessage?>(new K.SaslHandshakeResponse { ErrorCode = KafkaErrors.UnsupportedSaslMechanism, Mechanisms = [] });
+            case K.SaslAuthenticateRequest.Api:
+                K.SaslAuthenticateRequest.Read(ref body, version);
+                return Task.FromResult<IKafkaMessage?>(new K.SaslAuthenticateResponse
+                {
+                    ErrorCode = KafkaErrors.SaslAuthenticationFailed,
+                    ErrorMessage = "this broker does not support SASL yet; connect without authentication",
+                });
             default:
                 throw new KafkaProtocolException($"API key {header.RequestApiKey} has no handler");
         }

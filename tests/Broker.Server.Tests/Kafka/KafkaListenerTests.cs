@@ -309,4 +309,16 @@ public sealed class KafkaListenerTests : NodeTestKit
         new ConsumerProtocolSubscription { Topics = [topic] }.Write(writer, 1);
         return writer.WrittenSpan.ToArray();
     }
+
+    [Fact]
+    public async Task Sasl_is_refused_with_an_error_until_the_security_work_lands()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(SaslHandshakeRequest.Api, 1, 1, new SaslHandshakeRequest { Mechanism = "PLAIN" }));
+        var (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(33, Parse(body, 1, SaslHandshakeResponse.Read).ErrorCode); // UNSUPPORTED_SASL_MECHANISM
+        await socket.SendAsync(Frame(SaslAuthenticateRequest.Api, 1, 2, new SaslAuthenticateRequest { AuthBytes = [0, 1, 2] }));
+        (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(58, Parse(body, 1, SaslAuthenticateResponse.Read).ErrorCode); // SASL_AUTHENTICATION_FAILED
+    }
 }
