@@ -19,6 +19,7 @@ internal static class KafkaErrors
     public const short InvalidTopic = 17;
     public const short NotEnoughReplicas = 19;
     public const short NotEnoughReplicasAfterAppend = 20;
+    public const short InvalidRequiredAcks = 21;
     public const short IllegalGeneration = 22;
     public const short InconsistentGroupProtocol = 23;
     public const short InvalidGroupId = 24;

@@ -202,6 +202,13 @@ internal sealed class KafkaRequestHandler
             foreach (var p in topic.PartitionData)
                 parts.Add(new ProducePartitionData(topic.Name, p.Index, p.Records));
 
+        if (request.Acks is not (-1 or 0 or 1))
+        {
+            var invalid = new ProducePartitionResult[parts.Count];
+            for (var i = 0; i < parts.Count; i++)
+                invalid[i] = new ProducePartitionResult(parts[i].Topic, parts[i].Partition, ErrorCode.InvalidRequest, $"acks must be -1 (all), 0 or 1, got {request.Acks}", -1);
+            return Task.FromResult<IKafkaMessage?>(ProduceResponse(request, invalid, KafkaErrors.InvalidRequiredAcks));
+        }
         if (version < 3)
         {
             // Message format v0/v1 (magic 0 and 1): the log stores RecordBatch v2 only.

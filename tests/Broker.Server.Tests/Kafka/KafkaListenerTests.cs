@@ -321,4 +321,17 @@ public sealed class KafkaListenerTests : NodeTestKit
         (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
         Assert.Equal(58, Parse(body, 1, SaslAuthenticateResponse.Read).ErrorCode); // SASL_AUTHENTICATION_FAILED
     }
+
+    [Fact]
+    public async Task Produce_with_acks_other_than_minus_1_0_or_1_gets_INVALID_REQUIRED_ACKS()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(ProduceRequest.Api, 8, 1, new ProduceRequest
+        {
+            Acks = 2, TimeoutMs = 1000,
+            TopicData = [new() { Name = "any", PartitionData = [new() { Index = 0, Records = Batch(1) }] }],
+        }));
+        var (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal(21, Parse(body, 8, ProduceResponse.Read).Responses[0].PartitionResponses[0].ErrorCode);
+    }
 }
