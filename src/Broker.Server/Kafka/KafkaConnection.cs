@@ -150,7 +150,7 @@ internal sealed class KafkaConnection
         {
             var message = await next.Response;
             if (message is null) continue;
-            using var writer = new KafkaWriter(4096);
+            using var writer = new KafkaWriter(4096 + RecordBytes(message));
             var size = writer.ReserveInt32();
             writer.WriteInt32(next.CorrelationId);
             if (next.HeaderVersion >= 1) writer.WriteUVarint(0); // response header v1: no tagged fields
@@ -158,5 +158,16 @@ internal sealed class KafkaConnection
             writer.PatchInt32(size, writer.Length - 4);
             await stream.WriteAsync(writer.WrittenMemory, ct);
         }
+    }
+
+    /// <summary>A fetch response's record bytes, so its frame buffer is rented at its size once instead of doubling up to it.</summary>
+    private static int RecordBytes(IKafkaMessage message)
+    {
+        if (message is not FetchResponse fetch) return 0;
+        long bytes = 0;
+        foreach (var topic in fetch.Responses)
+            foreach (var partition in topic.Partitions)
+                bytes += partition.Records.Length;
+        return (int)Math.Min(bytes, int.MaxValue - 8192);
     }
 }

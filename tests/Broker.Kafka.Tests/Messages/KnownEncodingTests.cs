@@ -197,6 +197,82 @@ public sealed class KnownEncodingTests
     }
 
     [Fact]
+    public void Fetch_v4_and_v11_requests()
+    {
+        var request = new FetchRequest
+        {
+            ReplicaId = -1, MaxWaitMs = 500, MinBytes = 1, MaxBytes = 52428800, IsolationLevel = 0, SessionId = 0, SessionEpoch = -1,
+            Topics = [new() { Topic = "orders", Partitions = [new() { Partition = 2, CurrentLeaderEpoch = 4, FetchOffset = 100, LogStartOffset = -1, PartitionMaxBytes = 1048576 }] }],
+            ForgottenTopicsData = [],
+            RackId = "",
+        };
+        var v4 = new Wire().I32(-1).I32(500).I32(1).I32(52428800).I8(0)
+            .Arr(1).Str("orders").Arr(1).I32(2).I64(100).I32(1048576)
+            .ToArray();
+        Assert.Equal(v4, Encode(request, 4));
+        var v11 = new Wire().I32(-1).I32(500).I32(1).I32(52428800).I8(0).I32(0).I32(-1)
+            .Arr(1).Str("orders").Arr(1).I32(2).I32(4).I64(100).I64(-1).I32(1048576)
+            .Arr(0).Str("")
+            .ToArray();
+        Assert.Equal(v11, Encode(request, 11));
+        var decoded = Decode(v11, 11, FetchRequest.Read);
+        Assert.Equal((4, 100L), (decoded.Topics[0].Partitions[0].CurrentLeaderEpoch, decoded.Topics[0].Partitions[0].FetchOffset));
+    }
+
+    [Fact]
+    public void Fetch_v4_and_v11_responses_carry_records_as_they_are()
+    {
+        byte[] records = [1, 2, 3, 4, 5];
+        var response = new FetchResponse
+        {
+            ThrottleTimeMs = 0, ErrorCode = 0, SessionId = 0,
+            Responses =
+            [
+                new()
+                {
+                    Topic = "orders",
+                    Partitions = [new() { PartitionIndex = 2, ErrorCode = 0, HighWatermark = 10, LastStableOffset = 10, LogStartOffset = 0, AbortedTransactions = null, PreferredReadReplica = -1, Records = records }],
+                },
+            ],
+        };
+        var v4 = new Wire().I32(0)
+            .Arr(1).Str("orders").Arr(1).I32(2).I16(0).I64(10).I64(10).Arr(-1).I32(5).Raw(records)
+            .ToArray();
+        Assert.Equal(v4, Encode(response, 4));
+        var v11 = new Wire().I32(0).I16(0).I32(0)
+            .Arr(1).Str("orders").Arr(1).I32(2).I16(0).I64(10).I64(10).I64(0).Arr(-1).I32(-1).I32(5).Raw(records)
+            .ToArray();
+        Assert.Equal(v11, Encode(response, 11));
+        Assert.Equal(records, Decode(v11, 11, FetchResponse.Read).Responses[0].Partitions[0].Records.ToArray());
+    }
+
+    [Fact]
+    public void JoinGroup_v0_and_v5()
+    {
+        byte[] metadata = [0, 1, 0, 0, 0, 0];
+        var request = new JoinGroupRequest
+        {
+            GroupId = "billing", SessionTimeoutMs = 10000, RebalanceTimeoutMs = 30000, MemberId = "", GroupInstanceId = null,
+            ProtocolType = "consumer", Protocols = [new() { Name = "range", Metadata = metadata }],
+        };
+        var v0 = new Wire().Str("billing").I32(10000).Str("").Str("consumer").Arr(1).Str("range").I32(metadata.Length).Raw(metadata).ToArray();
+        Assert.Equal(v0, Encode(request, 0));
+        var v5 = new Wire().Str("billing").I32(10000).I32(30000).Str("").Str(null).Str("consumer").Arr(1).Str("range").I32(metadata.Length).Raw(metadata).ToArray();
+        Assert.Equal(v5, Encode(request, 5));
+
+        var response = new JoinGroupResponse
+        {
+            ThrottleTimeMs = 0, ErrorCode = 0, GenerationId = 3, ProtocolName = "range", Leader = "m-1", MemberId = "m-2",
+            Members = [new() { MemberId = "m-1", GroupInstanceId = null, Metadata = metadata }],
+        };
+        var responseV5 = new Wire().I32(0).I16(0).I32(3).Str("range").Str("m-1").Str("m-2")
+            .Arr(1).Str("m-1").Str(null).I32(metadata.Length).Raw(metadata)
+            .ToArray();
+        Assert.Equal(responseV5, Encode(response, 5));
+        Assert.Equal("m-2", Decode(responseV5, 5, JoinGroupResponse.Read).MemberId);
+    }
+
+    [Fact]
     public void Request_header_v1_has_a_classic_client_id_and_v2_adds_a_tagged_section_only()
     {
         var header = new RequestHeader { RequestApiKey = 18, RequestApiVersion = 3, CorrelationId = 1, ClientId = "rdkafka" };
