@@ -23,6 +23,7 @@ internal sealed class KafkaConnection
     private readonly KafkaSettings _settings;
     private readonly ILoggingAdapter _log;
     private readonly string _remote;
+    private readonly ParkedFetches _parkedFetches = new();
 
     public KafkaConnection(Socket socket, KafkaRequestHandler handler, KafkaSettings settings, ILoggingAdapter log)
     {
@@ -140,7 +141,7 @@ internal sealed class KafkaConnection
                 throw new KafkaProtocolException($"{api.Name} v{version} is not supported (versions {api.MinServed}-{api.MaxAdvertised})");
             return new PendingResponse(Task.FromResult<IKafkaMessage?>(KafkaRequestHandler.UnsupportedApiVersions(api)), header.CorrelationId, 0, 0);
         }
-        var response = _handler.Handle(header, ref reader);
+        var response = _handler.Handle(header, ref reader, _parkedFetches);
         return new PendingResponse(response, header.CorrelationId, version, api.ResponseHeaderVersion(version));
     }
 

@@ -41,7 +41,7 @@ internal sealed class KafkaRequestHandler
     /// Reads the request body now (a malformed one throws <see cref="KafkaProtocolException"/> and closes the
     /// connection) and returns its response to come; null for a produce with acks=0.
     /// </summary>
-    public Task<IKafkaMessage?> Handle(K.RequestHeader header, ref KafkaReader body)
+    public Task<IKafkaMessage?> Handle(K.RequestHeader header, ref KafkaReader body, ParkedFetches parked)
     {
         var version = header.RequestApiVersion;
         switch (header.RequestApiKey)
@@ -54,7 +54,7 @@ internal sealed class KafkaRequestHandler
             case K.ProduceRequest.Api:
                 return Produce(K.ProduceRequest.Read(ref body, version), version);
             case K.FetchRequest.Api:
-                return FetchAsync(K.FetchRequest.Read(ref body, version));
+                return FetchAsync(K.FetchRequest.Read(ref body, version), parked);
             case K.ListOffsetsRequest.Api:
                 return ListOffsetsAsync(K.ListOffsetsRequest.Read(ref body, version));
             case K.CreateTopicsRequest.Api:
@@ -282,7 +282,7 @@ internal sealed class KafkaRequestHandler
     /// fetch). Whole batches only, at least one even if larger than the limits (KIP-74). No fetch sessions:
     /// session id 0 tells the client to send full fetches (KIP-227).
     /// </summary>
-    private async Task<IKafkaMessage?> FetchAsync(K.FetchRequest request)
+    private async Task<IKafkaMessage?> FetchAsync(K.FetchRequest request, ParkedFetches parked)
     {
         var wanted = new List<(string Topic, K.FetchRequest.FetchPartition Partition)>();
         foreach (var t in request.Topics)
@@ -304,14 +304,23 @@ internal sealed class KafkaRequestHandler
         }
         if (bytes < minBytes && !anyError && request.MaxWaitMs > 0 && wanted.Count > 0)
         {
+            // Waits this connection left parked at the same offsets are taken over rather than doubled (ParkedFetches).
+            var keys = new (string, int, long)[wanted.Count];
+            for (var i = 0; i < wanted.Count; i++) keys[i] = (wanted[i].Topic, wanted[i].Partition.Partition, wanted[i].Partition.FetchOffset);
+            parked.Prune(keys);
             var waiting = new Dictionary<Task<FetchResponse>, int>(wanted.Count);
-            for (var i = 0; i < wanted.Count; i++) waiting[FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, request.MaxWaitMs, request.RackId)] = i;
+            for (var i = 0; i < wanted.Count; i++)
+            {
+                var (topic, p) = wanted[i];
+                waiting[parked.GetOrPark(topic, p.Partition, p.FetchOffset, () => FetchOneAsync(topic, p, maxBytes, request.MaxWaitMs, request.RackId))] = i;
+            }
             while (waiting.Count > 0 && bytes < minBytes)
             {
                 var done = await Task.WhenAny(waiting.Keys).ConfigureAwait(false);
                 var index = waiting[done];
                 waiting.Remove(done);
                 var r = await done.ConfigureAwait(false);
+                parked.Used(wanted[index].Topic, wanted[index].Partition.Partition, wanted[index].Partition.FetchOffset);
                 results[index] = r;
                 bytes += r.Records.Length;
                 if (r.Error != ErrorCode.None) break;
