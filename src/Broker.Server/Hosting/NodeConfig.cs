@@ -78,6 +78,8 @@ public static class NodeConfig
             Rack = Env("BROKER_RACK"),
             NodeId = Number("BROKER_NODE_ID"),
             KafkaPort = Number("BROKER_KAFKA_PORT"),
+            KafkaAdvertisedHost = Env("BROKER_KAFKA_ADVERTISED_HOST"),
+            KafkaAdvertisedPort = Number("BROKER_KAFKA_ADVERTISED_PORT"),
         };
     }
 
@@ -95,6 +97,8 @@ public static class NodeConfig
         if (o.NodeId is not null) lines.Add($"broker.node.node-id = {o.NodeId}");
         if (o.KafkaPort is not null) lines.Add($"broker.kafka.port = {o.KafkaPort}");
         if (o.KafkaEnabled is not null) lines.Add($"broker.kafka.enabled = {(o.KafkaEnabled.Value ? "on" : "off")}");
+        if (o.KafkaAdvertisedHost is not null) lines.Add($"broker.kafka.advertised-host = {Quote(o.KafkaAdvertisedHost)}");
+        if (o.KafkaAdvertisedPort is not null) lines.Add($"broker.kafka.advertised-port = {o.KafkaAdvertisedPort}");
         return lines.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(config);
     }
 

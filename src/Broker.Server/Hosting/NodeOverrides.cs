@@ -3,7 +3,8 @@ namespace Broker.Server.Hosting;
 /// <summary>
 /// What a person can override when starting a node, highest precedence first:
 /// command-line flags (these properties), then environment variables (BROKER_HOST, BROKER_PORT,
-/// BROKER_PUBLIC_HOST, BROKER_PUBLIC_PORT, BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR, BROKER_RACK, BROKER_NODE_ID, BROKER_KAFKA_PORT), then the --config file, then hocon/node.conf beside
+/// BROKER_PUBLIC_HOST, BROKER_PUBLIC_PORT, BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR, BROKER_RACK, BROKER_NODE_ID, BROKER_KAFKA_PORT,
+/// BROKER_KAFKA_ADVERTISED_HOST, BROKER_KAFKA_ADVERTISED_PORT), then the --config file, then hocon/node.conf beside
 /// the executable, then the defaults embedded in Broker.Server (reference.conf).
 /// </summary>
 public sealed record NodeOverrides
@@ -30,4 +31,8 @@ public sealed record NodeOverrides
     public int? KafkaPort { get; init; }
     /// <summary>False turns the Kafka listener off (broker.kafka.enabled).</summary>
     public bool? KafkaEnabled { get; init; }
+    /// <summary>Host Metadata gives Kafka clients for this node (broker.kafka.advertised-host; default the public host).</summary>
+    public string? KafkaAdvertisedHost { get; init; }
+    /// <summary>Port Metadata gives Kafka clients for this node, when not the listening port (a published container port).</summary>
+    public int? KafkaAdvertisedPort { get; init; }
 }
