@@ -47,7 +47,7 @@ internal sealed class KafkaConnection
             SingleReader = true,
             SingleWriter = true,
         });
-        var writing = WriteResponsesAsync(stream, pending.Reader, cts.Token);
+        var writing = WriteResponsesAsync(stream, pending.Reader, cts);
         try
         {
             await ReadRequestsAsync(input, pending.Writer, cts.Token);
@@ -145,7 +145,21 @@ internal sealed class KafkaConnection
         return new PendingResponse(response, header.CorrelationId, version, api.ResponseHeaderVersion(version));
     }
 
-    private static async Task WriteResponsesAsync(Stream stream, ChannelReader<PendingResponse> pending, CancellationToken ct)
+    /// <summary>Writes the responses in request order; if one cannot be written, the whole connection ends (the reader is cancelled too).</summary>
+    private static async Task WriteResponsesAsync(Stream stream, ChannelReader<PendingResponse> pending, CancellationTokenSource connection)
+    {
+        try
+        {
+            await WriteInOrderAsync(stream, pending, connection.Token);
+        }
+        catch
+        {
+            await connection.CancelAsync();
+            throw;
+        }
+    }
+
+    private static async Task WriteInOrderAsync(Stream stream, ChannelReader<PendingResponse> pending, CancellationToken ct)
     {
         await foreach (var next in pending.ReadAllAsync(ct))
         {

@@ -108,6 +108,12 @@ internal sealed partial class KafkaRequestHandler
             _log.Warning("kafka: the gateway did not answer {0} within {1}", request.GetType().Name, timeout);
             return new ErrorResponse(ErrorCode.RequestTimedOut, $"no answer within {timeout.TotalSeconds:0} s");
         }
+        catch (Exception ex)
+        {
+            // A failure piped back by the gateway (Status.Failure): this request fails, the connection goes on.
+            _log.Warning("kafka: {0} failed: {1}", request.GetType().Name, ex.Message);
+            return new ErrorResponse(ErrorCode.Unknown, ex.Message);
+        }
     }
 
     // ---- ApiVersions
