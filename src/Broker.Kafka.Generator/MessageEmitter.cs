@@ -298,7 +298,7 @@ internal sealed class MessageEmitter
         Line(WriteScalar(f, f.Type, value, flex, nullable) + ";");
     }
 
-    private string WriteScalar(FieldSpec f, string type, string value, string flex, bool nullableElement)
+    private static string WriteScalar(FieldSpec f, string type, string value, string flex, bool nullableElement)
     {
         switch (type)
         {

@@ -21,8 +21,10 @@ public static class KafkaConsumerProtocol
             var assignment = ConsumerProtocolAssignment.Read(ref reader, Math.Min(version, ConsumerProtocolAssignment.HighestVersion));
             if (version <= ConsumerProtocolAssignment.HighestVersion && reader.Remaining != 0) return false;
             foreach (var t in assignment.AssignedPartitions)
+            {
                 foreach (var p in t.Partitions)
                     partitions.Add((t.Topic, p));
+            }
             return true;
         }
         catch (KafkaProtocolException)

@@ -181,8 +181,10 @@ internal sealed class KafkaConnection
         if (message is not FetchResponse fetch) return 0;
         long bytes = 0;
         foreach (var topic in fetch.Responses)
+        {
             foreach (var partition in topic.Partitions)
                 bytes += partition.Records.Length;
+        }
         return (int)Math.Min(bytes, int.MaxValue - 8192);
     }
 }

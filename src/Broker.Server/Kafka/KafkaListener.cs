@@ -15,7 +15,7 @@ namespace Broker.Server.Kafka;
 /// request becomes a message to the gateway, the node's one front desk. Stops with the node
 /// (CoordinatedShutdown, service-unbind).
 /// </summary>
-public sealed class KafkaListener
+public sealed class KafkaListener : IDisposable
 {
     private readonly Socket _socket;
     private readonly KafkaSettings _settings;
@@ -124,5 +124,13 @@ public sealed class KafkaListener
         _socket.Dispose();
         await _accepting;
         await Task.WhenAll(_connections.Values);
+    }
+
+    /// <summary>Closes the socket and every connection at once, without waiting for them (<see cref="StopAsync"/> waits).</summary>
+    public void Dispose()
+    {
+        if (!_stopping.IsCancellationRequested) _stopping.Cancel();
+        _socket.Dispose();
+        _stopping.Dispose();
     }
 }

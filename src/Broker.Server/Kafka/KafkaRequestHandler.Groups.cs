@@ -25,8 +25,10 @@ internal sealed partial class KafkaRequestHandler
     {
         var offsets = new List<OffsetCommitPartition>();
         foreach (var t in request.Topics)
+        {
             foreach (var p in t.Partitions)
                 offsets.Add(new OffsetCommitPartition(t.Name, p.PartitionIndex, p.CommittedOffset, p.CommittedMetadata));
+        }
         var reply = await AskAsync(new OffsetCommitRequest(request.GroupId, request.GenerationIdOrMemberEpoch, request.MemberId, offsets), AskTimeout).ConfigureAwait(false);
 
         var byPartition = new Dictionary<(string, int), ErrorCode>();
@@ -55,8 +57,10 @@ internal sealed partial class KafkaRequestHandler
         {
             wanted = [];
             foreach (var t in topics)
+            {
                 foreach (var p in t.PartitionIndexes)
                     wanted.Add(new TopicPartition(t.Name, p));
+            }
         }
         var reply = await AskAsync(new OffsetFetchRequest(request.GroupId, wanted), AskTimeout).ConfigureAwait(false);
         var committed = new Dictionary<TopicPartition, CommittedOffset>();

@@ -15,8 +15,10 @@ internal sealed partial class KafkaRequestHandler
     {
         var parts = new List<ProducePartitionData>();
         foreach (var topic in request.TopicData)
+        {
             foreach (var p in topic.PartitionData)
                 parts.Add(new ProducePartitionData(topic.Name, p.Index, p.Records));
+        }
 
         if (request.Acks is not (-1 or 0 or 1))
         {
@@ -102,8 +104,10 @@ internal sealed partial class KafkaRequestHandler
     {
         var wanted = new List<(string Topic, K.FetchRequest.FetchPartition Partition)>();
         foreach (var t in request.Topics)
+        {
             foreach (var p in t.Partitions)
                 wanted.Add((t.Topic, p));
+        }
         var maxBytes = request.MaxBytes > 0 ? request.MaxBytes : int.MaxValue;
         var minBytes = Math.Max(1, request.MinBytes);
 
@@ -193,8 +197,10 @@ internal sealed partial class KafkaRequestHandler
     {
         var asks = new List<Task<IBrokerResponse>>();
         foreach (var t in request.Topics)
+        {
             foreach (var p in t.Partitions)
                 asks.Add(AskAsync(new ListOffsetsRequest(t.Name, p.PartitionIndex, p.Timestamp), AskTimeout));
+        }
         var replies = await Task.WhenAll(asks).ConfigureAwait(false);
 
         var topics = new List<K.ListOffsetsResponse.ListOffsetsTopicResponse>(request.Topics.Count);

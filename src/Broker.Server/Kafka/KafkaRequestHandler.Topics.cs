@@ -83,17 +83,22 @@ internal sealed partial class KafkaRequestHandler
         foreach (var t in request.Topics)
         {
             if (request.ValidateOnly)
-                refused[t.Name] = (KafkaErrors.InvalidRequest, "validate_only is not supported yet: send the request without it");
-            else if (t.Assignments.Count > 0)
-                refused[t.Name] = (KafkaErrors.InvalidRequest, "manual replica assignment is not supported: give num_partitions and replication_factor, the broker places replicas");
-            else
             {
-                var configs = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var c in t.Configs)
-                    if (c.Value is not null) configs[c.Name] = c.Value;
-                // KIP-464: -1 asks for the broker's defaults (one partition, as Kafka's num.partitions; replication factor min(3, live nodes)).
-                specs.Add(new TopicSpec(t.Name, t.NumPartitions == -1 ? 1 : t.NumPartitions, t.ReplicationFactor, configs));
+                refused[t.Name] = (KafkaErrors.InvalidRequest, "validate_only is not supported yet: send the request without it");
+                continue;
             }
+            if (t.Assignments.Count > 0)
+            {
+                refused[t.Name] = (KafkaErrors.InvalidRequest, "manual replica assignment is not supported: give num_partitions and replication_factor, the broker places replicas");
+                continue;
+            }
+            var configs = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var c in t.Configs)
+            {
+                if (c.Value is not null) configs[c.Name] = c.Value;
+            }
+            // KIP-464: -1 asks for the broker's defaults (one partition, as Kafka's num.partitions; replication factor min(3, live nodes)).
+            specs.Add(new TopicSpec(t.Name, t.NumPartitions == -1 ? 1 : t.NumPartitions, t.ReplicationFactor, configs));
         }
 
         var created = new Dictionary<string, TopicResult>(StringComparer.Ordinal);
