@@ -48,14 +48,21 @@ internal static class MetadataBuilder
                     RemovingReplicas = Reassignments.Removing(topic, p).ToArray(),
                 };
                 var available = LeaderChoice.For(topic, p, ps, topic.Config(settings).UncleanLeaderElection, live.IsAlive, out _) >= 0;
-                infos[p] = available
-                    ? PartitionAsync(partitions, topic.Name, template, settings.RequestTimeout)
-                    : Task.FromResult(template with { Error = ErrorCode.LeaderNotAvailable, ErrorMessage = "offline: no in-sync replica is up" });
+                // A leader whose node is down would leave the offsets ask waiting for the full request timeout, and
+                // the whole answer with it (Kafka clients refresh metadata exactly then): say it is being replaced.
+                infos[p] = !available ? Task.FromResult(template with { Error = ErrorCode.LeaderNotAvailable, ErrorMessage = "offline: no in-sync replica is up" })
+                    : ps is { Leader: > 0 } && !live.IsAlive(ps.Leader)
+                        ? Task.FromResult(template with { Error = ErrorCode.LeaderNotAvailable, ErrorMessage = $"its leader, node {ps.Leader}, is down; a new leader is being elected from the in-sync replicas" })
+                        : PartitionAsync(partitions, topic.Name, template, OffsetsTimeout(settings));
             }
             result.Add(new TopicMetadata(topic.Name, topic.TopicId, ErrorCode.None, null, topic.ReplicationFactor, topic.Configs, await Task.WhenAll(infos).ConfigureAwait(false)));
         }
         return new MetadataResponse(brokers, result);
     }
+
+    /// <summary>How long the offsets of one partition may hold up a metadata answer: a leader that does not answer by then is reported, not waited for.</summary>
+    private static TimeSpan OffsetsTimeout(BrokerSettings settings) =>
+        settings.RequestTimeout < TimeSpan.FromSeconds(3) ? settings.RequestTimeout : TimeSpan.FromSeconds(3);
 
     public static IReadOnlyList<BrokerInfo> Brokers(ClusterEvent.CurrentClusterState state)
     {

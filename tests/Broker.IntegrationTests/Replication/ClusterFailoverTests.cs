@@ -94,8 +94,8 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         var nodeId = _cluster.NodeIdOf(index);
         var before = await _cluster.DescribeAsync(Topic);
         var led = before.Partitions.Where(p => p.LeaderId == nodeId).Select(p => p.Partition).ToList();
-        var killedAt = Environment.TickCount64;
         _cluster.Kill(index);
+        var killedAt = Environment.TickCount64; // after the signal is delivered: a record sent later cannot reach the old leader
         output.WriteLine($"SIGKILL {which}: node {nodeId} (index {index}), leader of [{string.Join(",", led)}], after {_checker.AckCount} acknowledgements");
 
         // Every partition acknowledges an acks=all write again; the slowest of the killed node's partitions is the failover time.
