@@ -86,25 +86,33 @@ public sealed class CliProcess : IDisposable
     }
 
     /// <summary>Runs a CLI command to completion, feeding <paramref name="stdin"/>; returns exit code and output.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? stdin, TimeSpan timeout, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string? stdin, TimeSpan timeout, params string[] args) =>
+        RunToExitAsync(Process.Start(StartInfo(args))!, stdin, timeout, $"broker {string.Join(' ', args)}");
+
+    /// <summary>
+    /// Feeds <paramref name="stdin"/> to a started process (streams redirected), waits for it to exit and returns its
+    /// exit code and output; kills it and throws TimeoutException, with its stderr, if it runs past <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(Process process, string? stdin, TimeSpan timeout, string what)
     {
-        using var process = new Process { StartInfo = StartInfo(args) };
-        process.Start();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        using var cts = new CancellationTokenSource(timeout);
-        try
+        using (process)
         {
-            await process.WaitForExitAsync(cts.Token);
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+            using var cts = new CancellationTokenSource(timeout);
+            try
+            {
+                await process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{what} did not finish in {timeout}: {await stderr}");
+            }
+            return (process.ExitCode, await stdout, await stderr);
         }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"broker {string.Join(' ', args)} did not finish in {timeout}: {await stderr}");
-        }
-        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>SIGKILL, as a crash: no commit, no leave, no flush.</summary>

@@ -7,6 +7,7 @@ using Broker.Protocol.Messages;
 using Broker.Server.Membership;
 using Broker.Server.Metadata;
 using Broker.Server.Partitions;
+using Broker.Server.Topics;
 
 namespace Broker.Server.Gateway;
 
@@ -188,13 +189,16 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         _groups.Forward(request);
     }
 
-    private (ErrorCode, string?) Check(string topic, int partition)
+    /// <summary>Whether a request for the partition can go to its leader; on None, the topic and its leader/ISR state as this node knows them.</summary>
+    private (ErrorCode, string?) Check(string topic, int partition, out TopicDescriptor? descriptor, out PartitionState? state)
     {
-        if (_topics.Find(topic) is not { } descriptor)
+        state = null;
+        descriptor = _topics.Find(topic);
+        if (descriptor is null)
             return (ErrorCode.UnknownTopic, ErrorText.UnknownTopic(topic));
         if (partition < 0 || partition >= descriptor.Partitions)
             return (ErrorCode.UnknownPartition, ErrorText.UnknownPartition(topic, descriptor.Partitions, partition));
-        var state = _states.Find(descriptor.TopicId, partition);
+        state = _states.Find(descriptor.TopicId, partition);
         if (state is not null && _live.Count > 0 && !descriptor.Config(_settings).UncleanLeaderElection
             && LeaderChoice.For(descriptor, partition, state, false, _live.IsAlive, out _) < 0)
         {
@@ -215,7 +219,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             Context.ActorSelection($"{follower}/user/{ReplicaManagerActor.Name}").Tell(fetch, replyTo);
             return;
         }
-        var (error, message) = Check(topic, partition);
+        var (error, message) = Check(topic, partition, out _, out _);
         if (error == ErrorCode.UnknownTopic && !refreshed)
         {
             RefreshAndRetry(request, replyTo);
@@ -265,18 +269,19 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         for (var i = 0; i < parts.Count; i++)
         {
             var part = parts[i];
+            TopicDescriptor? topic = null;
+            PartitionState? state = null;
             var (error, message) = total > _settings.MaxRequestBytes
                 ? (ErrorCode.RecordTooLarge, $"produce request of {total} bytes exceeds broker.limits.max-request-bytes={_settings.MaxRequestBytes}; send smaller requests (max.request.size)")
-                : Check(part.Topic, part.Partition);
+                : Check(part.Topic, part.Partition, out topic, out state);
             if (error != ErrorCode.None)
             {
                 results[i] = Task.FromResult(new ProducePartitionResult(part.Topic, part.Partition, error, message, -1));
                 continue;
             }
-            var topicId = _topics.Find(part.Topic)!.TopicId;
-            var append = new AppendBatch(part.Topic, part.Partition, topicId, request.Acks, part.Batch)
+            var append = new AppendBatch(part.Topic, part.Partition, topic!.TopicId, request.Acks, part.Batch)
             {
-                LeaderEpoch = _states.Find(topicId, part.Partition)?.LeaderEpoch ?? -1,
+                LeaderEpoch = state?.LeaderEpoch ?? -1,
             };
             if (request.Acks == 0)
             {

@@ -8,7 +8,7 @@ namespace Broker.IntegrationTests.Kafka;
 /// </summary>
 internal static class Kcat
 {
-    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string? input, TimeSpan timeout, params string[] args)
+    public static Task<(int ExitCode, string Output, string Errors)> RunAsync(string? input, TimeSpan timeout, params string[] args)
     {
         var info = new ProcessStartInfo("kcat")
         {
@@ -27,23 +27,6 @@ internal static class Kcat
         {
             throw new InvalidOperationException("kcat is not installed: apt-get install kcat (.ci/run installs it)", ex);
         }
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var errors = process.StandardError.ReadToEndAsync();
-            if (input is not null) await process.StandardInput.WriteAsync(input);
-            process.StandardInput.Close();
-            using var cts = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"kcat {string.Join(' ', args)} did not finish within {timeout}; stderr: {await errors}");
-            }
-            return (process.ExitCode, await output, await errors);
-        }
+        return CliProcess.RunToExitAsync(process, input, timeout, $"kcat {string.Join(' ', args)}");
     }
 }
