@@ -60,5 +60,9 @@ public enum ErrorCode : short
     InvalidReplicaAssignment = 31,
     /// <summary>The partition is already being reassigned: wait for that move to finish.</summary>
     ReassignmentInProgress = 32,
+    /// <summary>An idempotent producer's batch does not follow its previous one (a gap or a rewind): nothing was written.</summary>
+    OutOfOrderSequence = 33,
+    /// <summary>An idempotent producer's epoch is older than the newest this partition has seen: a newer instance of it took over.</summary>
+    InvalidProducerEpoch = 34,
     Unknown = 99,
 }

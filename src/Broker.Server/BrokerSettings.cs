@@ -28,6 +28,8 @@ public sealed record BrokerSettings(
     /// <summary>How long past the wait a follower waits for an answer before it sends the fetch again (the leader may have died).</summary>
     public TimeSpan ReplicaFetchTimeout { get; init; } = TimeSpan.FromSeconds(2);
     public TimeSpan ReplicaFetchBackoff { get; init; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>Kafka's producer.id.expiration.ms: how long a partition remembers an idempotent producer after its newest batch.</summary>
+    public TimeSpan ProducerIdExpiration { get; init; } = TimeSpan.FromHours(24);
 
     public static BrokerSettings Create(Config config)
     {
@@ -53,6 +55,7 @@ public sealed record BrokerSettings(
             ReplicaFetchWait = b.GetTimeSpan("replication.fetch-wait"),
             ReplicaFetchTimeout = b.GetTimeSpan("replication.fetch-timeout"),
             ReplicaFetchBackoff = b.GetTimeSpan("replication.fetch-backoff"),
+            ProducerIdExpiration = b.GetTimeSpan("partition.producer-id-expiration"),
         };
     }
 }

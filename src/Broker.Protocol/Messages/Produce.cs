@@ -43,3 +43,12 @@ public sealed record ProduceResponse(IReadOnlyList<ProducePartitionResult> Resul
     public ErrorCode Error => ErrorCode.None;
     public string? ErrorMessage => null;
 }
+
+/// <summary>
+/// Asks for a producer id and epoch, so the producer's batches can carry sequence numbers and a partition can
+/// drop a retried batch it already has (Kafka's InitProducerId for an idempotent producer; no transactions).
+/// </summary>
+public sealed record InitProducerIdRequest : IBrokerRequest;
+
+/// <summary>A producer id unique in the cluster, and its epoch (0 for a new id).</summary>
+public sealed record InitProducerIdResponse(ErrorCode Error, string? ErrorMessage, long ProducerId, short ProducerEpoch) : IBrokerResponse;

@@ -74,6 +74,20 @@ public static class RecordBatch
         BinaryPrimitives.WriteInt32BigEndian(batch[LeaderEpochAt..], epoch);
 
     /// <summary>
+    /// Stamps an idempotent producer's id, epoch and first sequence on a finished batch and computes its CRC
+    /// again (they lie inside the CRC'd range). A producer does this when it sends a batch, not when it builds it,
+    /// as Kafka's producers do: the sequence belongs to the order batches leave in.
+    /// </summary>
+    public static void SetProducer(Span<byte> batch, long producerId, short producerEpoch, int baseSequence)
+    {
+        if (batch.Length < HeaderSize) throw new ArgumentException($"a record batch is at least {HeaderSize} bytes; got {batch.Length}", nameof(batch));
+        BinaryPrimitives.WriteInt64BigEndian(batch[ProducerIdAt..], producerId);
+        BinaryPrimitives.WriteInt16BigEndian(batch[ProducerEpochAt..], producerEpoch);
+        BinaryPrimitives.WriteInt32BigEndian(batch[BaseSequenceAt..], baseSequence);
+        BinaryPrimitives.WriteUInt32BigEndian(batch[CrcAt..], Crc32C.Compute(batch[AttributesAt..]));
+    }
+
+    /// <summary>
     /// Walks batches laid back to back (a fetch response). Returns false at the end, or when the rest
     /// is a truncated batch (which a consumer ignores, as Kafka's do). Checks no CRC: see <see cref="Validate"/>.
     /// </summary>

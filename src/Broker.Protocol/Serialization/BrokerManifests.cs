@@ -23,6 +23,8 @@ public static class BrokerManifests
     public const string MetadataResponseV1 = "MR"; // read only: before reassignments (no adding/removing replicas)
     public const string ReassignPartitionsRequest = "RP";
     public const string ReassignPartitionsResponse = "RPR";
+    public const string InitProducerIdRequest = "IP";
+    public const string InitProducerIdResponse = "IPR";
     public const string ClusterStatusRequest = "CS";
     public const string ClusterStatusResponse = "CSR";
     public const string ErrorResponse = "E";

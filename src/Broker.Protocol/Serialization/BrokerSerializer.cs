@@ -32,6 +32,8 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
         MetadataResponse => BrokerManifests.MetadataResponse,
         ReassignPartitionsRequest => BrokerManifests.ReassignPartitionsRequest,
         ReassignPartitionsResponse => BrokerManifests.ReassignPartitionsResponse,
+        InitProducerIdRequest => BrokerManifests.InitProducerIdRequest,
+        InitProducerIdResponse => BrokerManifests.InitProducerIdResponse,
         ClusterStatusRequest => BrokerManifests.ClusterStatusRequest,
         ClusterStatusResponse => BrokerManifests.ClusterStatusResponse,
         ErrorResponse => BrokerManifests.ErrorResponse,

@@ -95,6 +95,10 @@ internal static class ProtocolMessageReader
                 for (var i = 0; i < n; i++) results[i] = new ReassignmentResult(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString());
                 return new ReassignPartitionsResponse(results);
             }
+            case BrokerManifests.InitProducerIdRequest:
+                return new InitProducerIdRequest();
+            case BrokerManifests.InitProducerIdResponse:
+                return new InitProducerIdResponse(ReadError(ref r), r.ReadString(), r.ReadInt64(), r.ReadInt16());
             case BrokerManifests.ClusterStatusRequest:
                 return new ClusterStatusRequest();
             case BrokerManifests.ClusterStatusResponse:

@@ -185,6 +185,14 @@ internal static class ProtocolMessageWriter
                 }
                 break;
             }
+            case InitProducerIdRequest:
+                break;
+            case InitProducerIdResponse ip:
+                w.WriteInt16((short)ip.Error);
+                w.WriteString(ip.ErrorMessage);
+                w.WriteInt64(ip.ProducerId);
+                w.WriteInt16(ip.ProducerEpoch);
+                break;
             case ClusterStatusRequest:
                 break;
             case ClusterStatusResponse c:

@@ -7,6 +7,7 @@ using Broker.Protocol.Messages;
 using Broker.Server.Membership;
 using Broker.Server.Metadata;
 using Broker.Server.Partitions;
+using Broker.Server.Producers;
 using Broker.Server.Topics;
 
 namespace Broker.Server.Gateway;
@@ -29,6 +30,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MetadataStore _store;
+    private readonly IActorRef _producerIds;
     private TopicTable _topics = TopicTable.Empty;
     private PartitionStateTable _states = PartitionStateTable.Empty;
     private LiveNodes _live;
@@ -41,6 +43,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         _groups = groups;
         _store = new MetadataStore(Context.System, settings.MetadataTimeout);
         _live = new LiveNodes(_cluster.State);
+        _producerIds = Context.ActorOf(ProducerIdManagerActor.Props(settings), ProducerIdManagerActor.Name);
 
         Receive<Changed>(OnMetadataChanged);
         Receive<TopicTable>(t => _topics = _topics.Merge(t));
@@ -62,6 +65,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.ClusterStatusTimeout).PipeTo(Sender));
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.ClusterStatusTimeout).PipeTo(Sender));
         Receive<IGroupMessage>(RouteToGroup);
+        Receive<InitProducerIdRequest>(r => _producerIds.Forward(r));
         Receive<ListGroupsRequest>(_ => GroupLister.ListAsync(Context.System, _groups, _settings.RequestTimeout).PipeTo(Sender));
         Receive<RetryWithTopics>(Retry);
         Receive<MalformedRequest>(m =>

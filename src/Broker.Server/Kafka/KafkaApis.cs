@@ -31,6 +31,7 @@ internal static class KafkaApis
         new(CreateTopicsRequest.Api, "CreateTopics", 2, 4, 2, CreateTopicsRequest.IsFlexible),
         new(DeleteTopicsRequest.Api, "DeleteTopics", 1, 3, 1, DeleteTopicsRequest.IsFlexible),
         new(FindCoordinatorRequest.Api, "FindCoordinator", 0, 2, 0, FindCoordinatorRequest.IsFlexible),
+        new(InitProducerIdRequest.Api, "InitProducerId", 0, 1, 0, InitProducerIdRequest.IsFlexible),
         new(OffsetCommitRequest.Api, "OffsetCommit", 2, 7, 2, OffsetCommitRequest.IsFlexible),
         new(OffsetFetchRequest.Api, "OffsetFetch", 1, 5, 1, OffsetFetchRequest.IsFlexible),
         new(JoinGroupRequest.Api, "JoinGroup", 0, 5, 0, JoinGroupRequest.IsFlexible),

@@ -28,6 +28,8 @@ internal static class KafkaErrors
     public const short RebalanceInProgress = 27;
     public const short InvalidCommitOffsetSize = 28;
     public const short UnsupportedVersion = 35;
+    public const short OutOfOrderSequenceNumber = 45;
+    public const short InvalidProducerEpoch = 47;
     public const short TopicAlreadyExists = 36;
     public const short InvalidPartitions = 37;
     public const short InvalidReplicationFactor = 38;
@@ -75,6 +77,8 @@ internal static class KafkaErrors
         ErrorCode.LeaderNotAvailable => LeaderNotAvailable,
         ErrorCode.InvalidReplicaAssignment => InvalidReplicaAssignment,
         ErrorCode.ReassignmentInProgress => ReassignmentInProgress,
+        ErrorCode.OutOfOrderSequence => OutOfOrderSequenceNumber,
+        ErrorCode.InvalidProducerEpoch => InvalidProducerEpoch,
         _ => UnknownServerError,
     };
 }

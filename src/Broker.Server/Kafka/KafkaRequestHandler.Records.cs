@@ -92,6 +92,20 @@ internal sealed partial class KafkaRequestHandler
         return new K.ProduceResponse { Responses = topics };
     }
 
+    // ---- InitProducerId
+
+    /// <summary>An idempotent producer's id and epoch. Transactions are not supported: a transactional id is refused.</summary>
+    private async Task<IKafkaMessage?> InitProducerIdAsync(K.InitProducerIdRequest request)
+    {
+        if (request.TransactionalId is not null)
+            return new K.InitProducerIdResponse { ErrorCode = KafkaErrors.InvalidRequest, ProducerId = -1, ProducerEpoch = -1 };
+        var reply = await AskAsync(new InitProducerIdRequest(), AskTimeout).ConfigureAwait(false);
+        return reply is InitProducerIdResponse { Error: ErrorCode.None } granted
+            ? new K.InitProducerIdResponse { ErrorCode = KafkaErrors.None, ProducerId = granted.ProducerId, ProducerEpoch = granted.ProducerEpoch }
+            // Retriable for every client: it asks again after a back-off.
+            : new K.InitProducerIdResponse { ErrorCode = KafkaErrors.CoordinatorNotAvailable, ProducerId = -1, ProducerEpoch = -1 };
+    }
+
     // ---- Fetch
 
     /// <summary>

@@ -61,6 +61,8 @@ internal sealed partial class KafkaRequestHandler
                 return CreateTopicsAsync(K.CreateTopicsRequest.Read(ref body, version));
             case K.DeleteTopicsRequest.Api:
                 return DeleteTopicsAsync(K.DeleteTopicsRequest.Read(ref body, version));
+            case K.InitProducerIdRequest.Api:
+                return InitProducerIdAsync(K.InitProducerIdRequest.Read(ref body, version));
             case K.FindCoordinatorRequest.Api:
                 return Task.FromResult<IKafkaMessage?>(FindCoordinator(K.FindCoordinatorRequest.Read(ref body, version)));
             case K.OffsetCommitRequest.Api:

@@ -30,6 +30,10 @@ public sealed class MetadataStore(ActorSystem system, TimeSpan timeout)
 
     public Task UpdatePartitionsAsync(Func<PartitionStateTable, PartitionStateTable> modify) => UpdateAsync(MetadataKeys.Partitions, PartitionStateTable.Empty, modify);
 
+    public Task<ProducerIdBlocks> ProducerIdsAsync(bool majority) => GetAsync(MetadataKeys.ProducerIds, ProducerIdBlocks.Empty, majority);
+
+    public Task UpdateProducerIdsAsync(Func<ProducerIdBlocks, ProducerIdBlocks> modify) => UpdateAsync(MetadataKeys.ProducerIds, ProducerIdBlocks.Empty, modify);
+
     private async Task<T> GetAsync<T>(Key<T> key, T empty, bool majority) where T : class, IReplicatedData
     {
         IReadConsistency consistency = majority ? Majority : ReadLocal.Instance;

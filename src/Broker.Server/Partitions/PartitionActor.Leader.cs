@@ -293,6 +293,8 @@ public sealed partial class PartitionActor
             return;
         }
 
+        if (!CheckSequence(command, header)) return;
+
         // The copy the journal writes and the tail cache keeps for seconds. Allocated on the pinned object
         // heap, which the GC never compacts: in gen0 it would be copied twice (into gen1, then gen2) before
         // it died, and under load those gen1 collections cost the node ~15% of its time in pauses.
@@ -302,6 +304,7 @@ public sealed partial class PartitionActor
         RecordBatch.SetBaseOffset(bytes, baseOffset);
         RecordBatch.SetPartitionLeaderEpoch(bytes, _leaderEpoch); // outside the CRC, as in Kafka
         _nextOffset += header.RecordCount;
+        _producers.Record(header, baseOffset); // now, not once persisted: a retry arriving meanwhile is a duplicate
         var replyTo = Sender;
         var acks = command.Acks;
         var epoch = _leaderEpoch;
@@ -319,6 +322,38 @@ public sealed partial class PartitionActor
             ServeWaitingReplicaFetches();
             MaybeSnapshot();
         });
+    }
+
+    /// <summary>
+    /// An idempotent producer's batch (KIP-98): true to append it. A retry of a batch already here is answered
+    /// with the offsets it got then (once they are as committed as the request's acks ask), a gap or a stale
+    /// epoch is refused; either way nothing is written.
+    /// </summary>
+    private bool CheckSequence(AppendBatch command, in RecordBatchHeader header)
+    {
+        switch (_producers.Check(header, out var first))
+        {
+            case SequenceCheck.Append:
+                return true;
+            case SequenceCheck.Duplicate:
+                _log.Debug("partition {0}: producer {1} sent sequence {2} again; answering with offset {3}", Name, header.ProducerId, header.BaseSequence, first.BaseOffset);
+                if (command.Acks == 0 || Sender.IsNobody()) return false;
+                var end = first.LastOffset + 1;
+                if (end <= _highWatermark || (command.Acks == 1 && end <= _logEnd))
+                    Sender.Tell(new AppendResult(_topic, _partition, ErrorCode.None, null, first.BaseOffset));
+                else
+                    _ackWaiters.Enqueue((end, first.BaseOffset, Sender)); // the first copy is still being written or replicated
+                return false;
+            case SequenceCheck.OutOfOrder:
+                Reply(command, ErrorCode.OutOfOrderSequence, $"{Name}: producer {header.ProducerId} (epoch {header.ProducerEpoch}) sent sequence {header.BaseSequence}, which does not follow its previous batch here; nothing was written. The producer must start a new epoch (Kafka clients do this themselves)");
+                return false;
+            case SequenceCheck.StaleEpoch:
+                Reply(command, ErrorCode.InvalidProducerEpoch, $"{Name}: producer {header.ProducerId} sent epoch {header.ProducerEpoch}, older than the epoch this partition has seen from it; nothing was written. A newer instance of this producer has taken over");
+                return false;
+            default:
+                Reply(command, ErrorCode.CorruptRecord, $"rejected batch for {Name}: it names producer {header.ProducerId} but no base sequence (-1); an idempotent producer numbers its batches from 0");
+                return false;
+        }
     }
 
     private void Reply(AppendBatch command, ErrorCode error, string message)

@@ -14,6 +14,7 @@ public sealed partial class PartitionActor
     private readonly OffsetIndex _index = new();
     private readonly TailCache _tail;
     private readonly LeaderEpochCache _epochs = new();
+    private readonly ProducerStates _producers = new();
     private readonly Dictionary<long, (FetchRequest Request, IActorRef ReplyTo)> _waitingFetches = new();
     private readonly Dictionary<long, Action<ColdBatchesRead>> _coldReads = new();
 
@@ -33,6 +34,7 @@ public sealed partial class PartitionActor
         _index.Append(header.BaseOffset, header.RecordCount, sequenceNr, header.MaxTimestamp, batch.Length);
         _tail.Add(header.BaseOffset, batch);
         _epochs.Assign(header.PartitionLeaderEpoch, header.BaseOffset);
+        _producers.Record(header, header.BaseOffset);
         _logEnd = header.BaseOffset + header.RecordCount;
         _batchesSinceSnapshot++;
         _bytesSinceSnapshot += batch.Length;
@@ -48,6 +50,7 @@ public sealed partial class PartitionActor
         if (_logEnd < _logStart) _logStart = _logEnd;
         _tail.TruncateFrom(_logEnd);
         _epochs.TruncateFromEnd(_logEnd);
+        _producers.TruncateFrom(_logEnd);
         _highWatermark = Math.Min(_highWatermark, _logEnd);
     }
 
@@ -57,6 +60,7 @@ public sealed partial class PartitionActor
         _index.Clear();
         _tail.Clear();
         _epochs.Clear(); // the fetched batches bring their epochs; the old ones describe offsets this log no longer has
+        _producers.Clear(); // and their producers: a producer this replica does not know may continue at any sequence
         _logStart = _logEnd = _nextOffset = offset;
         _highWatermark = Math.Max(_highWatermark, offset);
     }
@@ -261,6 +265,8 @@ public sealed partial class PartitionActor
     private void ApplyRetention()
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var idle = _producers.ExpireOlderThan(now - (long)_settings.ProducerIdExpiration.TotalMilliseconds);
+        if (idle > 0) _log.Info("partition {0}: forgot {1} idempotent producer(s) idle for longer than {2}", Name, idle, _settings.ProducerIdExpiration);
         var bytes = _index.TotalBytes;
         var drop = 0;
         // Only committed batches go: a batch above the high watermark may still be needed by a follower.
@@ -332,6 +338,7 @@ public sealed partial class PartitionActor
             HighWatermark = _highWatermark,
             Epochs = epochs,
             EpochStartOffsets = starts,
+            Producers = _producers.ToSnapshot(_logEnd),
         };
     }
 
@@ -341,6 +348,7 @@ public sealed partial class PartitionActor
         for (var i = 0; i < snapshot.BaseOffsets.Length; i++)
             _index.Append(snapshot.BaseOffsets[i], snapshot.RecordCounts[i], snapshot.SequenceNrs[i], snapshot.MaxTimestamps[i], snapshot.Sizes[i]);
         for (var i = 0; i < snapshot.Epochs.Length; i++) _epochs.Assign(snapshot.Epochs[i], snapshot.EpochStartOffsets[i]);
+        _producers.Restore(snapshot.Producers);
         _logStart = snapshot.LogStartOffset;
         _logEnd = _nextOffset = snapshot.LogEndOffset;
         _highWatermark = snapshot.HighWatermark;
@@ -352,6 +360,7 @@ public sealed partial class PartitionActor
         _index.Clear();
         _tail.Clear();
         _epochs.Clear();
+        _producers.Clear();
         _logStart = _logEnd = _nextOffset = _highWatermark = 0;
     }
 

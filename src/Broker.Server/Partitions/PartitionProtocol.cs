@@ -87,7 +87,7 @@ public sealed record LogTruncated(long Offset) : IServerMessage;
 /// </summary>
 public sealed record LogStartAdvanced(long Offset) : IServerMessage;
 
-/// <summary>Snapshot of a partition: its offset index (parallel arrays, oldest first), log bounds, high watermark and epochs.</summary>
+/// <summary>Snapshot of a partition: its offset index (parallel arrays, oldest first), log bounds, high watermark, epochs and idempotent producers.</summary>
 public sealed record PartitionSnapshot(
     string TopicId,
     long LogStartOffset,
@@ -101,6 +101,7 @@ public sealed record PartitionSnapshot(
     public long HighWatermark { get; init; }
     public int[] Epochs { get; init; } = [];
     public long[] EpochStartOffsets { get; init; } = [];
+    internal ProducerState[] Producers { get; init; } = [];
 }
 
 /// <summary>Local, entity to replica: this node now hosts the partition's leader entity; become leader (new epoch).</summary>

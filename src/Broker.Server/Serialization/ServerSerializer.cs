@@ -32,12 +32,28 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         }, (ref WireReader r, byte[] _) => new LeaderEpochStarted(r.ReadInt32(), r.ReadInt64()))
         .Add<LogTruncated>("LT@1", (w, e) => w.WriteInt64(e.Offset), (ref WireReader r, byte[] _) => new LogTruncated(r.ReadInt64()))
         .Add<LogStartAdvanced>("LSA@1", (w, e) => w.WriteInt64(e.Offset), (ref WireReader r, byte[] _) => new LogStartAdvanced(r.ReadInt64()))
-        .Add<PartitionSnapshot>("PS@2", WriteSnapshot, (ref WireReader r, byte[] _) => ReadSnapshot(ref r, withEpochs: true))
-        .AddLegacy("PS", (ref WireReader r, byte[] _) => ReadSnapshot(ref r, withEpochs: false))
+        .Add<PartitionSnapshot>("PS@3", WriteSnapshot, (ref WireReader r, byte[] _) => ReadSnapshot(ref r, version: 3))
+        .AddLegacy("PS@2", (ref WireReader r, byte[] _) => ReadSnapshot(ref r, version: 2))
+        .AddLegacy("PS", (ref WireReader r, byte[] _) => ReadSnapshot(ref r, version: 1))
         // ---- persisted by the metadata store (LMDB) and gossiped ----
         .Add<TopicTable>("TT@2", WriteTopicTable, (ref WireReader r, byte[] _) => ReadTopicTable(ref r, withReassignments: true))
         .AddLegacy("TT@1", (ref WireReader r, byte[] _) => ReadTopicTable(ref r, withReassignments: false))
         .Add<PartitionStateTable>("PST@1", WritePartitionStates, (ref WireReader r, byte[] _) => ReadPartitionStates(ref r))
+        .Add<ProducerIdBlocks>("PIB@1", (w, t) =>
+        {
+            w.WriteCount(t.Entries.Count);
+            foreach (var (key, block) in t.Entries)
+            {
+                w.WriteString(key);
+                w.WriteInt64(block.Next);
+            }
+        }, (ref WireReader r, byte[] _) =>
+        {
+            var n = r.ReadCount(1 + 8);
+            var builder = ImmutableSortedDictionary.CreateBuilder<string, ProducerIdBlock>(StringComparer.Ordinal);
+            for (var i = 0; i < n; i++) builder[r.ReadString()!] = new ProducerIdBlock(r.ReadInt64());
+            return new ProducerIdBlocks(builder.ToImmutable());
+        })
         // ---- node-internal requests and replies ----
         .Add<AppendBatch>("AB@3", (w, a) =>
         {
@@ -285,9 +301,25 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             w.WriteInt32(s.Epochs[i]);
             w.WriteInt64(s.EpochStartOffsets[i]);
         }
+        w.WriteCount(s.Producers.Length);
+        foreach (var p in s.Producers)
+        {
+            w.WriteInt64(p.ProducerId);
+            w.WriteInt16(p.Epoch);
+            w.WriteInt64(p.LastTimestamp);
+            w.WriteCount(p.Batches.Length);
+            foreach (var b in p.Batches)
+            {
+                w.WriteInt32(b.FirstSeq);
+                w.WriteInt32(b.LastSeq);
+                w.WriteInt64(b.BaseOffset);
+                w.WriteInt64(b.LastOffset);
+            }
+        }
     }
 
-    private static PartitionSnapshot ReadSnapshot(ref WireReader r, bool withEpochs)
+    /// <summary>Version 1 has no epochs (written before replication), 2 adds them, 3 adds idempotent producers.</summary>
+    private static PartitionSnapshot ReadSnapshot(ref WireReader r, int version)
     {
         var topicId = r.ReadString()!;
         var logStart = r.ReadInt64();
@@ -311,7 +343,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             // Written before replication: a single copy, so everything it held was committed.
             HighWatermark = logEnd,
         };
-        if (!withEpochs) return snapshot;
+        if (version < 2) return snapshot;
         var hw = r.ReadInt64();
         var e = r.ReadCount(12);
         var epochs = new int[e];
@@ -321,6 +353,16 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             epochs[i] = r.ReadInt32();
             starts[i] = r.ReadInt64();
         }
-        return snapshot with { HighWatermark = hw, Epochs = epochs, EpochStartOffsets = starts };
+        snapshot = snapshot with { HighWatermark = hw, Epochs = epochs, EpochStartOffsets = starts };
+        if (version < 3) return snapshot;
+        var producers = new ProducerState[r.ReadCount(8 + 2 + 8 + 4)];
+        for (var i = 0; i < producers.Length; i++)
+        {
+            var (id, epoch, lastTimestamp) = (r.ReadInt64(), r.ReadInt16(), r.ReadInt64());
+            var batches = new ProducerBatch[r.ReadCount(4 + 4 + 8 + 8)];
+            for (var b = 0; b < batches.Length; b++) batches[b] = new ProducerBatch(r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64());
+            producers[i] = new ProducerState(id, epoch, lastTimestamp, batches);
+        }
+        return snapshot with { Producers = producers };
     }
 }
