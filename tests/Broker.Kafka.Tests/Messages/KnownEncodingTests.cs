@@ -1,5 +1,6 @@
 using Broker.Kafka.Messages;
 using Xunit;
+using static Broker.Kafka.Tests.Messages.Codec;
 
 namespace Broker.Kafka.Tests.Messages;
 
@@ -10,27 +11,11 @@ namespace Broker.Kafka.Tests.Messages;
 /// </summary>
 public sealed class KnownEncodingTests
 {
-    private static byte[] Encode(IKafkaMessage message, short version)
-    {
-        using var writer = new KafkaWriter();
-        message.Write(writer, version);
-        return writer.WrittenSpan.ToArray();
-    }
-
-    private static T Decode<T>(byte[] bytes, short version, ReadFn<T> read)
-    {
-        var reader = new KafkaReader(bytes);
-        var message = read(ref reader, version);
-        Assert.Equal(0, reader.Remaining);
-        return message;
-    }
-
-    private delegate T ReadFn<out T>(ref KafkaReader reader, short version);
-
     [Fact]
     public void ApiVersions_v0_request_is_empty_and_response_is_classic()
     {
         Assert.Empty(Encode(new ApiVersionsRequest(), 0));
+        RoundTrip([], 0, ApiVersionsRequest.Read);
 
         var response = new ApiVersionsResponse
         {
@@ -50,7 +35,7 @@ public sealed class KnownEncodingTests
         var request = new ApiVersionsRequest { ClientSoftwareName = "librdkafka", ClientSoftwareVersion = "2.16.0" };
         var expectedRequest = new Wire().CStr("librdkafka").CStr("2.16.0").NoTags().ToArray();
         Assert.Equal(expectedRequest, Encode(request, 3));
-        Assert.Equal("2.16.0", Decode(expectedRequest, 3, ApiVersionsRequest.Read).ClientSoftwareVersion);
+        Assert.Equal("2.16.0", RoundTrip(expectedRequest, 3, ApiVersionsRequest.Read).ClientSoftwareVersion);
 
         var response = new ApiVersionsResponse
         {
@@ -87,7 +72,7 @@ public sealed class KnownEncodingTests
         var request = new MetadataRequest { Topics = [new() { Name = "orders" }, new() { Name = "payments" }] };
         var expectedRequest = new Wire().Arr(2).Str("orders").Str("payments").ToArray();
         Assert.Equal(expectedRequest, Encode(request, 0));
-        Assert.Equal("payments", Decode(expectedRequest, 0, MetadataRequest.Read).Topics![1].Name);
+        Assert.Equal("payments", RoundTrip(expectedRequest, 0, MetadataRequest.Read).Topics![1].Name);
 
         var response = new MetadataResponse
         {
@@ -116,7 +101,7 @@ public sealed class KnownEncodingTests
         var request = new MetadataRequest { Topics = null, AllowAutoTopicCreation = false, IncludeTopicAuthorizedOperations = true };
         var expectedRequest = new Wire().Arr(-1).Bool(false).Bool(false).Bool(true).ToArray();
         Assert.Equal(expectedRequest, Encode(request, 8));
-        var decodedRequest = Decode(expectedRequest, 8, MetadataRequest.Read);
+        var decodedRequest = RoundTrip(expectedRequest, 8, MetadataRequest.Read);
         Assert.Null(decodedRequest.Topics);
         Assert.False(decodedRequest.AllowAutoTopicCreation);
 
@@ -148,6 +133,54 @@ public sealed class KnownEncodingTests
         Assert.Equal(expected, Encode(Decode(expected, 8, MetadataResponse.Read), 8));
     }
 
+    [Fact]
+    public void Produce_v0_request_parses_and_its_response_has_offsets_only()
+    {
+        // Produce v0-2 are advertised but answered UNSUPPORTED_VERSION per partition: the body must still parse to be answered.
+        byte[] messageSet = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 14, 1, 2, 3, 4, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0];
+        var request = new ProduceRequest
+        {
+            Acks = 1, TimeoutMs = 1500,
+            TopicData = [new() { Name = "orders", PartitionData = [new() { Index = 0, Records = messageSet }, new() { Index = 1, Records = messageSet }] }],
+        };
+        var expected = new Wire()
+                                    // transactional_id: v3+
+            .I16(1)                 // acks
+            .I32(1500)              // timeout_ms
+            .Arr(1)                 // topic_data
+            .Str("orders")          //   name
+            .Arr(2)                 //   partition_data
+            .I32(0)                 //     index
+            .I32(messageSet.Length).Raw(messageSet) // records (a v0 message set: offset, size, crc, magic 0, attributes, key, value)
+            .I32(1)
+            .I32(messageSet.Length).Raw(messageSet)
+            .ToArray();
+        Assert.Equal(expected, Encode(request, 0));
+        var decoded = RoundTrip(expected, 0, ProduceRequest.Read);
+        Assert.Equal(((short)1, 1500, (string?)null), (decoded.Acks, decoded.TimeoutMs, decoded.TransactionalId));
+        Assert.Equal([0, 1], decoded.TopicData[0].PartitionData.Select(p => p.Index));
+        Assert.Equal(messageSet, decoded.TopicData[0].PartitionData[1].Records.ToArray());
+
+        var response = new ProduceResponse
+        {
+            Responses = [new() { Name = "orders", PartitionResponses = [new() { Index = 0, ErrorCode = 35, BaseOffset = -1 }, new() { Index = 1, ErrorCode = 35, BaseOffset = -1 }] }],
+        };
+        var expectedResponse = new Wire()
+            .Arr(1)                 // responses
+            .Str("orders")          //   name
+            .Arr(2)                 //   partition_responses
+            .I32(0)                 //     index
+            .I16(35)                //     error_code (UNSUPPORTED_VERSION)
+            .I64(-1)                //     base_offset
+                                    //     log_append_time_ms: v2+; log_start_offset: v5+; record_errors, error_message: v8+
+            .I32(1).I16(35).I64(-1)
+                                    // throttle_time_ms: v1+
+            .ToArray();
+        Assert.Equal(expectedResponse, Encode(response, 0));
+        var decodedResponse = RoundTrip(expectedResponse, 0, ProduceResponse.Read);
+        Assert.Equal((35, -1L), (decodedResponse.Responses[0].PartitionResponses[1].ErrorCode, decodedResponse.Responses[0].PartitionResponses[1].BaseOffset));
+    }
+
     [Theory]
     [InlineData(3)]
     [InlineData(8)]
@@ -164,7 +197,7 @@ public sealed class KnownEncodingTests
             .ToArray();
         Assert.Equal(expected, Encode(request, version));
 
-        var decoded = Decode(expected, version, ProduceRequest.Read);
+        var decoded = RoundTrip(expected, version, ProduceRequest.Read);
         var records = decoded.TopicData[0].PartitionData[0].Records;
         Assert.Equal(batch, records.ToArray());
         Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(records, out var segment));
@@ -192,8 +225,26 @@ public sealed class KnownEncodingTests
             .I32(0)
             .ToArray();
         Assert.Equal(expected, Encode(response, 8));
+        Assert.Equal(41, RoundTrip(expected, 8, ProduceResponse.Read).Responses[0].PartitionResponses[0].BaseOffset);
+        var invalidRecord = new Wire()
+            .Arr(1).Str("orders")   // responses: name
+            .Arr(1)                 //   partition_responses
+            .I32(2)                 //     index
+            .I16(87)                //     error_code (INVALID_RECORD)
+            .I64(-1)                //     base_offset
+            .I64(-1)                //     log_append_time_ms
+            .I64(-1)                //     log_start_offset
+            .Arr(1)                 //     record_errors
+            .I32(3)                 //       batch_index
+            .Str("bad key")         //       batch_index_error_message (nullable)
+            .Str("one record was refused") // error_message (nullable)
+            .I32(0)                 // throttle_time_ms
+            .ToArray();
+        var refused = RoundTrip(invalidRecord, 8, ProduceResponse.Read).Responses[0].PartitionResponses[0];
+        Assert.Equal((3, "bad key", "one record was refused"), (refused.RecordErrors[0].BatchIndex, refused.RecordErrors[0].BatchIndexErrorMessage, refused.ErrorMessage));
         var v3 = new Wire().Arr(1).Str("orders").Arr(1).I32(2).I16(0).I64(41).I64(-1).I32(0).ToArray();
         Assert.Equal(v3, Encode(response, 3));
+        Assert.Equal(41, RoundTrip(v3, 3, ProduceResponse.Read).Responses[0].PartitionResponses[0].BaseOffset);
     }
 
     [Fact]
@@ -210,12 +261,14 @@ public sealed class KnownEncodingTests
             .Arr(1).Str("orders").Arr(1).I32(2).I64(100).I32(1048576)
             .ToArray();
         Assert.Equal(v4, Encode(request, 4));
+        var decodedV4 = RoundTrip(v4, 4, FetchRequest.Read);
+        Assert.Equal((52428800, 100L, -1), (decodedV4.MaxBytes, decodedV4.Topics[0].Partitions[0].FetchOffset, decodedV4.Topics[0].Partitions[0].CurrentLeaderEpoch));
         var v11 = new Wire().I32(-1).I32(500).I32(1).I32(52428800).I8(0).I32(0).I32(-1)
             .Arr(1).Str("orders").Arr(1).I32(2).I32(4).I64(100).I64(-1).I32(1048576)
             .Arr(0).Str("")
             .ToArray();
         Assert.Equal(v11, Encode(request, 11));
-        var decoded = Decode(v11, 11, FetchRequest.Read);
+        var decoded = RoundTrip(v11, 11, FetchRequest.Read);
         Assert.Equal((4, 100L), (decoded.Topics[0].Partitions[0].CurrentLeaderEpoch, decoded.Topics[0].Partitions[0].FetchOffset));
     }
 
@@ -239,11 +292,14 @@ public sealed class KnownEncodingTests
             .Arr(1).Str("orders").Arr(1).I32(2).I16(0).I64(10).I64(10).Arr(-1).I32(5).Raw(records)
             .ToArray();
         Assert.Equal(v4, Encode(response, 4));
+        Assert.Equal(records, RoundTrip(v4, 4, FetchResponse.Read).Responses[0].Partitions[0].Records.ToArray());
         var v11 = new Wire().I32(0).I16(0).I32(0)
             .Arr(1).Str("orders").Arr(1).I32(2).I16(0).I64(10).I64(10).I64(0).Arr(-1).I32(-1).I32(5).Raw(records)
             .ToArray();
         Assert.Equal(v11, Encode(response, 11));
-        Assert.Equal(records, Decode(v11, 11, FetchResponse.Read).Responses[0].Partitions[0].Records.ToArray());
+        var decoded = RoundTrip(v11, 11, FetchResponse.Read).Responses[0].Partitions[0];
+        Assert.Equal((-1, 10L), (decoded.PreferredReadReplica, decoded.HighWatermark));
+        Assert.Equal(records, decoded.Records.ToArray());
     }
 
     [Fact]
@@ -259,6 +315,9 @@ public sealed class KnownEncodingTests
         Assert.Equal(v0, Encode(request, 0));
         var v5 = new Wire().Str("billing").I32(10000).I32(30000).Str("").Str(null).Str("consumer").Arr(1).Str("range").I32(metadata.Length).Raw(metadata).ToArray();
         Assert.Equal(v5, Encode(request, 5));
+        Assert.Equal(metadata, RoundTrip(v0, 0, JoinGroupRequest.Read).Protocols[0].Metadata);
+        var decodedV5 = RoundTrip(v5, 5, JoinGroupRequest.Read);
+        Assert.Equal((30000, (string?)null), (decodedV5.RebalanceTimeoutMs, decodedV5.GroupInstanceId));
 
         var response = new JoinGroupResponse
         {
@@ -269,23 +328,62 @@ public sealed class KnownEncodingTests
             .Arr(1).Str("m-1").Str(null).I32(metadata.Length).Raw(metadata)
             .ToArray();
         Assert.Equal(responseV5, Encode(response, 5));
-        Assert.Equal("m-2", Decode(responseV5, 5, JoinGroupResponse.Read).MemberId);
+        Assert.Equal("m-2", RoundTrip(responseV5, 5, JoinGroupResponse.Read).MemberId);
+        var responseV0 = new Wire()
+                                    // throttle_time_ms: v2+
+            .I16(0)                 // error_code
+            .I32(3)                 // generation_id
+                                    // protocol_type: v7+
+            .Str("range")           // protocol_name
+            .Str("m-1")             // leader
+            .Str("m-2")             // member_id
+            .Arr(1)                 // members (only the leader gets them)
+            .Str("m-1")             //   member_id
+                                    //   group_instance_id: v5+
+            .I32(metadata.Length).Raw(metadata) // metadata
+            .ToArray();
+        Assert.Equal(responseV0, Encode(response, 0));
+        var decodedV0 = RoundTrip(responseV0, 0, JoinGroupResponse.Read);
+        Assert.Equal((3, "range", "m-1"), (decodedV0.GenerationId, decodedV0.ProtocolName, decodedV0.Leader));
+        Assert.Equal(metadata, decodedV0.Members[0].Metadata);
     }
 
     [Fact]
     public void Request_header_v1_has_a_classic_client_id_and_v2_adds_a_tagged_section_only()
     {
         var header = new RequestHeader { RequestApiKey = 18, RequestApiVersion = 3, CorrelationId = 1, ClientId = "rdkafka" };
-        Assert.Equal(new Wire().I16(18).I16(3).I32(1).Str("rdkafka").ToArray(), Encode(header, 1));
-        Assert.Equal(new Wire().I16(18).I16(3).I32(1).Str("rdkafka").NoTags().ToArray(), Encode(header, 2));
+        Assert.Equal(new Wire().I16(18).I16(3).I32(1).Str("rdkafka").ToArray(), EncodeHeader(header, 1));
+        Assert.Equal(new Wire().I16(18).I16(3).I32(1).Str("rdkafka").NoTags().ToArray(), EncodeHeader(header, 2));
     }
 
-    private static void Encode(RequestHeader header, short version, KafkaWriter writer) => header.Write(writer, version);
+    [Fact]
+    public void Requests_captured_from_librdkafka_read_and_write_back_unchanged()
+    {
+        // Frames (without their size) kcat 1.7.1 on librdkafka 2.0.2 sent to a socket that answered ApiVersions
+        // with the listener's table: `kcat -b 127.0.0.1:<port> -L -t orders`.
+        var apiVersions = Convert.FromHexString("0012000300000001000772646b61666b61000b6c696272646b61666b6106322e302e3200");
+        var reader = new KafkaReader(apiVersions);
+        var header = RequestHeader.Read(ref reader, 2);
+        Assert.Equal((ApiVersionsRequest.Api, (short)3, 1, "rdkafka"), (header.RequestApiKey, header.RequestApiVersion, header.CorrelationId, header.ClientId));
+        var body = ApiVersionsRequest.Read(ref reader, 3);
+        Assert.Equal(0, reader.Remaining);
+        Assert.Equal(("librdkafka", "2.0.2"), (body.ClientSoftwareName, body.ClientSoftwareVersion));
+        Assert.Equal(apiVersions, EncodeHeader(header, 2).Concat(Encode(body, 3)).ToArray());
 
-    private static byte[] Encode(RequestHeader header, short version)
+        var metadata = Convert.FromHexString("0003000400000002000772646b61666b610000000100066f726465727301");
+        reader = new KafkaReader(metadata);
+        header = RequestHeader.Read(ref reader, 1);
+        Assert.Equal((MetadataRequest.Api, (short)4, 2), (header.RequestApiKey, header.RequestApiVersion, header.CorrelationId));
+        var request = MetadataRequest.Read(ref reader, 4);
+        Assert.Equal(0, reader.Remaining);
+        Assert.Equal(("orders", true), (request.Topics![0].Name, request.AllowAutoTopicCreation));
+        Assert.Equal(metadata, EncodeHeader(header, 1).Concat(Encode(request, 4)).ToArray());
+    }
+
+    private static byte[] EncodeHeader(RequestHeader header, short version)
     {
         using var writer = new KafkaWriter();
-        Encode(header, version, writer);
+        header.Write(writer, version);
         return writer.WrittenSpan.ToArray();
     }
 }
