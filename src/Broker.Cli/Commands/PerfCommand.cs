@@ -55,10 +55,9 @@ public static class PerfCommand
             await EnsureTopic(client, name, parse.GetValue(partitions), parse.GetValue(replication));
             var rate = parse.GetValue(throughput);
 
-            // Latency is measured for every sampleEvery-th record, as kafka-producer-perf-test samples it (at most
-            // ~500,000 samples): the other records share one callback, so the tool allocates nothing for them and
-            // its own garbage does not slow down the client it measures.
-            var sampleEvery = Math.Max(1, total / Math.Min(Math.Max(total, 1), 500_000));
+            // Latency of every sampleEvery-th record: the others share one callback, so the tool's own garbage does
+            // not slow down the client it measures.
+            var sampleEvery = PerfReport.SampleEvery(total);
             var latencies = new long[(total + sampleEvery - 1) / sampleEvery];
             long done = 0, failed = 0;
             BrokerException? firstError = null;
@@ -72,7 +71,7 @@ public static class PerfCommand
                 Interlocked.Increment(ref done);
             };
             var watch = Stopwatch.StartNew();
-            using var progress = Progress(() => Interlocked.Read(ref done), watch, valueSize, "records acknowledged");
+            using var progress = PerfReport.Progress(() => Interlocked.Read(ref done), watch, valueSize, "records acknowledged");
             var tasks = new Task[count];
             for (var p = 0; p < count; p++)
             {
@@ -113,8 +112,8 @@ public static class PerfCommand
             await Task.WhenAll(tasks);
             watch.Stop();
             progress.Dispose();
-            var summary = Summarize(latencies, total, valueSize, watch.Elapsed);
-            Report(parse.GetValue(output) == "json", "produce", count, summary, failed, sampleEvery);
+            var summary = PerfReport.Summarize(latencies, total, valueSize, watch.Elapsed);
+            PerfReport.Produced(parse.GetValue(output) == "json", count, summary, failed, sampleEvery);
             if (firstError is not null) throw firstError;
             return failed == 0 ? CliRunner.Ok : CliRunner.Failed;
         }));
@@ -151,7 +150,7 @@ public static class PerfCommand
             var maxBytes = parse.GetValue(fetchBytes);
             long done = 0, bytes = 0;
             var watch = Stopwatch.StartNew();
-            using var progress = Progress(() => Interlocked.Read(ref done), watch, 0, "records consumed");
+            using var progress = PerfReport.Progress(() => Interlocked.Read(ref done), watch, 0, "records consumed");
             var tasks = new Task[count];
             for (var c = 0; c < count; c++)
             {
@@ -177,10 +176,7 @@ public static class PerfCommand
             progress.Dispose();
             var read = Math.Min(done, total);
             var seconds = watch.Elapsed.TotalSeconds;
-            if (parse.GetValue(output) == "json")
-                CommonOptions.WriteJson(new { test = "consume", consumers = count, records = read, seconds, recordsPerSec = read / seconds, mbPerSec = bytes / 1048576.0 / seconds });
-            else
-                Console.WriteLine($"{read} records consumed by {count} consumer(s) in {seconds:0.00} s: {read / seconds:0.0} records/sec ({bytes / 1048576.0 / seconds:0.00} MB/sec)");
+            PerfReport.Consumed(parse.GetValue(output) == "json", count, read, seconds, bytes);
             if (read < total)
             {
                 Console.Error.WriteLine($"error: only {read} of {total} records arrived before the {parse.GetValue(timeoutMs)} ms idle timeout; produce more records first or lower --records");
@@ -196,51 +192,5 @@ public static class PerfCommand
         await using var admin = new AdminClient(client);
         var result = (await admin.CreateTopicsAsync([new TopicSpec(name, partitions, replicationFactor, new Dictionary<string, string>())]))[0];
         if (result.Error is not (ErrorCode.None or ErrorCode.TopicAlreadyExists)) throw CliRunner.ToException(result.Error, result.ErrorMessage);
-    }
-
-    /// <summary>Prints a progress line to stderr every 2 s until disposed.</summary>
-    private static Timer Progress(Func<long> done, Stopwatch watch, int recordSize, string what)
-    {
-        long last = 0;
-        var lastTime = TimeSpan.Zero;
-        return new Timer(_ =>
-        {
-            var now = watch.Elapsed;
-            var current = done();
-            var rate = (current - last) / Math.Max(0.001, (now - lastTime).TotalSeconds);
-            var mb = recordSize > 0 ? $" ({rate * recordSize / 1048576:0.0} MB/sec)" : "";
-            Console.Error.WriteLine($"{current} {what}, {rate:0.0} records/sec{mb}");
-            last = current;
-            lastTime = now;
-        }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
-    }
-
-    private sealed record Summary(long Records, double Seconds, double RecordsPerSec, double MbPerSec, double AvgMs, double P50Ms, double P95Ms, double P99Ms, double MaxMs);
-
-    /// <summary>Throughput over all <paramref name="total"/> records; latency statistics over the sampled ones.</summary>
-    private static Summary Summarize(long[] latencies, long total, int recordSize, TimeSpan elapsed)
-    {
-        Array.Sort(latencies);
-        var n = latencies.Length;
-        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
-        double At(double q) => n == 0 ? 0 : Ms(latencies[Math.Min(n - 1, (int)(q * n))]);
-        double sum = 0;
-        foreach (var l in latencies) sum += l;
-        var seconds = elapsed.TotalSeconds;
-        return new Summary(total, seconds, total / seconds, total * (double)recordSize / 1048576 / seconds,
-            n == 0 ? 0 : Ms((long)(sum / n)), At(0.50), At(0.95), At(0.99), n == 0 ? 0 : Ms(latencies[^1]));
-    }
-
-    private static void Report(bool json, string test, int clients, Summary s, long failed, long latencySampleEvery)
-    {
-        if (json)
-        {
-            CommonOptions.WriteJson(new { test, producers = clients, s.Records, s.Seconds, s.RecordsPerSec, s.MbPerSec, s.AvgMs, s.P50Ms, s.P95Ms, s.P99Ms, s.MaxMs, latencySampleEvery, failed });
-            return;
-        }
-        Console.WriteLine($"{s.Records} records sent by {clients} producer(s), {s.RecordsPerSec:0.0} records/sec ({s.MbPerSec:0.00} MB/sec), " +
-                          $"{s.AvgMs:0.00} ms avg latency, {s.MaxMs:0.00} ms max latency, {s.P50Ms:0.00} ms 50th, {s.P95Ms:0.00} ms 95th, {s.P99Ms:0.00} ms 99th" +
-                          (latencySampleEvery > 1 ? $" (latency of every {latencySampleEvery}th record)" : "") +
-                          (failed > 0 ? $", {failed} failed" : ""));
     }
 }

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Broker.Cli.Commands;
+
+/// <summary>
+/// What a load test prints: progress lines on stderr, then one result line (or JSON). Shared as source with the
+/// Kafka-path load tool (tests/Broker.KafkaPerf links this file), so the two paths' figures read the same way.
+/// </summary>
+public static class PerfReport
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    /// <summary>
+    /// Latency is measured for every n-th record, as kafka-producer-perf-test samples it (at most ~500,000 samples):
+    /// the other records share one callback, so the tool allocates nothing for them.
+    /// </summary>
+    public static long SampleEvery(long total) => Math.Max(1, total / Math.Min(Math.Max(total, 1), 500_000));
+
+    /// <summary>Prints a progress line to stderr every 2 s until disposed.</summary>
+    public static Timer Progress(Func<long> done, Stopwatch watch, int recordSize, string what)
+    {
+        long last = 0;
+        var lastTime = TimeSpan.Zero;
+        return new Timer(_ =>
+        {
+            var now = watch.Elapsed;
+            var current = done();
+            var rate = (current - last) / Math.Max(0.001, (now - lastTime).TotalSeconds);
+            var mb = recordSize > 0 ? $" ({rate * recordSize / 1048576:0.0} MB/sec)" : "";
+            Console.Error.WriteLine($"{current} {what}, {rate:0.0} records/sec{mb}");
+            last = current;
+            lastTime = now;
+        }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+    }
+
+    public sealed record Summary(long Records, double Seconds, double RecordsPerSec, double MbPerSec, double AvgMs, double P50Ms, double P95Ms, double P99Ms, double MaxMs);
+
+    /// <summary>Throughput over all <paramref name="total"/> records; latency statistics over the sampled ones (Stopwatch ticks).</summary>
+    public static Summary Summarize(long[] latencies, long total, int recordSize, TimeSpan elapsed)
+    {
+        Array.Sort(latencies);
+        var n = latencies.Length;
+        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        double At(double q) => n == 0 ? 0 : Ms(latencies[Math.Min(n - 1, (int)(q * n))]);
+        double sum = 0;
+        foreach (var l in latencies) sum += l;
+        var seconds = elapsed.TotalSeconds;
+        return new Summary(total, seconds, total / seconds, total * (double)recordSize / 1048576 / seconds,
+            n == 0 ? 0 : Ms((long)(sum / n)), At(0.50), At(0.95), At(0.99), n == 0 ? 0 : Ms(latencies[^1]));
+    }
+
+    public static void WriteJson(object value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    public static void Produced(bool json, int producers, Summary s, long failed, long latencySampleEvery)
+    {
+        if (json)
+        {
+            WriteJson(new { test = "produce", producers, s.Records, s.Seconds, s.RecordsPerSec, s.MbPerSec, s.AvgMs, s.P50Ms, s.P95Ms, s.P99Ms, s.MaxMs, latencySampleEvery, failed });
+            return;
+        }
+        Console.WriteLine($"{s.Records} records sent by {producers} producer(s), {s.RecordsPerSec:0.0} records/sec ({s.MbPerSec:0.00} MB/sec), " +
+                          $"{s.AvgMs:0.00} ms avg latency, {s.MaxMs:0.00} ms max latency, {s.P50Ms:0.00} ms 50th, {s.P95Ms:0.00} ms 95th, {s.P99Ms:0.00} ms 99th" +
+                          (latencySampleEvery > 1 ? $" (latency of every {latencySampleEvery}th record)" : "") +
+                          (failed > 0 ? $", {failed} failed" : ""));
+    }
+
+    public static void Consumed(bool json, int consumers, long records, double seconds, long bytes)
+    {
+        if (json)
+            WriteJson(new { test = "consume", consumers, records, seconds, recordsPerSec = records / seconds, mbPerSec = bytes / 1048576.0 / seconds });
+        else
+            Console.WriteLine($"{records} records consumed by {consumers} consumer(s) in {seconds:0.00} s: {records / seconds:0.0} records/sec ({bytes / 1048576.0 / seconds:0.00} MB/sec)");
+    }
+}
