@@ -34,8 +34,9 @@ internal static class ProduceCommand
         var command = new Command("produce", """
             Send keyless records as fast as the producers can and report records/s, MB/s and the latency
             from Produce to the delivery report (avg, p50, p95, p99, max), sampled as `broker perf produce`
-            samples it (every record up to 500,000, else evenly spread samples). Idempotence is off (the
-            listener does not serve InitProducerId yet); the sticky partitioner spreads keyless records.
+            samples it (every record up to 500,000, else evenly spread samples). Idempotence is off, as in
+            librdkafka by default (--set enable.idempotence=true to measure it); the sticky partitioner
+            spreads keyless records.
 
             Example: kafka-perf produce --records 2000000 --record-size 100 --producers 1 --acks 1
                      kafka-perf produce --records 1500000 --throughput 50000 --acks all
