@@ -28,7 +28,7 @@ public sealed class KcatTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Kcat_lists_the_node_produces_keyed_lines_with_acks_all_and_reads_them_back_alone_and_in_a_group()
+    public async Task Kcat_lists_the_node_produces_keyed_lines_with_acks_all_and_idempotence_and_reads_them_back_alone_and_in_a_group()
     {
         const string topic = "kcat-lines";
         var timeout = TimeSpan.FromSeconds(60);
@@ -41,7 +41,7 @@ public sealed class KcatTests(ITestOutputHelper output) : IAsyncLifetime
             await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 3, ReplicationFactor = 1 }]);
 
         var lines = string.Join("\n", Enumerable.Range(0, 500).Select(i => $"key-{i % 7}:value-{i}")) + "\n";
-        var produced = await Kcat.RunAsync(lines, timeout, "-b", _node.KafkaBootstrap, "-P", "-t", topic, "-K:", "-X", "acks=all");
+        var produced = await Kcat.RunAsync(lines, timeout, "-b", _node.KafkaBootstrap, "-P", "-t", topic, "-K:", "-X", "acks=all", "-X", "enable.idempotence=true");
         output.WriteLine(produced.Errors);
         Assert.Equal(0, produced.ExitCode);
         Assert.DoesNotContain("ERROR", produced.Errors);

@@ -60,14 +60,26 @@ public sealed class AckChecker(int partitions)
             if (!stored.TryGetValue((partition, offset), out var actual)) lost.Add($"{partition}@{offset} '{value}' is missing");
             else if (actual != value) lost.Add($"{partition}@{offset} holds '{actual}', acknowledged '{value}'");
         }
-        return new CheckResult(_acked.Count, stored.Count, unread, lost, _conflicts.ToList());
+        // Every send has its own value, so a value stored at two offsets was stored twice (a retry the log did not recognise).
+        var firstAt = new Dictionary<string, (int Partition, long Offset)>(stored.Count);
+        var duplicates = new List<string>();
+        foreach (var ((partition, offset), value) in stored)
+        {
+            if (!firstAt.TryAdd(value, (partition, offset)))
+                duplicates.Add($"'{value}' is stored at {firstAt[value].Partition}@{firstAt[value].Offset} and {partition}@{offset}");
+        }
+        return new CheckResult(_acked.Count, stored.Count, unread, lost, _conflicts.ToList()) { Duplicates = duplicates };
     }
 }
 
 public sealed record CheckResult(int Acknowledged, int ReadBack, long Unread, IReadOnlyList<string> Lost, IReadOnlyList<string> Conflicts)
 {
+    /// <summary>Values stored more than once. Only an idempotent producer promises none: a plain producer's retry may store a record twice.</summary>
+    public IReadOnlyList<string> Duplicates { get; init; } = [];
+
     public override string ToString() =>
-        $"{Acknowledged} acknowledged, {ReadBack} read back ({Unread} unread), {Lost.Count} lost, {Conflicts.Count} inconsistent offsets"
+        $"{Acknowledged} acknowledged, {ReadBack} read back ({Unread} unread), {Lost.Count} lost, {Conflicts.Count} inconsistent offsets, {Duplicates.Count} stored twice"
         + (Lost.Count > 0 ? "; first lost: " + string.Join("; ", Lost.Take(5)) : "")
-        + (Conflicts.Count > 0 ? "; first conflicts: " + string.Join("; ", Conflicts.Take(5)) : "");
+        + (Conflicts.Count > 0 ? "; first conflicts: " + string.Join("; ", Conflicts.Take(5)) : "")
+        + (Duplicates.Count > 0 ? "; first duplicates: " + string.Join("; ", Duplicates.Take(5)) : "");
 }

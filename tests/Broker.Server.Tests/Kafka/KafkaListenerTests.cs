@@ -311,6 +311,24 @@ public sealed class KafkaListenerTests : NodeTestKit
     }
 
     [Fact]
+    public async Task InitProducerId_gives_an_idempotent_producer_a_new_id_and_refuses_a_transactional_one()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(InitProducerIdRequest.Api, 1, 1, new InitProducerIdRequest { TransactionalId = null, TransactionTimeoutMs = 60_000 }));
+        await socket.SendAsync(Frame(InitProducerIdRequest.Api, 0, 2, new InitProducerIdRequest { TransactionalId = null, TransactionTimeoutMs = 60_000 }));
+        var first = Parse((await ReadResponseAsync(socket, flexibleHeader: false)).Body, 1, InitProducerIdResponse.Read);
+        var second = Parse((await ReadResponseAsync(socket, flexibleHeader: false)).Body, 0, InitProducerIdResponse.Read);
+        Assert.Equal((0, (short)0), (first.ErrorCode, first.ProducerEpoch));
+        Assert.Equal(0, second.ErrorCode);
+        Assert.True(first.ProducerId >= 0 && second.ProducerId >= 0 && first.ProducerId != second.ProducerId, $"ids {first.ProducerId}, {second.ProducerId}");
+
+        await socket.SendAsync(Frame(InitProducerIdRequest.Api, 1, 3, new InitProducerIdRequest { TransactionalId = "tx-1", TransactionTimeoutMs = 60_000 }));
+        var transactional = Parse((await ReadResponseAsync(socket, flexibleHeader: false)).Body, 1, InitProducerIdResponse.Read);
+        Assert.Equal(42, transactional.ErrorCode); // INVALID_REQUEST: no transactions
+        Assert.Equal(-1, transactional.ProducerId);
+    }
+
+    [Fact]
     public async Task Sasl_is_refused_with_an_error_until_the_security_work_lands()
     {
         using var socket = await ConnectAsync();
