@@ -115,6 +115,20 @@ public class RecordBatchValidationTests
     }
 
     [Fact]
+    public void SetProducer_stamps_id_epoch_and_sequence_and_computes_the_crc_again()
+    {
+        var bytes = BatchSamples.Batch(2);
+        var crcBefore = BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(17));
+
+        RecordBatch.SetProducer(bytes, 42L << 32 | 7, 3, 1000);
+
+        Assert.Equal(BatchValidation.Valid, RecordBatch.Validate(bytes, out var header));
+        Assert.NotEqual(crcBefore, header.Crc);
+        Assert.Equal((42L << 32 | 7, (short)3, 1000), (header.ProducerId, header.ProducerEpoch, header.BaseSequence));
+        Assert.Throws<ArgumentException>(() => RecordBatch.SetProducer(new byte[10], 1, 0, 0));
+    }
+
+    [Fact]
     public void SetPartitionLeaderEpoch_keeps_the_crc_valid()
     {
         var bytes = BatchSamples.Batch(2);

@@ -71,6 +71,8 @@ internal static class MessageSamples
                 ]),
                 new TopicMetadata("missing", "", ErrorCode.UnknownTopic, "no such topic", 0, new Dictionary<string, string>(), []),
             ]),
+            new InitProducerIdRequest(),
+            new InitProducerIdResponse(ErrorCode.None, null, 3L << 32 | 1001, 0),
             new ClusterStatusRequest(),
             new ClusterStatusResponse([broker, lonely], [new HostedPartition("orders", 0, broker.Address), new HostedPartition("orders", 1, lonely.Address)]),
             new ErrorResponse(ErrorCode.InvalidRequest, "unreadable request"),
