@@ -4,6 +4,7 @@ using Broker.Client.Producing;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
+using Broker.Protocol.Records.Compression;
 
 namespace Broker.Client;
 
@@ -183,6 +184,7 @@ public sealed class Producer : IDisposable, IAsyncDisposable
         if (config.BatchSize < 1) throw Invalid($"BatchSize must be positive, got {config.BatchSize}");
         if (config.MaxInFlight < 1) throw Invalid($"MaxInFlight must be at least 1, got {config.MaxInFlight}");
         if (config.MaxRequestSize < 1024) throw Invalid($"MaxRequestSize must be at least 1024 bytes, got {config.MaxRequestSize}");
+        if ((int)config.CompressionType > CompressionCodecs.Max) throw Invalid($"CompressionType must be None, Gzip, Snappy, Lz4 or Zstd, got {(int)config.CompressionType}");
         if (config.BufferMemory < config.MaxRequestSize) throw Invalid($"BufferMemory ({config.BufferMemory}) must be at least MaxRequestSize ({config.MaxRequestSize})");
         return config;
     }

@@ -1,4 +1,6 @@
 // Producer settings, named after Kafka's producer configs (acks, linger.ms, batch.size, ...).
+using Broker.Protocol.Records.Compression;
+
 namespace Broker.Client;
 
 /// <summary>Settings of a <see cref="Producer"/>.</summary>
@@ -24,4 +26,12 @@ public sealed class ProducerConfig : ClientConfig
     /// deliveries free space or <see cref="ClientConfig.RequestTimeout"/> passes (Kafka's <c>buffer.memory</c>; default 32 MiB).
     /// </summary>
     public long BufferMemory { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// How each batch's records are compressed (Kafka's <c>compression.type</c>: none, gzip, snappy, lz4, zstd; default
+    /// <see cref="CompressionCodec.None"/>). A batch is compressed once when it is sent, in Kafka's framing, so any Kafka
+    /// client can read it; the node stores it as sent. <see cref="BatchSize"/> and <see cref="MaxRequestSize"/> count
+    /// records uncompressed, as Kafka's producer does; <c>CompressionCodecs.TryParse</c> reads the names.
+    /// </summary>
+    public CompressionCodec CompressionType { get; set; } = CompressionCodec.None;
 }

@@ -22,6 +22,7 @@ public static class PerfCommand
         var producers = new Option<int>("--producers") { Description = "Producers running in parallel, each sending records/producers", DefaultValueFactory = _ => 1 };
         var partitions = new Option<int>("--partitions") { Description = "Partitions when the topic is created", DefaultValueFactory = _ => 4 };
         var acks = AcksOption.Create();
+        var compression = CompressionOption.Create();
         var batchSize = new Option<int>("--batch-size") { Description = "batch.size in bytes", DefaultValueFactory = _ => 65536 };
         var linger = new Option<int>("--linger-ms") { Description = "linger.ms", DefaultValueFactory = _ => 5 };
         var inFlight = new Option<int>("--max-in-flight") { Description = "Produce requests outstanding per producer", DefaultValueFactory = _ => 5 };
@@ -42,7 +43,7 @@ public static class PerfCommand
                      broker perf produce --records 1500000 --throughput 50000 --acks all
             """)
         {
-            topic, records, size, producers, partitions, replication, acks, batchSize, linger, inFlight, buffer, throughput, bootstrap, output,
+            topic, records, size, producers, partitions, replication, acks, compression, batchSize, linger, inFlight, buffer, throughput, bootstrap, output,
         };
         command.SetAction(parse => CliRunner.Run(async () =>
         {
@@ -85,6 +86,7 @@ public static class PerfCommand
                     {
                         BootstrapServers = client.BootstrapServers, Acks = AcksOption.Parse(parse.GetValue(acks)),
                         BatchSize = parse.GetValue(batchSize), LingerMs = parse.GetValue(linger), MaxInFlight = parse.GetValue(inFlight), BufferMemory = bufferMemory / count,
+                        CompressionType = CompressionOption.Parse(parse.GetValue(compression)),
                     });
                     var message = new Message { Value = new byte[valueSize] };
                     Random.Shared.NextBytes(message.Value);

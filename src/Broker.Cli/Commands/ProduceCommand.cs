@@ -12,6 +12,7 @@ public static class ProduceCommand
         var topic = new Argument<string>("topic") { Description = "Topic to write to" };
         var separator = new Option<string?>("--key-separator") { Description = "Split each line into key and value at the first occurrence of this text" };
         var acks = AcksOption.Create();
+        var compression = CompressionOption.Create();
         var partition = new Option<int?>("--partition") { Description = "Write every record to this partition (default: by key hash, or sticky when keyless)" };
         var linger = new Option<int>("--linger-ms") { Description = "How long a batch waits for more records", DefaultValueFactory = _ => 5 };
         var batchSize = new Option<int>("--batch-size") { Description = "Bytes at which a batch is sent", DefaultValueFactory = _ => 65536 };
@@ -23,7 +24,7 @@ public static class ProduceCommand
             Example: seq 1 1000 | awk '{print "user-" $1 % 10 ":" $1}' | broker produce orders --key-separator :
             """)
         {
-            topic, separator, acks, partition, linger, batchSize, bootstrap,
+            topic, separator, acks, compression, partition, linger, batchSize, bootstrap,
         };
         command.SetAction(parse => CliRunner.Run(async () =>
         {
@@ -35,6 +36,7 @@ public static class ProduceCommand
             {
                 BootstrapServers = parse.GetValue(bootstrap)!, Acks = ackMode,
                 LingerMs = parse.GetValue(linger), BatchSize = parse.GetValue(batchSize), RequestTimeout = TimeSpan.FromSeconds(30),
+                CompressionType = CompressionOption.Parse(parse.GetValue(compression)),
             };
             long acknowledged = 0, failed = 0, malformed = 0, lineNumber = 0;
             BrokerException? firstError = null;

@@ -43,7 +43,7 @@ internal sealed class FetchCursor
     /// <summary>
     /// The next record at or after the partition's position (a fetch starts at the batch holding the position, so
     /// what precedes it is skipped); false at the end of the response. Throws InvalidDataException for a batch that
-    /// fails validation or is compressed.
+    /// fails validation or whose records do not decompress.
     /// </summary>
     public bool TryReadNext(out Record record)
     {
@@ -67,8 +67,7 @@ internal sealed class FetchCursor
             var validation = RecordBatch.Validate(batch.Span, out _);
             if (validation != BatchValidation.Valid)
                 throw new InvalidDataException($"batch at offset {header.BaseOffset} failed validation ({validation})");
-            if (header.CompressionType != 0)
-                throw new InvalidDataException($"batch at offset {header.BaseOffset} is compressed (type {header.CompressionType}), which this client does not read");
+            // Decompresses a compressed batch's records once, here; records are slices of that copy.
             _reader = new RecordBatchReader(batch);
             _inBatch = true;
         }

@@ -2,6 +2,7 @@
 using System.Collections.Concurrent;
 using Broker.Protocol;
 using Broker.Protocol.Records;
+using Broker.Protocol.Records.Compression;
 
 namespace Broker.Client.Producing;
 
@@ -40,6 +41,7 @@ internal sealed class RecordAccumulator
     private readonly int _lingerMs;
     private readonly long _bufferMemory;
     private readonly TimeSpan _requestTimeout;
+    private readonly CompressionCodec _compression;
     private readonly ConcurrentDictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly List<ProducerBatch> _open = [];
     private readonly Queue<ProducerBatch> _ready = new();
@@ -59,6 +61,7 @@ internal sealed class RecordAccumulator
         _lingerMs = config.LingerMs;
         _bufferMemory = config.BufferMemory;
         _requestTimeout = config.RequestTimeout;
+        _compression = config.CompressionType;
     }
 
     /// <summary>The one monitor of the producer: guards the batches here and the Sender's in-flight requests.</summary>
@@ -178,7 +181,7 @@ internal sealed class RecordAccumulator
     private ProducerBatch OpenBatch(TopicState topic, int partition)
     {
         var batch = _pool.Count > 0 ? _pool.Pop() : new ProducerBatch();
-        var builder = _builders.Count > 0 ? _builders.Pop() : new RecordBatchBuilder(_batchSize + BuilderSlack);
+        var builder = _builders.Count > 0 ? _builders.Pop() : new RecordBatchBuilder(_batchSize + BuilderSlack, _compression);
         var now = Environment.TickCount64;
         batch.Start(topic, partition, _nextSequence++, now, builder);
         topic.Open[partition] = batch;

@@ -9,4 +9,6 @@ public enum BatchValidation
     UnsupportedMagic,
     CorruptCrc,
     InvalidRecordCount,
+    /// <summary>Attribute bits 0-2 name a codec Kafka does not define (5-7).</summary>
+    UnknownCompression,
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Broker.Protocol.Records.Compression;
 
 namespace Broker.Protocol.Records;
 
@@ -62,6 +63,7 @@ public static class RecordBatch
         if (header.Magic != CurrentMagic) return BatchValidation.UnsupportedMagic;
         if (Crc32C.Compute(bytes[AttributesAt..]) != header.Crc) return BatchValidation.CorruptCrc;
         if (header.RecordCount <= 0 || header.LastOffsetDelta != header.RecordCount - 1) return BatchValidation.InvalidRecordCount;
+        if (header.CompressionType > CompressionCodecs.Max) return BatchValidation.UnknownCompression;
         return BatchValidation.Valid;
     }
 

@@ -1,11 +1,13 @@
 using System.Buffers.Binary;
 using System.Text;
+using Broker.Protocol.Records.Compression;
 
 namespace Broker.Protocol.Records;
 
 /// <summary>
-/// Writes records straight into RecordBatch v2 bytes in one growing buffer (no per-record allocation).
-/// Reusable: <see cref="Reset"/> after <see cref="Build(long)"/> or <see cref="BuildInPlace(long)"/>. Not thread-safe.
+/// Writes records straight into RecordBatch v2 bytes in one growing buffer (no per-record allocation). With a
+/// <see cref="CompressionCodec"/>, the records section is compressed once when the batch is built, into a second
+/// buffer the builder keeps. Reusable: <see cref="Reset"/> after <see cref="Build(long)"/> or <see cref="BuildInPlace(long)"/>. Not thread-safe.
 /// </summary>
 public sealed class RecordBatchBuilder
 {
@@ -18,16 +20,25 @@ public sealed class RecordBatchBuilder
     private int _position = RecordBatch.HeaderSize;
     private long _firstTimestamp;
     private long _maxTimestamp;
+    private ByteBufferWriter? _compressed;
 
-    public RecordBatchBuilder(int initialCapacity = 16384)
+    public RecordBatchBuilder(int initialCapacity = 16384, CompressionCodec compression = CompressionCodec.None)
     {
+        if ((int)compression > CompressionCodecs.Max) throw new ArgumentOutOfRangeException(nameof(compression), compression, "unknown compression codec");
         _buffer = new byte[Math.Max(initialCapacity, RecordBatch.HeaderSize + 64)];
+        Compression = compression;
     }
+
+    /// <summary>How <see cref="BuildInPlace(long)"/> compresses the records (attribute bits 0-2).</summary>
+    public CompressionCodec Compression { get; }
 
     /// <summary>Records appended since construction or the last <see cref="Reset"/>.</summary>
     public int Count { get; private set; }
 
-    /// <summary>Exact size of the batch if it were built now (the bare 61-byte header while empty).</summary>
+    /// <summary>
+    /// Size of the batch if it were built now uncompressed (the bare 61-byte header while empty): exact without
+    /// compression, and what batch.size counts with it, as in Kafka's producer.
+    /// </summary>
     public int SizeInBytes => _position;
 
     /// <summary>
@@ -104,17 +115,17 @@ public sealed class RecordBatchBuilder
         Count++;
     }
 
-    /// <summary>The finished batch: header written, CRC computed. Attributes 0 (no compression, CreateTime), no producer id.</summary>
+    /// <summary>The finished batch: header written, CRC computed. Attributes: the codec, CreateTime; no producer id.</summary>
     public byte[] Build(long baseOffset = 0) => BuildInPlace(baseOffset).ToArray();
 
-    /// <summary>Writes the finished batch to <paramref name="destination"/> (at least <see cref="SizeInBytes"/> long); returns its size.</summary>
+    /// <summary>Writes the finished batch to <paramref name="destination"/> (long enough for it); returns its size.</summary>
     public int BuildInto(Span<byte> destination, long baseOffset = 0)
     {
-        if (Count == 0) throw new InvalidOperationException("a record batch needs at least one record");
-        if (destination.Length < _position)
-            throw new ArgumentException($"destination holds {destination.Length} bytes; the batch needs {_position}", nameof(destination));
-        BuildInPlace(baseOffset).Span.CopyTo(destination);
-        return _position;
+        var batch = BuildInPlace(baseOffset);
+        if (destination.Length < batch.Length)
+            throw new ArgumentException($"destination holds {destination.Length} bytes; the batch needs {batch.Length}", nameof(destination));
+        batch.Span.CopyTo(destination);
+        return batch.Length;
     }
 
     /// <summary>
@@ -130,7 +141,7 @@ public sealed class RecordBatchBuilder
         BinaryPrimitives.WriteInt32BigEndian(header[RecordBatch.LengthAt..], _position - RecordBatch.LogOverhead);
         BinaryPrimitives.WriteInt32BigEndian(header[RecordBatch.LeaderEpochAt..], 0);
         header[RecordBatch.MagicAt] = RecordBatch.CurrentMagic;
-        BinaryPrimitives.WriteInt16BigEndian(header[RecordBatch.AttributesAt..], 0);
+        BinaryPrimitives.WriteInt16BigEndian(header[RecordBatch.AttributesAt..], (short)Compression);
         BinaryPrimitives.WriteInt32BigEndian(header[RecordBatch.LastOffsetDeltaAt..], Count - 1);
         BinaryPrimitives.WriteInt64BigEndian(header[RecordBatch.FirstTimestampAt..], _firstTimestamp);
         BinaryPrimitives.WriteInt64BigEndian(header[RecordBatch.MaxTimestampAt..], _maxTimestamp);
@@ -138,9 +149,23 @@ public sealed class RecordBatchBuilder
         BinaryPrimitives.WriteInt16BigEndian(header[RecordBatch.ProducerEpochAt..], -1);
         BinaryPrimitives.WriteInt32BigEndian(header[RecordBatch.BaseSequenceAt..], -1);
         BinaryPrimitives.WriteInt32BigEndian(header[RecordBatch.RecordCountAt..], Count);
-        var crc = Crc32C.Compute(_buffer.AsSpan(RecordBatch.AttributesAt, _position - RecordBatch.AttributesAt));
-        BinaryPrimitives.WriteUInt32BigEndian(header[RecordBatch.CrcAt..], crc);
-        return _buffer.AsMemory(0, _position);
+        var batch = Compression == CompressionCodec.None ? _buffer.AsMemory(0, _position) : Compress();
+        var crc = Crc32C.Compute(batch.Span[RecordBatch.AttributesAt..]);
+        BinaryPrimitives.WriteUInt32BigEndian(batch.Span[RecordBatch.CrcAt..], crc);
+        return batch;
+    }
+
+    // The header as written so far, then the records compressed; only the length changes (the CRC comes after).
+    private Memory<byte> Compress()
+    {
+        var output = _compressed ??= new ByteBufferWriter(_buffer.Length);
+        output.Reset();
+        _buffer.AsSpan(0, RecordBatch.HeaderSize).CopyTo(output.GetSpan(RecordBatch.HeaderSize));
+        output.Advance(RecordBatch.HeaderSize);
+        RecordCompression.Compress(Compression, _buffer.AsSpan(RecordBatch.HeaderSize, _position - RecordBatch.HeaderSize), output);
+        var batch = output.WrittenMemory;
+        BinaryPrimitives.WriteInt32BigEndian(batch.Span[RecordBatch.LengthAt..], batch.Length - RecordBatch.LogOverhead);
+        return batch;
     }
 
     /// <summary>Bytes the builder's buffer holds (it grows for large records and keeps that size).</summary>

@@ -1,37 +1,52 @@
 using System.Text;
+using Broker.Protocol.Records.Compression;
 
 namespace Broker.Protocol.Records;
 
 /// <summary>
-/// Reads the records of one uncompressed batch in order. Keys, values and header values are slices of the
-/// batch (no copies); only header keys become strings. Malformed records throw InvalidDataException.
+/// Reads the records of one batch in order. Keys, values and header values are slices of the batch (no copies),
+/// or of its records decompressed once into one array if the batch is compressed; only header keys become strings.
+/// Malformed records throw InvalidDataException.
 /// </summary>
 public struct RecordBatchReader
 {
     private const short TimestampTypeMask = 0x08; // attribute bit 3: LogAppendTime
-    private readonly ReadOnlyMemory<byte> _batch;
+    private readonly ReadOnlyMemory<byte> _records; // the batch (records from HeaderSize on) or its decompressed records section
     private readonly int _end;
     private int _position;
     private int _read;
 
-    /// <summary>Reads the header of <paramref name="batch"/>; throws InvalidDataException if it is shorter than one. Checks no CRC.</summary>
+    /// <summary>
+    /// Reads the header of <paramref name="batch"/> and decompresses its records if its attributes say so. Throws
+    /// InvalidDataException if it is shorter than a header, names an unknown codec or does not decompress. Checks no CRC.
+    /// </summary>
     public RecordBatchReader(ReadOnlyMemory<byte> batch)
     {
         if (!RecordBatch.TryReadHeader(batch.Span, out var header))
             throw new InvalidDataException("record batch is shorter than its header");
-        _batch = batch;
         Header = header;
         // Stop at the batch's own end even if the caller passed more bytes (the rest of a fetch response).
-        _end = (int)Math.Clamp((long)header.BatchLength + RecordBatch.LogOverhead, RecordBatch.HeaderSize, batch.Length);
-        _position = RecordBatch.HeaderSize;
+        var batchEnd = (int)Math.Clamp((long)header.BatchLength + RecordBatch.LogOverhead, RecordBatch.HeaderSize, batch.Length);
+        if (header.CompressionType == (int)CompressionCodec.None)
+        {
+            _records = batch;
+            _end = batchEnd;
+            _position = RecordBatch.HeaderSize;
+        }
+        else
+        {
+            _records = RecordCompression.Decompress((CompressionCodec)header.CompressionType, batch[RecordBatch.HeaderSize..batchEnd]);
+            _end = _records.Length;
+            _position = 0;
+        }
         _read = 0;
     }
 
     public RecordBatchHeader Header { get; }
 
     /// <summary>
-    /// The next record, or false once the batch's record count has been read. Throws InvalidDataException if the
-    /// batch is compressed, a record is malformed, or the bytes end before the count (or continue after it).
+    /// The next record, or false once the batch's record count has been read. Throws InvalidDataException if a
+    /// record is malformed, or the records end before the count (or continue after it).
     /// </summary>
     public bool TryReadNext(out Record record)
     {
@@ -42,12 +57,10 @@ public struct RecordBatchReader
             record = default;
             return false;
         }
-        if (Header.CompressionType != 0)
-            throw new InvalidDataException($"compressed batches (compression type {Header.CompressionType}) are not supported");
         if (_position >= _end)
             throw new InvalidDataException($"batch ends after {_read} of its {Header.RecordCount} records");
 
-        var batchSpan = _batch.Span[.._end];
+        var batchSpan = _records.Span[.._end];
         var length = Varint.ReadInt(batchSpan, ref _position);
         if (length <= 0 || length > _end - _position) throw new InvalidDataException("record length runs past the end of its batch");
         var end = _position + length;
@@ -88,7 +101,7 @@ public struct RecordBatchReader
         var length = Varint.ReadInt(record, ref _position);
         if (length == -1) return null;
         if (length < 0 || length > record.Length - _position) throw new InvalidDataException("record field runs past the end of its record");
-        var slice = _batch.Slice(_position, length);
+        var slice = _records.Slice(_position, length);
         _position += length;
         return slice;
     }

@@ -280,11 +280,6 @@ public sealed partial class PartitionActor
                 $"batch of {command.Batch.Length} bytes exceeds max.message.bytes={_config.MaxMessageBytes} of topic '{_topic}'; send smaller batches or raise the topic's max.message.bytes");
             return;
         }
-        if (header.CompressionType != 0)
-        {
-            Reply(command, ErrorCode.UnsupportedCompression, "compressed batches are not supported yet; send uncompressed batches (compression type none)");
-            return;
-        }
         var isrSize = _state!.Isr.Length;
         if (command.Acks == -1 && isrSize < _config.MinInsyncReplicas)
         {
@@ -369,6 +364,7 @@ public sealed partial class PartitionActor
         BatchValidation.UnsupportedMagic => "only RecordBatch v2 (magic 2) is supported",
         BatchValidation.CorruptCrc => "CRC-32C does not match the batch contents (corrupted in transit?)",
         BatchValidation.InvalidRecordCount => "record count does not match the last offset delta",
+        BatchValidation.UnknownCompression => "attribute bits 0-2 name a compression codec Kafka does not define (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)",
         _ => v.ToString(),
     };
 

@@ -247,14 +247,24 @@ public sealed partial class PartitionActor
             : new ListOffsetsResponse(_topic, _partition, ErrorCode.Unknown, read.Failure ?? "batch vanished", -1, -1)));
     }
 
+    // Reads (and, if compressed, decompresses) the one batch the index points at. Appends check a batch's CRC, not
+    // that its compressed records decompress (bytes stay bytes), so a producer's garbage is answered, not thrown.
     private ListOffsetsResponse FirstRecordAtOrAfter(byte[] batch, long timestamp)
     {
-        var reader = new RecordBatchReader(batch);
-        while (reader.TryReadNext(out var record))
+        try
         {
-            if (record.Timestamp >= timestamp) return Offset(record.Offset, record.Timestamp);
+            var reader = new RecordBatchReader(batch);
+            while (reader.TryReadNext(out var record))
+            {
+                if (record.Timestamp >= timestamp) return Offset(record.Offset, record.Timestamp);
+            }
+            return Offset(-1, -1);
         }
-        return Offset(-1, -1);
+        catch (InvalidDataException ex)
+        {
+            _log.Warning("partition {0}: the batch searched for timestamp {1} does not read: {2}", Name, timestamp, ex.Message);
+            return new ListOffsetsResponse(_topic, _partition, ErrorCode.CorruptRecord, $"{Name}: the batch holding timestamp {timestamp} does not read: {ex.Message}", -1, -1);
+        }
     }
 
     private ListOffsetsResponse Offset(long offset, long timestamp) =>
