@@ -188,4 +188,32 @@ public sealed class BatchingTests
         Assert.Equal("abc", Text(record.Headers[0].Value));
         Assert.Null(record.Headers[1].Value);
     }
+
+    [Theory]
+    [InlineData(Broker.Protocol.Records.Compression.CompressionCodec.Gzip)]
+    [InlineData(Broker.Protocol.Records.Compression.CompressionCodec.Snappy)]
+    [InlineData(Broker.Protocol.Records.Compression.CompressionCodec.Lz4)]
+    [InlineData(Broker.Protocol.Records.Compression.CompressionCodec.Zstd)]
+    public async Task CompressionType_sends_batches_compressed_with_that_codec(Broker.Protocol.Records.Compression.CompressionCodec codec)
+    {
+        var transport = new FakeTransport().WithTopic("t", 1);
+        await using var producer = new Producer(new ProducerConfig { LingerMs = 50, CompressionType = codec }, transport);
+        var results = Enumerable.Range(0, 100).Select(i => producer.ProduceAsync("t", new Message { Key = Bytes($"k{i % 3}"), Value = Bytes($"the same text, record {i}") })).ToList();
+        await Task.WhenAll(results).WaitAsync(Wait);
+
+        var part = Assert.Single(Assert.Single(transport.Produced).Partitions);
+        Assert.Equal(Broker.Protocol.Records.BatchValidation.Valid, Broker.Protocol.Records.RecordBatch.Validate(part.Batch.Span, out var header));
+        Assert.Equal((int)codec, header.CompressionType);
+        Assert.Equal(100, header.RecordCount);
+        Assert.True(part.Batch.Length < 100 * 25, $"{part.Batch.Length} bytes for 100 records of ~27 bytes: not compressed");
+        var sent = Assert.Single(Sent(transport.Produced));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"the same text, record {i}"), sent.Values);
+    }
+
+    [Fact]
+    public void An_undefined_CompressionType_is_refused_as_InvalidConfig()
+    {
+        var error = Assert.Throws<BrokerException>(() => new Producer(new ProducerConfig { CompressionType = (Broker.Protocol.Records.Compression.CompressionCodec)5 }, new FakeTransport()));
+        Assert.Equal(Broker.Protocol.ErrorCode.InvalidConfig, error.Error);
+    }
 }

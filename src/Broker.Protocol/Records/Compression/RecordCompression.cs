@@ -60,6 +60,8 @@ public static class RecordCompression
     /// </summary>
     public static ReadOnlyMemory<byte> Decompress(CompressionCodec codec, ReadOnlyMemory<byte> compressed)
     {
+        if ((int)codec > CompressionCodecs.Max)
+            throw new InvalidDataException($"unknown compression codec {(int)codec} (Kafka defines 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)");
         // Records usually shrink 2-5x; start there and let the buffer double if they shrank more.
         var output = new ByteBufferWriter(compressed.Length * 4);
         try
@@ -81,12 +83,13 @@ public static class RecordCompression
                         ReadAll(zstd, output);
                     break;
                 default:
-                    throw new InvalidDataException($"unknown compression codec {(int)codec} (Kafka defines 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)");
+                    throw new ArgumentOutOfRangeException(nameof(codec), codec, "no compression to undo");
             }
         }
-        catch (Exception ex) when (ex is not InvalidDataException and not OutOfMemoryException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // Each library has its own exception for bad input (ZstdException, ArgumentException, ...): one type for callers.
+            // Each library has its own exception for bad input (ZstdException, ArgumentException, ...): one type for
+            // callers, naming the codec.
             throw new InvalidDataException($"{CompressionCodecs.NameOf(codec)} records do not decompress: {ex.Message}", ex);
         }
         return output.WrittenMemory;
