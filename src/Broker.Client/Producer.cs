@@ -184,6 +184,10 @@ public sealed class Producer : IDisposable, IAsyncDisposable
         if (config.BatchSize < 1) throw Invalid($"BatchSize must be positive, got {config.BatchSize}");
         if (config.MaxInFlight < 1) throw Invalid($"MaxInFlight must be at least 1, got {config.MaxInFlight}");
         if (config.MaxRequestSize < 1024) throw Invalid($"MaxRequestSize must be at least 1024 bytes, got {config.MaxRequestSize}");
+        if (config.EnableIdempotence == true && config.Acks != Acks.All)
+            throw Invalid($"EnableIdempotence needs Acks.All (a retried batch is recognised only once every in-sync replica has the first), got Acks.{config.Acks}; set Acks = Acks.All or EnableIdempotence = false");
+        if (config.DeliveryTimeout < config.RequestTimeout) throw Invalid($"DeliveryTimeout ({config.DeliveryTimeout}) must be at least RequestTimeout ({config.RequestTimeout})");
+        if (config.RetryBackoffMs < 0) throw Invalid($"RetryBackoffMs must be 0 or more, got {config.RetryBackoffMs}");
         if ((int)config.CompressionType > CompressionCodecs.Max) throw Invalid($"CompressionType must be None, Gzip, Snappy, Lz4 or Zstd, got {(int)config.CompressionType}");
         if (config.BufferMemory < config.MaxRequestSize) throw Invalid($"BufferMemory ({config.BufferMemory}) must be at least MaxRequestSize ({config.MaxRequestSize})");
         return config;

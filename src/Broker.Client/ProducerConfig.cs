@@ -34,4 +34,25 @@ public sealed class ProducerConfig : ClientConfig
     /// records uncompressed, as Kafka's producer does; <c>CompressionCodecs.TryParse</c> reads the names.
     /// </summary>
     public CompressionCodec CompressionType { get; set; } = CompressionCodec.None;
+
+    /// <summary>
+    /// Whether the producer numbers its batches so the partition stores a retried batch once (Kafka's
+    /// <c>enable.idempotence</c>). Default (null): on when <see cref="Acks"/> is <see cref="Acks.All"/>, as in Kafka.
+    /// An idempotent producer retries what a failover or a lost reply left unconfirmed (NotLeader,
+    /// LeaderNotAvailable, NotEnoughReplicas, RequestTimedOut, BrokerNotAvailable) until <see cref="DeliveryTimeout"/>;
+    /// without idempotence nothing is retried and such errors reach the caller. True with another Acks is refused.
+    /// </summary>
+    public bool? EnableIdempotence { get; set; }
+
+    /// <summary>
+    /// How long a record may take from <c>Produce</c> to its report, retries included (Kafka's <c>delivery.timeout.ms</c>;
+    /// default 120 s, at least <see cref="ClientConfig.RequestTimeout"/>). Past it a retriable error is reported.
+    /// </summary>
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long an idempotent producer waits before it sends a failed batch again (Kafka's <c>retry.backoff.ms</c>; default 100).</summary>
+    public int RetryBackoffMs { get; set; } = 100;
+
+    /// <summary>Idempotence as it applies: the setting, or on by default with acks=all.</summary>
+    internal bool IsIdempotent => EnableIdempotence ?? Acks == Acks.All;
 }

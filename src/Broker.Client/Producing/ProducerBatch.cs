@@ -36,16 +36,44 @@ internal sealed class ProducerBatch
 
     public int DeliveryCount { get; private set; }
 
-    /// <summary>Bytes this batch adds to a produce request (while it still has its builder): its bytes, topic name and the per-partition fields.</summary>
-    public int RequestBytes => Builder!.SizeInBytes + Topic.NameBytes + 16;
+    /// <summary>Bytes this batch adds to a produce request: its bytes, topic name and the per-partition fields.</summary>
+    public int RequestBytes => (Builder?.SizeInBytes ?? Sent.Length) + Topic.NameBytes + 16;
 
-    public void Start(TopicState topic, int partition, long sequence, long now, RecordBatchBuilder builder)
+    // ---- idempotence: the batch's identity on the wire, kept for retries ----
+
+    /// <summary>The producer sequence of its first record once it has been sent with a producer id, else -1.</summary>
+    public int BaseSequence { get; private set; } = -1;
+
+    /// <summary>The bytes as the last request carried them (a slice of that request's frame): what a retry sends again, unchanged.</summary>
+    public ReadOnlyMemory<byte> Sent { get; set; }
+
+    /// <summary>The bytes to put in the next request: the builder's on the first send, the same bytes as before on a retry.</summary>
+    public ReadOnlyMemory<byte> SendBytes => Builder is not null ? Bytes : Sent;
+
+    /// <summary>Environment.TickCount64 past which the batch is not retried any more (<see cref="ProducerConfig.DeliveryTimeout"/>).</summary>
+    public long DeliveryDeadline { get; private set; }
+
+    /// <summary>When a failed batch may be sent again.</summary>
+    public long RetryAt { get; set; }
+
+    /// <summary>Times it was sent again after a retriable failure.</summary>
+    public int Retries { get; set; }
+
+    public void Start(TopicState topic, int partition, long sequence, long now, RecordBatchBuilder builder, long deliveryTimeoutMs)
     {
         Topic = topic;
         Partition = partition;
         Sequence = sequence;
         CreatedAt = now;
         Builder = builder;
+        DeliveryDeadline = now + deliveryTimeoutMs;
+    }
+
+    /// <summary>Stamps producer id, epoch and this partition's next sequence on the closed batch (before its first send).</summary>
+    public void StampProducer(long producerId, short epoch, int baseSequence)
+    {
+        RecordBatch.SetProducer(System.Runtime.InteropServices.MemoryMarshal.AsMemory(Bytes).Span, producerId, epoch, baseSequence);
+        BaseSequence = baseSequence;
     }
 
     public void Add(Delivery delivery, int estimate)
@@ -76,5 +104,9 @@ internal sealed class ProducerBatch
         BufferedBytes = 0;
         Topic = null!;
         OpenIndex = -1;
+        BaseSequence = -1;
+        Sent = default;
+        RetryAt = 0;
+        Retries = 0;
     }
 }

@@ -41,10 +41,13 @@ internal sealed class RecordAccumulator
     private readonly int _lingerMs;
     private readonly long _bufferMemory;
     private readonly TimeSpan _requestTimeout;
+    private readonly long _deliveryTimeoutMs;
     private readonly CompressionCodec _compression;
     private readonly ConcurrentDictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly List<ProducerBatch> _open = [];
     private readonly Queue<ProducerBatch> _ready = new();
+    // Sent batches waiting to be sent again (idempotent producers), in creation order: a partition's oldest goes first.
+    private readonly List<ProducerBatch> _retry = [];
     private readonly Stack<ProducerBatch> _pool = new();
     private readonly Stack<RecordBatchBuilder> _builders = new();
     private readonly List<FlushWaiter> _flushWaiters = [];
@@ -61,6 +64,7 @@ internal sealed class RecordAccumulator
         _lingerMs = config.LingerMs;
         _bufferMemory = config.BufferMemory;
         _requestTimeout = config.RequestTimeout;
+        _deliveryTimeoutMs = (long)config.DeliveryTimeout.TotalMilliseconds;
         _compression = config.CompressionType;
     }
 
@@ -183,7 +187,7 @@ internal sealed class RecordAccumulator
         var batch = _pool.Count > 0 ? _pool.Pop() : new ProducerBatch();
         var builder = _builders.Count > 0 ? _builders.Pop() : new RecordBatchBuilder(_batchSize + BuilderSlack, _compression);
         var now = Environment.TickCount64;
-        batch.Start(topic, partition, _nextSequence++, now, builder);
+        batch.Start(topic, partition, _nextSequence++, now, builder, _deliveryTimeoutMs);
         topic.Open[partition] = batch;
         batch.OpenIndex = _open.Count;
         _open.Add(batch);
@@ -239,6 +243,11 @@ internal sealed class RecordAccumulator
     {
         wakeAt = SenderIdle;
         var bytes = RequestOverhead;
+        if (_retry.Count > 0)
+        {
+            if (!DrainRetries(now, maxRequestSize, taken, ref bytes, ref wakeAt)) return true;
+            if (_retry.Count > 0) return DrainUnmuted(now, maxRequestSize, taken, bytes, ref wakeAt);
+        }
         while (_ready.Count > 0)
         {
             var next = _ready.Peek();
@@ -263,6 +272,113 @@ internal sealed class RecordAccumulator
             taken.Add(batch);
         }
         return taken.Count > 0;
+    }
+
+    /// <summary>
+    /// Takes retries that are due, oldest first, and for each partition only while its older retries went too, so
+    /// a partition's batches reach it in sequence order. False when the request is full.
+    /// </summary>
+    private bool DrainRetries(long now, int maxRequestSize, List<ProducerBatch> taken, ref int bytes, ref long wakeAt)
+    {
+        List<(TopicState, int)>? waiting = null;
+        for (var i = 0; i < _retry.Count; i++)
+        {
+            var batch = _retry[i];
+            if (waiting is not null && waiting.Contains((batch.Topic, batch.Partition))) continue;
+            if (batch.RetryAt > now)
+            {
+                (waiting ??= []).Add((batch.Topic, batch.Partition));
+                if (batch.RetryAt < wakeAt) wakeAt = batch.RetryAt;
+                continue;
+            }
+            if (taken.Count > 0 && bytes + batch.RequestBytes > maxRequestSize) return false;
+            bytes += batch.RequestBytes;
+            taken.Add(batch);
+            _retry.RemoveAt(i--);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Ready and due open batches of the partitions with no retry waiting (a partition with one is muted until it
+    /// has gone, as in Kafka: a newer batch must not reach the partition before an older one).
+    /// </summary>
+    private bool DrainUnmuted(long now, int maxRequestSize, List<ProducerBatch> taken, int bytes, ref long wakeAt)
+    {
+        var count = _ready.Count;
+        var full = false;
+        for (var i = 0; i < count; i++)
+        {
+            var batch = _ready.Dequeue();
+            if (!full && !IsMuted(batch))
+            {
+                if (taken.Count == 0 || bytes + batch.RequestBytes <= maxRequestSize)
+                {
+                    bytes += batch.RequestBytes;
+                    taken.Add(batch);
+                    continue;
+                }
+                full = true;
+            }
+            _ready.Enqueue(batch); // muted or no room: stays, in its order
+        }
+        if (full) return true;
+        for (var i = _open.Count - 1; i >= 0; i--)
+        {
+            var batch = _open[i];
+            if (IsMuted(batch) || HasReady(batch.Topic, batch.Partition)) continue;
+            var due = batch.CreatedAt + _lingerMs;
+            if (due > now && batch.Sequence >= _flushBefore && !IsClosed)
+            {
+                if (due < wakeAt) wakeAt = due;
+                continue;
+            }
+            if (taken.Count > 0 && bytes + batch.RequestBytes > maxRequestSize) break;
+            bytes += batch.RequestBytes;
+            RemoveOpen(batch);
+            batch.Close();
+            taken.Add(batch);
+        }
+        return taken.Count > 0;
+    }
+
+    private bool IsMuted(ProducerBatch batch)
+    {
+        foreach (var retry in _retry)
+            if (ReferenceEquals(retry.Topic, batch.Topic) && retry.Partition == batch.Partition) return true;
+        return false;
+    }
+
+    private bool HasReady(TopicState topic, int partition)
+    {
+        foreach (var batch in _ready)
+            if (ReferenceEquals(batch.Topic, topic) && batch.Partition == partition) return true;
+        return false;
+    }
+
+    /// <summary>A sent batch failed with a retriable error: send it again, unchanged, after <paramref name="retryAt"/> (under Sync).</summary>
+    public void Requeue(ProducerBatch batch, long retryAt)
+    {
+        batch.RetryAt = retryAt;
+        batch.Retries++;
+        var i = _retry.Count;
+        while (i > 0 && _retry[i - 1].Sequence > batch.Sequence) i--;
+        _retry.Insert(i, batch);
+        WakeSender(retryAt);
+    }
+
+    /// <summary>Whether a batch of this partition older than <paramref name="batch"/> waits to be sent again (under Sync).</summary>
+    public bool RetriesBefore(ProducerBatch batch)
+    {
+        foreach (var retry in _retry)
+            if (ReferenceEquals(retry.Topic, batch.Topic) && retry.Partition == batch.Partition && retry.Sequence < batch.Sequence) return true;
+        return false;
+    }
+
+    /// <summary>A new producer id: every partition's sequence starts at 0 again (under Sync).</summary>
+    public void ResetSequences()
+    {
+        foreach (var topic in _topics.Values) Array.Clear(topic.NextSequence);
     }
 
     /// <summary>The batches' bytes are in a request now: their builders are free for new records at once.</summary>
@@ -336,6 +452,8 @@ internal sealed class RecordAccumulator
     public void Close(List<ProducerBatch> unsent)
     {
         IsClosed = true;
+        unsent.AddRange(_retry);
+        _retry.Clear();
         while (_ready.Count > 0) unsent.Add(_ready.Dequeue());
         while (_open.Count > 0)
         {

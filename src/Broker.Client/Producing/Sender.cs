@@ -16,6 +16,12 @@ namespace Broker.Client.Producing;
 /// it), so each partition's deliveries are reported in order.</item>
 /// <item>When a batch fails, the batches of that partition still queued behind it are failed with the same
 /// error (never sent), after the in-flight requests that carry its earlier batches.</item>
+/// <item>An idempotent producer (<see cref="ProducerConfig.IsIdempotent"/>) first gets a producer id from the
+/// broker, stamps it and each partition's next sequence on a batch when it is first sent, and sends a batch that
+/// failed with a retriable error again, byte for byte, after <see cref="ProducerConfig.RetryBackoffMs"/> and within
+/// <see cref="ProducerConfig.DeliveryTimeout"/>: the partition recognises one it already has and answers with its
+/// offsets, so a failover or a lost reply stores nothing twice. Its partition sends nothing newer meanwhile. A
+/// retried batch is reported when its retry is, so it may be reported after a newer batch of its partition.</item>
 /// </list>
 /// </summary>
 internal sealed class Sender
@@ -30,12 +36,16 @@ internal sealed class Sender
     private readonly int _maxRequestSize;
     private readonly TimeSpan _requestTimeout;
     private readonly int _serverTimeoutMs;
+    private readonly bool _idempotent;
+    private readonly int _retryBackoffMs;
     private readonly Queue<InFlightRequest> _inFlight = new();
     private readonly Thread _thread;
 
     // Under the accumulator's monitor.
     private int _inFlightCount;
     private bool _reporting;
+    private long _producerId = -1; // -1 until the broker gave one (and again after a sequence error)
+    private short _producerEpoch;
 
     public Sender(ProducerConfig config, RecordAccumulator accumulator, IBrokerTransport transport)
     {
@@ -49,6 +59,8 @@ internal sealed class Sender
         // comes back as a typed RequestTimedOut for that partition instead of an Ask timeout for all of them.
         var ms = config.RequestTimeout.TotalMilliseconds;
         _serverTimeoutMs = (int)Math.Clamp(ms - Math.Min(1000, ms / 2), 1, int.MaxValue);
+        _idempotent = config.IsIdempotent;
+        _retryBackoffMs = config.RetryBackoffMs;
         _thread = new Thread(SendLoop) { IsBackground = true, Name = "broker-producer-sender" };
         _thread.Start();
     }
@@ -62,7 +74,7 @@ internal sealed class Sender
         var taken = new List<ProducerBatch>();
         while (true)
         {
-            InFlightRequest request;
+            InFlightRequest? request = null;
             lock (Sync)
             {
                 while (true)
@@ -79,16 +91,78 @@ internal sealed class Sender
                     Monitor.Wait(Sync, timeout);
                     _accumulator.SenderSleepsUntil = RecordAccumulator.SenderAwake;
                 }
-                // Enqueued under the same lock as the drain, so a failure always finds the request carrying a partition's batches.
-                request = new InFlightRequest(this, taken.ToArray());
-                taken.Clear();
-                if (_acks != Acks.None)
+                if (!_idempotent || _producerId >= 0) request = StartRequest(taken);
+            }
+            // The first send of an idempotent producer (or the first after a sequence error): get an id first.
+            if (request is null)
+            {
+                var failure = AcquireProducerId();
+                lock (Sync)
                 {
-                    _inFlight.Enqueue(request);
-                    _inFlightCount++;
+                    if (failure is null)
+                    {
+                        request = StartRequest(taken);
+                    }
+                    else
+                    {
+                        // Never sent: fail them now, in order; the next batches ask for an id again.
+                        foreach (var batch in taken) FailAll(batch, failure);
+                        foreach (var batch in taken) _accumulator.Release(batch);
+                        taken.Clear();
+                        _accumulator.WakeWaiters();
+                        continue;
+                    }
                 }
             }
             Send(request);
+        }
+    }
+
+    /// <summary>
+    /// Stamps the drained batches (idempotent producers) and makes them a request (under Sync). Enqueued under the
+    /// same lock as the drain, so a failure always finds the request carrying a partition's batches.
+    /// </summary>
+    private InFlightRequest StartRequest(List<ProducerBatch> taken)
+    {
+        if (_idempotent)
+        {
+            foreach (var batch in taken)
+            {
+                if (batch.BaseSequence >= 0) continue; // a retry keeps the identity it was first sent with
+                var sequences = batch.Topic.NextSequence;
+                var first = sequences[batch.Partition];
+                batch.StampProducer(_producerId, _producerEpoch, first);
+                sequences[batch.Partition] = (int)((first + (long)batch.DeliveryCount) & int.MaxValue); // wraps to 0, as Kafka's
+            }
+        }
+        var request = new InFlightRequest(this, taken.ToArray());
+        taken.Clear();
+        if (_acks != Acks.None)
+        {
+            _inFlight.Enqueue(request);
+            _inFlightCount++;
+        }
+        return request;
+    }
+
+    /// <summary>Asks the broker for a producer id (on the sender thread, outside the lock); the error if it could not.</summary>
+    private BrokerException? AcquireProducerId()
+    {
+        try
+        {
+            var granted = _transport.RequestAsync<InitProducerIdResponse>(new InitProducerIdRequest(), idempotent: true).GetAwaiter().GetResult();
+            if (granted.Error != ErrorCode.None) return BrokerErrors.From(granted);
+            lock (Sync)
+            {
+                _producerId = granted.ProducerId;
+                _producerEpoch = granted.ProducerEpoch;
+                _accumulator.ResetSequences();
+            }
+            return null;
+        }
+        catch (BrokerException ex)
+        {
+            return new BrokerException(ex.Error, $"the idempotent producer could not get a producer id ({ex.Message}); the records were not sent. Set EnableIdempotence = false to produce without one", ex);
         }
     }
 
@@ -99,11 +173,16 @@ internal sealed class Sender
         for (var i = 0; i < batches.Length; i++)
         {
             var batch = batches[i];
-            parts[i] = new ProducePartitionData(batch.Topic.Name, batch.Partition, batch.Bytes);
+            parts[i] = new ProducePartitionData(batch.Topic.Name, batch.Partition, batch.SendBytes);
         }
         // The batches are copied into the request's wire bytes here, on this thread (the one copy they make
         // in the client), so their builders are free for new records at once, long before the reply.
         var produce = ProduceRequest.Encode((short)_acks, _serverTimeoutMs, parts);
+        if (_idempotent)
+        {
+            // A retry sends exactly these bytes again: keep them (slices of this request's frame).
+            for (var i = 0; i < batches.Length; i++) batches[i].Sent = produce.Partitions[i].Batch;
+        }
         _accumulator.ReturnBuilders(batches);
 
         if (_acks == Acks.None)
@@ -178,6 +257,8 @@ internal sealed class Sender
         var batches = request.Batches;
         var outcome = request.Outcome!;
         List<(ProducerBatch Batch, BrokerException Error)>? failed = null;
+        List<ProducerBatch>? retry = null;
+        var now = Environment.TickCount64;
         if (outcome.IsCompletedSuccessfully && ReferenceEquals(outcome.Result, NoAck))
         {
             foreach (var batch in batches) SucceedAll(batch, -1);
@@ -196,6 +277,12 @@ internal sealed class Sender
                 var error = result.Error == ErrorCode.None
                     ? new BrokerException(ErrorCode.Unknown, $"the reply for {batch.Topic.Name}/{batch.Partition} names {result.Topic}/{result.Partition}; check that client and broker versions match")
                     : BrokerErrors.From(result.Error, result.ErrorMessage);
+                if (ShouldRetry(batch, error.Error, now, retry))
+                {
+                    (retry ??= []).Add(batch);
+                    continue;
+                }
+                error = GaveUp(batch, error);
                 FailAll(batch, error);
                 (failed ??= []).Add((batch, error));
             }
@@ -205,8 +292,14 @@ internal sealed class Sender
             var error = ErrorOf(outcome);
             foreach (var batch in batches)
             {
-                FailAll(batch, error);
-                (failed ??= []).Add((batch, error));
+                if (ShouldRetry(batch, error.Error, now, retry))
+                {
+                    (retry ??= []).Add(batch);
+                    continue;
+                }
+                var reported = GaveUp(batch, error);
+                FailAll(batch, reported);
+                (failed ??= []).Add((batch, reported));
             }
         }
         var after = request.FailAfter;
@@ -219,12 +312,24 @@ internal sealed class Sender
         lock (Sync)
         {
             if (_acks != Acks.None) _inFlightCount--;
+            if (retry is not null)
+            {
+                foreach (var batch in retry) _accumulator.Requeue(batch, now + _retryBackoffMs);
+            }
             // Before Release, which recycles the batches.
             if (failed is not null)
             {
-                foreach (var (batch, error) in failed) FailQueuedBehind(batch.Topic, batch.Partition, error, ref failNow);
+                foreach (var (batch, error) in failed)
+                {
+                    FailQueuedBehind(batch.Topic, batch.Partition, error, ref failNow);
+                    // The partition's sequence is broken (or a newer instance took over): start again with a new id, as librdkafka does.
+                    if (_idempotent && batch.BaseSequence >= 0 && error.Error is ErrorCode.OutOfOrderSequence or ErrorCode.InvalidProducerEpoch) _producerId = -1;
+                }
             }
-            foreach (var batch in batches) _accumulator.Release(batch);
+            foreach (var batch in batches)
+            {
+                if (retry is null || !retry.Contains(batch)) _accumulator.Release(batch);
+            }
             if (after is not null)
             {
                 foreach (var (batch, _) in after) _accumulator.Release(batch);
@@ -264,6 +369,50 @@ internal sealed class Sender
         var target = carrier is null ? failNow ??= [] : carrier.FailAfter ??= [];
         foreach (var batch in queued) target.Add((batch, error));
     }
+
+    /// <summary>
+    /// Whether an idempotent producer sends the batch again: a retriable error (the leader moved or is being
+    /// elected, too few replicas, no answer in time) within the delivery timeout. OutOfOrderSequence is retriable
+    /// only while an older batch of the partition is itself being sent again: the partition refused this one
+    /// because that one is not there yet.
+    /// </summary>
+    private bool ShouldRetry(ProducerBatch batch, ErrorCode error, long now, List<ProducerBatch>? retryingNow)
+    {
+        if (!_idempotent || batch.BaseSequence < 0 || now + _retryBackoffMs > batch.DeliveryDeadline) return false;
+        switch (error)
+        {
+            case ErrorCode.NotLeader or ErrorCode.LeaderNotAvailable or ErrorCode.NotEnoughReplicas or ErrorCode.NotEnoughReplicasAfterAppend
+                or ErrorCode.RequestTimedOut or ErrorCode.BrokerNotAvailable:
+                return true;
+            case ErrorCode.OutOfOrderSequence:
+                if (retryingNow is not null)
+                {
+                    foreach (var other in retryingNow)
+                        if (ReferenceEquals(other.Topic, batch.Topic) && other.Partition == batch.Partition) return true;
+                }
+                lock (Sync) return _accumulator.RetriesBefore(batch) || ResentBefore(batch);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether an older batch of the partition is in flight again (under Sync). Requests report in send order, so
+    /// an older batch in a request still outstanding is one that was sent again.
+    /// </summary>
+    private bool ResentBefore(ProducerBatch batch)
+    {
+        foreach (var request in _inFlight)
+        {
+            foreach (var other in request.Batches)
+                if (ReferenceEquals(other.Topic, batch.Topic) && other.Partition == batch.Partition && other.Sequence < batch.Sequence) return true;
+        }
+        return false;
+    }
+
+    /// <summary>The error to report for a batch that was sent again before: says so, since it may be stored after all.</summary>
+    private static BrokerException GaveUp(ProducerBatch batch, BrokerException error) =>
+        batch.Retries == 0 ? error : new BrokerException(error.Error, $"{error.Message} (gave up after {batch.Retries} retries within DeliveryTimeout)", error);
 
     private static void SucceedAll(ProducerBatch batch, long baseOffset)
     {

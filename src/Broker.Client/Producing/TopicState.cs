@@ -12,6 +12,7 @@ internal sealed class TopicState
         PartitionCount = partitionCount;
         NameBytes = Encoding.UTF8.GetByteCount(name);
         Open = new ProducerBatch?[partitionCount];
+        NextSequence = new int[partitionCount];
     }
 
     public string Name { get; }
@@ -19,6 +20,9 @@ internal sealed class TopicState
 
     /// <summary>UTF-8 length of the name, for sizing requests.</summary>
     public int NameBytes { get; }
+
+    /// <summary>Per partition, the producer sequence the next batch starts at (idempotent producers; reset with a new producer id).</summary>
+    public int[] NextSequence { get; }
 
     /// <summary>The batch each partition is filling, or null.</summary>
     public ProducerBatch?[] Open { get; }

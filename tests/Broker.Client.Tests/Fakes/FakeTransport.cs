@@ -18,6 +18,13 @@ internal sealed class FakeTransport : IBrokerTransport
     /// <summary>Answer produce requests at once with consecutive offsets per partition; off = tests complete them.</summary>
     public bool AutoReply { get; set; } = true;
 
+    /// <summary>Answers InitProducerId instead of handing out ids 1000, 1001, ... (to make it fail, for instance).</summary>
+    public Func<object>? InitProducerId { get; set; }
+
+    private long _producerIds = 1000;
+
+    private long NextProducerId() => Interlocked.Increment(ref _producerIds) - 1;
+
     /// <summary>Answers fetch and list-offsets requests (a Task, so "nothing yet" can take a while like a long poll).</summary>
     public Func<IBrokerRequest, Task<object>>? Handler { get; set; }
 
@@ -109,6 +116,8 @@ internal sealed class FakeTransport : IBrokerTransport
         object reply = request switch
         {
             MetadataRequest m => Metadata(m),
+            InitProducerIdRequest when InitProducerId is not null => InitProducerId(),
+            InitProducerIdRequest => new InitProducerIdResponse(ErrorCode.None, null, NextProducerId(), 0),
             _ when Handler is not null => await Handler(request).WaitAsync(cancellationToken),
             _ => new ErrorResponse(ErrorCode.InvalidRequest, $"fake transport has no answer for {request.GetType().Name}"),
         };

@@ -92,7 +92,8 @@ public sealed class ProducerErrorTests
     public async Task After_a_failed_batch_the_partitions_queued_batches_fail_in_order_without_being_sent()
     {
         var transport = new FakeTransport { AutoReply = false }.WithTopic("t", 1);
-        await using var producer = new Producer(new ProducerConfig { BatchSize = 900, LingerMs = 0, MaxInFlight = 1, MaxRequestSize = 1024 }, transport);
+        // Without idempotence nothing is retried: the error reaches the caller (IdempotentProducerTests: with it, it is retried).
+        await using var producer = new Producer(new ProducerConfig { BatchSize = 900, LingerMs = 0, MaxInFlight = 1, MaxRequestSize = 1024, EnableIdempotence = false }, transport);
         var reports = new List<(int Index, ErrorCode Error)>();
         for (var i = 0; i < 4; i++)
         {
@@ -116,7 +117,7 @@ public sealed class ProducerErrorTests
     public async Task A_transport_failure_fails_the_records_with_its_code()
     {
         var transport = new FakeTransport { AutoReply = false }.WithTopic("t", 1);
-        await using var producer = new Producer(new ProducerConfig { LingerMs = 0 }, transport);
+        await using var producer = new Producer(new ProducerConfig { LingerMs = 0, EnableIdempotence = false }, transport);
         var result = producer.ProduceAsync("t", new Message { Value = Bytes("v") });
         Assert.True(transport.WaitForProduced(1, Wait));
         transport.Fail(0, new BrokerException(ErrorCode.RequestTimedOut, "no reply within 30s"));
