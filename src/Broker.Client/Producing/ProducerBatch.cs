@@ -73,8 +73,12 @@ internal sealed class ProducerBatch
     public void StampProducer(long producerId, short epoch, int baseSequence)
     {
         RecordBatch.SetProducer(System.Runtime.InteropServices.MemoryMarshal.AsMemory(Bytes).Span, producerId, epoch, baseSequence);
+        ProducerId = producerId;
         BaseSequence = baseSequence;
     }
+
+    /// <summary>The producer id stamped on it, or -1.</summary>
+    public long ProducerId { get; private set; } = -1;
 
     public void Add(Delivery delivery, int estimate)
     {
@@ -105,6 +109,7 @@ internal sealed class ProducerBatch
         Topic = null!;
         OpenIndex = -1;
         BaseSequence = -1;
+        ProducerId = -1;
         Sent = default;
         RetryAt = 0;
         Retries = 0;

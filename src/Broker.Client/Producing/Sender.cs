@@ -21,7 +21,9 @@ namespace Broker.Client.Producing;
 /// failed with a retriable error again, byte for byte, after <see cref="ProducerConfig.RetryBackoffMs"/> and within
 /// <see cref="ProducerConfig.DeliveryTimeout"/>: the partition recognises one it already has and answers with its
 /// offsets, so a failover or a lost reply stores nothing twice. Its partition sends nothing newer meanwhile. A
-/// retried batch is reported when its retry is, so it may be reported after a newer batch of its partition.</item>
+/// retried batch is reported when its retry is, so it may be reported after a newer batch of its partition. A
+/// numbered batch that fails for good would leave a gap in its partition's sequence: the producer then takes a
+/// new producer id, whose sequences start at 0 again.</item>
 /// </list>
 /// </summary>
 internal sealed class Sender
@@ -322,8 +324,9 @@ internal sealed class Sender
                 foreach (var (batch, error) in failed)
                 {
                     FailQueuedBehind(batch.Topic, batch.Partition, error, ref failNow);
-                    // The partition's sequence is broken (or a newer instance took over): start again with a new id, as librdkafka does.
-                    if (_idempotent && batch.BaseSequence >= 0 && error.Error is ErrorCode.OutOfOrderSequence or ErrorCode.InvalidProducerEpoch) _producerId = -1;
+                    // A numbered batch that will never be stored leaves a gap the partition would refuse every later
+                    // batch for (or the sequence is already broken): start again with a new id, as Kafka's clients do.
+                    if (_idempotent && batch.ProducerId >= 0 && batch.ProducerId == _producerId) _producerId = -1;
                 }
             }
             foreach (var batch in batches)

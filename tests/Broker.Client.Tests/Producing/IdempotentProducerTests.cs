@@ -194,6 +194,32 @@ public sealed class IdempotentProducerTests
     }
 
     [Fact]
+    public async Task A_numbered_batch_that_fails_for_good_leaves_no_gap_the_next_ones_start_a_new_id()
+    {
+        // The partition refused it (nothing stored), so its sequence numbers are never filled: continuing after it
+        // with the same id would be refused as out of order forever.
+        var transport = new FakeTransport { AutoReply = false }.WithTopic("t", 1);
+        await using var producer = new Producer(new ProducerConfig { LingerMs = 0, RetryBackoffMs = 10, RequestTimeout = TimeSpan.FromSeconds(1), DeliveryTimeout = TimeSpan.FromSeconds(1) }, transport);
+        Assert.Equal(0, (await Send(producer, transport, 0, r => new ProduceResponse([new ProducePartitionResult("t", 0, ErrorCode.None, null, 0)]))).Offset);
+        var refused = producer.ProduceAsync("t", new Message { Value = Bytes("b") });
+        Assert.True(transport.WaitForProduced(2, Wait));
+        transport.Reply(1, r => Failed(r, ErrorCode.RecordTooLarge, "too large for the topic"));
+        Assert.Equal(ErrorCode.RecordTooLarge, (await Assert.ThrowsAsync<BrokerException>(() => refused.WaitAsync(Wait))).Error);
+
+        await Send(producer, transport, 2, r => new ProduceResponse([new ProducePartitionResult("t", 0, ErrorCode.None, null, 1)]));
+        var header = Header(transport.Produced[2]);
+        Assert.Equal((1001L, 0), (header.ProducerId, header.BaseSequence));
+    }
+
+    private static async Task<DeliveryResult> Send(Producer producer, FakeTransport transport, int index, Func<ProduceRequest, object> reply)
+    {
+        var result = producer.ProduceAsync("t", new Message { Value = Bytes("v") });
+        Assert.True(transport.WaitForProduced(index + 1, Wait));
+        transport.Reply(index, reply);
+        return await result.WaitAsync(Wait);
+    }
+
+    [Fact]
     public async Task No_producer_id_fails_the_records_and_says_how_to_do_without()
     {
         var transport = new FakeTransport { InitProducerId = () => new ErrorResponse(ErrorCode.BrokerNotAvailable, "no node answered") }.WithTopic("t", 1);

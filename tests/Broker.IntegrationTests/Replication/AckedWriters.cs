@@ -5,8 +5,9 @@ namespace Broker.IntegrationTests.Replication;
 
 /// <summary>
 /// Load for the replication checks: one writer per partition, <c>inFlight</c> records outstanding each, every value
-/// unique, every outcome recorded in an <see cref="AckChecker"/>. Failed sends back off briefly (the cluster is
-/// failing over) and are not acknowledged, so they may be lost.
+/// unique, every outcome recorded in an <see cref="AckChecker"/>. With acks=all the producer is idempotent and
+/// retries through a failover itself; a send that still fails backs off briefly and is not acknowledged, so it
+/// may be lost (and is never sent again by the writer: values stay unique).
 /// </summary>
 public static class AckedWriters
 {

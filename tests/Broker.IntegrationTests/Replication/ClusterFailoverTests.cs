@@ -49,6 +49,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Empty(result.Conflicts);
         Assert.Empty(result.Lost);
         Assert.Equal(0, result.Unread);
+        Assert.Empty(result.Duplicates); // the producer is idempotent: its retries through the failovers stored nothing twice
     }
 
     [Fact]
@@ -77,6 +78,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         output.WriteLine($"full cluster restart: {result}; {_checker.FailureCount} sends failed");
         Assert.Empty(result.Conflicts);
         Assert.Empty(result.Lost);
+        Assert.Empty(result.Duplicates); // retries across the restart meet producer state rebuilt from the logs
     }
 
     /// <summary>Creates the RF 3, min ISR 2 topic, waits for its full ISRs, and starts the acks=all writers (5,000 acknowledged when it returns).</summary>

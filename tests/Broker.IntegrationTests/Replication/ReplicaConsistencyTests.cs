@@ -88,7 +88,11 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
         var partition = (await _cluster.DescribeAsync(topic)).Partitions[0];
         var follower = _cluster.IndexOfNodeId(partition.Replicas.Single(id => id != partition.LeaderId));
 
-        await using var producer = new Producer(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, RequestTimeout = TimeSpan.FromSeconds(5) });
+        // An idempotent producer retries NotEnoughReplicas (the ISR may grow back) until its delivery timeout; keep that short to see the refusal.
+        await using var producer = new Producer(new ProducerConfig
+        {
+            BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, RequestTimeout = TimeSpan.FromSeconds(5), DeliveryTimeout = TimeSpan.FromSeconds(5),
+        });
         var committed = new Dictionary<long, string>();
         for (var i = 0; i < 100; i++)
         {
