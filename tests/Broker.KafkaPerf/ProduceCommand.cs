@@ -26,7 +26,7 @@ internal static class ProduceCommand
         // (measured: about half the native rate at acks=1, each request waiting for its fsync). librdkafka's own default.
         var inFlight = new Option<int>("--max-in-flight") { Description = "max.in.flight.requests.per.connection (librdkafka's default; it sends one partition's batch per request)", DefaultValueFactory = _ => 1_000_000 };
         var buffer = new Option<long>("--buffer-memory") { Description = "Bytes buffered per run, split between producers (queue.buffering.max.kbytes; the message-count cap is lifted)", DefaultValueFactory = _ => 32L * 1024 * 1024 };
-        var compression = new Option<string>("--compression") { Description = "compression.type (the node stores only uncompressed batches so far)", DefaultValueFactory = _ => "none" };
+        var compression = new Option<string>("--compression") { Description = "compression.type: none, gzip, snappy, lz4 or zstd (the node stores batches as sent)", DefaultValueFactory = _ => "none" };
         var throughput = new Option<double>("--throughput") { Description = "Records/s to send in total (-1 = as fast as possible); measures latency below saturation", DefaultValueFactory = _ => -1 };
         var bootstrap = KafkaOptions.Bootstrap();
         var set = KafkaOptions.Set();
