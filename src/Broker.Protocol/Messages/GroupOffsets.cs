@@ -10,7 +10,15 @@ public sealed record OffsetCommitPartition(string Topic, int Partition, long Off
 /// group has no members.
 /// </summary>
 public sealed record OffsetCommitRequest(string GroupId, int GenerationId, string MemberId, IReadOnlyList<OffsetCommitPartition> Offsets)
-    : IBrokerRequest, IGroupMessage;
+    : IBrokerRequest, IGroupMessage
+{
+    /// <summary>
+    /// Store negative offsets as given instead of refusing them (InvalidOffset). Kafka's OffsetCommit does: a
+    /// negative committed offset is a client's marker that its consumers resolve (kafkajs resets a group by
+    /// committing -2 for earliest, -1 for latest). The Kafka listener sets it; native commits leave it off.
+    /// </summary>
+    public bool KeepsNegativeOffsets { get; init; }
+}
 
 public sealed record OffsetCommitPartitionResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage);
 

@@ -40,6 +40,7 @@ public static class BrokerManifests
     public const string LeaveGroupRequest = "LG";
     public const string LeaveGroupResponse = "LGR";
     public const string OffsetCommitRequest = "OC";
+    public const string OffsetCommitRequestKeepingNegative = "OC2"; // KeepsNegativeOffsets set: OC's layout and a flag byte
     public const string OffsetCommitResponse = "OCR";
     public const string OffsetFetchRequest = "OF";
     public const string OffsetFetchResponse = "OFR";

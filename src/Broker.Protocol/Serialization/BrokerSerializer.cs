@@ -46,6 +46,7 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
         HeartbeatResponse => BrokerManifests.HeartbeatResponse,
         LeaveGroupRequest => BrokerManifests.LeaveGroupRequest,
         LeaveGroupResponse => BrokerManifests.LeaveGroupResponse,
+        OffsetCommitRequest { KeepsNegativeOffsets: true } => BrokerManifests.OffsetCommitRequestKeepingNegative,
         OffsetCommitRequest => BrokerManifests.OffsetCommitRequest,
         OffsetCommitResponse => BrokerManifests.OffsetCommitResponse,
         OffsetFetchRequest => BrokerManifests.OffsetFetchRequest,

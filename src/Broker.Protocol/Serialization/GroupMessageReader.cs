@@ -73,6 +73,7 @@ internal static class GroupMessageReader
                 return new LeaveGroupResponse(error, message);
             }
             case BrokerManifests.OffsetCommitRequest:
+            case BrokerManifests.OffsetCommitRequestKeepingNegative:
             {
                 var groupId = Name(ref r);
                 var generation = r.ReadInt32();
@@ -80,7 +81,8 @@ internal static class GroupMessageReader
                 var n = r.ReadCount(CommitPartitionMinBytes);
                 var offsets = new OffsetCommitPartition[n];
                 for (var i = 0; i < n; i++) offsets[i] = new OffsetCommitPartition(Name(ref r), r.ReadInt32(), r.ReadInt64(), r.ReadString());
-                return new OffsetCommitRequest(groupId, generation, memberId, offsets);
+                var keepsNegative = manifest == BrokerManifests.OffsetCommitRequestKeepingNegative && r.ReadBool();
+                return new OffsetCommitRequest(groupId, generation, memberId, offsets) { KeepsNegativeOffsets = keepsNegative };
             }
             case BrokerManifests.OffsetCommitResponse:
             {

@@ -83,6 +83,7 @@ internal static class GroupMessageWriter
                     w.WriteInt64(o2.Offset);
                     w.WriteString(o2.Metadata);
                 }
+                if (c.KeepsNegativeOffsets) w.WriteBool(true); // manifest OC2; native commits keep OC's bytes
                 return true;
             case OffsetCommitResponse c:
                 WriteError(w, c.Error, c.ErrorMessage);

@@ -537,7 +537,7 @@ internal sealed class GroupCoordinator
         foreach (var o in offsets)
         {
             var tp = new TopicPartition(o.Topic ?? "", o.Partition);
-            if (o.Offset < 0)
+            if (o.Offset < 0 && !request.KeepsNegativeOffsets)
             {
                 results.Add(new OffsetCommitPartitionResult(tp.Topic, tp.Partition, ErrorCode.InvalidOffset, $"offset {o.Offset} for {tp} is negative; commit the next offset to read (0 or more)"));
             }

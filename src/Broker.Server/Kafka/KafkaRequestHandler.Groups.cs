@@ -29,7 +29,9 @@ internal sealed partial class KafkaRequestHandler
             foreach (var p in t.Partitions)
                 offsets.Add(new OffsetCommitPartition(t.Name, p.PartitionIndex, p.CommittedOffset, p.CommittedMetadata));
         }
-        var reply = await AskAsync(new OffsetCommitRequest(request.GroupId, request.GenerationIdOrMemberEpoch, request.MemberId, offsets), AskTimeout).ConfigureAwait(false);
+        // Kafka stores any offset; a negative one is the client's marker (kafkajs resets a group with -2/-1).
+        var commit = new OffsetCommitRequest(request.GroupId, request.GenerationIdOrMemberEpoch, request.MemberId, offsets) { KeepsNegativeOffsets = true };
+        var reply = await AskAsync(commit, AskTimeout).ConfigureAwait(false);
 
         var byPartition = new Dictionary<(string, int), ErrorCode>();
         if (reply is OffsetCommitResponse r && r.Error == ErrorCode.None)

@@ -39,6 +39,20 @@ public sealed class BrokerSerializerRoundTripTests() : Akka.TestKit.Xunit2.TestK
         Assert.Equal("billing", all.GroupId);
     }
 
+    [Fact]
+    public void OffsetCommit_keeping_negative_offsets_says_so_and_a_native_commit_keeps_its_old_manifest()
+    {
+        var serializer = new BrokerSerializer((Akka.Actor.ExtendedActorSystem)Sys);
+        var native = new OffsetCommitRequest("billing", 7, "m-1", [new OffsetCommitPartition("orders", 0, 42, null)]);
+        var kafka = native with { Offsets = [new OffsetCommitPartition("orders", 0, -2, null)], KeepsNegativeOffsets = true };
+        Assert.Equal("OC", serializer.Manifest(native));
+        Assert.Equal("OC2", serializer.Manifest(kafka));
+        Assert.False(Assert.IsType<OffsetCommitRequest>(RoundTrip(native)).KeepsNegativeOffsets);
+        var back = Assert.IsType<OffsetCommitRequest>(RoundTrip(kafka));
+        Assert.True(back.KeepsNegativeOffsets);
+        Assert.Equal(-2, back.Offsets.Single().Offset);
+    }
+
     [Theory]
     [MemberData(nameof(MessageNames))]
     public void Message_round_trips_through_the_bound_serializer(string name)

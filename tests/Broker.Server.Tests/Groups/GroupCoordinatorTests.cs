@@ -470,6 +470,17 @@ public sealed class GroupCoordinatorTests
     }
 
     [Fact]
+    public void A_Kafka_commit_keeps_a_negative_offset_as_given()
+    {
+        Topics(("t", 1));
+        var joined = Joined(Join(JoinRequest("", ["t"])));
+        SyncOk(joined);
+        var commit = new OffsetCommitRequest("g", 1, joined.MemberId, [new OffsetCommitPartition("t", 0, -2, null)]) { KeepsNegativeOffsets = true };
+        Assert.Equal(ErrorCode.None, _group.Ask<OffsetCommitResponse>(c => c.Commit(commit)).Results[0].Error);
+        Assert.Equal(-2, _group.Coordinator.FetchOffsets(new OffsetFetchRequest("g", [new TopicPartition("t", 0)])).Offsets[0].Offset);
+    }
+
+    [Fact]
     public void An_empty_group_accepts_offsets_set_from_outside()
     {
         Assert.Equal(ErrorCode.None, Commit(-1, "", new OffsetCommitPartition("reset", 1, 42, null)).Error);

@@ -283,6 +283,28 @@ public sealed class KafkaListenerTests : NodeTestKit
     }
 
     [Fact]
+    public async Task OffsetCommit_keeps_a_negative_offset_as_Kafka_does_and_OffsetFetch_returns_it()
+    {
+        // kafkajs resets a group by committing -2 (earliest) or -1 (latest); Kafka stores any offset as given.
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(OffsetCommitRequest.Api, 7, 1, new OffsetCommitRequest
+        {
+            GroupId = "reset-group", GenerationIdOrMemberEpoch = -1, MemberId = "",
+            Topics = [new() { Name = "reset", Partitions = [new() { PartitionIndex = 0, CommittedOffset = -2 }, new() { PartitionIndex = 1, CommittedOffset = 5 }] }],
+        }));
+        var (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal([(short)0, (short)0], Parse(body, 7, OffsetCommitResponse.Read).Topics.Single().Partitions.Select(p => p.ErrorCode));
+
+        await socket.SendAsync(Frame(OffsetFetchRequest.Api, 5, 2, new OffsetFetchRequest
+        {
+            GroupId = "reset-group",
+            Topics = [new() { Name = "reset", PartitionIndexes = [0, 1] }],
+        }));
+        (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
+        Assert.Equal([-2L, 5L], Parse(body, 5, OffsetFetchResponse.Read).Topics.Single().Partitions.Select(p => p.CommittedOffset));
+    }
+
+    [Fact]
     public async Task A_group_is_either_native_or_Kafka_a_Kafka_member_joining_a_native_group_gets_INCONSISTENT_GROUP_PROTOCOL()
     {
         CreateTopic("mixed", 2);
