@@ -69,6 +69,12 @@ internal sealed class ProducerBatch
         DeliveryDeadline = now + deliveryTimeoutMs;
     }
 
+    /// <summary>Whether <paramref name="other"/> goes to the same partition (topics are one <see cref="TopicState"/> each).</summary>
+    public bool SamePartitionAs(ProducerBatch other) => ReferenceEquals(Topic, other.Topic) && Partition == other.Partition;
+
+    /// <summary>Whether <paramref name="other"/> goes to the same partition and was created before this one.</summary>
+    public bool IsOlderOfSamePartition(ProducerBatch other) => SamePartitionAs(other) && other.Sequence < Sequence;
+
     /// <summary>Stamps producer id, epoch and this partition's next sequence on the closed batch (before its first send).</summary>
     public void StampProducer(long producerId, short epoch, int baseSequence)
     {

@@ -256,9 +256,19 @@ internal sealed class RecordAccumulator
             taken.Add(_ready.Dequeue());
         }
         // Only reached with the ready queue empty, so an open batch never overtakes its partition's closed ones.
+        return DrainOpen(now, maxRequestSize, taken, bytes, skipMuted: false, ref wakeAt);
+    }
+
+    /// <summary>
+    /// Closes and takes open batches whose linger passed (or that a flush waits for), up to the request size; with
+    /// <paramref name="skipMuted"/>, not those of partitions with a retry waiting (their ready batches wait too).
+    /// </summary>
+    private bool DrainOpen(long now, int maxRequestSize, List<ProducerBatch> taken, int bytes, bool skipMuted, ref long wakeAt)
+    {
         for (var i = _open.Count - 1; i >= 0; i--)
         {
             var batch = _open[i];
+            if (skipMuted && IsMuted(batch)) continue;
             var due = batch.CreatedAt + _lingerMs;
             if (due > now && batch.Sequence >= _flushBefore && !IsClosed)
             {
@@ -322,37 +332,14 @@ internal sealed class RecordAccumulator
             }
             _ready.Enqueue(batch); // muted or no room: stays, in its order
         }
-        if (full) return true;
-        for (var i = _open.Count - 1; i >= 0; i--)
-        {
-            var batch = _open[i];
-            if (IsMuted(batch) || HasReady(batch.Topic, batch.Partition)) continue;
-            var due = batch.CreatedAt + _lingerMs;
-            if (due > now && batch.Sequence >= _flushBefore && !IsClosed)
-            {
-                if (due < wakeAt) wakeAt = due;
-                continue;
-            }
-            if (taken.Count > 0 && bytes + batch.RequestBytes > maxRequestSize) break;
-            bytes += batch.RequestBytes;
-            RemoveOpen(batch);
-            batch.Close();
-            taken.Add(batch);
-        }
-        return taken.Count > 0;
+        // Not full, so every ready batch left belongs to a muted partition: no open batch overtakes a closed one.
+        return full || DrainOpen(now, maxRequestSize, taken, bytes, skipMuted: true, ref wakeAt);
     }
 
     private bool IsMuted(ProducerBatch batch)
     {
         foreach (var retry in _retry)
-            if (ReferenceEquals(retry.Topic, batch.Topic) && retry.Partition == batch.Partition) return true;
-        return false;
-    }
-
-    private bool HasReady(TopicState topic, int partition)
-    {
-        foreach (var batch in _ready)
-            if (ReferenceEquals(batch.Topic, topic) && batch.Partition == partition) return true;
+            if (batch.SamePartitionAs(retry)) return true;
         return false;
     }
 
@@ -371,7 +358,7 @@ internal sealed class RecordAccumulator
     public bool RetriesBefore(ProducerBatch batch)
     {
         foreach (var retry in _retry)
-            if (ReferenceEquals(retry.Topic, batch.Topic) && retry.Partition == batch.Partition && retry.Sequence < batch.Sequence) return true;
+            if (batch.IsOlderOfSamePartition(retry)) return true;
         return false;
     }
 

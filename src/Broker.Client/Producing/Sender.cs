@@ -391,7 +391,7 @@ internal sealed class Sender
                 if (retryingNow is not null)
                 {
                     foreach (var other in retryingNow)
-                        if (ReferenceEquals(other.Topic, batch.Topic) && other.Partition == batch.Partition) return true;
+                        if (batch.SamePartitionAs(other)) return true;
                 }
                 lock (Sync) return _accumulator.RetriesBefore(batch) || ResentBefore(batch);
             default:
@@ -408,7 +408,7 @@ internal sealed class Sender
         foreach (var request in _inFlight)
         {
             foreach (var other in request.Batches)
-                if (ReferenceEquals(other.Topic, batch.Topic) && other.Partition == batch.Partition && other.Sequence < batch.Sequence) return true;
+                if (batch.IsOlderOfSamePartition(other)) return true;
         }
         return false;
     }
