@@ -23,6 +23,7 @@ public sealed partial class PartitionActor
     private ImmutableArray<int>? _proposedIsr;  // an ISR change being written; until it lands, HW counts both sets
     private bool _isrWriteInFlight;
     private long _nextOffset;                   // next offset to assign, ahead of _logEnd while appends are in flight
+    private Action? _whenAppendsLanded;         // what waits for the in-flight appends of an ended leadership
 
     private static long NowMs => Environment.TickCount64;
 
@@ -108,12 +109,23 @@ public sealed partial class PartitionActor
 
     private void OnElected(StateWritten written)
     {
+        if (written.State is not null && _nextOffset > _logEnd)
+        {
+            // Appends of an earlier leadership here are still being written: the new epoch starts after them.
+            WhenAppendsLanded(() => OnElected(written));
+            return;
+        }
         if (written.State is not { } state)
         {
             if (written.Conflict)
             {
-                _log.Info("partition {0}: election on node {1} lost ({2}); following", Name, _nodeId, written.Failure);
+                // Lost to a concurrent or late write (another home's election or ISR change). The leader entity is
+                // still here, so nobody else leads it: try again after a pause rather than answer NotLeader forever.
+                var retryIn = ElectionRetryDelay();
+                _log.Info("partition {0}: election on node {1} lost ({2}); following, and trying again in {3} ms while the leader entity is here",
+                    Name, _nodeId, written.Failure, (int)retryIn.TotalMilliseconds);
                 Following();
+                Timers.StartSingleTimer("elect", new RetryTick("elect"), retryIn);
                 Stash.UnstashAll();
             }
             else if (written.Newer is not null)
@@ -147,6 +159,30 @@ public sealed partial class PartitionActor
             TellFollowersToFetch(e.Epoch);
             Stash.UnstashAll();
         });
+    }
+
+    private static TimeSpan ElectionRetryDelay() => TimeSpan.FromMilliseconds(1000 + Random.Shared.Next(500));
+
+    /// <summary>
+    /// Runs <paramref name="then"/> now if no append of this replica is in flight, else once the last one has been
+    /// written and indexed: a replica that stopped leading must not fetch from its new leader (or start a new epoch)
+    /// at a log end that its own in-flight writes will still extend, or two batches would get the same offsets.
+    /// </summary>
+    private void WhenAppendsLanded(Action then)
+    {
+        if (_nextOffset <= _logEnd)
+        {
+            then();
+            return;
+        }
+        _whenAppendsLanded = then;
+    }
+
+    private void RunIfAppendsLanded()
+    {
+        if (_whenAppendsLanded is not { } pending || _nextOffset > _logEnd) return;
+        _whenAppendsLanded = null;
+        pending();
     }
 
     private void TellFollowersToFetch(int epoch)
@@ -307,6 +343,7 @@ public sealed partial class PartitionActor
             if (!_isLeader || _leaderEpoch != epoch)
             {
                 if (!replyTo.IsNobody()) replyTo.Tell(new AppendResult(_topic, _partition, ErrorCode.NotLeader, $"leadership of {Name} moved while the batch was written; it may or may not be committed", -1));
+                RunIfAppendsLanded();
                 return;
             }
             if (acks == -1) _ackWaiters.Enqueue((_logEnd, baseOffset, logAppendTime, replyTo));
