@@ -120,6 +120,46 @@ public sealed class BrokerNode : IAsyncDisposable
         system.Log.Warning("not yet a cluster member after {0}s (broker.node.join-timeout); check the seed nodes (broker.node.seeds); still trying", settings.JoinTimeout.TotalSeconds);
     }
 
+    /// <summary>
+    /// True once the ActorSystem has terminated because the cluster downed this node: a pause (GC, SIGSTOP, a starved
+    /// host) or a network cut long enough for the others to remove it, or the Split Brain Resolver's decision that
+    /// this side is the minority. Such a node may rejoin as a new incarnation (<see cref="RunAsync"/> does).
+    /// </summary>
+    public bool WasDownedByCluster => System.WhenTerminated.IsCompleted && CoordinatedShutdown.Get(System).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
+
+    /// <summary>
+    /// Runs a node until <paramref name="cancellationToken"/> is cancelled (then it leaves gracefully). When the cluster
+    /// downs it, the node starts again in this process: a new ActorSystem on the same ports and data directory, which
+    /// rejoins through its seeds and the members it last knew, recovers its replicas from the journal and catches up,
+    /// instead of leaving the process running nothing or needing a supervisor. <paramref name="started"/> is called
+    /// for every incarnation, <paramref name="restarting"/> before each restart. Returns when stopped; throws what
+    /// <see cref="StartAsync"/> throws.
+    /// </summary>
+    public static async Task RunAsync(NodeOverrides overrides, Action<BrokerNode> started, Action<string> restarting, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var node = await StartAsync(overrides, cancellationToken);
+            started(node);
+            try
+            {
+                await Task.WhenAny(node.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken));
+            }
+            finally
+            {
+                if (!node.WhenTerminated.IsCompleted) await node.StopAsync();
+                if (node.KafkaListener is { } kafka) await kafka.StopAsync();
+            }
+            if (cancellationToken.IsCancellationRequested) return;
+            if (!node.WasDownedByCluster)
+            {
+                var reason = CoordinatedShutdown.Get(node.System).ShutdownReason;
+                throw new InvalidOperationException($"the node's actor system stopped ({reason?.ToString() ?? "no reason given"}); see the log above");
+            }
+            restarting($"the cluster removed this node ({node.Address}, node id {node.Settings.NodeId}): it was unreachable for too long (a pause, an overloaded host or a network cut) or found itself on the minority side; starting it again as a new incarnation that rejoins the cluster");
+        }
+    }
+
     /// <summary>Leaves the cluster gracefully (shards hand off) and terminates the ActorSystem.</summary>
     public async Task StopAsync()
     {
