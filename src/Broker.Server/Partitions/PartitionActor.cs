@@ -66,6 +66,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ =>
         {
             _highWatermark = Math.Min(Math.Max(_highWatermark, _logStart), _logEnd);
+            _nextOffset = _logEnd; // nothing is in flight after recovery (a replayed truncation may have left it behind)
             _log.Info("replica of {0} recovered: offsets {1}..{2} (high watermark {3}), {4} batches indexed, leader epoch {5}",
                 Name, _logStart, _logEnd, _highWatermark, _index.Count, _epochs.LatestEpoch);
             Starting();
