@@ -59,6 +59,7 @@ public sealed class ClusterEventLog(TimeProvider clock, int capacity = 200)
                     NodeView.Down => $"node {n.Id} down (removed from the cluster)",
                     "Up" when was.State == NodeView.Unreachable => $"node {n.Id} reachable again",
                     "Up" when was.State == NodeView.Down => $"node {n.Id} back up at {n.Address}",
+                    "Up" => $"node {n.Id} up",
                     _ => $"node {n.Id} {n.State} (was {was.State})",
                 }));
             }
