@@ -14,4 +14,6 @@ public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> S
     public string Rack { get; init; } = "";
     /// <summary>The Kafka wire-protocol listener (broker.kafka): a second front door to the same gateway.</summary>
     public Kafka.KafkaSettings Kafka { get; init; } = new(false, Host, 0, PublicHost, 0, 104857600, 100);
+    /// <summary>The web page, /api, /metrics and /health (broker.http).</summary>
+    public Monitoring.HttpSettings Http { get; init; } = new(false, Host, 0, TimeSpan.FromSeconds(1), true);
 }

@@ -164,8 +164,11 @@ public sealed partial class PartitionActor
         else OnReplicaFetchWaitExpired(expired.RequestId);
     }
 
-    private FetchResponse Fetched(ReadOnlyMemory<byte> records) =>
-        new(_topic, _partition, ErrorCode.None, null, _highWatermark, _logStart, records) { LeaderEpoch = ServingEpoch };
+    private FetchResponse Fetched(ReadOnlyMemory<byte> records)
+    {
+        _metrics.Fetched(_topic, records.Span);
+        return new(_topic, _partition, ErrorCode.None, null, _highWatermark, _logStart, records) { LeaderEpoch = ServingEpoch };
+    }
 
     private FetchResponse FetchError(FetchRequest request, ErrorCode error, string message) =>
         new(request.Topic, request.Partition, error, message, _highWatermark, _logStart, ReadOnlyMemory<byte>.Empty) { LeaderEpoch = ServingEpoch };
