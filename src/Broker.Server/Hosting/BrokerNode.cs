@@ -101,7 +101,7 @@ public sealed class BrokerNode : IAsyncDisposable
     {
         if (!settings.Http.Enabled) return null;
         var feed = new ClusterViewFeed();
-        system.ActorOf(ClusterWatcherActor.Props(gateway, feed, settings.Http.RefreshInterval, settings.NodeId), ClusterWatcherActor.Name);
+        system.ActorOf(ClusterWatcherActor.Props(gateway, feed, settings.Http, settings.NodeId), ClusterWatcherActor.Name);
         var (server, problem) = await MonitorServer.TryStartAsync(settings.Http, feed, BrokerMetrics.Get(system));
         if (server is null)
         {
