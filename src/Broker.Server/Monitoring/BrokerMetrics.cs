@@ -19,7 +19,7 @@ public sealed class BrokerMetrics : IExtension
     private readonly ConcurrentDictionary<string, TopicCounters> _topics = new(StringComparer.Ordinal);
     private readonly Counter _recordsIn, _bytesIn, _recordsOut, _bytesOut;
     private readonly Counter _produceRequests, _fetchRequests, _isrShrinks, _isrExpands, _elections;
-    private readonly Histogram _produceLatency, _journalLatency;
+    private readonly Histogram _produceLatency, _journalLatency, _fetchLatency;
     private readonly Gauge _logEnd, _highWatermark, _isrSize, _partitionUnderReplicated, _underReplicated, _offline, _led, _members, _groupLag, _groupLagTotal, _up;
     private readonly Gauge _threadPoolThreads, _threadPoolQueue;
     private HashSet<string[]> _partitionLabels = new(LabelsComparer.Instance);
@@ -41,6 +41,8 @@ public sealed class BrokerMetrics : IExtension
         _produceLatency = f.CreateHistogram("broker_produce_latency_seconds", "Time from a partition's batch entering the gateway to its acknowledgement (acks 1 or all).",
             new HistogramConfiguration { Buckets = LatencyBuckets });
         _journalLatency = f.CreateHistogram("broker_journal_append_latency_seconds", "Time a leader's batch takes to be written and fsynced to the node's journal (persist to its callback).",
+            new HistogramConfiguration { Buckets = LatencyBuckets });
+        _fetchLatency = f.CreateHistogram("broker_fetch_latency_seconds", "Time a replica takes to read a fetch's records once they are there (tail cache or journal); long-poll waiting for new records is not counted.",
             new HistogramConfiguration { Buckets = LatencyBuckets });
         _isrShrinks = f.CreateCounter("broker_isr_shrinks_total", "Replicas that left the ISR of a partition this node leads (seen between snapshots).");
         _isrExpands = f.CreateCounter("broker_isr_expands_total", "Replicas that joined the ISR of a partition this node leads (seen between snapshots).");
@@ -89,6 +91,12 @@ public sealed class BrokerMetrics : IExtension
     public void JournalAppended(long started)
     {
         if (Enabled) _journalLatency.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>A fetch's records were read (from the tail cache at once, or back from the journal).</summary>
+    public void FetchRead(long started)
+    {
+        if (Enabled) _fetchLatency.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     public void ProduceRequest()

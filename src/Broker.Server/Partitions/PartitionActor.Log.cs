@@ -119,9 +119,12 @@ public sealed partial class PartitionActor
         }
 
         var maxBytes = request.MaxBytes <= 0 ? _settings.MaxRequestBytes : Math.Min(request.MaxBytes, _settings.MaxRequestBytes);
-        Read(request.Offset, maxBytes, _highWatermark, (records, failure) => replyTo.Tell(failure is null
-            ? Fetched(records)
-            : FetchError(request, ErrorCode.Unknown, failure)));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Read(request.Offset, maxBytes, _highWatermark, (records, failure) =>
+        {
+            _metrics.FetchRead(started);
+            replyTo.Tell(failure is null ? Fetched(records) : FetchError(request, ErrorCode.Unknown, failure));
+        });
     }
 
     /// <summary>Reads whole batches from the one holding <paramref name="offset"/>, up to maxBytes (at least one) and below <paramref name="endOffset"/>.</summary>
