@@ -16,6 +16,7 @@ public sealed class ClusterWatch(AdminClient admin, Screen screen, TimeSpan inte
     private readonly ClusterEventLog _events = new(clock, EventLines);
     private Dictionary<string, string[]>? _lastNodes;
     private Dictionary<string, string[]>? _lastPartitions;
+    private List<string> _lastFrame = [];
 
     public async Task<ClusterSnapshot> FetchAsync(CancellationToken ct)
     {
@@ -45,8 +46,6 @@ public sealed class ClusterWatch(AdminClient admin, Screen screen, TimeSpan inte
         }
         screen.Draw([screen.Paint(message, "31"), "", .. _lastFrame]);
     }
-
-    private List<string> _lastFrame = [];
 
     private List<string> Frame(ClusterSnapshot s, IReadOnlyList<ClusterChange> events)
     {
