@@ -7,6 +7,7 @@ using Broker.Server.Gateway;
 using Broker.Server.Groups;
 using Broker.Server.Kafka;
 using Broker.Server.Membership;
+using Broker.Server.Monitoring;
 using Broker.Server.Partitions;
 using Broker.Server.Topics;
 
@@ -32,6 +33,9 @@ public sealed class BrokerNode : IAsyncDisposable
 
     /// <summary>The Kafka wire-protocol listener, or null when it is off or could not bind its port.</summary>
     public KafkaListener? KafkaListener { get; private init; }
+
+    /// <summary>The web page, /api, /metrics and /health server, or null when it is off or could not bind its port.</summary>
+    public MonitorServer? Monitor { get; private init; }
 
     /// <summary>host:port that clients bootstrap with: the advertised address.</summary>
     public string Address => $"{Settings.PublicHost}:{Settings.PublicPort}";
@@ -60,8 +64,9 @@ public sealed class BrokerNode : IAsyncDisposable
                 system.Log.Info("this data directory belonged to a cluster of {0} nodes ({1}); the node serves once {2} of them, itself included, are members",
                     settings.KnownPeers.Count + 1, string.Join(", ", settings.KnownPeers.Select(m => $"node {m.NodeId} at {m.Address}")), settings.MinMembers);
             }
+            var monitor = await StartMonitorAsync(system, settings, gateway);
             await WaitUntilUp(system, settings, cancellationToken);
-            return new BrokerNode(system, settings) { KafkaListener = kafka };
+            return new BrokerNode(system, settings) { KafkaListener = kafka, Monitor = monitor };
         }
         catch
         {
@@ -95,6 +100,23 @@ public sealed class BrokerNode : IAsyncDisposable
             ClusterShardingSettings.Create(system),
             new GroupEntity(maxShards: 50));
         return system.ActorOf(GatewayActor.Props(broker, partitions, registry, groups), Wellknown.GatewayName);
+    }
+
+    /// <summary>The cluster watcher and the web server (broker.http); null when off or its port is taken (the node runs on without it).</summary>
+    private static async Task<MonitorServer?> StartMonitorAsync(ActorSystem system, NodeSettings settings, IActorRef gateway)
+    {
+        if (!settings.Http.Enabled) return null;
+        var feed = new ClusterViewFeed();
+        system.ActorOf(ClusterWatcherActor.Props(gateway, feed, settings.Http, settings.NodeId), ClusterWatcherActor.Name);
+        var (server, problem) = await MonitorServer.TryStartAsync(settings.Http, feed, BrokerMetrics.Get(system));
+        if (server is null)
+        {
+            system.Log.Warning("{0}; the node runs without it", problem);
+            return null;
+        }
+        system.Log.Info("web page, /api, /metrics and /health on http://{0}:{1}/", server.Host, server.BoundPort);
+        system.RegisterOnTermination(() => server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+        return server;
     }
 
     /// <summary>Returns once this node is an Up member, so requests do not race cluster formation; a worker whose seeds are down keeps trying in the background.</summary>

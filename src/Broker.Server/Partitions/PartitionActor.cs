@@ -33,6 +33,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     private readonly int _nodeId;
     private readonly MetadataStore _store;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Monitoring.BrokerMetrics _metrics = Monitoring.BrokerMetrics.Get(Context.System);
     private readonly string _address;
     private readonly TimeProvider _clock = TimeProvider.System;
     private readonly BatchValidator _validator;

@@ -14,6 +14,8 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-cluster", Guid.NewGuid().ToString("N"));
     private readonly int[] _ports = Enumerable.Range(0, size + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
+    // Each node keeps its web port across restarts, so a browser that has its page open sees it come back.
+    private readonly int[] _httpPorts = Enumerable.Range(0, size + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
     private readonly BrokerProcess?[] _nodes = new BrokerProcess?[size + spares];
 
     /// <summary>How many nodes <see cref="StartAsync"/> starts.</summary>
@@ -40,6 +42,9 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
         }, TimeSpan.FromSeconds(60), $"the cluster down to its {running} running nodes");
     }
     public string Seed => $"127.0.0.1:{_ports[0]}";
+
+    /// <summary>http://127.0.0.1:port of node <paramref name="index"/>'s web page, /api, /metrics and /health.</summary>
+    public string HttpBase(int index) => $"http://127.0.0.1:{_httpPorts[index]}";
 
     public static string RackOf(int index) => $"zone{index}";
 
@@ -73,7 +78,7 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
         // The seed (node 0) joins itself only when it is the first; any other start joins through the running nodes.
         var running = _joinOrder.Where(i => i != index && IsRunning(i)).Select(i => $"127.0.0.1:{_ports[i]}").ToList();
         var seed = index == 0 && _joinOrder.Count == 0 ? null : string.Join(",", running);
-        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null);
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index]);
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }
@@ -97,7 +102,7 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
     public async Task StartWaitingNodeAsync(int index)
     {
         var seed = index == 0 ? null : $"127.0.0.1:{_ports[0]}";
-        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, waitUntilUp: false);
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index], waitUntilUp: false);
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }
