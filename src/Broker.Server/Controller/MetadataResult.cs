@@ -29,6 +29,10 @@ public enum MetadataError : byte
     ReassignmentInProgress = 14,
     /// <summary>Kafka's UNKNOWN_LEADER_EPOCH: the sender claims an epoch the controller has not committed.</summary>
     UnknownLeaderEpoch = 15,
+    /// <summary>Kafka's NOT_CONTROLLER: the voter asked does not lead the metadata quorum; nothing was appended.</summary>
+    NotController = 16,
+    /// <summary>The record was appended but the controller lost leadership before it committed: it may or may not apply.</summary>
+    OutcomeUnknown = 17,
 }
 
 /// <summary>

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using Broker.Server.Controller;
+using Xunit;
+
+namespace Broker.Server.Tests.Controller.Quorum;
+
+/// <summary>Three real Raft voters on 127.0.0.1: ordering, failover, minorities, full restarts and the lone stale node.</summary>
+public sealed class MetadataQuorumTests
+{
+    private static readonly TimeSpan ElectionDeadline = TimeSpan.FromSeconds(15);
+
+    private static RegisterBroker Broker(int id) => new(id, Guid.NewGuid(), -1);
+
+    private static int[] BrokerIds(MetadataImage image) => [.. image.Brokers.Keys];
+
+    [Fact]
+    public async Task Commits_from_any_voter_are_applied_on_every_voter_in_the_same_order()
+    {
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1, 2, 3);
+        await cluster.LeaderAsync(ElectionDeadline);
+        var proposals = Enumerable.Range(1, 30).Select(i => QuorumTestCluster.ProposeAsync(cluster[i % 3 + 1], Broker(100 + i)));
+        var results = await Task.WhenAll(proposals);
+        Assert.All(results, r => Assert.IsType<BrokerRegistered>(r));
+        Assert.Equal(30, results.Select(r => ((BrokerRegistered)r).BrokerEpoch).Distinct().Count());
+
+        foreach (var q in cluster.Running)
+        {
+            using var cts = new CancellationTokenSource(ElectionDeadline);
+            var image = await q.ReadAsync(cts.Token);
+            Assert.Equal(30, image.Brokers.Count);
+        }
+        var orders = cluster.Applied.Select(log => string.Join(',', log.Select(a => $"{a.Index}:{((RegisterBroker)a.Record).BrokerId}"))).ToArray();
+        Assert.Equal(orders[0], orders[1]);
+        Assert.Equal(orders[0], orders[2]);
+    }
+
+    [Fact]
+    public async Task When_the_controller_stops_another_voter_takes_over_within_seconds_and_no_committed_record_is_lost()
+    {
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1, 2, 3);
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        for (var i = 1; i <= 10; i++) Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(i)));
+        var oldTerm = leader.Term;
+
+        var clock = Stopwatch.StartNew();
+        await cluster.StopAsync(leader.NodeId);
+        var successor = await cluster.LeaderAsync(ElectionDeadline);
+        var failover = clock.Elapsed;
+        Assert.NotEqual(leader.NodeId, successor.NodeId);
+        Assert.True(successor.Term > oldTerm, $"term {successor.Term} after {oldTerm}");
+        Assert.True(failover < TimeSpan.FromSeconds(10), $"failover took {failover}");
+
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(cluster.Running.First(q => q != successor), Broker(11)));
+        foreach (var q in cluster.Running)
+        {
+            using var cts = new CancellationTokenSource(ElectionDeadline);
+            Assert.Equal(Enumerable.Range(1, 11), BrokerIds(await q.ReadAsync(cts.Token)));
+        }
+    }
+
+    [Fact]
+    public async Task A_minority_can_neither_elect_nor_commit()
+    {
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1, 2, 3);
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(1)));
+        var survivor = leader.NodeId % 3 + 1;
+        await cluster.StopAsync([.. Enumerable.Range(1, 3).Where(id => id != survivor)]);
+
+        var lone = cluster[survivor];
+        // Several election timeouts (1-2 s each) without a majority: no leader, no commit, no linearizable read.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => QuorumTestCluster.ProposeAsync(lone, Broker(2), TimeSpan.FromSeconds(6)));
+        Assert.False(lone.IsController);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => lone.ReadAsync(cts.Token));
+        Assert.Equal([1], BrokerIds(lone.Image));
+    }
+
+    [Theory]
+    [InlineData(1, 2, 3)]
+    [InlineData(1, 3, 2)]
+    [InlineData(2, 1, 3)]
+    [InlineData(2, 3, 1)]
+    [InlineData(3, 1, 2)]
+    [InlineData(3, 2, 1)]
+    public async Task A_full_restart_in_any_order_keeps_every_committed_record(int first, int second, int third)
+    {
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1, 2, 3);
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        for (var i = 1; i <= 5; i++) Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(i)));
+        await cluster.StopAsync(1, 2, 3);
+
+        await cluster.StartAsync(first);
+        Assert.False(cluster[first].IsController);
+        await cluster.StartAsync(second);
+        var restarted = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(cluster[first], Broker(6)));
+        await cluster.StartAsync(third);
+        foreach (var q in cluster.Running)
+        {
+            using var cts = new CancellationTokenSource(ElectionDeadline);
+            Assert.Equal(Enumerable.Range(1, 6), BrokerIds(await q.ReadAsync(cts.Token)));
+        }
+        Assert.Contains(restarted.NodeId, new[] { first, second });
+    }
+
+    /// <summary>
+    /// Issue 18's scenario at the metadata layer: voter 1 is down while 2 and 3 commit, all stop, and 1 starts first
+    /// and alone. It cannot elect itself or commit anything; once the others are back, it learns what they committed.
+    /// </summary>
+    [Fact]
+    public async Task A_lone_stale_voter_starting_first_can_neither_elect_itself_nor_commit()
+    {
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1, 2, 3);
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(1)));
+        await cluster.StopAsync(1);
+        leader = await cluster.LeaderAsync(ElectionDeadline);
+        for (var i = 2; i <= 6; i++) Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(i)));
+        await cluster.StopAsync(2, 3);
+
+        await cluster.StartAsync(1);
+        var lone = cluster[1];
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => QuorumTestCluster.ProposeAsync(lone, Broker(99), TimeSpan.FromSeconds(6)));
+        Assert.False(lone.IsController);
+        Assert.Null(lone.ControllerId);
+        Assert.DoesNotContain(99, BrokerIds(lone.Image));
+
+        await cluster.StartAsync(2, 3);
+        await cluster.LeaderAsync(ElectionDeadline);
+        foreach (var q in cluster.Running)
+        {
+            using var cts = new CancellationTokenSource(ElectionDeadline);
+            var ids = BrokerIds(await q.ReadAsync(cts.Token));
+            Assert.Equal(Enumerable.Range(1, 6), ids.Where(id => id != 99));
+        }
+    }
+}
