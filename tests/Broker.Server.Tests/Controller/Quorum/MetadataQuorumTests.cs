@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Broker.Server.Controller;
+using Broker.Server.Controller.Quorum;
+using System.Collections.Immutable;
 using Xunit;
 
 namespace Broker.Server.Tests.Controller.Quorum;
@@ -138,6 +140,53 @@ public sealed class MetadataQuorumTests
             using var cts = new CancellationTokenSource(ElectionDeadline);
             var ids = BrokerIds(await q.ReadAsync(cts.Token));
             Assert.Equal(Enumerable.Range(1, 6), ids.Where(id => id != 99));
+        }
+    }
+
+    /// <summary>
+    /// Snapshots every 5 entries and records larger than a WAL chunk (4 KiB; DotNext #292 corrupted entries straddling
+    /// chunks in 6.5.0): a voter that was down catches up, and a full restart restores snapshot plus log tail.
+    /// </summary>
+    [Fact]
+    public async Task Snapshots_and_records_larger_than_a_log_chunk_survive_catch_up_and_full_restart()
+    {
+        await using var cluster = new QuorumTestCluster(snapshotEvery: 5);
+        await cluster.StartAsync(1, 2, 3);
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(i)));
+            Assert.IsType<BrokerFenceChanged>(await QuorumTestCluster.ProposeAsync(leader, new UnfenceBroker(i, leader.Image.Brokers[i].BrokerEpoch)));
+        }
+        var lagging = leader.NodeId % 3 + 1;
+        await cluster.StopAsync(lagging);
+        leader = await cluster.LeaderAsync(ElectionDeadline);
+        var none = ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal);
+        for (var t = 0; t < 12; t++)
+        {
+            // 600 partitions x 3 replicas: about 10 KiB per entry, more than two 4 KiB chunks.
+            var assignments = Enumerable.Range(0, 600).Select(p => ImmutableArray.Create(p % 3 + 1, (p + 1) % 3 + 1, (p + 2) % 3 + 1)).ToImmutableArray();
+            Assert.IsType<TopicCreated>(await QuorumTestCluster.ProposeAsync(leader, new CreateTopic($"topic-{t}", $"id-{t}", 3, none, assignments)));
+        }
+        await cluster.StartAsync(lagging);
+        using (var cts = new CancellationTokenSource(ElectionDeadline))
+        {
+            var caughtUp = await cluster[lagging].ReadAsync(cts.Token);
+            Assert.Equal(12, caughtUp.Topics.Count);
+            Assert.Equal(600, caughtUp.TopicByName("topic-11")!.PartitionCount);
+        }
+        var expected = MetadataCodec.Encode(leader.Image with { AppliedIndex = 0 });
+        var snapshots = Path.Combine(QuorumDirectory.LogDirectory(cluster.Settings[leader.NodeId - 1].Directory), "snapshots");
+        Assert.NotEmpty(Directory.EnumerateFiles(snapshots, "*", SearchOption.AllDirectories));
+
+        await cluster.StopAsync(1, 2, 3);
+        await cluster.StartAsync(3, 2, 1);
+        await cluster.LeaderAsync(ElectionDeadline);
+        foreach (var q in cluster.Running)
+        {
+            using var cts = new CancellationTokenSource(ElectionDeadline);
+            var image = await q.ReadAsync(cts.Token);
+            Assert.Equal(expected, MetadataCodec.Encode(image with { AppliedIndex = 0 }));
         }
     }
 }

@@ -16,10 +16,10 @@ internal sealed class QuorumTestCluster : IAsyncDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-quorum-" + Guid.NewGuid().ToString("N"));
     private readonly MetadataQuorum?[] _running;
 
-    public QuorumTestCluster(int voters = 3, string clusterId = "test-cluster")
+    public QuorumTestCluster(int voters = 3, string clusterId = "test-cluster", int snapshotEvery = 1000)
     {
         var list = Enumerable.Range(1, voters).Select(id => new QuorumVoter(id, new IPEndPoint(IPAddress.Loopback, FreePort()))).ToArray();
-        Settings = list.Select(v => new QuorumSettings(v.NodeId, list, Path.Combine(_root, $"voter-{v.NodeId}"), clusterId)).ToArray();
+        Settings = list.Select(v => new QuorumSettings(v.NodeId, list, Path.Combine(_root, $"voter-{v.NodeId}"), clusterId) { SnapshotEvery = snapshotEvery }).ToArray();
         foreach (var s in Settings) QuorumDirectory.Format(s);
         _running = new MetadataQuorum?[voters];
         Applied = Enumerable.Range(0, voters).Select(_ => new ConcurrentQueue<RecordApplied>()).ToArray();
