@@ -77,11 +77,22 @@ internal sealed class ControllerChannel : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends <paramref name="request"/> to the channel at <paramref name="endpoint"/> and returns its reply.</summary>
-    public static async Task<byte[]> SendAsync(IPEndPoint endpoint, byte[] request, CancellationToken ct)
+    /// <summary>
+    /// Sends <paramref name="request"/> to the channel at <paramref name="endpoint"/>: null when it could not connect
+    /// (nothing was sent, so a retry is safe), else the reply; an <see cref="IOException"/> or <see cref="SocketException"/>
+    /// after connecting means the request may have been received and committed.
+    /// </summary>
+    public static async Task<byte[]?> SendAsync(IPEndPoint endpoint, byte[] request, CancellationToken ct)
     {
         using var client = new TcpClient(endpoint.AddressFamily);
-        await client.ConnectAsync(endpoint, ct).ConfigureAwait(false);
+        try
+        {
+            await client.ConnectAsync(endpoint, ct).ConfigureAwait(false);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
         var stream = client.GetStream();
         await WriteFrameAsync(stream, request, ct).ConfigureAwait(false);
         return await ReadFrameAsync(stream, ct).ConfigureAwait(false);

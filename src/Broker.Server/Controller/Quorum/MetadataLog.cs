@@ -83,10 +83,33 @@ internal sealed class MetadataLog(DirectoryInfo snapshots, int snapshotEvery) : 
         Publish(new SnapshotLoaded(image.AppliedIndex, image));
     }
 
+    /// <summary>Ends every proposal still waiting (the voter is stopping): their outcome is unknown to this voter.</summary>
+    public void CancelPending()
+    {
+        foreach (var id in _pending.Keys)
+        {
+            if (_pending.TryRemove(id, out var waiting)) waiting.TrySetCanceled();
+        }
+    }
+
     private void Publish(MetadataChange change)
     {
-        foreach (var subscriber in _subscribers) subscriber(change);
+        foreach (var subscriber in _subscribers)
+        {
+            try
+            {
+                subscriber(change);
+            }
+            catch (Exception ex)
+            {
+                // A subscriber's bug must not stop this voter from applying the log (every later entry would stall).
+                SubscriberFailures.Enqueue(ex);
+            }
+        }
     }
+
+    /// <summary>Exceptions thrown by subscribers, kept for diagnosis (and tests) instead of breaking the applier.</summary>
+    public ConcurrentQueue<Exception> SubscriberFailures { get; } = new();
 
     private static byte[] Concat(IEnumerable<ReadOnlyMemory<byte>> parts)
     {

@@ -172,16 +172,24 @@ public sealed class MetadataQuorum : IAsyncDisposable
     private async Task<MetadataResult?> ForwardAsync(byte[] record, CancellationToken ct)
     {
         if (_raft.Leader is not { } leader || !leader.IsRemote) return null;
+        IPEndPoint? endpoint;
         try
         {
             var metadata = await leader.GetMetadataAsync(refresh: false, ct).ConfigureAwait(false);
-            if (!metadata.TryGetValue(ControllerChannel.MetadataKey, out var address) || !IPEndPoint.TryParse(address, out var endpoint)) return null;
-            var reply = await ControllerChannel.SendAsync(endpoint, record, ct).ConfigureAwait(false);
-            return MetadataCodec.DecodeResult(reply);
+            if (!metadata.TryGetValue(ControllerChannel.MetadataKey, out var address) || !IPEndPoint.TryParse(address, out endpoint)) return null;
         }
-        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or DotNext.Net.Cluster.MemberUnavailableException)
+        catch (DotNext.Net.Cluster.MemberUnavailableException)
         {
             return null; // the leader moved or is unreachable: find it again
+        }
+        try
+        {
+            return await ControllerChannel.SendAsync(endpoint, record, ct).ConfigureAwait(false) is { } reply ? MetadataCodec.DecodeResult(reply) : null;
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+        {
+            // The controller had the record and went away before answering: it may have committed it.
+            return new Refused(MetadataError.OutcomeUnknown, $"the controller at {endpoint} stopped answering after receiving the record; read the metadata and retry if it did not apply");
         }
     }
 
@@ -220,6 +228,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
         }
         finally
         {
+            _log.CancelPending();
             _raft.Dispose();
             await _channel.DisposeAsync().ConfigureAwait(false);
             await _wal.DisposeAsync().ConfigureAwait(false);

@@ -70,6 +70,8 @@ public sealed class MetadataQuorumTests
         var leader = await cluster.LeaderAsync(ElectionDeadline);
         Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(1)));
         var survivor = leader.NodeId % 3 + 1;
+        using (var caughtUp = new CancellationTokenSource(ElectionDeadline))
+            await cluster[survivor].ReadAsync(caughtUp.Token); // it has applied the commit before the others go
         await cluster.StopAsync([.. Enumerable.Range(1, 3).Where(id => id != survivor)]);
 
         var lone = cluster[survivor];
@@ -188,5 +190,24 @@ public sealed class MetadataQuorumTests
             var image = await q.ReadAsync(cts.Token);
             Assert.Equal(expected, MetadataCodec.Encode(image with { AppliedIndex = 0 }));
         }
+    }
+
+    [Fact]
+    public async Task A_subscriber_that_throws_does_not_stop_its_voter_from_applying_the_log()
+    {
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1, 2, 3);
+        var seen = 0;
+        using var faulty = cluster[1].Subscribe(_ =>
+        {
+            Interlocked.Increment(ref seen);
+            throw new InvalidOperationException("a subscriber bug");
+        });
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        for (var i = 1; i <= 3; i++) Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(i)));
+        using var cts = new CancellationTokenSource(ElectionDeadline);
+        var image = await cluster[1].ReadAsync(cts.Token);
+        Assert.Equal([1, 2, 3], BrokerIds(image));
+        Assert.Equal(3, Volatile.Read(ref seen));
     }
 }
