@@ -184,6 +184,7 @@ public static class MetadataCodec
             w.WriteInt64(b.BrokerEpoch);
             WriteGuid(w, b.IncarnationId);
             w.WriteBool(b.Fenced);
+            w.WriteInt64(b.RegisteredAt);
         }
         w.WriteCount(image.Topics.Count);
         foreach (var t in image.Topics.Values)
@@ -212,7 +213,7 @@ public static class MetadataCodec
         var brokers = ImmutableSortedDictionary.CreateBuilder<int, BrokerImage>();
         for (var n = r.ReadCount(4); n > 0; n--)
         {
-            var b = new BrokerImage(r.ReadInt32(), r.ReadInt64(), ReadGuid(ref r), r.ReadBool());
+            var b = new BrokerImage(r.ReadInt32(), r.ReadInt64(), ReadGuid(ref r), r.ReadBool(), r.ReadInt64());
             brokers[b.BrokerId] = b;
         }
         var topics = ImmutableSortedDictionary.CreateBuilder<string, TopicImage>(StringComparer.Ordinal);

@@ -5,9 +5,10 @@ namespace Broker.Server.Controller;
 /// <summary>
 /// A broker as the controller knows it (Kafka's <c>BrokerRegistration</c>): the epoch of its current
 /// registration, the incarnation that registered (a process start), and whether it is fenced. A fenced broker
-/// leads nothing and cannot join an ISR; every broker registers fenced and is unfenced once caught up.
+/// leads nothing and cannot join an ISR; every broker registers fenced and is unfenced once caught up, i.e.
+/// once it has applied the log up to <paramref name="RegisteredAt"/>, the index of its registration record.
 /// </summary>
-public sealed record BrokerImage(int BrokerId, long BrokerEpoch, Guid IncarnationId, bool Fenced);
+public sealed record BrokerImage(int BrokerId, long BrokerEpoch, Guid IncarnationId, bool Fenced, long RegisteredAt = 0);
 
 /// <summary>
 /// Who leads a partition and who is in sync, decided by the controller (KIP-497): the leader's broker id

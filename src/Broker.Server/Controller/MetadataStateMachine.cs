@@ -20,9 +20,12 @@ public sealed class MetadataStateMachine
 
     public MetadataImage Image { get; private set; }
 
+    private long _index; // of the record being applied: a registration remembers it
+
     /// <summary>Applies the record committed at log <paramref name="index"/> (which must grow) and says what it did.</summary>
     public MetadataResult Apply(MetadataRecord record, long index)
     {
+        _index = index;
         var (result, image) = Decide(record);
         Image = (image ?? Image) with { AppliedIndex = Math.Max(index, Image.AppliedIndex) };
         return result;
@@ -59,7 +62,7 @@ public sealed class MetadataStateMachine
         image = image with
         {
             LastBrokerEpoch = epoch,
-            Brokers = image.Brokers.SetItem(r.BrokerId, new BrokerImage(r.BrokerId, epoch, r.IncarnationId, Fenced: true)),
+            Brokers = image.Brokers.SetItem(r.BrokerId, new BrokerImage(r.BrokerId, epoch, r.IncarnationId, Fenced: true, RegisteredAt: _index)),
         };
         // A broker whose directory did not carry its last registration's epoch may have lost its log: it must not
         // count as in sync anywhere (KAFKA-15586). A brand-new broker id is in no ISR, so this changes nothing for it.
