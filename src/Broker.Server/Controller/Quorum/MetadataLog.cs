@@ -61,10 +61,11 @@ internal sealed class MetadataLog(DirectoryInfo snapshots, int snapshotEvery) : 
         var record = MetadataCodec.DecodeRecord(r.ReadBytesAsMemory());
         r.EnsureEnd();
 
+        var previous = _image;
         var result = _rules.Apply(record, entry.Index);
         var image = _image = _rules.Image;
         if (_pending.TryRemove(proposalId, out var waiting)) waiting.TrySetResult(result);
-        Publish(new RecordApplied(entry.Index, record, result, image));
+        Publish(new RecordApplied(entry.Index, record, result, previous, image));
 
         var snapshotNow = snapshotEvery > 0 && entry.Index % snapshotEvery == 0;
         if (snapshotNow) _snapshotImage = image;

@@ -135,7 +135,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
                 await _raft.ApplyReadBarrierAsync(ct).ConfigureAwait(false);
                 return Image;
             }
-            catch (QuorumUnreachableException)
+            catch (Exception ex) when (ex is QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException)
             {
                 await Task.Delay(RetryBackoff, ct).ConfigureAwait(false);
             }
