@@ -210,4 +210,18 @@ public sealed class MetadataQuorumTests
         Assert.Equal([1, 2, 3], BrokerIds(image));
         Assert.Equal(3, Volatile.Read(ref seen));
     }
+
+    [Fact]
+    public async Task A_proposal_made_before_a_majority_is_up_commits_once_it_is()
+    {
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1);
+        var pending = QuorumTestCluster.ProposeAsync(cluster[1], Broker(7), TimeSpan.FromSeconds(30));
+        await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(3)));
+        Assert.False(pending.IsCompleted, "voter 1 alone must not commit");
+        await cluster.StartAsync(2);
+        Assert.IsType<BrokerRegistered>(await pending);
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.Equal([7], BrokerIds(leader.Image));
+    }
 }
