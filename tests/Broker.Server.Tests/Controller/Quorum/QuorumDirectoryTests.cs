@@ -20,6 +20,13 @@ public sealed class QuorumDirectoryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_voter_does_not_start_on_an_unformatted_directory()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => MetadataQuorum.StartAsync(Settings()));
+        Assert.Contains("never formatted", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_directory_of_another_cluster_node_or_voter_set_is_refused()
     {
         QuorumDirectory.Format(Settings());
