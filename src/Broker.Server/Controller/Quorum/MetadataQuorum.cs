@@ -58,14 +58,25 @@ public sealed class MetadataQuorum : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         var logDirectory = QuorumDirectory.LogDirectory(settings.Directory);
         var log = new MetadataLog(new DirectoryInfo(Path.Combine(logDirectory, "snapshots")), settings.SnapshotEvery);
-        await log.RestoreAsync(ct).ConfigureAwait(false); // before the WAL is built: it replays from the snapshot on
-        // Durability: DotNext 6.12.2 checkpoints and flushes the WAL on every commit (Options.FlushInterval and
-        // FlushOnCommit are obsolete there, "always true"); the term and vote are written through.
-        var wal = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(logDirectory, "log") }, log);
-
+        WriteAheadLog? wal = null;
+        ControllerChannel? channel = null;
         MetadataQuorum? quorum = null;
-        var channel = new ControllerChannel(settings.ControllerEndpoint, (request, token) => quorum!.ServeForwardedAsync(request, token));
-        channel.Start();
+        try
+        {
+            await log.RestoreAsync(ct).ConfigureAwait(false); // before the WAL is built: it replays from the snapshot on
+            // Durability: DotNext 6.12.2 checkpoints and flushes the WAL on every commit (Options.FlushInterval and
+            // FlushOnCommit are obsolete there, "always true"); the term and vote are written through.
+            wal = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(logDirectory, "log") }, log);
+            channel = new ControllerChannel(settings.ControllerEndpoint, (request, token) => quorum!.ServeForwardedAsync(request, token));
+            channel.Start();
+        }
+        catch
+        {
+            if (channel is not null) await channel.DisposeAsync().ConfigureAwait(false);
+            if (wal is not null) await wal.DisposeAsync().ConfigureAwait(false);
+            await log.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
 
         var storage = new VoterStorage();
         var initial = storage.CreateInitialConfigurationBuilder();

@@ -228,4 +228,24 @@ public sealed class MetadataQuorumTests(ITestOutputHelper output)
         var leader = await cluster.LeaderAsync(ElectionDeadline);
         Assert.Equal([7], BrokerIds(leader.Image));
     }
+
+    [Fact]
+    public async Task A_voter_that_fails_to_start_releases_its_log_so_it_can_start_again()
+    {
+        await using var cluster = new QuorumTestCluster();
+        var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            var settings = cluster.Settings[0] with { ControllerEndpoint = (System.Net.IPEndPoint)taken.LocalEndpoint };
+            await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => MetadataQuorum.StartAsync(settings));
+        }
+        finally
+        {
+            taken.Stop();
+        }
+        await cluster.StartAsync(1, 2);
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(1)));
+    }
 }
