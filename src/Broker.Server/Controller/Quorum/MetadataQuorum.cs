@@ -66,7 +66,13 @@ public sealed class MetadataQuorum : IAsyncDisposable
             await log.RestoreAsync(ct).ConfigureAwait(false); // before the WAL is built: it replays from the snapshot on
             // Durability: DotNext 6.12.2 checkpoints and flushes the WAL on every commit (Options.FlushInterval and
             // FlushOnCommit are obsolete there, "always true"); the term and vote are written through.
-            wal = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(logDirectory, "log") }, log);
+            // Each entry carries a hash checked on replay: a voter whose log is corrupted fails to start instead of voting with it.
+            // (Fixed when the log is created: it cannot change for an existing log.)
+            wal = new WriteAheadLog(new WriteAheadLog.Options
+            {
+                Location = Path.Combine(logDirectory, "log"),
+                HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash64,
+            }, log);
             channel = new ControllerChannel(settings.ControllerEndpoint, (request, token) => quorum!.ServeForwardedAsync(request, token));
             channel.Start();
         }

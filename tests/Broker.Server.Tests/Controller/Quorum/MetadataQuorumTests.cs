@@ -248,4 +248,28 @@ public sealed class MetadataQuorumTests(ITestOutputHelper output)
         var leader = await cluster.LeaderAsync(ElectionDeadline);
         Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(1)));
     }
+
+    /// <summary>Entries carry an XxHash64 checked on replay: a voter whose log was corrupted on disk does not start (so it does not vote with it).</summary>
+    [Fact]
+    public async Task A_voter_whose_log_is_corrupted_on_disk_refuses_to_start()
+    {
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1, 2, 3);
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        for (var i = 1; i <= 5; i++) Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(i)));
+        var victim = leader.NodeId % 3 + 1;
+        using (var cts = new CancellationTokenSource(ElectionDeadline))
+            await cluster[victim].ReadAsync(cts.Token);
+        await cluster.StopAsync(victim);
+
+        // The first data chunk holds the entries; flip a byte inside the first RegisterBroker record (manifest "MRB@1").
+        var chunk = Path.Combine(QuorumDirectory.LogDirectory(cluster.Settings[victim - 1].Directory), "log", "data", "0");
+        var bytes = await File.ReadAllBytesAsync(chunk);
+        var at = bytes.AsSpan().IndexOf("MRB@1"u8);
+        Assert.True(at >= 0, "the chunk holds a RegisterBroker record");
+        bytes[at + 8] ^= 0xFF;
+        await File.WriteAllBytesAsync(chunk, bytes);
+
+        await Assert.ThrowsAsync<DotNext.Net.Cluster.Consensus.Raft.StateMachine.WriteAheadLog.HashMismatchException>(() => cluster.StartAsync(victim));
+    }
 }
