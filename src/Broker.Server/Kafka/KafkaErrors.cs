@@ -43,6 +43,8 @@ internal static class KafkaErrors
     public const short GroupIdNotFound = 69;
     public const short FencedLeaderEpoch = 74;
     public const short UnsupportedCompressionType = 76;
+    public const short InvalidTimestamp = 32;
+    public const short InvalidRecord = 87;
 
     public static short From(ErrorCode error) => error switch
     {
@@ -79,6 +81,8 @@ internal static class KafkaErrors
         ErrorCode.ReassignmentInProgress => ReassignmentInProgress,
         ErrorCode.OutOfOrderSequence => OutOfOrderSequenceNumber,
         ErrorCode.InvalidProducerEpoch => InvalidProducerEpoch,
+        ErrorCode.InvalidRecord => InvalidRecord,
+        ErrorCode.InvalidTimestamp => InvalidTimestamp,
         _ => UnknownServerError,
     };
 }

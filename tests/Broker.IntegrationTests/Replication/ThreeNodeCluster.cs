@@ -4,17 +4,20 @@ using Broker.Protocol.Messages;
 namespace Broker.IntegrationTests.Replication;
 
 /// <summary>
-/// Three real `broker node` processes on loopback: the first seeds the cluster, the others join it as
-/// workers. Nodes can be SIGKILLed and restarted on their own port and data directory. Keeps the order in
+/// Real `broker node` processes on loopback (three unless <paramref name="size"/> says otherwise): the first seeds
+/// the cluster, the others join it as workers. Nodes can be SIGKILLed and restarted on their own port and data directory. Keeps the order in
 /// which the running nodes joined, so a test can find the oldest (the one hosting the singletons).
 /// <paramref name="spares"/> adds slots after the first three for nodes a test starts later (a replacement node);
 /// with <paramref name="racks"/>, node i runs in rack <c>zone{i}</c> (<see cref="RackOf"/>).
 /// </summary>
-public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyncDisposable
+public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int size = 3) : IAsyncDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-cluster", Guid.NewGuid().ToString("N"));
-    private readonly int[] _ports = Enumerable.Range(0, 3 + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
-    private readonly BrokerProcess?[] _nodes = new BrokerProcess?[3 + spares];
+    private readonly int[] _ports = Enumerable.Range(0, size + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
+    private readonly BrokerProcess?[] _nodes = new BrokerProcess?[size + spares];
+
+    /// <summary>How many nodes <see cref="StartAsync"/> starts.</summary>
+    public int Size => size;
     private readonly List<int> _joinOrder = new();
 
     public string Bootstrap => string.Join(",", _ports.Select(p => $"127.0.0.1:{p}"));
@@ -61,8 +64,8 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyn
 
     public async Task StartAsync()
     {
-        for (var i = 0; i < 3; i++) await StartNodeAsync(i);
-        await WaitForMembersAsync(3, TimeSpan.FromSeconds(60));
+        for (var i = 0; i < size; i++) await StartNodeAsync(i);
+        await WaitForMembersAsync(size, TimeSpan.FromSeconds(60));
     }
 
     public async Task StartNodeAsync(int index)
@@ -75,12 +78,28 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyn
         _joinOrder.Add(index);
     }
 
-    /// <summary>SIGKILLs every node, then starts them again on their data directories, the seed first.</summary>
+    /// <summary>
+    /// SIGKILLs every node, then starts them again on their data directories, the seed first, without waiting for
+    /// each to be Up: a node on a data directory that belonged to a cluster is Up only with a majority of it.
+    /// </summary>
     public async Task KillAllAndRestartAsync()
     {
-        for (var i = 0; i < 3; i++) Kill(i);
+        for (var i = 0; i < size; i++) Kill(i);
         _joinOrder.Clear();
-        await StartAsync();
+        for (var i = 0; i < size; i++) await StartWaitingNodeAsync(i);
+        await WaitForMembersAsync(size, TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>
+    /// Starts a node as the README's restart commands do (node 0 seeds itself, the others name node 0 as their seed)
+    /// and returns once it listens, not once it is Up: after a full stop, a node waits for a majority of its cluster.
+    /// </summary>
+    public async Task StartWaitingNodeAsync(int index)
+    {
+        var seed = index == 0 ? null : $"127.0.0.1:{_ports[0]}";
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, waitUntilUp: false);
+        _joinOrder.Remove(index);
+        _joinOrder.Add(index);
     }
 
     public void Kill(int index)
