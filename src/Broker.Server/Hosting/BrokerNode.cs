@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Broker.Protocol;
+using Broker.Server.Controller.Quorum;
 using Broker.Server.Gateway;
 using Broker.Server.Groups;
 using Broker.Server.Kafka;
@@ -22,14 +23,18 @@ public sealed class BrokerNode : IAsyncDisposable
     public const string SystemName = "broker";
     public const int DefaultPort = 9190;
 
-    private BrokerNode(ActorSystem system, NodeSettings settings)
+    private BrokerNode(ActorSystem system, NodeSettings settings, MetadataQuorum? quorum)
     {
         System = system;
         Settings = settings;
+        MetadataQuorum = quorum;
     }
 
     public ActorSystem System { get; }
     public NodeSettings Settings { get; }
+
+    /// <summary>This node's metadata quorum voter (broker.metadata.quorum), or null when the quorum is off. Not yet read by the partition actors.</summary>
+    public MetadataQuorum? MetadataQuorum { get; }
 
     /// <summary>The Kafka wire-protocol listener, or null when it is off or could not bind its port.</summary>
     public KafkaListener? KafkaListener { get; private init; }
@@ -47,6 +52,7 @@ public sealed class BrokerNode : IAsyncDisposable
     {
         var (config, settings) = NodeConfig.Load(overrides);
         SqliteJournal.Prepare(settings.JournalPath, settings.JournalPageSize);
+        var quorum = await StartQuorumAsync(config, settings, cancellationToken);
         // Bound before the ActorSystem starts, so the cluster role that announces its address is known.
         var kafka = KafkaListener.TryBind(settings.Kafka, out var kafkaProblem);
         if (kafka is not null) config = kafka.AnnounceIn(config);
@@ -66,14 +72,23 @@ public sealed class BrokerNode : IAsyncDisposable
             }
             var monitor = await StartMonitorAsync(system, settings, gateway);
             await WaitUntilUp(system, settings, cancellationToken);
-            return new BrokerNode(system, settings) { KafkaListener = kafka, Monitor = monitor };
+            return new BrokerNode(system, settings, quorum) { KafkaListener = kafka, Monitor = monitor };
         }
         catch
         {
             if (kafka is not null) await kafka.StopAsync();
             await system.Terminate();
+            if (quorum is not null) await quorum.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Starts this node's metadata quorum voter when broker.metadata.quorum.voters is set (see reference.conf).</summary>
+    private static async Task<MetadataQuorum?> StartQuorumAsync(Akka.Configuration.Config config, NodeSettings settings, CancellationToken cancellationToken)
+    {
+        if (QuorumConfig.From(config, settings.NodeId, settings.DataDirectory) is not { } quorumSettings) return null;
+        if (!QuorumDirectory.IsFormatted(quorumSettings.Directory) && QuorumConfig.FormatIfNew(config)) QuorumDirectory.Format(quorumSettings);
+        return await MetadataQuorum.StartAsync(quorumSettings, ct: cancellationToken);
     }
 
     /// <summary>
@@ -171,6 +186,8 @@ public sealed class BrokerNode : IAsyncDisposable
             {
                 if (!node.WhenTerminated.IsCompleted) await node.StopAsync();
                 if (node.KafkaListener is { } kafka) await kafka.StopAsync();
+                // A downed ActorSystem ends without StopAsync: free the voter's ports and log before the next incarnation starts its own.
+                if (node.MetadataQuorum is { } quorum) await quorum.DisposeAsync();
             }
             if (cancellationToken.IsCancellationRequested) return;
             if (!node.WasDownedByCluster)
@@ -186,6 +203,7 @@ public sealed class BrokerNode : IAsyncDisposable
     public async Task StopAsync()
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        if (MetadataQuorum is not null) await MetadataQuorum.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
