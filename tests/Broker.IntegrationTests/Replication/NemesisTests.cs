@@ -11,7 +11,8 @@ namespace Broker.IntegrationTests.Replication;
 /// A nemesis in the style of Jepsen's Kafka tests (issue 18): idempotent acks=all producers and a tailing consumer
 /// on a cluster (RF 3, min.insync.replicas 2) while each round a fault chosen at random hits it: a SIGKILL and a
 /// restart, a SIGSTOP long or short (a node downed meanwhile restarts itself in process), or a full-cluster SIGKILL
-/// restarted in a random order, half the time with one node alone first for 20 s. Then the checker reports lost
+/// restarted in a random order, half the time with one node alone first for 20 s, or a node's disk wiped (it comes
+/// back as a new node and `broker partitions reassign --replace-node` moves the lost replicas to it). Then the checker reports lost
 /// acknowledged writes, offsets acknowledged for two records, values stored twice, records a consumer saw that the
 /// final log does not hold, and reads that went backwards within a partition; and how long each heal took until
 /// every partition acknowledged again.
@@ -54,11 +55,12 @@ public sealed class NemesisTests(ITestOutputHelper output) : IAsyncLifetime
         var heals = new List<(string Fault, long Millis)>();
         while (clock.Elapsed < TimeSpan.FromMinutes(Minutes))
         {
-            var fault = _random.Next(4) switch
+            var fault = _random.Next(5) switch
             {
                 0 => await KillAndRestartAsync(),
                 1 => await PauseAsync(TimeSpan.FromSeconds(2 + _random.Next(4))),   // shorter than a downing
                 2 => await PauseAsync(TimeSpan.FromSeconds(10 + _random.Next(10))), // long enough to be downed
+                3 => await WipeAndReplaceAsync(),
                 _ => await FullRestartAsync(loneFirst: _random.Next(2) == 0),
             };
             var healedAt = Environment.TickCount64;
@@ -96,6 +98,22 @@ public sealed class NemesisTests(ITestOutputHelper output) : IAsyncLifetime
         await _cluster.WaitForKilledNodesRemovedAsync();
         await _cluster.StartNodeAsync(victim);
         return $"SIGKILL node index {victim}, restarted";
+    }
+
+    private async Task<string> WipeAndReplaceAsync()
+    {
+        var victim = _random.Next(_cluster.Size);
+        var lost = _cluster.NodeIdOf(victim);
+        _cluster.Kill(victim);
+        await _cluster.WaitForKilledNodesRemovedAsync();
+        _cluster.WipeDataDirectory(victim);
+        await _cluster.StartNodeAsync(victim);
+        var fresh = _cluster.NodeIdOf(victim);
+        var (exit, stdout, stderr) = await CliProcess.RunAsync(null, TimeSpan.FromMinutes(4),
+            "partitions", "reassign", "--replace-node", lost.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--to-node", fresh.ToString(System.Globalization.CultureInfo.InvariantCulture), "--wait", "--timeout", "200", "--bootstrap", _cluster.Bootstrap);
+        Assert.True(exit == 0, $"reassign --replace-node {lost} --to-node {fresh} exited {exit}: {stdout} {stderr}");
+        return $"node index {victim} wiped: node {lost} replaced by the empty node {fresh} (reassign --replace-node)";
     }
 
     private async Task<string> PauseAsync(TimeSpan pause)

@@ -107,6 +107,13 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
         _joinOrder.Add(index);
     }
 
+    /// <summary>Deletes a stopped node's data directory: its disk is lost, and it comes back as a new, empty node with a new id.</summary>
+    public void WipeDataDirectory(int index)
+    {
+        if (IsRunning(index)) throw new InvalidOperationException($"node {index} is running; kill it first");
+        Directory.Delete(Path.Combine(_root, $"n{index}"), recursive: true);
+    }
+
     public void Kill(int index)
     {
         _nodes[index]?.Kill();
