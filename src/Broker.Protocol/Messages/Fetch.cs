@@ -41,9 +41,12 @@ public static class OffsetSpec
 {
     public const long Latest = -1;
     public const long Earliest = -2;
+
+    /// <summary>The offset of the record with the largest timestamp (KIP-734), and that timestamp.</summary>
+    public const long MaxTimestamp = -3;
 }
 
-/// <summary>Finds an offset by time: earliest (-2), latest (-1), or the first offset whose timestamp is at or after the given one.</summary>
+/// <summary>Finds an offset by time: earliest (-2), latest (-1), the record with the largest timestamp (-3), or the first offset whose timestamp is at or after the given one.</summary>
 public sealed record ListOffsetsRequest(string Topic, int Partition, long Timestamp) : IBrokerRequest, IPartitionMessage;
 
 /// <summary>Offset -1 with Error None means no record has a timestamp at or after the one asked for.</summary>

@@ -43,6 +43,7 @@ internal static class KafkaErrors
     public const short GroupIdNotFound = 69;
     public const short FencedLeaderEpoch = 74;
     public const short UnsupportedCompressionType = 76;
+    public const short UnknownTopicId = 100;
 
     public static short From(ErrorCode error) => error switch
     {

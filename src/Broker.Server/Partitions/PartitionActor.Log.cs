@@ -221,15 +221,30 @@ public sealed partial class PartitionActor
             case OffsetSpec.Latest:
                 replyTo.Tell(Offset(_highWatermark, -1));
                 return;
+            case OffsetSpec.MaxTimestamp:
+                break;
             case < 0:
                 replyTo.Tell(new ListOffsetsResponse(_topic, _partition, ErrorCode.InvalidRequest,
-                    $"timestamp {request.Timestamp} is invalid: use -2 (earliest), -1 (latest) or a Unix time in milliseconds", -1, -1));
+                    $"timestamp {request.Timestamp} is invalid: use -2 (earliest), -1 (latest), -3 (largest timestamp) or a Unix time in milliseconds", -1, -1));
                 return;
         }
 
-        // First committed batch whose max timestamp reaches the target; the record is inside it.
+        // First committed batch whose max timestamp reaches the target; the record is inside it. For the largest
+        // timestamp (-3), the first committed batch holding it, and its first record with that timestamp.
+        var target = request.Timestamp;
         var i = 0;
-        while (i < _index.Count && _index.BaseOffset(i) < _highWatermark && _index.MaxTimestamp(i) < request.Timestamp) i++;
+        if (target == OffsetSpec.MaxTimestamp)
+        {
+            var largest = -1;
+            for (var j = 0; j < _index.Count && _index.BaseOffset(j) < _highWatermark; j++)
+                if (largest < 0 || _index.MaxTimestamp(j) > _index.MaxTimestamp(largest)) largest = j;
+            i = largest < 0 ? _index.Count : largest;
+            if (largest >= 0) target = _index.MaxTimestamp(largest);
+        }
+        else
+        {
+            while (i < _index.Count && _index.BaseOffset(i) < _highWatermark && _index.MaxTimestamp(i) < target) i++;
+        }
         if (i == _index.Count || _index.BaseOffset(i) >= _highWatermark)
         {
             replyTo.Tell(Offset(-1, -1));
@@ -239,11 +254,11 @@ public sealed partial class PartitionActor
         var cached = batchBase >= _tail.FirstOffset ? _tail.Read(batchBase, 1) : null;
         if (cached is not null)
         {
-            replyTo.Tell(FirstRecordAtOrAfter(cached, request.Timestamp));
+            replyTo.Tell(FirstRecordAtOrAfter(cached, target));
             return;
         }
         ReadCold(i, 1, long.MaxValue, read => replyTo.Tell(read.Failure is null && read.Batches.Count > 0
-            ? FirstRecordAtOrAfter(read.Batches[0].Batch, request.Timestamp)
+            ? FirstRecordAtOrAfter(read.Batches[0].Batch, target)
             : new ListOffsetsResponse(_topic, _partition, ErrorCode.Unknown, read.Failure ?? "batch vanished", -1, -1)));
     }
 
