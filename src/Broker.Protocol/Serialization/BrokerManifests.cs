@@ -23,6 +23,10 @@ public static class BrokerManifests
     public const string MetadataResponseV1 = "MR"; // read only: before reassignments (no adding/removing replicas)
     public const string ReassignPartitionsRequest = "RP";
     public const string ReassignPartitionsResponse = "RPR";
+    public const string AlterTopicConfigsRequest = "ATC";
+    public const string AlterTopicConfigsResponse = "ATCR";
+    public const string CreatePartitionsRequest = "CP";
+    public const string CreatePartitionsResponse = "CPR";
     public const string InitProducerIdRequest = "IP";
     public const string InitProducerIdResponse = "IPR";
     public const string ClusterStatusRequest = "CS";

@@ -75,6 +75,36 @@ internal static class ProtocolMessageReader
                 return new DeleteTopicsRequest(r.ReadStringList() ?? throw new WireFormatException("topic list is missing"));
             case BrokerManifests.DeleteTopicsResponse:
                 return new DeleteTopicsResponse(ReadTopicResults(ref r));
+            case BrokerManifests.AlterTopicConfigsRequest:
+            {
+                var n = r.ReadCount(4 + 4);
+                var topics = new TopicConfigAlteration[n];
+                for (var i = 0; i < n; i++)
+                {
+                    var name = ReadName(ref r);
+                    var changes = new TopicConfigChange[r.ReadCount(4 + 1 + 4)];
+                    for (var j = 0; j < changes.Length; j++)
+                    {
+                        var key = ReadName(ref r);
+                        var op = r.ReadByte();
+                        if (op > (byte)ConfigOperation.Delete) throw new WireFormatException($"unknown config operation {op}");
+                        changes[j] = new TopicConfigChange(key, (ConfigOperation)op, r.ReadString());
+                    }
+                    topics[i] = new TopicConfigAlteration(name, changes);
+                }
+                return new AlterTopicConfigsRequest(topics, r.ReadBool());
+            }
+            case BrokerManifests.AlterTopicConfigsResponse:
+                return new AlterTopicConfigsResponse(ReadTopicResults(ref r));
+            case BrokerManifests.CreatePartitionsRequest:
+            {
+                var n = r.ReadCount(4 + 4);
+                var topics = new PartitionCountChange[n];
+                for (var i = 0; i < n; i++) topics[i] = new PartitionCountChange(ReadName(ref r), r.ReadInt32());
+                return new CreatePartitionsRequest(topics, r.ReadBool());
+            }
+            case BrokerManifests.CreatePartitionsResponse:
+                return new CreatePartitionsResponse(ReadTopicResults(ref r));
             case BrokerManifests.MetadataRequest:
                 return new MetadataRequest(r.ReadStringList());
             case BrokerManifests.MetadataResponse:

@@ -153,6 +153,43 @@ internal static class ProtocolMessageWriter
             case DeleteTopicsResponse d:
                 WriteTopicResults(w, d.Results);
                 break;
+            case AlterTopicConfigsRequest a:
+            {
+                var topics = a.Topics ?? [];
+                w.WriteCount(topics.Count);
+                foreach (var t in topics)
+                {
+                    w.WriteString(t.Topic);
+                    var changes = t.Changes ?? [];
+                    w.WriteCount(changes.Count);
+                    foreach (var c in changes)
+                    {
+                        w.WriteString(c.Key);
+                        w.WriteByte((byte)c.Operation);
+                        w.WriteString(c.Value);
+                    }
+                }
+                w.WriteBool(a.ValidateOnly);
+                break;
+            }
+            case AlterTopicConfigsResponse a:
+                WriteTopicResults(w, a.Results);
+                break;
+            case CreatePartitionsRequest c:
+            {
+                var topics = c.Topics ?? [];
+                w.WriteCount(topics.Count);
+                foreach (var t in topics)
+                {
+                    w.WriteString(t.Topic);
+                    w.WriteInt32(t.Count);
+                }
+                w.WriteBool(c.ValidateOnly);
+                break;
+            }
+            case CreatePartitionsResponse c:
+                WriteTopicResults(w, c.Results);
+                break;
             case MetadataRequest m:
                 w.WriteStringList(m.Topics); // null means "every topic" and stays null
                 break;

@@ -61,6 +61,8 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<CreateTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<DeleteTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<ReassignPartitionsRequest>(r => AskRegistry(r, Sender));
+        Receive<AlterTopicConfigsRequest>(r => AskRegistry(r, Sender));
+        Receive<CreatePartitionsRequest>(r => AskRegistry(r, Sender));
         Receive<MetadataRequest>(r => Metadata(r, Sender, refreshed: false));
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.ClusterStatusTimeout).PipeTo(Sender));
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.ClusterStatusTimeout).PipeTo(Sender));

@@ -41,6 +41,12 @@ internal static class KafkaApis
         new(LeaveGroupRequest.Api, "LeaveGroup", 0, 5, 0, LeaveGroupRequest.IsFlexible),
         new(DescribeGroupsRequest.Api, "DescribeGroups", 0, 5, 0, DescribeGroupsRequest.IsFlexible),
         new(ListGroupsRequest.Api, "ListGroups", 0, 5, 0, ListGroupsRequest.IsFlexible),
+        new(CreatePartitionsRequest.Api, "CreatePartitions", 0, 3, 0, CreatePartitionsRequest.IsFlexible),
+        new(DescribeConfigsRequest.Api, "DescribeConfigs", 0, 4, 0, DescribeConfigsRequest.IsFlexible),
+        new(AlterPartitionReassignmentsRequest.Api, "AlterPartitionReassignments", 0, 0, 0, AlterPartitionReassignmentsRequest.IsFlexible),
+        new(ListPartitionReassignmentsRequest.Api, "ListPartitionReassignments", 0, 0, 0, ListPartitionReassignmentsRequest.IsFlexible),
+        new(IncrementalAlterConfigsRequest.Api, "IncrementalAlterConfigs", 0, 1, 0, IncrementalAlterConfigsRequest.IsFlexible),
+        new(DescribeClusterRequest.Api, "DescribeCluster", 0, 1, 0, DescribeClusterRequest.IsFlexible),
         new(SaslHandshakeRequest.Api, "SaslHandshake", 0, 1, 0, SaslHandshakeRequest.IsFlexible),
         new(SaslAuthenticateRequest.Api, "SaslAuthenticate", 0, 2, 0, SaslAuthenticateRequest.IsFlexible),
     ];

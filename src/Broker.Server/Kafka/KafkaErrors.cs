@@ -43,7 +43,9 @@ internal static class KafkaErrors
     public const short GroupIdNotFound = 69;
     public const short FencedLeaderEpoch = 74;
     public const short UnsupportedCompressionType = 76;
+    public const short GroupSubscribedToTopic = 86;
     public const short UnknownTopicId = 100;
+    public const short UnsupportedEndpointType = 115;
 
     public static short From(ErrorCode error) => error switch
     {

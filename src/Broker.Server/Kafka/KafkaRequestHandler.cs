@@ -82,6 +82,18 @@ internal sealed partial class KafkaRequestHandler
                 return DescribeGroupsAsync(K.DescribeGroupsRequest.Read(ref body, version));
             case K.ListGroupsRequest.Api:
                 return ListGroupsAsync(K.ListGroupsRequest.Read(ref body, version));
+            case K.DescribeConfigsRequest.Api:
+                return DescribeConfigsAsync(K.DescribeConfigsRequest.Read(ref body, version), version);
+            case K.IncrementalAlterConfigsRequest.Api:
+                return IncrementalAlterConfigsAsync(K.IncrementalAlterConfigsRequest.Read(ref body, version));
+            case K.CreatePartitionsRequest.Api:
+                return CreatePartitionsAsync(K.CreatePartitionsRequest.Read(ref body, version));
+            case K.DescribeClusterRequest.Api:
+                return DescribeClusterAsync(K.DescribeClusterRequest.Read(ref body, version));
+            case K.ListPartitionReassignmentsRequest.Api:
+                return ListPartitionReassignmentsAsync(K.ListPartitionReassignmentsRequest.Read(ref body, version));
+            case K.AlterPartitionReassignmentsRequest.Api:
+                return AlterPartitionReassignmentsAsync(K.AlterPartitionReassignmentsRequest.Read(ref body, version));
             case K.SaslHandshakeRequest.Api:
                 K.SaslHandshakeRequest.Read(ref body, version);
                 // No SASL until the security work lands: a client configured for it learns so at once.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Broker.Protocol;
+using Broker.Protocol.Messages;
 
 namespace Broker.Server.Topics;
 
@@ -53,6 +54,24 @@ public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxM
         }
         return null;
     }
+
+    /// <summary>A topic's configs after key-by-key changes (IncrementalAlterConfigs): set replaces or adds, delete falls back to the default.</summary>
+    public static IReadOnlyDictionary<string, string> Apply(IReadOnlyDictionary<string, string> configs, IReadOnlyList<TopicConfigChange> changes)
+    {
+        var result = new Dictionary<string, string>(configs, StringComparer.Ordinal);
+        foreach (var change in changes)
+        {
+            if (change.Operation == ConfigOperation.Delete || change.Value is null) result.Remove(change.Key);
+            else result[change.Key] = change.Value;
+        }
+        return result;
+    }
+
+    /// <summary>Null when min.insync.replicas (if set) fits the replication factor: acks=all produces could never succeed otherwise.</summary>
+    public static string? ValidateMinInsyncReplicas(IReadOnlyDictionary<string, string> configs, int replicationFactor) =>
+        configs.TryGetValue(MinInsyncReplicasKey, out var minIsr) && int.Parse(minIsr, CultureInfo.InvariantCulture) > replicationFactor
+            ? $"{MinInsyncReplicasKey}={minIsr} is larger than the replication factor {replicationFactor}; acks=all produces could never succeed"
+            : null;
 
     /// <summary>Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".</summary>
     public static string? ValidateName(string name)
