@@ -64,5 +64,7 @@ public enum ErrorCode : short
     OutOfOrderSequence = 33,
     /// <summary>An idempotent producer's epoch is older than the newest this partition has seen: a newer instance of it took over.</summary>
     InvalidProducerEpoch = 34,
+    /// <summary>A member of the group is assigned this partition: its committed offset cannot be deleted while the group consumes it.</summary>
+    GroupSubscribedToTopic = 35,
     Unknown = 99,
 }

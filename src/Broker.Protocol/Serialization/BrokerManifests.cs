@@ -52,4 +52,8 @@ public static class BrokerManifests
     public const string DescribeGroupResponse = "DGR";
     public const string ListGroupsRequest = "LGS";
     public const string ListGroupsResponse = "LGSR";
+    public const string DeleteGroupRequest = "DLG";
+    public const string DeleteGroupResponse = "DLGR";
+    public const string DeleteGroupOffsetsRequest = "DGO";
+    public const string DeleteGroupOffsetsResponse = "DGOR";
 }

@@ -59,6 +59,10 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
         DescribeGroupResponse => BrokerManifests.DescribeGroupResponse,
         ListGroupsRequest => BrokerManifests.ListGroupsRequest,
         ListGroupsResponse => BrokerManifests.ListGroupsResponse,
+        DeleteGroupRequest => BrokerManifests.DeleteGroupRequest,
+        DeleteGroupResponse => BrokerManifests.DeleteGroupResponse,
+        DeleteGroupOffsetsRequest => BrokerManifests.DeleteGroupOffsetsRequest,
+        DeleteGroupOffsetsResponse => BrokerManifests.DeleteGroupOffsetsResponse,
         _ => throw new ArgumentException($"BrokerSerializer cannot serialize {o.GetType()}"),
     };
 

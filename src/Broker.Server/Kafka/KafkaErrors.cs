@@ -71,6 +71,7 @@ internal static class KafkaErrors
         ErrorCode.PartitionNotAssigned => IllegalGeneration,
         ErrorCode.InvalidOffset => InvalidCommitOffsetSize,
         ErrorCode.NonEmptyGroup => NonEmptyGroup,
+        ErrorCode.GroupSubscribedToTopic => GroupSubscribedToTopic,
         ErrorCode.InconsistentGroupProtocol => InconsistentGroupProtocol,
         ErrorCode.InvalidSessionTimeout => InvalidSessionTimeout,
         ErrorCode.InvalidGroupId => InvalidGroupId,

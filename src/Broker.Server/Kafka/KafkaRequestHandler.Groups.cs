@@ -260,6 +260,45 @@ internal sealed partial class KafkaRequestHandler
         return new K.DescribeGroupsResponse { Groups = groups };
     }
 
+    // ---- DeleteGroups / OffsetDelete
+
+    /// <summary>Each group is deleted by its own coordinator: only an Empty one (NON_EMPTY_GROUP), only one that exists (GROUP_ID_NOT_FOUND).</summary>
+    private async Task<IKafkaMessage?> DeleteGroupsAsync(K.DeleteGroupsRequest request)
+    {
+        var replies = await Task.WhenAll(request.GroupsNames.Select(g => AskAsync(new DeleteGroupRequest(g), AskTimeout))).ConfigureAwait(false);
+        var results = new List<K.DeleteGroupsResponse.DeletableGroupResult>(replies.Length);
+        for (var i = 0; i < replies.Length; i++)
+            results.Add(new() { GroupId = request.GroupsNames[i], ErrorCode = KafkaErrors.From(replies[i] is DeleteGroupResponse || replies[i].Error != ErrorCode.None ? replies[i].Error : ErrorCode.Unknown) });
+        return new K.DeleteGroupsResponse { Results = results };
+    }
+
+    private async Task<IKafkaMessage?> OffsetDeleteAsync(K.OffsetDeleteRequest request)
+    {
+        var partitions = new List<TopicPartition>();
+        foreach (var t in request.Topics)
+        {
+            foreach (var p in t.Partitions)
+                partitions.Add(new TopicPartition(t.Name, p.PartitionIndex));
+        }
+        var reply = await AskAsync(new DeleteGroupOffsetsRequest(request.GroupId, partitions), AskTimeout).ConfigureAwait(false);
+        if (reply is not DeleteGroupOffsetsResponse { Error: ErrorCode.None } deleted)
+            return new K.OffsetDeleteResponse { ErrorCode = KafkaErrors.From(reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error), Topics = [] };
+        var byPartition = deleted.Results.ToDictionary(r => new TopicPartition(r.Topic, r.Partition), r => r.Error);
+        return new K.OffsetDeleteResponse
+        {
+            ErrorCode = KafkaErrors.None,
+            Topics = [.. request.Topics.Select(t => new K.OffsetDeleteResponse.OffsetDeleteResponseTopic
+            {
+                Name = t.Name,
+                Partitions = [.. t.Partitions.Select(p => new K.OffsetDeleteResponse.OffsetDeleteResponsePartition
+                {
+                    PartitionIndex = p.PartitionIndex,
+                    ErrorCode = KafkaErrors.From(byPartition.GetValueOrDefault(new TopicPartition(t.Name, p.PartitionIndex), ErrorCode.Unknown)),
+                })],
+            })],
+        };
+    }
+
     /// <summary>v4+ filter by state and v5+ by type (Kafka's case-insensitive match); every group here is a classic one.</summary>
     private async Task<IKafkaMessage?> ListGroupsAsync(K.ListGroupsRequest request)
     {

@@ -84,6 +84,10 @@ internal sealed partial class KafkaRequestHandler
                 return ListGroupsAsync(K.ListGroupsRequest.Read(ref body, version));
             case K.DescribeConfigsRequest.Api:
                 return DescribeConfigsAsync(K.DescribeConfigsRequest.Read(ref body, version), version);
+            case K.DeleteGroupsRequest.Api:
+                return DeleteGroupsAsync(K.DeleteGroupsRequest.Read(ref body, version));
+            case K.OffsetDeleteRequest.Api:
+                return OffsetDeleteAsync(K.OffsetDeleteRequest.Read(ref body, version));
             case K.IncrementalAlterConfigsRequest.Api:
                 return IncrementalAlterConfigsAsync(K.IncrementalAlterConfigsRequest.Read(ref body, version));
             case K.CreatePartitionsRequest.Api:

@@ -115,6 +115,37 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeleteGroups_refuses_a_group_with_members_and_deletes_an_empty_one_with_its_offsets()
+    {
+        await CreateTopicAsync("admin-groups", 1);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _node.KafkaBootstrap }).Build())
+            await producer.ProduceAsync("admin-groups", new Message<Null, string> { Value = "one" });
+        var config = new ConsumerConfig { BootstrapServers = _node.KafkaBootstrap, GroupId = "admin-doomed", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false };
+        using (var member = new ConsumerBuilder<Null, string>(config).Build())
+        {
+            member.Subscribe("admin-groups");
+            var record = member.Consume(TimeSpan.FromSeconds(30));
+            Assert.NotNull(record);
+            member.Commit(record);
+
+            var busy = await Assert.ThrowsAsync<DeleteGroupsException>(() => _admin.DeleteGroupsAsync(["admin-doomed"]));
+            Assert.Equal(ErrorCode.NonEmptyGroup, busy.Results.Single().Error.Code);
+            member.Close(); // leaves the group
+        }
+
+        var committed = await _admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("admin-doomed", [new TopicPartition("admin-groups", 0)])]);
+        Assert.Equal(1, committed.Single().Partitions.Single().Offset.Value);
+        await _admin.DeleteGroupsAsync(["admin-doomed"]);
+        var after = await _admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("admin-doomed", [new TopicPartition("admin-groups", 0)])]);
+        Assert.Equal(Offset.Unset, after.Single().Partitions.Single().Offset);
+        var listed = await _admin.ListConsumerGroupsAsync();
+        Assert.DoesNotContain(listed.Valid, g => g.GroupId == "admin-doomed");
+
+        var unknown = await Assert.ThrowsAsync<DeleteGroupsException>(() => _admin.DeleteGroupsAsync(["admin-never-existed"]));
+        Assert.Equal(ErrorCode.GroupIdNotFound, unknown.Results.Single().Error.Code);
+    }
+
+    [Fact]
     public async Task DescribeCluster_names_the_node_as_broker_and_controller()
     {
         var cluster = await _admin.DescribeClusterAsync();
