@@ -51,3 +51,12 @@ public sealed record ListOffsetsRequest(string Topic, int Partition, long Timest
 
 /// <summary>Offset -1 with Error None means no record has a timestamp at or after the one asked for.</summary>
 public sealed record ListOffsetsResponse(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long Offset, long Timestamp) : IBrokerResponse;
+
+/// <summary>
+/// Deletes a partition's records below <paramref name="Offset"/> (Kafka's DeleteRecords): the log start moves there,
+/// so consumers starting from the beginning start at it. -1 means the high watermark; only committed records can go.
+/// </summary>
+public sealed record DeleteRecordsRequest(string Topic, int Partition, long Offset) : IBrokerRequest, IPartitionMessage;
+
+/// <summary><paramref name="LowWatermark"/> is the partition's log start after the deletion.</summary>
+public sealed record DeleteRecordsResponse(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long LowWatermark) : IBrokerResponse;

@@ -14,6 +14,8 @@ public static class BrokerManifests
     public const string FetchResponseV1 = "FR"; // read only: before leader epochs
     public const string ListOffsetsRequest = "LO";
     public const string ListOffsetsResponse = "LOR";
+    public const string DeleteRecordsRequest = "DR";
+    public const string DeleteRecordsResponse = "DRR";
     public const string CreateTopicsRequest = "CT";
     public const string CreateTopicsResponse = "CTR";
     public const string DeleteTopicsRequest = "DT";

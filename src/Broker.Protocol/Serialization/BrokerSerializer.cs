@@ -24,6 +24,8 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
         FetchResponse => BrokerManifests.FetchResponse,
         ListOffsetsRequest => BrokerManifests.ListOffsetsRequest,
         ListOffsetsResponse => BrokerManifests.ListOffsetsResponse,
+        DeleteRecordsRequest => BrokerManifests.DeleteRecordsRequest,
+        DeleteRecordsResponse => BrokerManifests.DeleteRecordsResponse,
         CreateTopicsRequest => BrokerManifests.CreateTopicsRequest,
         CreateTopicsResponse => BrokerManifests.CreateTopicsResponse,
         DeleteTopicsRequest => BrokerManifests.DeleteTopicsRequest,

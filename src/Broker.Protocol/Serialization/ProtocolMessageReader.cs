@@ -75,6 +75,10 @@ internal static class ProtocolMessageReader
                 return new DeleteTopicsRequest(r.ReadStringList() ?? throw new WireFormatException("topic list is missing"));
             case BrokerManifests.DeleteTopicsResponse:
                 return new DeleteTopicsResponse(ReadTopicResults(ref r));
+            case BrokerManifests.DeleteRecordsRequest:
+                return new DeleteRecordsRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt64());
+            case BrokerManifests.DeleteRecordsResponse:
+                return new DeleteRecordsResponse(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64());
             case BrokerManifests.AlterTopicConfigsRequest:
             {
                 var n = r.ReadCount(4 + 4);

@@ -153,6 +153,18 @@ internal static class ProtocolMessageWriter
             case DeleteTopicsResponse d:
                 WriteTopicResults(w, d.Results);
                 break;
+            case DeleteRecordsRequest d:
+                w.WriteString(d.Topic);
+                w.WriteInt32(d.Partition);
+                w.WriteInt64(d.Offset);
+                break;
+            case DeleteRecordsResponse d:
+                w.WriteString(d.Topic);
+                w.WriteInt32(d.Partition);
+                w.WriteInt16((short)d.Error);
+                w.WriteString(d.ErrorMessage);
+                w.WriteInt64(d.LowWatermark);
+                break;
             case AlterTopicConfigsRequest a:
             {
                 var topics = a.Topics ?? [];

@@ -276,6 +276,38 @@ internal sealed partial class KafkaRequestHandler
         return new K.ListOffsetsResponse { Topics = topics };
     }
 
+    // ---- DeleteRecords
+
+    /// <summary>Each partition's leader moves its log start (kafka-delete-records); the low watermark answered is the new log start.</summary>
+    private async Task<IKafkaMessage?> DeleteRecordsAsync(K.DeleteRecordsRequest request)
+    {
+        var asks = new List<Task<IBrokerResponse>>();
+        foreach (var t in request.Topics)
+        {
+            foreach (var p in t.Partitions)
+                asks.Add(AskAsync(new DeleteRecordsRequest(t.Name, p.PartitionIndex, p.Offset), AskTimeout));
+        }
+        var replies = await Task.WhenAll(asks).ConfigureAwait(false);
+        var n = 0;
+        return new K.DeleteRecordsResponse
+        {
+            Topics = [.. request.Topics.Select(t => new K.DeleteRecordsResponse.DeleteRecordsTopicResult
+            {
+                Name = t.Name,
+                Partitions = [.. t.Partitions.Select(p =>
+                {
+                    var reply = replies[n++];
+                    return new K.DeleteRecordsResponse.DeleteRecordsPartitionResult
+                    {
+                        PartitionIndex = p.PartitionIndex,
+                        LowWatermark = (reply as DeleteRecordsResponse)?.LowWatermark ?? -1,
+                        ErrorCode = KafkaErrors.From(reply is DeleteRecordsResponse || reply.Error != ErrorCode.None ? reply.Error : ErrorCode.Unknown),
+                    };
+                })],
+            })],
+        };
+    }
+
     private const long EarliestLocalTimestamp = -4;
     private const long LatestTieredTimestamp = -5;
 

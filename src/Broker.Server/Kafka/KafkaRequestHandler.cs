@@ -84,6 +84,8 @@ internal sealed partial class KafkaRequestHandler
                 return ListGroupsAsync(K.ListGroupsRequest.Read(ref body, version));
             case K.DescribeConfigsRequest.Api:
                 return DescribeConfigsAsync(K.DescribeConfigsRequest.Read(ref body, version), version);
+            case K.DeleteRecordsRequest.Api:
+                return DeleteRecordsAsync(K.DeleteRecordsRequest.Read(ref body, version));
             case K.DeleteGroupsRequest.Api:
                 return DeleteGroupsAsync(K.DeleteGroupsRequest.Read(ref body, version));
             case K.OffsetDeleteRequest.Api:

@@ -232,6 +232,7 @@ public sealed partial class PartitionActor
                 if (!RefuseOtherEpoch(f, Sender)) Fetch(f, Sender);
             });
             Command<ListOffsetsRequest>(ListOffsets);
+            Command<DeleteRecordsRequest>(DeleteRecords);
             Command<GetPartitionInfo>(_ => Sender.Tell(Info(ErrorCode.None, null)));
             Command<ReplicaFetch>(f => ServeReplicaFetch(f, Sender));
             Command<IsrTick>(_ => CheckIsr());

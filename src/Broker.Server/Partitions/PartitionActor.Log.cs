@@ -285,6 +285,50 @@ public sealed partial class PartitionActor
     private ListOffsetsResponse Offset(long offset, long timestamp) =>
         new(_topic, _partition, ErrorCode.None, null, offset, timestamp);
 
+    // ---- deleting records (Kafka's DeleteRecords) ----
+
+    /// <summary>
+    /// Moves the log start to the requested offset (the high watermark for -1), journaled so it survives a restart;
+    /// the journal rows of the whole batches below it are deleted after the next snapshot, as retention does.
+    /// Followers keep their own log start (they trim by retention): a new leader would serve from its own.
+    /// </summary>
+    private void DeleteRecords(DeleteRecordsRequest request)
+    {
+        var offset = request.Offset == -1 ? _highWatermark : request.Offset;
+        if (offset < 0 || offset > _highWatermark)
+        {
+            Sender.Tell(new DeleteRecordsResponse(_topic, _partition, ErrorCode.OffsetOutOfRange,
+                $"cannot delete records of {Name} below {request.Offset}: valid offsets are up to the high watermark {_highWatermark} (-1 for it)", _logStart));
+            return;
+        }
+        if (offset <= _logStart)
+        {
+            Sender.Tell(new DeleteRecordsResponse(_topic, _partition, ErrorCode.None, null, _logStart));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new RecordsDeleted(offset), e =>
+        {
+            var deleteTo = DropBefore(e.Offset);
+            _log.Info("partition {0}: records below {1} deleted on request; log start is now {2}", Name, e.Offset, _logStart);
+            if (deleteTo > 0) _pendingDeleteToSeq = Math.Max(_pendingDeleteToSeq, deleteTo);
+            TakeSnapshot();
+            replyTo.Tell(new DeleteRecordsResponse(_topic, _partition, ErrorCode.None, null, _logStart));
+        });
+    }
+
+    /// <summary>Drops the whole batches below <paramref name="offset"/> and starts the log there; the journal sequence number of the last dropped batch, or 0.</summary>
+    private long DropBefore(long offset)
+    {
+        var drop = 0;
+        while (drop < _index.Count && _index.NextOffsetAfter(drop) <= offset) drop++;
+        var deleteTo = drop > 0 ? _index.SequenceNr(drop - 1) : 0;
+        if (drop > 0) _index.RemoveFirst(drop);
+        _logStart = Math.Min(Math.Max(_logStart, offset), _logEnd);
+        _tail.TrimBelow(_index.Count > 0 ? _index.BaseOffset(0) : _logEnd);
+        return deleteTo;
+    }
+
     // ---- retention, snapshots ----
 
     private void ApplyRetention()

@@ -146,6 +146,30 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeleteRecords_moves_the_log_start_so_a_consumer_from_the_beginning_starts_there()
+    {
+        await CreateTopicAsync("admin-trim", 1);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _node.KafkaBootstrap, Acks = Acks.All, LingerMs = 0 }).Build())
+        {
+            for (var i = 0; i < 10; i++) await producer.ProduceAsync("admin-trim", new Message<Null, string> { Value = $"v{i}" });
+        }
+        var deleted = await _admin.DeleteRecordsAsync([new TopicPartitionOffset("admin-trim", 0, 4)]);
+        Assert.Equal(4, deleted.Single().Offset.Value);
+
+        using (var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = _node.KafkaBootstrap, GroupId = "admin-trim-reader", AutoOffsetReset = AutoOffsetReset.Earliest }).Build())
+        {
+            consumer.Subscribe("admin-trim");
+            var first = consumer.Consume(TimeSpan.FromSeconds(30));
+            Assert.NotNull(first);
+            Assert.Equal((4L, "v4"), (first.Offset.Value, first.Message.Value));
+            consumer.Close();
+        }
+
+        var beyond = await Assert.ThrowsAsync<DeleteRecordsException>(() => _admin.DeleteRecordsAsync([new TopicPartitionOffset("admin-trim", 0, 100)]));
+        Assert.Equal(ErrorCode.OffsetOutOfRange, beyond.Results.Single().Error.Code);
+    }
+
+    [Fact]
     public async Task DescribeCluster_names_the_node_as_broker_and_controller()
     {
         var cluster = await _admin.DescribeClusterAsync();
