@@ -60,3 +60,13 @@ public sealed record DeleteRecordsRequest(string Topic, int Partition, long Offs
 
 /// <summary><paramref name="LowWatermark"/> is the partition's log start after the deletion.</summary>
 public sealed record DeleteRecordsResponse(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long LowWatermark) : IBrokerResponse;
+
+/// <summary>
+/// Where leader epoch <paramref name="LeaderEpoch"/> ends in the partition's log (Kafka's OffsetForLeaderEpoch,
+/// KIP-320): clients check their position after a leader change against it. <paramref name="CurrentLeaderEpoch"/>
+/// (-1: unchecked) is the epoch the client last saw; an older one is FencedLeaderEpoch.
+/// </summary>
+public sealed record OffsetForLeaderEpochRequest(string Topic, int Partition, int CurrentLeaderEpoch, int LeaderEpoch) : IBrokerRequest, IPartitionMessage;
+
+/// <summary>The largest epoch at or below the one asked, and where it ends (the next epoch's start, or the log end); -1, -1 when the log knows no epoch that old.</summary>
+public sealed record OffsetForLeaderEpochResponse(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, int LeaderEpoch, long EndOffset) : IBrokerResponse;

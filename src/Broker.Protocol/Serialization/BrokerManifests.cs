@@ -16,6 +16,8 @@ public static class BrokerManifests
     public const string ListOffsetsResponse = "LOR";
     public const string DeleteRecordsRequest = "DR";
     public const string DeleteRecordsResponse = "DRR";
+    public const string OffsetForLeaderEpochRequest = "OLE";
+    public const string OffsetForLeaderEpochResponse = "OLER";
     public const string CreateTopicsRequest = "CT";
     public const string CreateTopicsResponse = "CTR";
     public const string DeleteTopicsRequest = "DT";

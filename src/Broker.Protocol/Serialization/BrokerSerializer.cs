@@ -26,6 +26,8 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
         ListOffsetsResponse => BrokerManifests.ListOffsetsResponse,
         DeleteRecordsRequest => BrokerManifests.DeleteRecordsRequest,
         DeleteRecordsResponse => BrokerManifests.DeleteRecordsResponse,
+        OffsetForLeaderEpochRequest => BrokerManifests.OffsetForLeaderEpochRequest,
+        OffsetForLeaderEpochResponse => BrokerManifests.OffsetForLeaderEpochResponse,
         CreateTopicsRequest => BrokerManifests.CreateTopicsRequest,
         CreateTopicsResponse => BrokerManifests.CreateTopicsResponse,
         DeleteTopicsRequest => BrokerManifests.DeleteTopicsRequest,

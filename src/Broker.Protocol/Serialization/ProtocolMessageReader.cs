@@ -79,6 +79,10 @@ internal static class ProtocolMessageReader
                 return new DeleteRecordsRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt64());
             case BrokerManifests.DeleteRecordsResponse:
                 return new DeleteRecordsResponse(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64());
+            case BrokerManifests.OffsetForLeaderEpochRequest:
+                return new OffsetForLeaderEpochRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
+            case BrokerManifests.OffsetForLeaderEpochResponse:
+                return new OffsetForLeaderEpochResponse(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt32(), r.ReadInt64());
             case BrokerManifests.AlterTopicConfigsRequest:
             {
                 var n = r.ReadCount(4 + 4);

@@ -165,6 +165,20 @@ internal static class ProtocolMessageWriter
                 w.WriteString(d.ErrorMessage);
                 w.WriteInt64(d.LowWatermark);
                 break;
+            case OffsetForLeaderEpochRequest ole:
+                w.WriteString(ole.Topic);
+                w.WriteInt32(ole.Partition);
+                w.WriteInt32(ole.CurrentLeaderEpoch);
+                w.WriteInt32(ole.LeaderEpoch);
+                break;
+            case OffsetForLeaderEpochResponse ole:
+                w.WriteString(ole.Topic);
+                w.WriteInt32(ole.Partition);
+                w.WriteInt16((short)ole.Error);
+                w.WriteString(ole.ErrorMessage);
+                w.WriteInt32(ole.LeaderEpoch);
+                w.WriteInt64(ole.EndOffset);
+                break;
             case AlterTopicConfigsRequest a:
             {
                 var topics = a.Topics ?? [];

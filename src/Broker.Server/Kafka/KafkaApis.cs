@@ -47,6 +47,7 @@ internal static class KafkaApis
         new(ListPartitionReassignmentsRequest.Api, "ListPartitionReassignments", 0, 0, 0, ListPartitionReassignmentsRequest.IsFlexible),
         new(IncrementalAlterConfigsRequest.Api, "IncrementalAlterConfigs", 0, 1, 0, IncrementalAlterConfigsRequest.IsFlexible),
         new(DescribeClusterRequest.Api, "DescribeCluster", 0, 1, 0, DescribeClusterRequest.IsFlexible),
+        new(OffsetForLeaderEpochRequest.Api, "OffsetForLeaderEpoch", 0, 4, 0, OffsetForLeaderEpochRequest.IsFlexible),
         new(DeleteRecordsRequest.Api, "DeleteRecords", 0, 2, 0, DeleteRecordsRequest.IsFlexible),
         new(DeleteGroupsRequest.Api, "DeleteGroups", 0, 2, 0, DeleteGroupsRequest.IsFlexible),
         new(OffsetDeleteRequest.Api, "OffsetDelete", 0, 0, 0, OffsetDeleteRequest.IsFlexible),

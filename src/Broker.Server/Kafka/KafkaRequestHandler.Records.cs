@@ -276,6 +276,39 @@ internal sealed partial class KafkaRequestHandler
         return new K.ListOffsetsResponse { Topics = topics };
     }
 
+    // ---- OffsetForLeaderEpoch (KIP-320)
+
+    private async Task<IKafkaMessage?> OffsetForLeaderEpochAsync(K.OffsetForLeaderEpochRequest request)
+    {
+        var asks = new List<Task<IBrokerResponse>>();
+        foreach (var t in request.Topics)
+        {
+            foreach (var p in t.Partitions)
+                asks.Add(AskAsync(new OffsetForLeaderEpochRequest(t.Topic, p.Partition, p.CurrentLeaderEpoch, p.LeaderEpoch), AskTimeout));
+        }
+        var replies = await Task.WhenAll(asks).ConfigureAwait(false);
+        var n = 0;
+        return new K.OffsetForLeaderEpochResponse
+        {
+            Topics = [.. request.Topics.Select(t => new K.OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult
+            {
+                Topic = t.Topic,
+                Partitions = [.. t.Partitions.Select(p =>
+                {
+                    var reply = replies[n++];
+                    var found = reply as OffsetForLeaderEpochResponse;
+                    return new K.OffsetForLeaderEpochResponse.EpochEndOffset
+                    {
+                        Partition = p.Partition,
+                        ErrorCode = KafkaErrors.From(found is null && reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error),
+                        LeaderEpoch = found?.LeaderEpoch ?? -1,
+                        EndOffset = found?.EndOffset ?? -1,
+                    };
+                })],
+            })],
+        };
+    }
+
     // ---- DeleteRecords
 
     /// <summary>Each partition's leader moves its log start (kafka-delete-records); the low watermark answered is the new log start.</summary>

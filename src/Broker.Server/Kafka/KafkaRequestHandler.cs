@@ -84,6 +84,8 @@ internal sealed partial class KafkaRequestHandler
                 return ListGroupsAsync(K.ListGroupsRequest.Read(ref body, version));
             case K.DescribeConfigsRequest.Api:
                 return DescribeConfigsAsync(K.DescribeConfigsRequest.Read(ref body, version), version);
+            case K.OffsetForLeaderEpochRequest.Api:
+                return OffsetForLeaderEpochAsync(K.OffsetForLeaderEpochRequest.Read(ref body, version));
             case K.DeleteRecordsRequest.Api:
                 return DeleteRecordsAsync(K.DeleteRecordsRequest.Read(ref body, version));
             case K.DeleteGroupsRequest.Api:

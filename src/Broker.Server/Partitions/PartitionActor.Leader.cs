@@ -233,6 +233,7 @@ public sealed partial class PartitionActor
             });
             Command<ListOffsetsRequest>(ListOffsets);
             Command<DeleteRecordsRequest>(DeleteRecords);
+            Command<OffsetForLeaderEpochRequest>(OffsetForLeaderEpoch);
             Command<GetPartitionInfo>(_ => Sender.Tell(Info(ErrorCode.None, null)));
             Command<ReplicaFetch>(f => ServeReplicaFetch(f, Sender));
             Command<IsrTick>(_ => CheckIsr());

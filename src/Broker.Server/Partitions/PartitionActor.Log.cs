@@ -285,6 +285,27 @@ public sealed partial class PartitionActor
     private ListOffsetsResponse Offset(long offset, long timestamp) =>
         new(_topic, _partition, ErrorCode.None, null, offset, timestamp);
 
+    // ---- where an epoch ends (Kafka's OffsetForLeaderEpoch, KIP-320) ----
+
+    /// <summary>
+    /// A consumer validating its position after a leader change: the largest epoch at or below the one asked and
+    /// where it ends here (the log end for the newest), from the same epoch cache followers truncate by. The
+    /// client's current epoch is checked as a fetch's is: older is fenced, newer means this leader is behind.
+    /// </summary>
+    private void OffsetForLeaderEpoch(OffsetForLeaderEpochRequest request)
+    {
+        var mine = ServingEpoch;
+        if (request.CurrentLeaderEpoch >= 0 && request.CurrentLeaderEpoch != mine)
+        {
+            Sender.Tell(request.CurrentLeaderEpoch > mine
+                ? new OffsetForLeaderEpochResponse(_topic, _partition, ErrorCode.NotLeader, $"the leader of {Name} on node {_nodeId} is in epoch {mine}, behind the epoch {request.CurrentLeaderEpoch} the client saw; retry", -1, -1)
+                : new OffsetForLeaderEpochResponse(_topic, _partition, ErrorCode.FencedLeaderEpoch, $"the client saw leader epoch {request.CurrentLeaderEpoch} of {Name}, older than the current {mine}; it refreshes and retries", -1, -1));
+            return;
+        }
+        var (epoch, end) = _epochs.EndOffsetFor(request.LeaderEpoch, _logEnd);
+        Sender.Tell(new OffsetForLeaderEpochResponse(_topic, _partition, ErrorCode.None, null, epoch, end));
+    }
+
     // ---- deleting records (Kafka's DeleteRecords) ----
 
     /// <summary>

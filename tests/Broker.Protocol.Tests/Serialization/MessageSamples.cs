@@ -57,6 +57,8 @@ internal static class MessageSamples
             new DeleteTopicsResponse([new TopicResult("payments", ErrorCode.UnknownTopic, "no such topic")]),
             new ReassignPartitionsRequest([new PartitionReassignment("orders", 0, [4, 1, 2]), new PartitionReassignment("payments", 3, [])]),
             new ReassignPartitionsResponse([new ReassignmentResult("orders", 0, ErrorCode.None, null), new ReassignmentResult("payments", 3, ErrorCode.InvalidReplicaAssignment, "needs 3 replicas")]),
+            new OffsetForLeaderEpochRequest("orders", 2, 5, 4),
+            new OffsetForLeaderEpochResponse("orders", 2, ErrorCode.None, null, 4, 1200),
             new DeleteRecordsRequest("orders", 2, 1000),
             new DeleteRecordsResponse("orders", 2, ErrorCode.OffsetOutOfRange, "beyond the high watermark", 12),
             new AlterTopicConfigsRequest([new TopicConfigAlteration("orders", [new TopicConfigChange("retention.ms", ConfigOperation.Set, "1000"), new TopicConfigChange("retention.bytes", ConfigOperation.Delete, null)])], ValidateOnly: true),

@@ -143,6 +143,37 @@ public sealed partial class KafkaListenerTests
     }
 
     [Fact]
+    public async Task OffsetForLeaderEpoch_v4_answers_where_the_current_epoch_ends_and_fences_an_older_current_epoch()
+    {
+        CreateTopic("epochs", 1);
+        Assert.Equal(0, Produce("epochs", 0, Batch(4)).BaseOffset);
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(MetadataRequest.Api, 12, 1, new MetadataRequest { Topics = [new() { Name = "epochs" }] }));
+        var (_, body) = await ReadResponseAsync(socket, flexibleHeader: true);
+        var epoch = Parse(body, 12, MetadataResponse.Read).Topics.Single().Partitions.Single().LeaderEpoch;
+        Assert.True(epoch >= 0);
+
+        async Task<OffsetForLeaderEpochResponse.EpochEndOffset> AskAsync(string topic, int current, int asked)
+        {
+            await socket.SendAsync(Frame(OffsetForLeaderEpochRequest.Api, 4, 2, new OffsetForLeaderEpochRequest
+            {
+                ReplicaId = -1,
+                Topics = [new() { Topic = topic, Partitions = [new() { Partition = 0, CurrentLeaderEpoch = current, LeaderEpoch = asked }] }],
+            }));
+            var (_, answer) = await ReadResponseAsync(socket, flexibleHeader: true);
+            return Parse(answer, 4, OffsetForLeaderEpochResponse.Read).Topics.Single().Partitions.Single();
+        }
+
+        var current = await AskAsync("epochs", epoch, epoch);
+        Assert.Equal((0, epoch, 4L), (current.ErrorCode, current.LeaderEpoch, current.EndOffset)); // the newest epoch ends at the log end
+        var later = await AskAsync("epochs", -1, epoch + 3);
+        Assert.Equal((epoch, 4L), (later.LeaderEpoch, later.EndOffset)); // a later epoch: the largest one at or below it
+        if (epoch > 0) Assert.Equal(74, (await AskAsync("epochs", epoch - 1, epoch)).ErrorCode); // FENCED_LEADER_EPOCH
+        Assert.Equal(6, (await AskAsync("epochs", epoch + 1, epoch)).ErrorCode); // NOT_LEADER_OR_FOLLOWER: the client knows a newer leader
+        Assert.Equal(3, (await AskAsync("no-such-topic", -1, 0)).ErrorCode);
+    }
+
+    [Fact]
     public async Task ListGroups_v5_filters_by_state_and_type()
     {
         using var socket = await ConnectAsync();
