@@ -64,7 +64,15 @@ public enum ErrorCode : short
     OutOfOrderSequence = 33,
     /// <summary>An idempotent producer's epoch is older than the newest this partition has seen: a newer instance of it took over.</summary>
     InvalidProducerEpoch = 34,
+
+    // Batch validation (Kafka's LogValidator).
+    /// <summary>A batch or a record in it breaks the format's rules (counts, offset deltas, framing, producer fields): nothing was written.</summary>
+    InvalidRecord = 35,
+    /// <summary>A record's timestamp lies outside the topic's message.timestamp.before/after.max.ms window: nothing was written.</summary>
+    InvalidTimestamp = 36,
+
+    // Consumer groups (admin).
     /// <summary>A member of the group is assigned this partition: its committed offset cannot be deleted while the group consumes it.</summary>
-    GroupSubscribedToTopic = 35,
+    GroupSubscribedToTopic = 37,
     Unknown = 99,
 }

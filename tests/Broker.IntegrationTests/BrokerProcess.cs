@@ -13,6 +13,7 @@ public sealed class BrokerProcess : IDisposable
 {
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CliProcess _process = null!;
 
     private BrokerProcess()
@@ -39,10 +40,12 @@ public sealed class BrokerProcess : IDisposable
     }
 
     /// <summary>
-    /// Starts `broker node` and waits until it says it is listening and its cluster is up. <paramref name="seed"/> is
-    /// host:port of the cluster's seed to join as a worker; null starts a node that seeds its own cluster.
+    /// Starts `broker node` and waits until it says it is listening and its cluster is up (or, with
+    /// <paramref name="waitUntilUp"/> false, only listening: a node that waits for the rest of its cluster).
+    /// <paramref name="seed"/> is host:port of the cluster's seed to join as a worker; null starts a node that seeds
+    /// its own cluster.
     /// </summary>
-    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null)
+    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null, bool waitUntilUp = true)
     {
         var p = port ?? FreePort();
         var kafkaPort = FreePort();
@@ -52,8 +55,9 @@ public sealed class BrokerProcess : IDisposable
         if (rack is not null) args = [.. args, "--rack", rack];
         var node = new BrokerProcess { Port = p, KafkaPort = kafkaPort, DataDir = dataDir };
         node._process = CliProcess.StartWatching(node.OnLine, node.OnLine, args);
-        var ready = await Task.WhenAny(node._listening.Task, node._process.WaitForExitAsync(), Task.Delay(timeout ?? TimeSpan.FromSeconds(60)));
-        if (ready != node._listening.Task)
+        var awaited = waitUntilUp ? node._listening.Task : node._started.Task;
+        var ready = await Task.WhenAny(awaited, node._process.WaitForExitAsync(), Task.Delay(timeout ?? TimeSpan.FromSeconds(60)));
+        if (ready != awaited)
         {
             node.Dispose();
             throw new InvalidOperationException($"broker node did not start:\n{node.Output}");
@@ -65,6 +69,7 @@ public sealed class BrokerProcess : IDisposable
     {
         lock (_output) _output.AppendLine(line);
         if (line.Contains("node ready", StringComparison.Ordinal)) _listening.TrySetResult();
+        if (line.Contains("broker node listening", StringComparison.Ordinal)) _started.TrySetResult();
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flush; what was acknowledged must already be on disk.</summary>

@@ -54,38 +54,30 @@ public static class NodeCommand
                 KafkaPort = parse.GetValue(kafkaPort),
                 KafkaEnabled = parse.GetValue(noKafka) ? false : null,
             };
-            BrokerNode node;
             try
             {
-                node = await BrokerNode.StartAsync(overrides, ct);
+                await BrokerNode.RunAsync(overrides, Started, reason => Console.WriteLine($"restarting: {reason}"), ct);
             }
             catch (Exception ex) when (ex is Akka.Configuration.ConfigurationException or FileNotFoundException or IOException or InvalidOperationException)
             {
-                Console.Error.WriteLine($"error: the node could not start: {ex.Message}");
+                Console.Error.WriteLine($"error: the node could not start or stopped: {ex.Message}");
                 return CliRunner.Failed;
             }
-            var bound = $"{node.Settings.Host}:{node.Settings.Port}";
-            Console.WriteLine(bound == node.Address
-                ? $"broker node listening on {node.Address} (role {node.Settings.Role})"
-                : $"broker node listening on {bound}, reached at {node.Address} (role {node.Settings.Role})");
-            if (node.KafkaListener is { } kafka)
-                Console.WriteLine($"Kafka clients: bootstrap {kafka.AdvertisedHost}:{kafka.AdvertisedPort} (listening on port {kafka.BoundPort})");
-            Console.WriteLine($"data directory {node.Settings.DataDirectory}, journal {node.Settings.JournalPath}");
-            Console.WriteLine("press Ctrl+C to stop");
-            try
-            {
-                await Task.WhenAny(node.WhenTerminated, Task.Delay(Timeout.Infinite, ct));
-            }
-            finally
-            {
-                if (!node.WhenTerminated.IsCompleted)
-                {
-                    Console.WriteLine("stopping: leaving the cluster");
-                    await node.StopAsync();
-                }
-            }
+            Console.WriteLine("stopped: left the cluster");
             return CliRunner.Ok;
         }));
         return command;
+    }
+
+    private static void Started(BrokerNode node)
+    {
+        var bound = $"{node.Settings.Host}:{node.Settings.Port}";
+        Console.WriteLine(bound == node.Address
+            ? $"broker node listening on {node.Address} (role {node.Settings.Role})"
+            : $"broker node listening on {bound}, reached at {node.Address} (role {node.Settings.Role})");
+        if (node.KafkaListener is { } kafka)
+            Console.WriteLine($"Kafka clients: bootstrap {kafka.AdvertisedHost}:{kafka.AdvertisedPort} (listening on port {kafka.BoundPort})");
+        Console.WriteLine($"data directory {node.Settings.DataDirectory}, journal {node.Settings.JournalPath}");
+        Console.WriteLine("press Ctrl+C to stop");
     }
 }

@@ -36,7 +36,20 @@ public sealed record ProduceRequest(short Acks, int TimeoutMs, IReadOnlyList<Pro
 }
 
 /// <summary>Outcome for one batch: the offset the partition gave its first record.</summary>
-public sealed record ProducePartitionResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset);
+public sealed record ProducePartitionResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset)
+{
+    /// <summary>
+    /// The records that made the node refuse the batch, by index in the batch (Kafka's RecordErrors, KIP-467).
+    /// Served to Kafka clients; the native protocol carries the summary in <see cref="ErrorMessage"/> only.
+    /// </summary>
+    public IReadOnlyList<RecordError>? RecordErrors { get; init; }
+
+    /// <summary>The node's append time for a LogAppendTime topic, else -1. Served to Kafka clients.</summary>
+    public long LogAppendTime { get; init; } = -1;
+}
+
+/// <summary>One record of a refused batch, by its index in the batch, and why.</summary>
+public sealed record RecordError(int BatchIndex, string? Message);
 
 public sealed record ProduceResponse(IReadOnlyList<ProducePartitionResult> Results) : IBrokerResponse
 {

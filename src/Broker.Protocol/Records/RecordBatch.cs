@@ -28,6 +28,15 @@ public static class RecordBatch
     internal const int BaseSequenceAt = 53;
     internal const int RecordCountAt = 57;
 
+    /// <summary>Attribute bit 3: the batch's timestamps are the broker's append time (its MaxTimestamp), not the records' own.</summary>
+    public const short LogAppendTimeFlag = 0x08;
+    /// <summary>Attribute bit 4: the batch belongs to a transaction.</summary>
+    public const short TransactionalFlag = 0x10;
+    /// <summary>Attribute bit 5: a control batch (transaction markers), written only by brokers.</summary>
+    public const short ControlFlag = 0x20;
+    /// <summary>A record or batch without a timestamp (Kafka's RecordBatch.NO_TIMESTAMP).</summary>
+    public const long NoTimestamp = -1;
+
     /// <summary>Reads the header only (no CRC check). False if the bytes are shorter than a header.</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> bytes, out RecordBatchHeader header)
     {
@@ -74,6 +83,21 @@ public static class RecordBatch
     /// <summary>Rewrites the partition leader epoch in place; also outside the CRC'd range.</summary>
     public static void SetPartitionLeaderEpoch(Span<byte> batch, int epoch) =>
         BinaryPrimitives.WriteInt32BigEndian(batch[LeaderEpochAt..], epoch);
+
+    /// <summary>
+    /// Sets the batch's timestamp type (attribute bit 3) and max timestamp, as Kafka's broker does at append, and
+    /// computes the CRC again (both lie inside the CRC'd range); does nothing if they already hold these values.
+    /// </summary>
+    public static void SetMaxTimestamp(Span<byte> batch, bool logAppendTime, long maxTimestamp)
+    {
+        if (batch.Length < HeaderSize) throw new ArgumentException($"a record batch is at least {HeaderSize} bytes; got {batch.Length}", nameof(batch));
+        var attributes = BinaryPrimitives.ReadInt16BigEndian(batch[AttributesAt..]);
+        var newAttributes = (short)(logAppendTime ? attributes | LogAppendTimeFlag : attributes & ~LogAppendTimeFlag);
+        if (newAttributes == attributes && BinaryPrimitives.ReadInt64BigEndian(batch[MaxTimestampAt..]) == maxTimestamp) return;
+        BinaryPrimitives.WriteInt16BigEndian(batch[AttributesAt..], newAttributes);
+        BinaryPrimitives.WriteInt64BigEndian(batch[MaxTimestampAt..], maxTimestamp);
+        BinaryPrimitives.WriteUInt32BigEndian(batch[CrcAt..], Crc32C.Compute(batch[AttributesAt..]));
+    }
 
     /// <summary>
     /// Stamps an idempotent producer's id, epoch and first sequence on a finished batch and computes its CRC

@@ -23,4 +23,11 @@ public readonly struct RecordBatchHeader
     public long LastOffset => BaseOffset + LastOffsetDelta;
 
     public int CompressionType => Attributes & 7;
+
+    /// <summary>Attribute bit 3: every record's timestamp is <see cref="MaxTimestamp"/>, the broker's append time.</summary>
+    public bool IsLogAppendTime => (Attributes & RecordBatch.LogAppendTimeFlag) != 0;
+
+    public bool IsTransactional => (Attributes & RecordBatch.TransactionalFlag) != 0;
+
+    public bool IsControl => (Attributes & RecordBatch.ControlFlag) != 0;
 }

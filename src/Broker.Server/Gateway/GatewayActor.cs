@@ -312,7 +312,11 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         try
         {
             var r = await _partitions.Ask<AppendResult>(append, timeout).ConfigureAwait(false);
-            return new ProducePartitionResult(r.Topic, r.Partition, r.Error, r.ErrorMessage, r.BaseOffset);
+            return new ProducePartitionResult(r.Topic, r.Partition, r.Error, r.ErrorMessage, r.BaseOffset)
+            {
+                RecordErrors = r.RecordErrors,
+                LogAppendTime = r.LogAppendTime,
+            };
         }
         catch (Exception ex)
         {

@@ -54,7 +54,13 @@ public sealed class BrokerNode : IAsyncDisposable
                 settings.Host, settings.Port, SystemName, settings.PublicHost, settings.PublicPort, settings.JournalPath);
             if (kafka is not null) kafka.Start(system, gateway);
             else if (settings.Kafka.Enabled) system.Log.Warning("{0}; the node runs without it", kafkaProblem);
-            await WaitUntilUp(system, settings.JoinTimeout, cancellationToken);
+            system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory), "membership-recorder");
+            if (settings.KnownPeers.Count > 0)
+            {
+                system.Log.Info("this data directory belonged to a cluster of {0} nodes ({1}); the node serves once {2} of them, itself included, are members",
+                    settings.KnownPeers.Count + 1, string.Join(", ", settings.KnownPeers.Select(m => $"node {m.NodeId} at {m.Address}")), settings.MinMembers);
+            }
+            await WaitUntilUp(system, settings, cancellationToken);
             return new BrokerNode(system, settings) { KafkaListener = kafka };
         }
         catch
@@ -92,15 +98,66 @@ public sealed class BrokerNode : IAsyncDisposable
     }
 
     /// <summary>Returns once this node is an Up member, so requests do not race cluster formation; a worker whose seeds are down keeps trying in the background.</summary>
-    private static async Task WaitUntilUp(ActorSystem system, TimeSpan joinTimeout, CancellationToken cancellationToken)
+    private static async Task WaitUntilUp(ActorSystem system, NodeSettings settings, CancellationToken cancellationToken)
     {
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
-        var waited = await Task.WhenAny(up.Task, Task.Delay(joinTimeout, cancellationToken));
-        if (waited == up.Task)
-            system.Log.Info("broker node ready: cluster member {0} is up", Cluster.Get(system).SelfAddress);
-        else
-            system.Log.Warning("not yet a cluster member after {0}s (broker.node.join-timeout); check the seed nodes (broker.node.seeds); still trying", joinTimeout.TotalSeconds);
+        var cluster = Cluster.Get(system);
+        cluster.RegisterOnMemberUp(() =>
+        {
+            up.TrySetResult();
+            system.Log.Info("broker node ready: cluster member {0} is up", cluster.SelfAddress);
+        });
+        var waited = await Task.WhenAny(up.Task, Task.Delay(settings.JoinTimeout, cancellationToken));
+        if (waited == up.Task) return;
+        if (settings.MinMembers > 1 && cluster.SelfMember.Status == MemberStatus.Joining)
+        {
+            system.Log.Warning(
+                "waiting for {0} of the {1} nodes this data directory last ran with to be members before serving (so a node with stale metadata never decides alone); " +
+                "start the others ({2}). If a majority of them is gone for good, see 'A cluster that lost a majority' in docs/architecture.md; still waiting",
+                settings.MinMembers, settings.KnownPeers.Count + 1, string.Join(", ", settings.KnownPeers.Select(m => $"node {m.NodeId} at {m.Address}")));
+            return;
+        }
+        system.Log.Warning("not yet a cluster member after {0}s (broker.node.join-timeout); check the seed nodes (broker.node.seeds); still trying", settings.JoinTimeout.TotalSeconds);
+    }
+
+    /// <summary>
+    /// True once the ActorSystem has terminated because the cluster downed this node: a pause (GC, SIGSTOP, a starved
+    /// host) or a network cut long enough for the others to remove it, or the Split Brain Resolver's decision that
+    /// this side is the minority. Such a node may rejoin as a new incarnation (<see cref="RunAsync"/> does).
+    /// </summary>
+    public bool WasDownedByCluster => System.WhenTerminated.IsCompleted && CoordinatedShutdown.Get(System).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
+
+    /// <summary>
+    /// Runs a node until <paramref name="cancellationToken"/> is cancelled (then it leaves gracefully). When the cluster
+    /// downs it, the node starts again in this process: a new ActorSystem on the same ports and data directory, which
+    /// rejoins through its seeds and the members it last knew, recovers its replicas from the journal and catches up,
+    /// instead of leaving the process running nothing or needing a supervisor. <paramref name="started"/> is called
+    /// for every incarnation, <paramref name="restarting"/> before each restart. Returns when stopped; throws what
+    /// <see cref="StartAsync"/> throws.
+    /// </summary>
+    public static async Task RunAsync(NodeOverrides overrides, Action<BrokerNode> started, Action<string> restarting, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var node = await StartAsync(overrides, cancellationToken);
+            started(node);
+            try
+            {
+                await Task.WhenAny(node.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken));
+            }
+            finally
+            {
+                if (!node.WhenTerminated.IsCompleted) await node.StopAsync();
+                if (node.KafkaListener is { } kafka) await kafka.StopAsync();
+            }
+            if (cancellationToken.IsCancellationRequested) return;
+            if (!node.WasDownedByCluster)
+            {
+                var reason = CoordinatedShutdown.Get(node.System).ShutdownReason;
+                throw new InvalidOperationException($"the node's actor system stopped ({reason?.ToString() ?? "no reason given"}); see the log above");
+            }
+            restarting($"the cluster removed this node ({node.Address}, node id {node.Settings.NodeId}): it was unreachable for too long (a pause, an overloaded host or a network cut) or found itself on the minority side; starting it again as a new incarnation that rejoins the cluster");
+        }
     }
 
     /// <summary>Leaves the cluster gracefully (shards hand off) and terminates the ActorSystem.</summary>

@@ -43,6 +43,7 @@ public static class NodeConfig
         {
             Rack = node.GetString("rack") ?? "",
         };
+        settings = settings with { KnownPeers = Membership.KnownMembers.Load(dataDir).Where(m => m.NodeId != settings.NodeId).ToList() };
         if (settings.Role is not ("seed" or "worker"))
             throw new ConfigurationException($"role must be 'seed' or 'worker', got '{settings.Role}'");
         if (settings.PublicHost is "0.0.0.0" or "::")
@@ -109,7 +110,11 @@ public static class NodeConfig
     /// </summary>
     private static Config Akka(NodeSettings s)
     {
-        var seeds = s.Seeds.Count == 0 ? [$"{s.PublicHost}:{s.PublicPort}"] : s.Seeds;
+        IEnumerable<string> seeds = s.Seeds.Count == 0 ? [$"{s.PublicHost}:{s.PublicPort}"] : s.Seeds;
+        // The members this data directory last ran with are seeds too, after the configured ones (so a node that
+        // seeds itself stays first and still forms a cluster when nobody answers): a restarted seed rejoins the
+        // running cluster instead of starting an island of one.
+        seeds = seeds.Concat(s.KnownPeers.Select(m => m.Address)).Distinct(StringComparer.Ordinal);
         var seedUris = string.Join(",", seeds.Select(seed => Quote($"akka.tcp://{BrokerNode.SystemName}@{seed}")));
         var connection = Quote($"Data Source={s.JournalPath};Pooling=True;Default Timeout=60");
         return ConfigurationFactory.ParseString($"""
@@ -118,6 +123,7 @@ public static class NodeConfig
             akka.remote.dot-netty.tcp.public-hostname = {Quote(s.PublicHost)}
             akka.remote.dot-netty.tcp.public-port = {s.PublicPort}
             akka.cluster.seed-nodes = [{seedUris}]
+            akka.cluster.min-nr-of-members = {s.MinMembers}
             akka.cluster.roles = [{string.Join(", ", Roles(s).Select(Quote))}]
             akka.cluster.distributed-data.durable.sqlite.path = {Quote(Path.Combine(s.DataDirectory, "metadata.db"))}
             akka.persistence.journal.sql.connection-string = {connection}

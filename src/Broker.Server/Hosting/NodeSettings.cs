@@ -14,4 +14,13 @@ public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> S
     public string Rack { get; init; } = "";
     /// <summary>The Kafka wire-protocol listener (broker.kafka): a second front door to the same gateway.</summary>
     public Kafka.KafkaSettings Kafka { get; init; } = new(false, Host, 0, PublicHost, 0, 104857600, 100);
+    /// <summary>
+    /// The other members of the cluster this data directory belonged to when its node was last Up
+    /// (<see cref="Membership.KnownMembers"/>); empty for a new one. The node becomes Up only together with a
+    /// majority of them and itself (<see cref="MinMembers"/>), and also looks for them at these addresses.
+    /// </summary>
+    public IReadOnlyList<Membership.KnownMember> KnownPeers { get; init; } = [];
+
+    /// <summary>akka.cluster.min-nr-of-members: a majority of the last known cluster, this node included.</summary>
+    public int MinMembers => Membership.KnownMembers.Quorum(KnownPeers.Count + 1);
 }

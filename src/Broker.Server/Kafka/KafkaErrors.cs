@@ -43,7 +43,9 @@ internal static class KafkaErrors
     public const short GroupIdNotFound = 69;
     public const short FencedLeaderEpoch = 74;
     public const short UnsupportedCompressionType = 76;
+    public const short InvalidTimestamp = 32;
     public const short GroupSubscribedToTopic = 86;
+    public const short InvalidRecord = 87;
     public const short UnknownTopicId = 100;
     public const short UnsupportedEndpointType = 115;
 
@@ -83,6 +85,8 @@ internal static class KafkaErrors
         ErrorCode.ReassignmentInProgress => ReassignmentInProgress,
         ErrorCode.OutOfOrderSequence => OutOfOrderSequenceNumber,
         ErrorCode.InvalidProducerEpoch => InvalidProducerEpoch,
+        ErrorCode.InvalidRecord => InvalidRecord,
+        ErrorCode.InvalidTimestamp => InvalidTimestamp,
         _ => UnknownServerError,
     };
 }

@@ -82,14 +82,23 @@ internal sealed partial class KafkaRequestHandler
                     Index = p.Index,
                     ErrorCode = overrideError ?? KafkaErrors.From(result.Error),
                     BaseOffset = result.BaseOffset,
-                    LogAppendTimeMs = -1,
+                    LogAppendTimeMs = result.LogAppendTime,
                     LogStartOffset = -1,
                     ErrorMessage = result.Error == ErrorCode.None ? null : result.ErrorMessage,
+                    RecordErrors = RecordErrors(result.RecordErrors),
                 });
             }
             topics.Add(new() { Name = topic.Name, PartitionResponses = partitions });
         }
         return new K.ProduceResponse { Responses = topics };
+    }
+
+    private static List<K.ProduceResponse.BatchIndexAndErrorMessage> RecordErrors(IReadOnlyList<RecordError>? errors)
+    {
+        var list = new List<K.ProduceResponse.BatchIndexAndErrorMessage>(errors?.Count ?? 0);
+        if (errors is null) return list;
+        foreach (var e in errors) list.Add(new() { BatchIndex = e.BatchIndex, BatchIndexErrorMessage = e.Message });
+        return list;
     }
 
     // ---- InitProducerId

@@ -49,6 +49,9 @@ public sealed class OffsetIndex
         TotalBytes += size;
     }
 
+    /// <summary>Corrects the max timestamp of entry <paramref name="i"/> (read back from its batch's records).</summary>
+    public void SetMaxTimestamp(int i, long maxTimestamp) => _maxTimestamps[_head + i] = maxTimestamp;
+
     /// <summary>Drops the first <paramref name="count"/> entries (retention).</summary>
     public void RemoveFirst(int count)
     {

@@ -26,11 +26,12 @@ public sealed partial class PartitionActor
                 if (t.FetchId == _fetchId) SendFetch();
             });
             Command<RetryTick>(t => t.What == "fetch", _ => SendFetch());
+            Command<RetryTick>(t => t.What == "elect" && _entity is not null, _ => Elect(new LeadPartition(_entity!)));
             Command<LeaderElected>(l => l.LeaderEpoch > _epochs.LatestEpoch, _ => SendFetch()); // the answer to the old fetch no longer counts
             Command<LeadPartition>(Elect);
             Command<FetchRequest>(f => FollowerFetch(f, Sender));
-            Command<ResignLeadership>(_ => { });
-            Command<Terminated>(_ => { });
+            Command<ResignLeadership>(r => ForgetEntity(r.Entity)); // an election retry pending for it stops
+            Command<Terminated>(t => ForgetEntity(t.ActorRef));
             Command<StateWritten>(_ => { });
             Command<IsrTick>(_ => { });
             HandleCommon();
@@ -39,9 +40,22 @@ public sealed partial class PartitionActor
         SendFetch();
     }
 
+    private void ForgetEntity(IActorRef entity)
+    {
+        if (_entity is null || !entity.Equals(_entity)) return;
+        Context.Unwatch(_entity);
+        _entity = null;
+        Timers.Cancel("elect");
+    }
+
     private void SendFetch()
     {
         if (_topicId is null) return;
+        if (_nextOffset > _logEnd)
+        {
+            WhenAppendsLanded(SendFetch); // this replica's own last appends as leader come first
+            return;
+        }
         _fetchId++;
         _region.Tell(new ReplicaFetch(_topic, _partition, _topicId, _nodeId, _fetchId, _logEnd, _epochs.LatestEpoch,
             _settings.ReplicaFetchMaxBytes, (int)_settings.ReplicaFetchWait.TotalMilliseconds), Self);

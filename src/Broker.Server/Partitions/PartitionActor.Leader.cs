@@ -14,7 +14,7 @@ namespace Broker.Server.Partitions;
 public sealed partial class PartitionActor
 {
     private readonly Dictionary<int, FollowerProgress> _followers = new();
-    private readonly Queue<(long EndOffset, long BaseOffset, IActorRef ReplyTo)> _ackWaiters = new();
+    private readonly Queue<(long EndOffset, long BaseOffset, long LogAppendTime, IActorRef ReplyTo)> _ackWaiters = new();
     private readonly Dictionary<long, (ReplicaFetch Request, IActorRef ReplyTo)> _waitingReplicaFetches = new();
     private IActorRef? _entity;
     private bool _isLeader;
@@ -23,6 +23,7 @@ public sealed partial class PartitionActor
     private ImmutableArray<int>? _proposedIsr;  // an ISR change being written; until it lands, HW counts both sets
     private bool _isrWriteInFlight;
     private long _nextOffset;                   // next offset to assign, ahead of _logEnd while appends are in flight
+    private Action? _whenAppendsLanded;         // what waits for the in-flight appends of an ended leadership
 
     private static long NowMs => Environment.TickCount64;
 
@@ -108,12 +109,23 @@ public sealed partial class PartitionActor
 
     private void OnElected(StateWritten written)
     {
+        if (written.State is not null && _nextOffset > _logEnd)
+        {
+            // Appends of an earlier leadership here are still being written: the new epoch starts after them.
+            WhenAppendsLanded(() => OnElected(written));
+            return;
+        }
         if (written.State is not { } state)
         {
             if (written.Conflict)
             {
-                _log.Info("partition {0}: election on node {1} lost ({2}); following", Name, _nodeId, written.Failure);
+                // Lost to a concurrent or late write (another home's election or ISR change). The leader entity is
+                // still here, so nobody else leads it: try again after a pause rather than answer NotLeader forever.
+                var retryIn = ElectionRetryDelay();
+                _log.Info("partition {0}: election on node {1} lost ({2}); following, and trying again in {3} ms while the leader entity is here",
+                    Name, _nodeId, written.Failure, (int)retryIn.TotalMilliseconds);
                 Following();
+                Timers.StartSingleTimer("elect", new RetryTick("elect"), retryIn);
                 Stash.UnstashAll();
             }
             else if (written.Newer is not null)
@@ -147,6 +159,30 @@ public sealed partial class PartitionActor
             TellFollowersToFetch(e.Epoch);
             Stash.UnstashAll();
         });
+    }
+
+    private static TimeSpan ElectionRetryDelay() => TimeSpan.FromMilliseconds(1000 + Random.Shared.Next(500));
+
+    /// <summary>
+    /// Runs <paramref name="then"/> now if no append of this replica is in flight, else once the last one has been
+    /// written and indexed: a replica that stopped leading must not fetch from its new leader (or start a new epoch)
+    /// at a log end that its own in-flight writes will still extend, or two batches would get the same offsets.
+    /// </summary>
+    private void WhenAppendsLanded(Action then)
+    {
+        if (_nextOffset <= _logEnd)
+        {
+            then();
+            return;
+        }
+        _whenAppendsLanded = then;
+    }
+
+    private void RunIfAppendsLanded()
+    {
+        if (_whenAppendsLanded is not { } pending || _nextOffset > _logEnd) return;
+        _whenAppendsLanded = null;
+        pending();
     }
 
     private void TellFollowersToFetch(int epoch)
@@ -269,19 +305,13 @@ public sealed partial class PartitionActor
             Reply(command, ErrorCode.NotLeader, $"{Name}: this replica's log belongs to another incarnation of the topic than {command.TopicId} (it was deleted and created again moments ago); retry shortly");
             return;
         }
-        var validation = RecordBatch.Validate(command.Batch.Span, out var header);
-        if (validation != BatchValidation.Valid)
+        var verdict = _validator.Check(command.Batch, _config, Name);
+        if (!verdict.IsAccepted)
         {
-            var error = validation == BatchValidation.UnsupportedMagic ? ErrorCode.InvalidRequest : ErrorCode.CorruptRecord;
-            Reply(command, error, $"rejected batch for {Name}: {Describe(validation)}");
+            Reply(command, verdict.Error, verdict.Message!, verdict.RecordErrors);
             return;
         }
-        if (command.Batch.Length > _config.MaxMessageBytes)
-        {
-            Reply(command, ErrorCode.RecordTooLarge,
-                $"batch of {command.Batch.Length} bytes exceeds max.message.bytes={_config.MaxMessageBytes} of topic '{_topic}'; send smaller batches or raise the topic's max.message.bytes");
-            return;
-        }
+        var header = verdict.Header;
         var isrSize = _state!.Isr.Length;
         if (command.Acks == -1 && isrSize < _config.MinInsyncReplicas)
         {
@@ -300,8 +330,12 @@ public sealed partial class PartitionActor
         var baseOffset = _nextOffset;
         RecordBatch.SetBaseOffset(bytes, baseOffset);
         RecordBatch.SetPartitionLeaderEpoch(bytes, _leaderEpoch); // outside the CRC, as in Kafka
+        // The timestamps the node computed, never the client's header: followers store these bytes, and the index,
+        // retention and ListOffsets read the same value on every replica (CRC recomputed only if it changed).
+        RecordBatch.SetMaxTimestamp(bytes, verdict.LogAppendTime, verdict.MaxTimestamp);
+        var logAppendTime = verdict.LogAppendTime ? verdict.MaxTimestamp : -1;
         _nextOffset += header.RecordCount;
-        _producers.Record(header, baseOffset); // now, not once persisted: a retry arriving meanwhile is a duplicate
+        _producers.Record(header with { MaxTimestamp = verdict.MaxTimestamp }, baseOffset); // now, not once persisted: a retry arriving meanwhile is a duplicate
         var replyTo = Sender;
         var acks = command.Acks;
         var epoch = _leaderEpoch;
@@ -311,10 +345,11 @@ public sealed partial class PartitionActor
             if (!_isLeader || _leaderEpoch != epoch)
             {
                 if (!replyTo.IsNobody()) replyTo.Tell(new AppendResult(_topic, _partition, ErrorCode.NotLeader, $"leadership of {Name} moved while the batch was written; it may or may not be committed", -1));
+                RunIfAppendsLanded();
                 return;
             }
-            if (acks == -1) _ackWaiters.Enqueue((_logEnd, baseOffset, replyTo));
-            else if (!replyTo.IsNobody()) replyTo.Tell(new AppendResult(_topic, _partition, ErrorCode.None, null, baseOffset));
+            if (acks == -1) _ackWaiters.Enqueue((_logEnd, baseOffset, logAppendTime, replyTo));
+            else if (!replyTo.IsNobody()) replyTo.Tell(new AppendResult(_topic, _partition, ErrorCode.None, null, baseOffset) { LogAppendTime = logAppendTime });
             UpdateHighWatermark();
             ServeWaitingReplicaFetches();
             MaybeSnapshot();
@@ -339,7 +374,7 @@ public sealed partial class PartitionActor
                 if (end <= _highWatermark || (command.Acks == 1 && end <= _logEnd))
                     Sender.Tell(new AppendResult(_topic, _partition, ErrorCode.None, null, first.BaseOffset));
                 else
-                    _ackWaiters.Enqueue((end, first.BaseOffset, Sender)); // the first copy is still being written or replicated
+                    _ackWaiters.Enqueue((end, first.BaseOffset, -1, Sender)); // the first copy is still being written or replicated
                 return false;
             case SequenceCheck.OutOfOrder:
                 Reply(command, ErrorCode.OutOfOrderSequence, $"{Name}: producer {header.ProducerId} (epoch {header.ProducerEpoch}) sent sequence {header.BaseSequence}, which does not follow its previous batch here; nothing was written. The producer must start a new epoch (Kafka clients do this themselves)");
@@ -353,22 +388,11 @@ public sealed partial class PartitionActor
         }
     }
 
-    private void Reply(AppendBatch command, ErrorCode error, string message)
+    private void Reply(AppendBatch command, ErrorCode error, string message, IReadOnlyList<RecordError>? recordErrors = null)
     {
         _log.Warning("partition {0}: {1}", Name, message);
-        if (!Sender.IsNobody()) Sender.Tell(new AppendResult(command.Topic, command.Partition, error, message, -1));
+        if (!Sender.IsNobody()) Sender.Tell(new AppendResult(command.Topic, command.Partition, error, message, -1) { RecordErrors = recordErrors });
     }
-
-    private static string Describe(BatchValidation v) => v switch
-    {
-        BatchValidation.TooShort => "shorter than a RecordBatch header",
-        BatchValidation.LengthMismatch => "batch length field does not match the bytes sent",
-        BatchValidation.UnsupportedMagic => "only RecordBatch v2 (magic 2) is supported",
-        BatchValidation.CorruptCrc => "CRC-32C does not match the batch contents (corrupted in transit?)",
-        BatchValidation.InvalidRecordCount => "record count does not match the last offset delta",
-        BatchValidation.UnknownCompression => "attribute bits 0-2 name a compression codec Kafka does not define (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)",
-        _ => v.ToString(),
-    };
 
     /// <summary>HW = the lowest log end among the (maximal) ISR; moving it releases acks=all producers and waiting consumers.</summary>
     private void UpdateHighWatermark()
@@ -391,7 +415,7 @@ public sealed partial class PartitionActor
             _ackWaiters.Dequeue();
             var isr = _state!.Isr.Length;
             waiter.ReplyTo.Tell(isr >= _config.MinInsyncReplicas
-                ? new AppendResult(_topic, _partition, ErrorCode.None, null, waiter.BaseOffset)
+                ? new AppendResult(_topic, _partition, ErrorCode.None, null, waiter.BaseOffset) { LogAppendTime = waiter.LogAppendTime }
                 : new AppendResult(_topic, _partition, ErrorCode.NotEnoughReplicasAfterAppend, $"{Name} is stored on the leader, but the ISR shrank to {isr} replica(s) [{string.Join(",", _state.Isr)}] (min.insync.replicas={_config.MinInsyncReplicas}) while waiting; it may be lost if the leader fails. Retrying may duplicate it", -1));
         }
     }

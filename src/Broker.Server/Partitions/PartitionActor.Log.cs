@@ -26,12 +26,14 @@ public sealed partial class PartitionActor
     private long _bytesSinceSnapshot;
     private long _pendingDeleteToSeq;
     private long _requestIds;
+    private readonly Queue<long> _timestampsToVerify = new(); // base offsets a snapshot indexed with an unchecked timestamp
+    private int _timestampsVerified;
 
     /// <summary>Applies a persisted batch to the in-memory state: appends, replication and recovery all come here.</summary>
     private void Appended(byte[] batch, long sequenceNr)
     {
         RecordBatch.TryReadHeader(batch, out var header);
-        _index.Append(header.BaseOffset, header.RecordCount, sequenceNr, header.MaxTimestamp, batch.Length);
+        _index.Append(header.BaseOffset, header.RecordCount, sequenceNr, IndexTimestamp.For(batch, header, NowUnixMs), batch.Length);
         _tail.Add(header.BaseOffset, batch);
         _epochs.Assign(header.PartitionLeaderEpoch, header.BaseOffset);
         _producers.Record(header, header.BaseOffset);
@@ -352,9 +354,11 @@ public sealed partial class PartitionActor
 
     // ---- retention, snapshots ----
 
+    private long NowUnixMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
     private void ApplyRetention()
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = NowUnixMs;
         var idle = _producers.ExpireOlderThan(now - (long)_settings.ProducerIdExpiration.TotalMilliseconds);
         if (idle > 0) _log.Info("partition {0}: forgot {1} idempotent producer(s) idle for longer than {2}", Name, idle, _settings.ProducerIdExpiration);
         var bytes = _index.TotalBytes;
@@ -435,13 +439,70 @@ public sealed partial class PartitionActor
     private void Restore(PartitionSnapshot snapshot)
     {
         StartIncarnation(snapshot.TopicId);
+        var now = NowUnixMs;
         for (var i = 0; i < snapshot.BaseOffsets.Length; i++)
-            _index.Append(snapshot.BaseOffsets[i], snapshot.RecordCounts[i], snapshot.SequenceNrs[i], snapshot.MaxTimestamps[i], snapshot.Sizes[i]);
+        {
+            var timestamp = snapshot.MaxTimestamps[i];
+            if (IndexTimestamp.IsSuspect(timestamp))
+            {
+                // Written before batches were validated: a client's header value. Hold the batch from time-based
+                // retention (indexed now) until its records are read back after recovery.
+                timestamp = now;
+                _timestampsToVerify.Enqueue(snapshot.BaseOffsets[i]);
+            }
+            _index.Append(snapshot.BaseOffsets[i], snapshot.RecordCounts[i], snapshot.SequenceNrs[i], timestamp, snapshot.Sizes[i]);
+        }
         for (var i = 0; i < snapshot.Epochs.Length; i++) _epochs.Assign(snapshot.Epochs[i], snapshot.EpochStartOffsets[i]);
         _producers.Restore(snapshot.Producers);
         _logStart = snapshot.LogStartOffset;
         _logEnd = _nextOffset = snapshot.LogEndOffset;
         _highWatermark = snapshot.HighWatermark;
+    }
+
+    /// <summary>
+    /// Reads back, a few batches at a time, the batches a snapshot indexed with a client's unchecked max timestamp,
+    /// and indexes them at their records' own max timestamp; a snapshot then keeps the corrected values.
+    /// </summary>
+    private void VerifyRestoredTimestamps()
+    {
+        while (_timestampsToVerify.TryPeek(out var baseOffset))
+        {
+            var i = _index.Find(baseOffset);
+            if (i >= 0 && _index.BaseOffset(i) == baseOffset) break;
+            _timestampsToVerify.Dequeue(); // gone meanwhile (retention by size, truncation)
+        }
+        if (_timestampsToVerify.Count == 0)
+        {
+            if (_timestampsVerified > 0)
+            {
+                _log.Info("partition {0}: indexed {1} batch(es) stored before validation at their records' own timestamps", Name, _timestampsVerified);
+                _timestampsVerified = 0;
+                TakeSnapshot();
+            }
+            return;
+        }
+        var first = _index.Find(_timestampsToVerify.Peek());
+        ReadCold(first, _settings.ReplicaFetchMaxBytes, long.MaxValue, read =>
+        {
+            if (read.Failure is not null)
+            {
+                _log.Warning("partition {0}: reading back batches to check their timestamps failed ({1}); they stay held from time-based retention until the next start", Name, read.Failure);
+                _timestampsToVerify.Clear();
+                return;
+            }
+            foreach (var (_, batch) in read.Batches)
+            {
+                if (!RecordBatch.TryReadHeader(batch, out var header)) continue;
+                var at = _index.Find(header.BaseOffset);
+                if (at < 0 || _index.BaseOffset(at) != header.BaseOffset) continue;
+                var fromRecords = RecordsScan.MaxTimestampOf(batch);
+                if (fromRecords >= 0) _index.SetMaxTimestamp(at, fromRecords);
+                _timestampsVerified++;
+                if (_timestampsToVerify.TryPeek(out var next) && next == header.BaseOffset) _timestampsToVerify.Dequeue();
+            }
+            if (read.Batches.Count == 0) _timestampsToVerify.Dequeue(); // nothing came back for it: leave it held
+            VerifyRestoredTimestamps();
+        });
     }
 
     private void StartIncarnation(string topicId)

@@ -34,6 +34,8 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     private readonly MetadataStore _store;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _address;
+    private readonly TimeProvider _clock = TimeProvider.System;
+    private readonly BatchValidator _validator;
     private TopicDescriptor _descriptor;
     private TopicConfig _config;
 
@@ -47,6 +49,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         _nodeId = nodeId;
         _config = descriptor.Config(settings);
         _tail = new TailCache(settings.TailCacheBytes);
+        _validator = new BatchValidator(_clock, settings.MaxDecompressedBatchBytes);
         _store = new MetadataStore(Context.System, settings.MetadataTimeout);
         _address = Cluster.Get(Context.System).SelfAddress.ToString();
         PersistenceId = $"partition/{_topic}/{partition}";
@@ -67,6 +70,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
             _log.Info("replica of {0} recovered: offsets {1}..{2} (high watermark {3}), {4} batches indexed, leader epoch {5}",
                 Name, _logStart, _logEnd, _highWatermark, _index.Count, _epochs.LatestEpoch);
             Starting();
+            VerifyRestoredTimestamps();
         });
     }
 

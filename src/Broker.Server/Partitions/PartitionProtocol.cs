@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Broker.Protocol;
+using Broker.Protocol.Messages;
 using Broker.Server.Serialization;
 using Broker.Server.Topics;
 
@@ -29,7 +30,14 @@ public sealed record AppendBatch(string Topic, int Partition, string TopicId, sh
     public int LeaderEpoch { get; init; } = -1;
 }
 
-public sealed record AppendResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset) : IServerMessage;
+public sealed record AppendResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset) : IServerMessage
+{
+    /// <summary>For a refused batch, the records that made the leader refuse it (Kafka's RecordErrors).</summary>
+    public IReadOnlyList<RecordError>? RecordErrors { get; init; }
+
+    /// <summary>The leader's append time, which every record of the batch carries, on a LogAppendTime topic; else -1.</summary>
+    public long LogAppendTime { get; init; } = -1;
+}
 
 /// <summary>Asks a partition's leader for its offsets, epoch and where it runs; replied with <see cref="PartitionInfo"/>.</summary>
 public sealed record GetPartitionInfo(string Topic, int Partition) : IPartitionCommand;

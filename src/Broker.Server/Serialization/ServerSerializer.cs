@@ -70,14 +70,31 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             return new AppendBatch(topic, partition, topicId, acks, r.ReadBytesAsMemory()) { LeaderEpoch = epoch };
         }, a => StringSize(a.Topic) + 4 + StringSize(a.TopicId) + 2 + 4 + 4 + a.Batch.Length)
         .AddLegacy("AB@2", (ref WireReader r, byte[] _) => new AppendBatch(r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt16(), r.ReadBytesAsMemory()))
-        .Add<AppendResult>("AR", (w, a) =>
+        .Add<AppendResult>("AR2", (w, a) =>
         {
             w.WriteString(a.Topic);
             w.WriteInt32(a.Partition);
             w.WriteInt16((short)a.Error);
             w.WriteString(a.ErrorMessage);
             w.WriteInt64(a.BaseOffset);
-        }, (ref WireReader r, byte[] _) => new AppendResult(r.ReadString()!, r.ReadInt32(), (ErrorCode)r.ReadInt16(), r.ReadString(), r.ReadInt64()))
+            w.WriteInt64(a.LogAppendTime);
+            var errors = a.RecordErrors ?? [];
+            w.WriteInt32(errors.Count);
+            foreach (var e in errors)
+            {
+                w.WriteInt32(e.BatchIndex);
+                w.WriteString(e.Message);
+            }
+        }, (ref WireReader r, byte[] _) =>
+        {
+            var result = new AppendResult(r.ReadString()!, r.ReadInt32(), (ErrorCode)r.ReadInt16(), r.ReadString(), r.ReadInt64()) { LogAppendTime = r.ReadInt64() };
+            var count = r.ReadInt32();
+            if (count == 0) return result;
+            var errors = new RecordError[count];
+            for (var i = 0; i < count; i++) errors[i] = new RecordError(r.ReadInt32(), r.ReadString());
+            return result with { RecordErrors = errors };
+        })
+        .AddLegacy("AR", (ref WireReader r, byte[] _) => new AppendResult(r.ReadString()!, r.ReadInt32(), (ErrorCode)r.ReadInt16(), r.ReadString(), r.ReadInt64()))
         .Add<ReplicaFetch>("RF", (w, f) =>
         {
             w.WriteString(f.Topic);

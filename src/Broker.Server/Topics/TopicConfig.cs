@@ -4,16 +4,44 @@ using Broker.Protocol.Messages;
 
 namespace Broker.Server.Topics;
 
+/// <summary>Which time a topic's records carry (Kafka's message.timestamp.type).</summary>
+public enum MessageTimestampType
+{
+    /// <summary>The producer's timestamp on each record, checked against the topic's window.</summary>
+    CreateTime,
+    /// <summary>The leader's clock when it appends the batch, for every record of the batch.</summary>
+    LogAppendTime,
+}
+
 /// <summary>A topic's effective settings, from its Kafka-style config keys with the node's defaults filled in.</summary>
 public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxMessageBytes, int MinInsyncReplicas = 1, bool UncleanLeaderElection = false)
 {
+    public const string TimestampTypeKey = "message.timestamp.type";
+    public const string TimestampBeforeMaxMsKey = "message.timestamp.before.max.ms";
+    public const string TimestampAfterMaxMsKey = "message.timestamp.after.max.ms";
+
+    /// <summary>Kafka 4's default of message.timestamp.after.max.ms: a record may be at most an hour ahead of the leader's clock.</summary>
+    public const long DefaultTimestampAfterMaxMs = 3_600_000;
+
+    public MessageTimestampType TimestampType { get; init; } = MessageTimestampType.CreateTime;
+
+    /// <summary>How far before the leader's clock a CreateTime record may be (default unbounded, as in Kafka 4).</summary>
+    public long TimestampBeforeMaxMs { get; init; } = long.MaxValue;
+
+    /// <summary>How far after the leader's clock a CreateTime record may be (default one hour, as in Kafka 4).</summary>
+    public long TimestampAfterMaxMs { get; init; } = DefaultTimestampAfterMaxMs;
+
     public const string RetentionMsKey = "retention.ms";
     public const string RetentionBytesKey = "retention.bytes";
     public const string MaxMessageBytesKey = "max.message.bytes";
     public const string MinInsyncReplicasKey = "min.insync.replicas";
     public const string UncleanLeaderElectionKey = "unclean.leader.election.enable";
 
-    public static readonly IReadOnlyList<string> KnownKeys = [RetentionMsKey, RetentionBytesKey, MaxMessageBytesKey, MinInsyncReplicasKey, UncleanLeaderElectionKey];
+    public static readonly IReadOnlyList<string> KnownKeys =
+    [
+        RetentionMsKey, RetentionBytesKey, MaxMessageBytesKey, MinInsyncReplicasKey, UncleanLeaderElectionKey,
+        TimestampTypeKey, TimestampBeforeMaxMsKey, TimestampAfterMaxMsKey,
+    ];
 
     /// <summary>min.insync.replicas defaults to min(2, replication factor): acks=all then means "on two disks" wherever there are two.</summary>
     public static int DefaultMinInsyncReplicas(int replicationFactor) => Math.Min(2, Math.Max(1, replicationFactor));
@@ -23,7 +51,24 @@ public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxM
         configs.TryGetValue(RetentionBytesKey, out var bytes) ? long.Parse(bytes, CultureInfo.InvariantCulture) : settings.DefaultRetentionBytes,
         configs.TryGetValue(MaxMessageBytesKey, out var max) ? int.Parse(max, CultureInfo.InvariantCulture) : settings.DefaultMaxMessageBytes,
         configs.TryGetValue(MinInsyncReplicasKey, out var minIsr) ? int.Parse(minIsr, CultureInfo.InvariantCulture) : DefaultMinInsyncReplicas(replicationFactor),
-        configs.TryGetValue(UncleanLeaderElectionKey, out var unclean) && bool.Parse(unclean));
+        configs.TryGetValue(UncleanLeaderElectionKey, out var unclean) && bool.Parse(unclean))
+    {
+        TimestampType = configs.TryGetValue(TimestampTypeKey, out var type) && TryParseTimestampType(type, out var parsed) ? parsed : MessageTimestampType.CreateTime,
+        TimestampBeforeMaxMs = configs.TryGetValue(TimestampBeforeMaxMsKey, out var before) ? long.Parse(before, CultureInfo.InvariantCulture) : long.MaxValue,
+        TimestampAfterMaxMs = configs.TryGetValue(TimestampAfterMaxMsKey, out var after) ? long.Parse(after, CultureInfo.InvariantCulture) : DefaultTimestampAfterMaxMs,
+    };
+
+    /// <summary>Kafka's spellings, CreateTime and LogAppendTime (case-insensitive).</summary>
+    public static bool TryParseTimestampType(string value, out MessageTimestampType type)
+    {
+        if (string.Equals(value, "CreateTime", StringComparison.OrdinalIgnoreCase))
+        {
+            type = MessageTimestampType.CreateTime;
+            return true;
+        }
+        type = MessageTimestampType.LogAppendTime;
+        return string.Equals(value, "LogAppendTime", StringComparison.OrdinalIgnoreCase);
+    }
 
     /// <summary>Null when valid; otherwise a message that says which key is wrong and what is allowed.</summary>
     public static string? Validate(IReadOnlyDictionary<string, string> configs, BrokerSettings settings)
@@ -47,6 +92,14 @@ public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxM
                 case UncleanLeaderElectionKey:
                     if (!bool.TryParse(value, out _))
                         return $"{key} must be true or false, got '{value}'";
+                    break;
+                case TimestampTypeKey:
+                    if (!TryParseTimestampType(value, out _))
+                        return $"{key} must be CreateTime or LogAppendTime, got '{value}'";
+                    break;
+                case TimestampBeforeMaxMsKey or TimestampAfterMaxMsKey:
+                    if (!long.TryParse(value, out var window) || window < 0)
+                        return $"{key} must be a whole number of milliseconds >= 0, got '{value}'";
                     break;
                 default:
                     return $"unknown topic config '{key}'; supported: {string.Join(", ", KnownKeys)}";

@@ -75,12 +75,28 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyn
         _joinOrder.Add(index);
     }
 
-    /// <summary>SIGKILLs every node, then starts them again on their data directories, the seed first.</summary>
+    /// <summary>
+    /// SIGKILLs every node, then starts them again on their data directories, the seed first, without waiting for
+    /// each to be Up: a node on a data directory that belonged to a cluster is Up only with a majority of it.
+    /// </summary>
     public async Task KillAllAndRestartAsync()
     {
         for (var i = 0; i < 3; i++) Kill(i);
         _joinOrder.Clear();
-        await StartAsync();
+        for (var i = 0; i < 3; i++) await StartWaitingNodeAsync(i);
+        await WaitForMembersAsync(3, TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>
+    /// Starts a node as the README's restart commands do (node 0 seeds itself, the others name node 0 as their seed)
+    /// and returns once it listens, not once it is Up: after a full stop, a node waits for a majority of its cluster.
+    /// </summary>
+    public async Task StartWaitingNodeAsync(int index)
+    {
+        var seed = index == 0 ? null : $"127.0.0.1:{_ports[0]}";
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, waitUntilUp: false);
+        _joinOrder.Remove(index);
+        _joinOrder.Add(index);
     }
 
     public void Kill(int index)

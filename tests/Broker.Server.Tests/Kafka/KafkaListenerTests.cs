@@ -40,7 +40,7 @@ public sealed partial class KafkaListenerTests : NodeTestKit
         return socket;
     }
 
-    private static byte[] Frame(short apiKey, short version, int correlationId, IKafkaMessage? body, string? clientId = "test")
+    internal static byte[] Frame(short apiKey, short version, int correlationId, IKafkaMessage? body, string? clientId = "test")
     {
         using var writer = new KafkaWriter();
         var size = writer.ReserveInt32();
@@ -53,7 +53,7 @@ public sealed partial class KafkaListenerTests : NodeTestKit
     }
 
     /// <summary>Reads one response frame: its correlation id and a reader positioned after the response header.</summary>
-    private static async Task<(int CorrelationId, byte[] Body)> ReadResponseAsync(Socket socket, bool flexibleHeader)
+    internal static async Task<(int CorrelationId, byte[] Body)> ReadResponseAsync(Socket socket, bool flexibleHeader)
     {
         var prefix = await ReadExactlyAsync(socket, 4);
         var frame = await ReadExactlyAsync(socket, BinaryPrimitives.ReadInt32BigEndian(prefix));
@@ -90,7 +90,7 @@ public sealed partial class KafkaListenerTests : NodeTestKit
         }
     }
 
-    private static T Parse<T>(byte[] body, short version, ReadFn<T> read)
+    internal static T Parse<T>(byte[] body, short version, ReadFn<T> read)
     {
         var reader = new KafkaReader(body);
         var message = read(ref reader, version);
@@ -98,7 +98,7 @@ public sealed partial class KafkaListenerTests : NodeTestKit
         return message;
     }
 
-    private delegate T ReadFn<out T>(ref KafkaReader reader, short version);
+    internal delegate T ReadFn<out T>(ref KafkaReader reader, short version);
 
     private async Task AssertServingAsync()
     {

@@ -84,7 +84,8 @@ public sealed class IdempotentProduceTests(ITestOutputHelper output) : NodeTestK
     {
         CreateTopic("noseq", 1);
         var refused = Produce("noseq", 0, IdempotentBatch(79, 0, -1, 1));
-        Assert.Equal(ErrorCode.CorruptRecord, refused.Error);
+        Assert.Equal(ErrorCode.InvalidRecord, refused.Error); // Kafka's LogValidator: INVALID_RECORD
+        Assert.Contains("base sequence -1", refused.ErrorMessage);
         Assert.Equal(0, EndOffset("noseq"));
     }
 

@@ -15,6 +15,18 @@ public sealed class ByteBufferWriter : IBufferWriter<byte>
 
     public int WrittenCount { get; private set; }
 
+    /// <summary>
+    /// The most this buffer may hold; growing past it throws <see cref="DecompressedTooLargeException"/>. A node
+    /// decompressing what a client sent sets it, so a small crafted batch cannot expand without bound.
+    /// </summary>
+    public int MaxCapacity { get; set; } = Array.MaxLength;
+
+    /// <summary>Bytes that may still be written before <see cref="MaxCapacity"/>.</summary>
+    public int Remaining => MaxCapacity - WrittenCount;
+
+    /// <summary>The array's current size (the memory this writer holds).</summary>
+    public int Capacity => _buffer.Length;
+
     /// <summary>What was written: writable, so a caller can patch a header it reserved first.</summary>
     public Memory<byte> WrittenMemory => _buffer.AsMemory(0, WrittenCount);
 
@@ -41,9 +53,9 @@ public sealed class ByteBufferWriter : IBufferWriter<byte>
     private void Ensure(int sizeHint)
     {
         var needed = (long)WrittenCount + Math.Max(sizeHint, 1);
+        if (needed > MaxCapacity) throw new DecompressedTooLargeException(MaxCapacity);
         if (needed <= _buffer.Length) return;
-        if (needed > Array.MaxLength) throw new InvalidDataException("records would exceed the largest possible array");
-        Array.Resize(ref _buffer, (int)Math.Min(Array.MaxLength, Math.Max(needed, (long)_buffer.Length * 2)));
+        Array.Resize(ref _buffer, (int)Math.Min(MaxCapacity, Math.Max(needed, (long)_buffer.Length * 2)));
     }
 
     /// <summary>A write-only stream appending to this buffer (for GZipStream).</summary>

@@ -56,14 +56,39 @@ public static class RecordCompression
     /// <summary>
     /// The records section of a batch whose attributes say <paramref name="codec"/>, decompressed into a new array
     /// (records read from it keep slices of it, so it cannot be pooled). Throws InvalidDataException for an
-    /// unknown codec or bytes that do not decompress.
+    /// unknown codec or bytes that do not decompress, and its subclass <see cref="DecompressedTooLargeException"/>
+    /// when they expand past <paramref name="maxBytes"/>.
     /// </summary>
-    public static ReadOnlyMemory<byte> Decompress(CompressionCodec codec, ReadOnlyMemory<byte> compressed)
+    public static ReadOnlyMemory<byte> Decompress(CompressionCodec codec, ReadOnlyMemory<byte> compressed, int maxBytes = DefaultMaxDecompressedBytes)
+    {
+        // Records usually shrink 2-5x; start there and let the buffer double if they shrank more.
+        var output = new ByteBufferWriter((int)Math.Min(maxBytes, compressed.Length * 4L)) { MaxCapacity = maxBytes };
+        try
+        {
+            DecompressInto(codec, compressed, output);
+        }
+        catch (DecompressedTooLargeException ex)
+        {
+            throw new InvalidDataException($"{CompressionCodecs.NameOf(codec)} records: {ex.Message}", ex);
+        }
+        return output.WrittenMemory;
+    }
+
+    /// <summary>
+    /// A reader's default cap on one batch's decompressed records: far above any batch a producer builds (a
+    /// 1 MiB batch of very repetitive records), far below what would threaten a process.
+    /// </summary>
+    public const int DefaultMaxDecompressedBytes = 256 * 1024 * 1024;
+
+    /// <summary>
+    /// Appends the decompressed records to <paramref name="output"/>, which bounds them by its
+    /// <see cref="ByteBufferWriter.MaxCapacity"/> (throwing <see cref="DecompressedTooLargeException"/>), so a
+    /// caller that only inspects records can reuse one buffer for every batch.
+    /// </summary>
+    public static void DecompressInto(CompressionCodec codec, ReadOnlyMemory<byte> compressed, ByteBufferWriter output)
     {
         if ((int)codec > CompressionCodecs.Max)
             throw new InvalidDataException($"unknown compression codec {(int)codec} (Kafka defines 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)");
-        // Records usually shrink 2-5x; start there and let the buffer double if they shrank more.
-        var output = new ByteBufferWriter(compressed.Length * 4);
         try
         {
             switch (codec)
@@ -86,13 +111,12 @@ public static class RecordCompression
                     throw new ArgumentOutOfRangeException(nameof(codec), codec, "no compression to undo");
             }
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or DecompressedTooLargeException))
         {
             // Each library has its own exception for bad input (ZstdException, ArgumentException, ...): one type for
             // callers, naming the codec.
             throw new InvalidDataException($"{CompressionCodecs.NameOf(codec)} records do not decompress: {ex.Message}", ex);
         }
-        return output.WrittenMemory;
     }
 
     private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
@@ -100,11 +124,19 @@ public static class RecordCompression
             ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(bytes.ToArray(), writable: false);
 
+    // Reads to the end, never asking the writer for more than its cap leaves: the stream-shaped codecs only say
+    // they are done by returning 0, so at the cap one more byte tells "exactly full" from "too large".
     private static void ReadAll(Stream source, ByteBufferWriter output)
     {
+        Span<byte> probe = stackalloc byte[1];
         while (true)
         {
-            var span = output.GetSpan(16384);
+            if (output.Remaining == 0)
+            {
+                if (source.Read(probe) == 0) return;
+                throw new DecompressedTooLargeException(output.MaxCapacity);
+            }
+            var span = output.GetSpan(Math.Min(16384, output.Remaining));
             var read = source.Read(span);
             if (read == 0) return;
             output.Advance(read);

@@ -1,0 +1,61 @@
+using Broker.Client;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Broker.IntegrationTests.Replication;
+
+/// <summary>
+/// Issue 18, availability: a node frozen (SIGSTOP) long enough for the others to down and remove it finds itself
+/// downed when it wakes. It used to exit; now it starts again in the same process as a new incarnation, rejoins,
+/// catches up and is back in every ISR, without anyone restarting it.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class DownedNodeRestartTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Topic = "paused";
+    private readonly ThreeNodeCluster _cluster = new();
+
+    public Task InitializeAsync() => _cluster.StartAsync();
+
+    public Task DisposeAsync() => _cluster.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task A_node_the_cluster_downed_during_a_pause_rejoins_by_itself_in_the_same_process()
+    {
+        await _cluster.CreateTopicAsync(Topic, 3, 3, minInsyncReplicas: 2);
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(60));
+        var paused = 2;
+        var pausedId = _cluster.NodeIdOf(paused);
+        var node = _cluster.Node(paused);
+
+        node.Pause();
+        try
+        {
+            // Frozen until the other two have downed and removed it: what a long GC pause or a SIGSTOP leads to.
+            await ThreeNodeCluster.Eventually(async () =>
+            {
+                await using var admin = new AdminClient(new ClientConfig { BootstrapServers = _cluster.BootstrapIn(0, 1), RequestTimeout = TimeSpan.FromSeconds(5) });
+                var status = await admin.GetClusterStatusAsync();
+                return status.Brokers.All(b => b.NodeId != pausedId);
+            }, TimeSpan.FromSeconds(60), $"node {pausedId} removed from the cluster while frozen");
+        }
+        finally
+        {
+            node.Resume();
+        }
+
+        await ThreeNodeCluster.Eventually(() => Task.FromResult(node.Output.Contains("restarting: the cluster removed this node")),
+            TimeSpan.FromSeconds(60), "the woken node to notice it was removed and restart");
+        await _cluster.WaitForMembersAsync(3, TimeSpan.FromSeconds(90));
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(90));
+        Assert.False(node.HasExited, "the node's process exited instead of rejoining");
+        output.WriteLine($"node {pausedId} was downed while frozen, restarted in process and is back in every ISR");
+    }
+
+    private async Task WaitForFullIsrAsync(TimeSpan timeout) =>
+        await ThreeNodeCluster.Eventually(async () =>
+        {
+            var topic = await _cluster.DescribeAsync(Topic);
+            return topic.Partitions.All(p => p.LeaderId > 0 && p.Isr.Count == 3);
+        }, timeout, "every partition has a leader and three in-sync replicas");
+}
