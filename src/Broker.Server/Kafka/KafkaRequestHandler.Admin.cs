@@ -19,6 +19,7 @@ internal sealed partial class KafkaRequestHandler
 
     // Kafka's ConfigType (DescribeConfigs v3+).
     private const sbyte BooleanConfig = 1;
+    private const sbyte StringConfig = 2;
     private const sbyte IntConfig = 3;
     private const sbyte LongConfig = 5;
 
@@ -116,14 +117,7 @@ internal sealed partial class KafkaRequestHandler
 
     private List<(string, string, sbyte, sbyte, bool)> TopicConfigEntries(TopicMetadata topic)
     {
-        var defaults = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [TopicConfig.RetentionMsKey] = _settings.DefaultRetentionMs.ToString(CultureInfo.InvariantCulture),
-            [TopicConfig.RetentionBytesKey] = _settings.DefaultRetentionBytes.ToString(CultureInfo.InvariantCulture),
-            [TopicConfig.MaxMessageBytesKey] = _settings.DefaultMaxMessageBytes.ToString(CultureInfo.InvariantCulture),
-            [TopicConfig.MinInsyncReplicasKey] = TopicConfig.DefaultMinInsyncReplicas(topic.ReplicationFactor).ToString(CultureInfo.InvariantCulture),
-            [TopicConfig.UncleanLeaderElectionKey] = "false",
-        };
+        var defaults = TopicConfig.Defaults(_settings, topic.ReplicationFactor);
         var entries = new List<(string, string, sbyte, sbyte, bool)>(TopicConfig.KnownKeys.Count);
         foreach (var key in TopicConfig.KnownKeys)
         {
@@ -133,10 +127,12 @@ internal sealed partial class KafkaRequestHandler
         return entries;
     }
 
-    private static sbyte ConfigTypeOf(string key) => key switch
+    /// <summary>Kafka's ConfigDef type of each topic config (DescribeConfigs v3+).</summary>
+    internal static sbyte ConfigTypeOf(string key) => key switch
     {
-        TopicConfig.RetentionMsKey or TopicConfig.RetentionBytesKey => LongConfig,
+        TopicConfig.RetentionMsKey or TopicConfig.RetentionBytesKey or TopicConfig.TimestampBeforeMaxMsKey or TopicConfig.TimestampAfterMaxMsKey => LongConfig,
         TopicConfig.UncleanLeaderElectionKey => BooleanConfig,
+        TopicConfig.TimestampTypeKey => StringConfig,
         _ => IntConfig,
     };
 

@@ -43,6 +43,26 @@ public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxM
         TimestampTypeKey, TimestampBeforeMaxMsKey, TimestampAfterMaxMsKey,
     ];
 
+    /// <summary>
+    /// The value each of <see cref="KnownKeys"/> has on a topic that does not set it, as Kafka's DescribeConfigs shows
+    /// defaults: read back from the effective config of a topic without configs, so a new key cannot be forgotten here.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Defaults(BrokerSettings settings, int replicationFactor)
+    {
+        var d = From(new Dictionary<string, string>(), settings, replicationFactor);
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [RetentionMsKey] = d.RetentionMs.ToString(CultureInfo.InvariantCulture),
+            [RetentionBytesKey] = d.RetentionBytes.ToString(CultureInfo.InvariantCulture),
+            [MaxMessageBytesKey] = d.MaxMessageBytes.ToString(CultureInfo.InvariantCulture),
+            [MinInsyncReplicasKey] = d.MinInsyncReplicas.ToString(CultureInfo.InvariantCulture),
+            [UncleanLeaderElectionKey] = d.UncleanLeaderElection ? "true" : "false",
+            [TimestampTypeKey] = d.TimestampType.ToString(),
+            [TimestampBeforeMaxMsKey] = d.TimestampBeforeMaxMs.ToString(CultureInfo.InvariantCulture),
+            [TimestampAfterMaxMsKey] = d.TimestampAfterMaxMs.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
     /// <summary>min.insync.replicas defaults to min(2, replication factor): acks=all then means "on two disks" wherever there are two.</summary>
     public static int DefaultMinInsyncReplicas(int replicationFactor) => Math.Min(2, Math.Max(1, replicationFactor));
 
