@@ -18,6 +18,8 @@ public static class BrokerManifests
     public const string DeleteRecordsResponse = "DRR";
     public const string OffsetForLeaderEpochRequest = "OLE";
     public const string OffsetForLeaderEpochResponse = "OLER";
+    public const string DescribeProducersRequest = "DP";
+    public const string DescribeProducersResponse = "DPR";
     public const string CreateTopicsRequest = "CT";
     public const string CreateTopicsResponse = "CTR";
     public const string DeleteTopicsRequest = "DT";

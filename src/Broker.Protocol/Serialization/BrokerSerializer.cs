@@ -28,6 +28,8 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
         DeleteRecordsResponse => BrokerManifests.DeleteRecordsResponse,
         OffsetForLeaderEpochRequest => BrokerManifests.OffsetForLeaderEpochRequest,
         OffsetForLeaderEpochResponse => BrokerManifests.OffsetForLeaderEpochResponse,
+        DescribeProducersRequest => BrokerManifests.DescribeProducersRequest,
+        DescribeProducersResponse => BrokerManifests.DescribeProducersResponse,
         CreateTopicsRequest => BrokerManifests.CreateTopicsRequest,
         CreateTopicsResponse => BrokerManifests.CreateTopicsResponse,
         DeleteTopicsRequest => BrokerManifests.DeleteTopicsRequest,

@@ -83,6 +83,17 @@ internal static class ProtocolMessageReader
                 return new OffsetForLeaderEpochRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
             case BrokerManifests.OffsetForLeaderEpochResponse:
                 return new OffsetForLeaderEpochResponse(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt32(), r.ReadInt64());
+            case BrokerManifests.DescribeProducersRequest:
+                return new DescribeProducersRequest(ReadName(ref r), r.ReadInt32());
+            case BrokerManifests.DescribeProducersResponse:
+            {
+                var topic = ReadName(ref r);
+                var partition = r.ReadInt32();
+                var (error, message) = (ReadError(ref r), r.ReadString());
+                var producers = new ProducerDescription[r.ReadCount(8 + 2 + 4 + 8)];
+                for (var i = 0; i < producers.Length; i++) producers[i] = new ProducerDescription(r.ReadInt64(), r.ReadInt16(), r.ReadInt32(), r.ReadInt64());
+                return new DescribeProducersResponse(topic, partition, error, message, producers);
+            }
             case BrokerManifests.AlterTopicConfigsRequest:
             {
                 var n = r.ReadCount(4 + 4);

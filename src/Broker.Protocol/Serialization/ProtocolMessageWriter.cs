@@ -179,6 +179,27 @@ internal static class ProtocolMessageWriter
                 w.WriteInt32(ole.LeaderEpoch);
                 w.WriteInt64(ole.EndOffset);
                 break;
+            case DescribeProducersRequest dp:
+                w.WriteString(dp.Topic);
+                w.WriteInt32(dp.Partition);
+                break;
+            case DescribeProducersResponse dp:
+            {
+                w.WriteString(dp.Topic);
+                w.WriteInt32(dp.Partition);
+                w.WriteInt16((short)dp.Error);
+                w.WriteString(dp.ErrorMessage);
+                var producers = dp.Producers ?? [];
+                w.WriteCount(producers.Count);
+                foreach (var p in producers)
+                {
+                    w.WriteInt64(p.ProducerId);
+                    w.WriteInt16(p.Epoch);
+                    w.WriteInt32(p.LastSequence);
+                    w.WriteInt64(p.LastTimestamp);
+                }
+                break;
+            }
             case AlterTopicConfigsRequest a:
             {
                 var topics = a.Topics ?? [];

@@ -60,6 +60,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<ListOffsetsRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
         Receive<DeleteRecordsRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
         Receive<OffsetForLeaderEpochRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
+        Receive<DescribeProducersRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
         Receive<CreateTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<DeleteTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<ReassignPartitionsRequest>(r => AskRegistry(r, Sender));
@@ -168,6 +169,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             case ListOffsetsRequest l: RouteToPartition(l, l.Topic, l.Partition, retry.ReplyTo, refreshed: true); break;
             case DeleteRecordsRequest d: RouteToPartition(d, d.Topic, d.Partition, retry.ReplyTo, refreshed: true); break;
             case OffsetForLeaderEpochRequest o: RouteToPartition(o, o.Topic, o.Partition, retry.ReplyTo, refreshed: true); break;
+            case DescribeProducersRequest dp: RouteToPartition(dp, dp.Topic, dp.Partition, retry.ReplyTo, refreshed: true); break;
             case MetadataRequest m: Metadata(m, retry.ReplyTo, refreshed: true); break;
             case IBrokerResponse answer: retry.ReplyTo.Tell(answer); break; // the registry's answer, now that this node has read what it wrote
         }
@@ -243,6 +245,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
                 ListOffsetsRequest l => new ListOffsetsResponse(l.Topic, l.Partition, error, message, -1, -1),
                 DeleteRecordsRequest d => new DeleteRecordsResponse(d.Topic, d.Partition, error, message, -1),
                 OffsetForLeaderEpochRequest o => new OffsetForLeaderEpochResponse(o.Topic, o.Partition, error, message, -1, -1),
+                DescribeProducersRequest dp => new DescribeProducersResponse(dp.Topic, dp.Partition, error, message, []),
                 _ => new ErrorResponse(error, message),
             });
             return;

@@ -49,6 +49,7 @@ internal static class KafkaApis
         new(DescribeClusterRequest.Api, "DescribeCluster", 0, 1, 0, DescribeClusterRequest.IsFlexible),
         new(OffsetForLeaderEpochRequest.Api, "OffsetForLeaderEpoch", 0, 4, 0, OffsetForLeaderEpochRequest.IsFlexible),
         new(DeleteRecordsRequest.Api, "DeleteRecords", 0, 2, 0, DeleteRecordsRequest.IsFlexible),
+        new(DescribeProducersRequest.Api, "DescribeProducers", 0, 0, 0, DescribeProducersRequest.IsFlexible),
         new(DeleteGroupsRequest.Api, "DeleteGroups", 0, 2, 0, DeleteGroupsRequest.IsFlexible),
         new(OffsetDeleteRequest.Api, "OffsetDelete", 0, 0, 0, OffsetDeleteRequest.IsFlexible),
         new(SaslHandshakeRequest.Api, "SaslHandshake", 0, 1, 0, SaslHandshakeRequest.IsFlexible),

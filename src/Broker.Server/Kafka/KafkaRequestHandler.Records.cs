@@ -318,6 +318,44 @@ internal sealed partial class KafkaRequestHandler
         };
     }
 
+    // ---- DescribeProducers
+
+    /// <summary>Idempotent producers only: no transactions, so the coordinator epoch and transaction start are -1.</summary>
+    private async Task<IKafkaMessage?> DescribeProducersAsync(K.DescribeProducersRequest request)
+    {
+        var asks = new List<Task<IBrokerResponse>>();
+        foreach (var t in request.Topics)
+        {
+            foreach (var p in t.PartitionIndexes)
+                asks.Add(AskAsync(new DescribeProducersRequest(t.Name, p), AskTimeout));
+        }
+        var replies = await Task.WhenAll(asks).ConfigureAwait(false);
+        var n = 0;
+        return new K.DescribeProducersResponse
+        {
+            Topics = [.. request.Topics.Select(t => new K.DescribeProducersResponse.TopicResponse
+            {
+                Name = t.Name,
+                Partitions = [.. t.PartitionIndexes.Select(p =>
+                {
+                    var reply = replies[n++];
+                    var found = reply as DescribeProducersResponse;
+                    return new K.DescribeProducersResponse.PartitionResponse
+                    {
+                        PartitionIndex = p,
+                        ErrorCode = KafkaErrors.From(found is null && reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error),
+                        ErrorMessage = reply.ErrorMessage,
+                        ActiveProducers = [.. (found?.Producers ?? []).Select(d => new K.DescribeProducersResponse.ProducerState
+                        {
+                            ProducerId = d.ProducerId, ProducerEpoch = d.Epoch, LastSequence = d.LastSequence,
+                            LastTimestamp = d.LastTimestamp, CoordinatorEpoch = -1, CurrentTxnStartOffset = -1,
+                        })],
+                    };
+                })],
+            })],
+        };
+    }
+
     // ---- DeleteRecords
 
     /// <summary>Each partition's leader moves its log start (kafka-delete-records); the low watermark answered is the new log start.</summary>

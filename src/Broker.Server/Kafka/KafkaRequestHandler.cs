@@ -86,6 +86,8 @@ internal sealed partial class KafkaRequestHandler
                 return DescribeConfigsAsync(K.DescribeConfigsRequest.Read(ref body, version), version);
             case K.OffsetForLeaderEpochRequest.Api:
                 return OffsetForLeaderEpochAsync(K.OffsetForLeaderEpochRequest.Read(ref body, version));
+            case K.DescribeProducersRequest.Api:
+                return DescribeProducersAsync(K.DescribeProducersRequest.Read(ref body, version));
             case K.DeleteRecordsRequest.Api:
                 return DeleteRecordsAsync(K.DeleteRecordsRequest.Read(ref body, version));
             case K.DeleteGroupsRequest.Api:

@@ -270,6 +270,7 @@ public sealed partial class PartitionActor
             Command<ListOffsetsRequest>(ListOffsets);
             Command<DeleteRecordsRequest>(DeleteRecords);
             Command<OffsetForLeaderEpochRequest>(OffsetForLeaderEpoch);
+            Command<DescribeProducersRequest>(DescribeProducers);
             Command<GetPartitionInfo>(_ => Sender.Tell(Info(ErrorCode.None, null)));
             Command<ReplicaFetch>(f => ServeReplicaFetch(f, Sender));
             Command<IsrTick>(_ => CheckIsr());

@@ -308,6 +308,21 @@ public sealed partial class PartitionActor
         Sender.Tell(new OffsetForLeaderEpochResponse(_topic, _partition, ErrorCode.None, null, epoch, end));
     }
 
+    // ---- idempotent producers (Kafka's DescribeProducers) ----
+
+    /// <summary>The producers whose batches are in the log, as the next snapshot would keep them.</summary>
+    private void DescribeProducers(DescribeProducersRequest request)
+    {
+        var states = _producers.ToSnapshot(_logEnd);
+        var producers = new ProducerDescription[states.Length];
+        for (var i = 0; i < states.Length; i++)
+        {
+            var s = states[i];
+            producers[i] = new ProducerDescription(s.ProducerId, s.Epoch, s.Batches[^1].LastSeq, s.LastTimestamp);
+        }
+        Sender.Tell(new DescribeProducersResponse(_topic, _partition, ErrorCode.None, null, producers));
+    }
+
     // ---- deleting records (Kafka's DeleteRecords) ----
 
     /// <summary>

@@ -176,6 +176,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
             case ListOffsetsRequest l: Sender.Tell(new ListOffsetsResponse(l.Topic, l.Partition, ErrorCode.NotLeader, text, -1, -1)); break;
             case DeleteRecordsRequest d: Sender.Tell(new DeleteRecordsResponse(d.Topic, d.Partition, ErrorCode.NotLeader, text, -1)); break;
             case OffsetForLeaderEpochRequest o: Sender.Tell(new OffsetForLeaderEpochResponse(o.Topic, o.Partition, ErrorCode.NotLeader, text, -1, -1)); break;
+            case DescribeProducersRequest dp: Sender.Tell(new DescribeProducersResponse(dp.Topic, dp.Partition, ErrorCode.NotLeader, text, [])); break;
             case GetPartitionInfo: Sender.Tell(Info(ErrorCode.NotLeader, text)); break;
             case ReplicaFetch r: Sender.Tell(new ReplicaFetchResult(r.Topic, r.Partition, r.FetchId, ErrorCode.NotLeader, text, _epochs.LatestEpoch, -1, -1, -1, -1, -1, ReadOnlyMemory<byte>.Empty)); break;
         }

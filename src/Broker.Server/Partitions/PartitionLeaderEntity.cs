@@ -101,6 +101,7 @@ public sealed class PartitionLeaderEntity : ReceiveActor, IWithUnboundedStash, I
             ListOffsetsRequest l => new ListOffsetsResponse(l.Topic, l.Partition, error, text, -1, -1),
             DeleteRecordsRequest d => new DeleteRecordsResponse(d.Topic, d.Partition, error, text, -1),
             OffsetForLeaderEpochRequest o => new OffsetForLeaderEpochResponse(o.Topic, o.Partition, error, text, -1, -1),
+            DescribeProducersRequest dp => new DescribeProducersResponse(dp.Topic, dp.Partition, error, text, []),
             GetPartitionInfo g => new PartitionInfo(g.Topic, g.Partition, error, text, -1, -1, -1, -1, -1, ""),
             ReplicaFetch r => new ReplicaFetchResult(r.Topic, r.Partition, r.FetchId, error, text, -1, -1, -1, -1, -1, -1, ReadOnlyMemory<byte>.Empty),
             _ => null,

@@ -296,4 +296,39 @@ public sealed class AdminApiEncodingTests
         };
         Same(altered, 0, new Wire().I32(0).I16(0).CStr(null).CArr(1).CStr("orders").CArr(1).I32(1).I16(42).CStr("no cancel").NoTags().NoTags().NoTags().ToArray(), AlterPartitionReassignmentsResponse.Read);
     }
+
+    [Fact]
+    public void DescribeProducers_v0()
+    {
+        var request = new DescribeProducersRequest { Topics = [new() { Name = "orders", PartitionIndexes = [0, 1] }] };
+        Same(request, 0, new Wire().CArr(1).CStr("orders").CArr(2).I32(0).I32(1).NoTags().NoTags().ToArray(), DescribeProducersRequest.Read);
+
+        var response = new DescribeProducersResponse
+        {
+            ThrottleTimeMs = 0,
+            Topics =
+            [
+                new()
+                {
+                    Name = "orders",
+                    Partitions = [new() { PartitionIndex = 0, ErrorCode = 0, ErrorMessage = null, ActiveProducers = [new() { ProducerId = 4294967297, ProducerEpoch = 2, LastSequence = 4, LastTimestamp = 1700000000000, CoordinatorEpoch = -1, CurrentTxnStartOffset = -1 }] }],
+                },
+            ],
+        };
+        Same(response, 0, new Wire()
+            .I32(0)                             // throttle_time_ms
+            .CArr(1).CStr("orders")             // topics: name
+            .CArr(1)                            //   partitions
+            .I32(0).I16(0).CStr(null)           //     partition_index, error_code, error_message
+            .CArr(1)                            //     active_producers
+            .I64(4294967297)                    //       producer_id
+            .I32(2)                             //       producer_epoch (int32 here)
+            .I32(4)                             //       last_sequence
+            .I64(1700000000000)                 //       last_timestamp
+            .I32(-1)                            //       coordinator_epoch
+            .I64(-1)                            //       current_txn_start_offset
+            .NoTags()
+            .NoTags().NoTags().NoTags()
+            .ToArray(), DescribeProducersResponse.Read);
+    }
 }

@@ -59,6 +59,8 @@ internal static class MessageSamples
             new ReassignPartitionsResponse([new ReassignmentResult("orders", 0, ErrorCode.None, null), new ReassignmentResult("payments", 3, ErrorCode.InvalidReplicaAssignment, "needs 3 replicas")]),
             new OffsetForLeaderEpochRequest("orders", 2, 5, 4),
             new OffsetForLeaderEpochResponse("orders", 2, ErrorCode.None, null, 4, 1200),
+            new DescribeProducersRequest("orders", 2),
+            new DescribeProducersResponse("orders", 2, ErrorCode.None, null, [new ProducerDescription(4294967297, 3, 41, 1700000000000)]),
             new DeleteRecordsRequest("orders", 2, 1000),
             new DeleteRecordsResponse("orders", 2, ErrorCode.OffsetOutOfRange, "beyond the high watermark", 12),
             new AlterTopicConfigsRequest([new TopicConfigAlteration("orders", [new TopicConfigChange("retention.ms", ConfigOperation.Set, "1000"), new TopicConfigChange("retention.bytes", ConfigOperation.Delete, null)])], ValidateOnly: true),

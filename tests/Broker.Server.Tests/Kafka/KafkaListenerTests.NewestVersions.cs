@@ -174,6 +174,33 @@ public sealed partial class KafkaListenerTests
     }
 
     [Fact]
+    public async Task DescribeProducers_v0_lists_a_partitions_idempotent_producers_with_their_last_sequence()
+    {
+        CreateTopic("producers", 1);
+        var pid = Request<Broker.Protocol.Messages.InitProducerIdResponse>(new Broker.Protocol.Messages.InitProducerIdRequest()).ProducerId;
+        var first = Batch(3);
+        Broker.Protocol.Records.RecordBatch.SetProducer(first, pid, 2, 0);
+        var second = Batch(2);
+        Broker.Protocol.Records.RecordBatch.SetProducer(second, pid, 2, 3);
+        Assert.Equal(0, Produce("producers", 0, first).BaseOffset);
+        Assert.Equal(3, Produce("producers", 0, second).BaseOffset);
+        Assert.Equal(5, Produce("producers", 0, Batch(1)).BaseOffset); // not idempotent: not listed
+
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Frame(DescribeProducersRequest.Api, 0, 1, new DescribeProducersRequest
+        {
+            Topics = [new() { Name = "producers", PartitionIndexes = [0, 7] }],
+        }));
+        var (_, body) = await ReadResponseAsync(socket, flexibleHeader: true);
+        var partitions = Parse(body, 0, DescribeProducersResponse.Read).Topics.Single().Partitions;
+        var producer = Assert.Single(partitions[0].ActiveProducers);
+        Assert.Equal((pid, 2, 4), (producer.ProducerId, producer.ProducerEpoch, producer.LastSequence));
+        Assert.True(producer.LastTimestamp > 0);
+        Assert.Equal(-1, producer.CurrentTxnStartOffset);
+        Assert.Equal(3, partitions[1].ErrorCode); // no partition 7
+    }
+
+    [Fact]
     public async Task ListGroups_v5_filters_by_state_and_type()
     {
         using var socket = await ConnectAsync();
