@@ -21,6 +21,16 @@ public static class CommonOptions
         return option;
     }
 
+    public static Option<bool> Watch() => new("--watch", "-w") { Description = "Keep refreshing in place until Ctrl+C (plain frames when stdout is not a terminal; NO_COLOR respected)" };
+
+    public static Option<string> Interval() => new("--interval") { Description = "How often --watch refreshes: 1s, 500ms, 2m", DefaultValueFactory = _ => "1s" };
+
+    /// <summary>
+    /// A client for --watch: a short request timeout, so a refresh that asked a node that just died gives up in
+    /// seconds and the next one asks the next bootstrap address (the one-shot commands wait longer for a slow node).
+    /// </summary>
+    public static ClientConfig WatchClient(string bootstrap) => new() { BootstrapServers = bootstrap, RequestTimeout = TimeSpan.FromSeconds(5), ConnectTimeout = TimeSpan.FromSeconds(2) };
+
     public static ClientConfig Client(string bootstrap) => new() { BootstrapServers = bootstrap, RequestTimeout = TimeSpan.FromSeconds(15) };
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };

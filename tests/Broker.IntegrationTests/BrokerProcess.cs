@@ -24,6 +24,9 @@ public sealed class BrokerProcess : IDisposable
     /// <summary>Port of the node's Kafka listener (a free one, so nodes on this host never share 9092).</summary>
     public int KafkaPort { get; private init; }
     public string KafkaBootstrap => $"127.0.0.1:{KafkaPort}";
+    /// <summary>Port of the node's web page, /api, /metrics and /health (a free one: 8080 may be taken, and nodes here never share it).</summary>
+    public int HttpPort { get; private init; }
+    public string HttpBase => $"http://127.0.0.1:{HttpPort}";
     public string DataDir { get; private init; } = "";
     public string Bootstrap => $"127.0.0.1:{Port}";
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -45,15 +48,17 @@ public sealed class BrokerProcess : IDisposable
     /// <paramref name="seed"/> is host:port of the cluster's seed to join as a worker; null starts a node that seeds
     /// its own cluster.
     /// </summary>
-    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null, bool waitUntilUp = true)
+    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null, int? httpPort = null, bool waitUntilUp = true)
     {
         var p = port ?? FreePort();
         var kafkaPort = FreePort();
+        var http = httpPort ?? FreePort();
         string[] args = seed is null
             ? ["node", "--port", p.ToString(CultureInfo.InvariantCulture), "--kafka-port", kafkaPort.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir]
             : ["node", "--port", p.ToString(CultureInfo.InvariantCulture), "--kafka-port", kafkaPort.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir, "--seeds", seed, "--role", "worker"];
+        args = [.. args, "--http-port", http.ToString(CultureInfo.InvariantCulture)];
         if (rack is not null) args = [.. args, "--rack", rack];
-        var node = new BrokerProcess { Port = p, KafkaPort = kafkaPort, DataDir = dataDir };
+        var node = new BrokerProcess { Port = p, KafkaPort = kafkaPort, HttpPort = http, DataDir = dataDir };
         node._process = CliProcess.StartWatching(node.OnLine, node.OnLine, args);
         var awaited = waitUntilUp ? node._listening.Task : node._started.Task;
         var ready = await Task.WhenAny(awaited, node._process.WaitForExitAsync(), Task.Delay(timeout ?? TimeSpan.FromSeconds(60)));

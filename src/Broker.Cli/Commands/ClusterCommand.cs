@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Broker.Cli.Watching;
 using Broker.Client;
 
 namespace Broker.Cli.Commands;
@@ -10,9 +11,27 @@ public static class ClusterCommand
     {
         var bootstrap = CommonOptions.Bootstrap();
         var output = CommonOptions.Output();
-        var status = new Command("status", "Show the cluster's nodes (broker id, address, roles, state) and which node leads which partition. Replicas and in-sync replicas per partition: `broker topics describe`.") { bootstrap, output };
-        status.SetAction(parse => CliRunner.Run(async () =>
+        var watch = CommonOptions.Watch();
+        var interval = CommonOptions.Interval();
+        var status = new Command("status", """
+            Show the cluster's nodes (broker id, address, roles, state) and which node leads which partition. Replicas and in-sync replicas per partition: `broker topics describe`.
+
+            With --watch it keeps redrawing (every --interval) nodes and every partition's leader, epoch, ISR, offline replicas,
+            high watermark and under-replicated flag, highlights what changed and lists events ("node 2 unreachable",
+            "orders/3 leader 2 → 1, epoch 5"); with --output json, one JSON document per line per refresh.
+
+            Example: broker cluster status --watch --interval 2s
+            """) { bootstrap, output, watch, interval };
+        status.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
+            if (parse.GetValue(watch))
+            {
+                var every = WatchLoop.ParseInterval(parse.GetValue(interval)!);
+                await using var watching = new AdminClient(CommonOptions.WatchClient(parse.GetValue(bootstrap)!));
+                using var screen = Screen.ForConsole(parse.GetValue(output) == "json");
+                var view = new ClusterWatch(watching, screen, every, TimeProvider.System);
+                return await WatchLoop.RunAsync(every, view.FetchAsync, view.Show, view.Failed, ct);
+            }
             await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
             var s = await admin.GetClusterStatusAsync();
             if (parse.GetValue(output) == "json")

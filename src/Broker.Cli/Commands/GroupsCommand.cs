@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Broker.Cli.Watching;
 using Broker.Client;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
@@ -60,16 +61,28 @@ public static class GroupsCommand
         var group = new Argument<string>("group") { Description = "Consumer group to describe" };
         var bootstrap = CommonOptions.Bootstrap();
         var output = CommonOptions.Output();
+        var watch = CommonOptions.Watch();
+        var interval = CommonOptions.Interval();
         var command = new Command("describe", """
             Show a group's state and members, and per partition: committed offset, log end offset, lag and owner.
+            With --watch it keeps redrawing them (every --interval) and lists rebalances as they happen.
 
             Example: broker groups describe billing --output json
+                     broker groups describe billing --watch
             """)
         {
-            group, bootstrap, output,
+            group, bootstrap, output, watch, interval,
         };
-        command.SetAction(parse => CliRunner.Run(async () =>
+        command.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
+            if (parse.GetValue(watch))
+            {
+                var every = WatchLoop.ParseInterval(parse.GetValue(interval)!);
+                await using var watching = new AdminClient(CommonOptions.WatchClient(parse.GetValue(bootstrap)!));
+                using var screen = Screen.ForConsole(parse.GetValue(output) == "json");
+                var view = new GroupWatch(watching, parse.GetValue(group)!, screen, every, TimeProvider.System);
+                return await WatchLoop.RunAsync(every, view.FetchAsync, view.Show, view.Failed, ct);
+            }
             await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
             var described = await admin.DescribeGroupAsync(parse.GetValue(group)!);
             var rows = await Lags(admin, described);

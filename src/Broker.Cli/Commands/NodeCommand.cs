@@ -21,6 +21,8 @@ public static class NodeCommand
         var rack = new Option<string?>("--rack") { Description = "Rack or zone of this node (Kafka's broker.rack): consumers with the same ClientRack read from its replicas (env BROKER_RACK)" };
         var kafkaPort = new Option<int?>("--kafka-port") { Description = "Port of the Kafka wire-protocol listener for Kafka clients (default 9092, 0 = any free port; env BROKER_KAFKA_PORT)" };
         var noKafka = new Option<bool>("--no-kafka") { Description = "Run without the Kafka listener (broker.kafka.enabled = off)" };
+        var httpPort = new Option<int?>("--http-port") { Description = "Port of the web page, /api, /metrics and /health (default 8080, 0 = any free port; env BROKER_HTTP_PORT)" };
+        var noHttp = new Option<bool>("--no-http") { Description = "Run without the web page, /api, /metrics and /health (broker.http.enabled = off)" };
 
         var command = new Command("node", """
             Run a broker node. With no options it listens on 127.0.0.1:9190 and stores its log in
@@ -35,7 +37,7 @@ public static class NodeCommand
             Example: broker node --port 9191 --kafka-port 9093 --data-dir /var/lib/broker --seeds 127.0.0.1:9190
             """)
         {
-            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack, nodeId, kafkaPort, noKafka,
+            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack, nodeId, kafkaPort, noKafka, httpPort, noHttp,
         };
         command.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
@@ -53,6 +55,8 @@ public static class NodeCommand
                 DataDir = parse.GetValue(dataDir),
                 KafkaPort = parse.GetValue(kafkaPort),
                 KafkaEnabled = parse.GetValue(noKafka) ? false : null,
+                HttpPort = parse.GetValue(httpPort),
+                HttpEnabled = parse.GetValue(noHttp) ? false : null,
             };
             try
             {
@@ -77,6 +81,8 @@ public static class NodeCommand
             : $"broker node listening on {bound}, reached at {node.Address} (role {node.Settings.Role})");
         if (node.KafkaListener is { } kafka)
             Console.WriteLine($"Kafka clients: bootstrap {kafka.AdvertisedHost}:{kafka.AdvertisedPort} (listening on port {kafka.BoundPort})");
+        if (node.Monitor is { } web)
+            Console.WriteLine($"web page, /api, /metrics and /health: http://{web.Host}:{web.BoundPort}/");
         Console.WriteLine($"data directory {node.Settings.DataDirectory}, journal {node.Settings.JournalPath}");
         Console.WriteLine("press Ctrl+C to stop");
     }

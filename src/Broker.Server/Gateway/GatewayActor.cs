@@ -6,6 +6,7 @@ using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Server.Membership;
 using Broker.Server.Metadata;
+using Broker.Server.Monitoring;
 using Broker.Server.Partitions;
 using Broker.Server.Producers;
 using Broker.Server.Topics;
@@ -31,6 +32,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MetadataStore _store;
     private readonly IActorRef _producerIds;
+    private readonly BrokerMetrics _metrics = BrokerMetrics.Get(Context.System);
     private TopicTable _topics = TopicTable.Empty;
     private PartitionStateTable _states = PartitionStateTable.Empty;
     private LiveNodes _live;
@@ -301,10 +303,12 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             if (request.Acks == 0)
             {
                 _partitions.Tell(append, ActorRefs.Nobody);
+                _metrics.Produced(part.Topic, part.Batch.Span, started: 0);
                 continue;
             }
             results[i] = AppendAsync(append, request.TimeoutMs);
         }
+        _metrics.ProduceRequest();
         if (request.Acks == 0) return;
         Gather(results).PipeTo(replyTo);
     }
@@ -312,9 +316,11 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private async Task<ProducePartitionResult> AppendAsync(AppendBatch append, int timeoutMs)
     {
         var timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : _settings.RequestTimeout;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var r = await _partitions.Ask<AppendResult>(append, timeout).ConfigureAwait(false);
+            if (r.Error == ErrorCode.None) _metrics.Produced(append.Topic, append.Batch.Span, started);
             return new ProducePartitionResult(r.Topic, r.Partition, r.Error, r.ErrorMessage, r.BaseOffset)
             {
                 RecordErrors = r.RecordErrors,

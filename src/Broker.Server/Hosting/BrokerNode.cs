@@ -3,10 +3,12 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Broker.Protocol;
+using Broker.Server.Controller.Quorum;
 using Broker.Server.Gateway;
 using Broker.Server.Groups;
 using Broker.Server.Kafka;
 using Broker.Server.Membership;
+using Broker.Server.Monitoring;
 using Broker.Server.Partitions;
 using Broker.Server.Topics;
 
@@ -21,17 +23,24 @@ public sealed class BrokerNode : IAsyncDisposable
     public const string SystemName = "broker";
     public const int DefaultPort = 9190;
 
-    private BrokerNode(ActorSystem system, NodeSettings settings)
+    private BrokerNode(ActorSystem system, NodeSettings settings, MetadataQuorum? quorum)
     {
         System = system;
         Settings = settings;
+        MetadataQuorum = quorum;
     }
 
     public ActorSystem System { get; }
     public NodeSettings Settings { get; }
 
+    /// <summary>This node's metadata quorum voter (broker.metadata.quorum), or null when the quorum is off. Not yet read by the partition actors.</summary>
+    public MetadataQuorum? MetadataQuorum { get; }
+
     /// <summary>The Kafka wire-protocol listener, or null when it is off or could not bind its port.</summary>
     public KafkaListener? KafkaListener { get; private init; }
+
+    /// <summary>The web page, /api, /metrics and /health server, or null when it is off or could not bind its port.</summary>
+    public MonitorServer? Monitor { get; private init; }
 
     /// <summary>host:port that clients bootstrap with: the advertised address.</summary>
     public string Address => $"{Settings.PublicHost}:{Settings.PublicPort}";
@@ -43,6 +52,7 @@ public sealed class BrokerNode : IAsyncDisposable
     {
         var (config, settings) = NodeConfig.Load(overrides);
         SqliteJournal.Prepare(settings.JournalPath, settings.JournalPageSize);
+        var quorum = await StartQuorumAsync(config, settings, cancellationToken);
         // Bound before the ActorSystem starts, so the cluster role that announces its address is known.
         var kafka = KafkaListener.TryBind(settings.Kafka, out var kafkaProblem);
         if (kafka is not null) config = kafka.AnnounceIn(config);
@@ -60,15 +70,25 @@ public sealed class BrokerNode : IAsyncDisposable
                 system.Log.Info("this data directory belonged to a cluster of {0} nodes ({1}); the node serves once {2} of them, itself included, are members",
                     settings.KnownPeers.Count + 1, string.Join(", ", settings.KnownPeers.Select(m => $"node {m.NodeId} at {m.Address}")), settings.MinMembers);
             }
+            var monitor = await StartMonitorAsync(system, settings, gateway);
             await WaitUntilUp(system, settings, cancellationToken);
-            return new BrokerNode(system, settings) { KafkaListener = kafka };
+            return new BrokerNode(system, settings, quorum) { KafkaListener = kafka, Monitor = monitor };
         }
         catch
         {
             if (kafka is not null) await kafka.StopAsync();
             await system.Terminate();
+            if (quorum is not null) await quorum.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Starts this node's metadata quorum voter when broker.metadata.quorum.voters is set (see reference.conf).</summary>
+    private static async Task<MetadataQuorum?> StartQuorumAsync(Akka.Configuration.Config config, NodeSettings settings, CancellationToken cancellationToken)
+    {
+        if (QuorumConfig.From(config, settings.NodeId, settings.DataDirectory) is not { } quorumSettings) return null;
+        if (!QuorumDirectory.IsFormatted(quorumSettings.Directory) && QuorumConfig.FormatIfNew(config)) QuorumDirectory.Format(quorumSettings);
+        return await MetadataQuorum.StartAsync(quorumSettings, ct: cancellationToken);
     }
 
     /// <summary>
@@ -95,6 +115,23 @@ public sealed class BrokerNode : IAsyncDisposable
             ClusterShardingSettings.Create(system),
             new GroupEntity(maxShards: 50));
         return system.ActorOf(GatewayActor.Props(broker, partitions, registry, groups), Wellknown.GatewayName);
+    }
+
+    /// <summary>The cluster watcher and the web server (broker.http); null when off or its port is taken (the node runs on without it).</summary>
+    private static async Task<MonitorServer?> StartMonitorAsync(ActorSystem system, NodeSettings settings, IActorRef gateway)
+    {
+        if (!settings.Http.Enabled) return null;
+        var feed = new ClusterViewFeed();
+        system.ActorOf(ClusterWatcherActor.Props(gateway, feed, settings.Http, settings.NodeId), ClusterWatcherActor.Name);
+        var (server, problem) = await MonitorServer.TryStartAsync(settings.Http, feed, BrokerMetrics.Get(system));
+        if (server is null)
+        {
+            system.Log.Warning("{0}; the node runs without it", problem);
+            return null;
+        }
+        system.Log.Info("web page, /api, /metrics and /health on http://{0}:{1}/", server.Host, server.BoundPort);
+        system.RegisterOnTermination(() => server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+        return server;
     }
 
     /// <summary>Returns once this node is an Up member, so requests do not race cluster formation; a worker whose seeds are down keeps trying in the background.</summary>
@@ -149,6 +186,8 @@ public sealed class BrokerNode : IAsyncDisposable
             {
                 if (!node.WhenTerminated.IsCompleted) await node.StopAsync();
                 if (node.KafkaListener is { } kafka) await kafka.StopAsync();
+                // A downed ActorSystem ends without StopAsync: free the voter's ports and log before the next incarnation starts its own.
+                if (node.MetadataQuorum is { } quorum) await quorum.DisposeAsync();
             }
             if (cancellationToken.IsCancellationRequested) return;
             if (!node.WasDownedByCluster)
@@ -164,6 +203,7 @@ public sealed class BrokerNode : IAsyncDisposable
     public async Task StopAsync()
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        if (MetadataQuorum is not null) await MetadataQuorum.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();

@@ -49,7 +49,11 @@ public static class NodeConfig
         if (settings.PublicHost is "0.0.0.0" or "::")
             throw new ConfigurationException($"the node listens on {settings.Host}, which other nodes cannot connect to: set public-host (--public-host, BROKER_PUBLIC_HOST) to the address they reach it at");
         // After the node's own address checks: the Kafka listener advertises the node's public host by default.
-        settings = settings with { Kafka = Kafka.KafkaSettings.Create(config.GetConfig("broker.kafka"), settings.Host, settings.PublicHost) };
+        settings = settings with
+        {
+            Kafka = Kafka.KafkaSettings.Create(config.GetConfig("broker.kafka"), settings.Host, settings.PublicHost),
+            Http = Monitoring.HttpSettings.Create(config.GetConfig("broker.http"), settings.Host),
+        };
         if (settings.JournalPageSize is < 512 or > 65536 || (settings.JournalPageSize & (settings.JournalPageSize - 1)) != 0)
             throw new ConfigurationException($"journal-page-size must be a power of two from 512 to 65536, got {settings.JournalPageSize}");
         // The cluster tools' and sharding's own defaults (serializer bindings among them) up front: a worker
@@ -81,6 +85,7 @@ public static class NodeConfig
             KafkaPort = Number("BROKER_KAFKA_PORT"),
             KafkaAdvertisedHost = Env("BROKER_KAFKA_ADVERTISED_HOST"),
             KafkaAdvertisedPort = Number("BROKER_KAFKA_ADVERTISED_PORT"),
+            HttpPort = Number("BROKER_HTTP_PORT"),
         };
     }
 
@@ -100,6 +105,8 @@ public static class NodeConfig
         if (o.KafkaEnabled is not null) lines.Add($"broker.kafka.enabled = {(o.KafkaEnabled.Value ? "on" : "off")}");
         if (o.KafkaAdvertisedHost is not null) lines.Add($"broker.kafka.advertised-host = {Quote(o.KafkaAdvertisedHost)}");
         if (o.KafkaAdvertisedPort is not null) lines.Add($"broker.kafka.advertised-port = {o.KafkaAdvertisedPort}");
+        if (o.HttpPort is not null) lines.Add($"broker.http.port = {o.HttpPort}");
+        if (o.HttpEnabled is not null) lines.Add($"broker.http.enabled = {(o.HttpEnabled.Value ? "on" : "off")}");
         return lines.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(config);
     }
 

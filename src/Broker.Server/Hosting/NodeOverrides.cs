@@ -4,7 +4,7 @@ namespace Broker.Server.Hosting;
 /// What a person can override when starting a node, highest precedence first:
 /// command-line flags (these properties), then environment variables (BROKER_HOST, BROKER_PORT,
 /// BROKER_PUBLIC_HOST, BROKER_PUBLIC_PORT, BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR, BROKER_RACK, BROKER_NODE_ID, BROKER_KAFKA_PORT,
-/// BROKER_KAFKA_ADVERTISED_HOST, BROKER_KAFKA_ADVERTISED_PORT), then the --config file, then hocon/node.conf beside
+/// BROKER_KAFKA_ADVERTISED_HOST, BROKER_KAFKA_ADVERTISED_PORT, BROKER_HTTP_PORT), then the --config file, then hocon/node.conf beside
 /// the executable, then the defaults embedded in Broker.Server (reference.conf).
 /// </summary>
 public sealed record NodeOverrides
@@ -35,4 +35,8 @@ public sealed record NodeOverrides
     public string? KafkaAdvertisedHost { get; init; }
     /// <summary>Port Metadata gives Kafka clients for this node, when not the listening port (a published container port).</summary>
     public int? KafkaAdvertisedPort { get; init; }
+    /// <summary>Port of the web page, /api, /metrics and /health (broker.http.port; 0 picks a free one).</summary>
+    public int? HttpPort { get; init; }
+    /// <summary>False turns the web page, /api, /metrics and /health off (broker.http.enabled).</summary>
+    public bool? HttpEnabled { get; init; }
 }

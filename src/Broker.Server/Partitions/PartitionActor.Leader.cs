@@ -340,8 +340,10 @@ public sealed partial class PartitionActor
         var replyTo = Sender;
         var acks = command.Acks;
         var epoch = _leaderEpoch;
+        var persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAsync(new BatchAppended(bytes), e =>
         {
+            _metrics.JournalAppended(persistStarted);
             Appended(e.Batch, LastSequenceNr);
             if (!_isLeader || _leaderEpoch != epoch)
             {

@@ -121,9 +121,12 @@ public sealed partial class PartitionActor
         }
 
         var maxBytes = request.MaxBytes <= 0 ? _settings.MaxRequestBytes : Math.Min(request.MaxBytes, _settings.MaxRequestBytes);
-        Read(request.Offset, maxBytes, _highWatermark, (records, failure) => replyTo.Tell(failure is null
-            ? Fetched(records)
-            : FetchError(request, ErrorCode.Unknown, failure)));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Read(request.Offset, maxBytes, _highWatermark, (records, failure) =>
+        {
+            _metrics.FetchRead(started);
+            replyTo.Tell(failure is null ? Fetched(records) : FetchError(request, ErrorCode.Unknown, failure));
+        });
     }
 
     /// <summary>Reads whole batches from the one holding <paramref name="offset"/>, up to maxBytes (at least one) and below <paramref name="endOffset"/>.</summary>
@@ -166,8 +169,11 @@ public sealed partial class PartitionActor
         else OnReplicaFetchWaitExpired(expired.RequestId);
     }
 
-    private FetchResponse Fetched(ReadOnlyMemory<byte> records) =>
-        new(_topic, _partition, ErrorCode.None, null, _highWatermark, _logStart, records) { LeaderEpoch = ServingEpoch };
+    private FetchResponse Fetched(ReadOnlyMemory<byte> records)
+    {
+        _metrics.Fetched(_topic, records.Span);
+        return new(_topic, _partition, ErrorCode.None, null, _highWatermark, _logStart, records) { LeaderEpoch = ServingEpoch };
+    }
 
     private FetchResponse FetchError(FetchRequest request, ErrorCode error, string message) =>
         new(request.Topic, request.Partition, error, message, _highWatermark, _logStart, ReadOnlyMemory<byte>.Empty) { LeaderEpoch = ServingEpoch };

@@ -33,6 +33,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     private readonly int _nodeId;
     private readonly MetadataStore _store;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Monitoring.BrokerMetrics _metrics = Monitoring.BrokerMetrics.Get(Context.System);
     private readonly string _address;
     private readonly TimeProvider _clock = TimeProvider.System;
     private readonly BatchValidator _validator;
@@ -67,6 +68,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ =>
         {
             _highWatermark = Math.Min(Math.Max(_highWatermark, _logStart), _logEnd);
+            _nextOffset = _logEnd; // nothing is in flight after recovery (a replayed truncation may have left it behind)
             _log.Info("replica of {0} recovered: offsets {1}..{2} (high watermark {3}), {4} batches indexed, leader epoch {5}",
                 Name, _logStart, _logEnd, _highWatermark, _index.Count, _epochs.LatestEpoch);
             Starting();

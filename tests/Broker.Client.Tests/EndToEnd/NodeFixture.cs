@@ -17,7 +17,7 @@ public sealed class NodeFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Node = await BrokerNode.StartAsync(new NodeOverrides { Port = FreePort(), DataDir = _dataDir, KafkaPort = 0 });
+        Node = await BrokerNode.StartAsync(new NodeOverrides { Port = FreePort(), DataDir = _dataDir, KafkaPort = 0, HttpPort = 0 });
     }
 
     public async Task DisposeAsync()

@@ -20,7 +20,7 @@ public sealed class ReconnectTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private Task<BrokerNode> StartNode() => BrokerNode.StartAsync(new NodeOverrides { Port = _port, DataDir = _dataDir, KafkaPort = 0 });
+    private Task<BrokerNode> StartNode() => BrokerNode.StartAsync(new NodeOverrides { Port = _port, DataDir = _dataDir, KafkaPort = 0, HttpPort = 0 });
 
     [Fact]
     public async Task Clients_keep_working_after_the_node_restarts_on_the_same_address()

@@ -46,6 +46,14 @@ public sealed class AckChecker(int partitions)
 
     public void Failed() => Interlocked.Increment(ref _failures);
 
+    /// <summary>Per partition, the offset after the highest acknowledged record (0 if none).</summary>
+    public long[] AcknowledgedEnds()
+    {
+        var ends = new long[Partitions];
+        foreach (var (partition, offset) in _acked.Keys) ends[partition] = Math.Max(ends[partition], offset + 1);
+        return ends;
+    }
+
     /// <summary>Reads every partition from the start to its current end and compares with what was acknowledged.</summary>
     public async Task<CheckResult> ReadBackAsync(string bootstrap, string topic, TimeSpan timeout)
     {

@@ -62,12 +62,42 @@ public sealed class LoneStaleNodeTests(ITestOutputHelper output) : IAsyncLifetim
         await _cluster.WaitForMembersAsync(3, TimeSpan.FromSeconds(90));
         await WaitForIsrAsync(3, TimeSpan.FromSeconds(90));
 
+        await WaitForHighWatermarksAsync();
         var result = await _checker.ReadBackAsync(_cluster.Bootstrap, Topic, TimeSpan.FromSeconds(120));
         output.WriteLine($"after the lone stale start: {result}");
         PrintWhatTheNodesDecided();
         Assert.Empty(result.Lost);
         Assert.Empty(result.Conflicts);
         Assert.Equal(0, result.Unread);
+    }
+
+    /// <summary>
+    /// A leader elected after the restart serves what its followers confirm: its high watermark passes the
+    /// acknowledged records once they have fetched. Waits for that (a lost record never gets there, so on a time-out
+    /// the read-back below reports what is missing).
+    /// </summary>
+    private async Task WaitForHighWatermarksAsync()
+    {
+        var ends = _checker.AcknowledgedEnds();
+        try
+        {
+            await ThreeNodeCluster.Eventually(async () =>
+            {
+                await using var admin = _cluster.Admin();
+                for (var p = 0; p < Partitions; p++)
+                {
+                    if ((await admin.ListOffsetsAsync(Topic, p, Broker.Protocol.Messages.OffsetSpec.Latest)).Offset < ends[p]) return false;
+                }
+                return true;
+            }, TimeSpan.FromSeconds(60), "every partition's high watermark past its acknowledged records");
+        }
+        catch (TimeoutException ex)
+        {
+            output.WriteLine(ex.Message);
+            var topic = await _cluster.DescribeAsync(Topic);
+            foreach (var p in topic.Partitions)
+                output.WriteLine($"  partition {p.Partition}: leader {p.LeaderId} epoch {p.LeaderEpoch} isr [{string.Join(",", p.Isr)}] high watermark {p.HighWatermark} log end {p.LogEndOffset}, acknowledged up to {ends[p.Partition]}");
+        }
     }
 
     private void PrintWhatTheNodesDecided()

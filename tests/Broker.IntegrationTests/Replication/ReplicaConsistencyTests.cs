@@ -25,6 +25,8 @@ public sealed class ReplicaConsistencyTests(ITestOutputHelper output) : IAsyncLi
     {
         const string topic = "diverge";
         await _cluster.CreateTopicAsync(topic, 1, 2, minInsyncReplicas: 1);
+        // A new partition gets its leader moments after the topic exists (on a busy machine, seconds).
+        await ThreeNodeCluster.Eventually(async () => (await _cluster.DescribeAsync(topic)).Partitions[0].LeaderId > 0, TimeSpan.FromSeconds(60), "the new partition has a leader");
         var partition = (await _cluster.DescribeAsync(topic)).Partitions[0];
         var oldLeader = _cluster.IndexOfNodeId(partition.LeaderId);
         var follower = _cluster.IndexOfNodeId(partition.Replicas.Single(id => id != partition.LeaderId));

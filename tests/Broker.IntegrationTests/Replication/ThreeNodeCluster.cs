@@ -4,17 +4,22 @@ using Broker.Protocol.Messages;
 namespace Broker.IntegrationTests.Replication;
 
 /// <summary>
-/// Three real `broker node` processes on loopback: the first seeds the cluster, the others join it as
-/// workers. Nodes can be SIGKILLed and restarted on their own port and data directory. Keeps the order in
+/// Real `broker node` processes on loopback (three unless <paramref name="size"/> says otherwise): the first seeds
+/// the cluster, the others join it as workers. Nodes can be SIGKILLed and restarted on their own port and data directory. Keeps the order in
 /// which the running nodes joined, so a test can find the oldest (the one hosting the singletons).
 /// <paramref name="spares"/> adds slots after the first three for nodes a test starts later (a replacement node);
 /// with <paramref name="racks"/>, node i runs in rack <c>zone{i}</c> (<see cref="RackOf"/>).
 /// </summary>
-public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyncDisposable
+public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int size = 3) : IAsyncDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-cluster", Guid.NewGuid().ToString("N"));
-    private readonly int[] _ports = Enumerable.Range(0, 3 + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
-    private readonly BrokerProcess?[] _nodes = new BrokerProcess?[3 + spares];
+    private readonly int[] _ports = Enumerable.Range(0, size + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
+    // Each node keeps its web port across restarts, so a browser that has its page open sees it come back.
+    private readonly int[] _httpPorts = Enumerable.Range(0, size + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
+    private readonly BrokerProcess?[] _nodes = new BrokerProcess?[size + spares];
+
+    /// <summary>How many nodes <see cref="StartAsync"/> starts.</summary>
+    public int Size => size;
     private readonly List<int> _joinOrder = new();
 
     public string Bootstrap => string.Join(",", _ports.Select(p => $"127.0.0.1:{p}"));
@@ -37,6 +42,9 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyn
         }, TimeSpan.FromSeconds(60), $"the cluster down to its {running} running nodes");
     }
     public string Seed => $"127.0.0.1:{_ports[0]}";
+
+    /// <summary>http://127.0.0.1:port of node <paramref name="index"/>'s web page, /api, /metrics and /health.</summary>
+    public string HttpBase(int index) => $"http://127.0.0.1:{_httpPorts[index]}";
 
     public static string RackOf(int index) => $"zone{index}";
 
@@ -61,8 +69,8 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyn
 
     public async Task StartAsync()
     {
-        for (var i = 0; i < 3; i++) await StartNodeAsync(i);
-        await WaitForMembersAsync(3, TimeSpan.FromSeconds(60));
+        for (var i = 0; i < size; i++) await StartNodeAsync(i);
+        await WaitForMembersAsync(size, TimeSpan.FromSeconds(60));
     }
 
     public async Task StartNodeAsync(int index)
@@ -70,7 +78,7 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyn
         // The seed (node 0) joins itself only when it is the first; any other start joins through the running nodes.
         var running = _joinOrder.Where(i => i != index && IsRunning(i)).Select(i => $"127.0.0.1:{_ports[i]}").ToList();
         var seed = index == 0 && _joinOrder.Count == 0 ? null : string.Join(",", running);
-        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null);
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index]);
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }
@@ -81,10 +89,10 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyn
     /// </summary>
     public async Task KillAllAndRestartAsync()
     {
-        for (var i = 0; i < 3; i++) Kill(i);
+        for (var i = 0; i < size; i++) Kill(i);
         _joinOrder.Clear();
-        for (var i = 0; i < 3; i++) await StartWaitingNodeAsync(i);
-        await WaitForMembersAsync(3, TimeSpan.FromSeconds(90));
+        for (var i = 0; i < size; i++) await StartWaitingNodeAsync(i);
+        await WaitForMembersAsync(size, TimeSpan.FromSeconds(90));
     }
 
     /// <summary>
@@ -94,7 +102,7 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false) : IAsyn
     public async Task StartWaitingNodeAsync(int index)
     {
         var seed = index == 0 ? null : $"127.0.0.1:{_ports[0]}";
-        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, waitUntilUp: false);
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index], waitUntilUp: false);
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }

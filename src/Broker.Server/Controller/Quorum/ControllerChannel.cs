@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Broker.Server.Controller.Quorum;
+
+/// <summary>
+/// How a voter that is not the Raft leader hands a proposal to the one that is: one TCP connection per proposal,
+/// a length-prefixed encoded record out and a length-prefixed encoded result back. DotNext's TCP transport has no
+/// message bus, and the quorum must work before (and without) Akka.Cluster membership, so it has its own tiny channel.
+/// Each voter publishes this channel's endpoint in its Raft member metadata under <see cref="MetadataKey"/>.
+/// </summary>
+internal sealed class ControllerChannel : IAsyncDisposable
+{
+    public const string MetadataKey = "controller";
+    private const int MaxFrameBytes = 16 * 1024 * 1024;
+
+    private readonly TcpListener _listener;
+    private readonly Func<byte[], CancellationToken, Task<byte[]>> _handle;
+    private readonly CancellationTokenSource _stop = new();
+    private Task _acceptLoop = Task.CompletedTask;
+
+    public ControllerChannel(IPEndPoint endpoint, Func<byte[], CancellationToken, Task<byte[]>> handle)
+    {
+        _listener = new TcpListener(endpoint);
+        _handle = handle;
+    }
+
+    public IPEndPoint Endpoint => (IPEndPoint)_listener.LocalEndpoint;
+
+    public void Start()
+    {
+        _listener.Start();
+        _acceptLoop = AcceptLoopAsync(_stop.Token);
+    }
+
+    private async Task AcceptLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            _ = ServeAsync(client, ct);
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client, CancellationToken ct)
+    {
+        using (client)
+        {
+            try
+            {
+                var stream = client.GetStream();
+                var request = await ReadFrameAsync(stream, ct).ConfigureAwait(false);
+                var reply = await _handle(request, ct).ConfigureAwait(false);
+                await WriteFrameAsync(stream, reply, ct).ConfigureAwait(false);
+            }
+            catch (Exception) when (ct.IsCancellationRequested)
+            {
+                // stopping
+            }
+            catch (IOException)
+            {
+                // the proposer gave up; it treats the outcome as unknown
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> to the channel at <paramref name="endpoint"/>: null when it could not connect
+    /// (nothing was sent, so a retry is safe), else the reply; an <see cref="IOException"/> or <see cref="SocketException"/>
+    /// after connecting means the request may have been received and committed.
+    /// </summary>
+    public static async Task<byte[]?> SendAsync(IPEndPoint endpoint, byte[] request, CancellationToken ct)
+    {
+        using var client = new TcpClient(endpoint.AddressFamily);
+        try
+        {
+            await client.ConnectAsync(endpoint, ct).ConfigureAwait(false);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+        var stream = client.GetStream();
+        await WriteFrameAsync(stream, request, ct).ConfigureAwait(false);
+        return await ReadFrameAsync(stream, ct).ConfigureAwait(false);
+    }
+
+    private static async Task WriteFrameAsync(NetworkStream stream, byte[] payload, CancellationToken ct)
+    {
+        var frame = new byte[4 + payload.Length];
+        BinaryPrimitives.WriteInt32BigEndian(frame, payload.Length);
+        payload.CopyTo(frame, 4);
+        await stream.WriteAsync(frame, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<byte[]> ReadFrameAsync(NetworkStream stream, CancellationToken ct)
+    {
+        var header = new byte[4];
+        await stream.ReadExactlyAsync(header, ct).ConfigureAwait(false);
+        var length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length is < 0 or > MaxFrameBytes) throw new IOException($"controller frame of {length} bytes");
+        var payload = new byte[length];
+        await stream.ReadExactlyAsync(payload, ct).ConfigureAwait(false);
+        return payload;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested) return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Stop();
+        await _acceptLoop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}
