@@ -17,6 +17,7 @@ var root = new RootCommand("""
     ProduceCommand.Create(),
     ConsumeCommand.Create(),
     GroupsCommand.Create(),
+    RecordsCommand.Create(),
     PerfCommand.Create(),
     ClusterCommand.Create(),
 };

@@ -51,6 +51,43 @@ public sealed class AdminClient : IDisposable, IAsyncDisposable
         return response.Results;
     }
 
+    /// <summary>
+    /// Changes a topic's configs key by key (Kafka's IncrementalAlterConfigs): <see cref="ConfigOperation.Set"/> or
+    /// <see cref="ConfigOperation.Delete"/> (back to the node's default); keys not named keep their values. The outcome
+    /// (e.g. InvalidConfig, UnknownTopic) is in the result: all of the changes applied, or none.
+    /// </summary>
+    public async Task<TopicResult> AlterTopicConfigsAsync(string topic, IEnumerable<TopicConfigChange> changes, bool validateOnly = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        ArgumentNullException.ThrowIfNull(changes);
+        var response = await _transport.RequestAsync<AlterTopicConfigsResponse>(new AlterTopicConfigsRequest([new TopicConfigAlteration(topic, [.. changes])], validateOnly), idempotent: false, cancellationToken).ConfigureAwait(false);
+        return response.Results[0];
+    }
+
+    /// <summary>
+    /// Grows a topic to <paramref name="count"/> partitions (Kafka's CreatePartitions); the new replicas are placed as
+    /// for a new topic. Keys hash to other partitions afterwards. The outcome (e.g. InvalidPartitions) is in the result.
+    /// </summary>
+    public async Task<TopicResult> CreatePartitionsAsync(string topic, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        var response = await _transport.RequestAsync<CreatePartitionsResponse>(new CreatePartitionsRequest([new PartitionCountChange(topic, count)]), idempotent: false, cancellationToken).ConfigureAwait(false);
+        return response.Results[0];
+    }
+
+    /// <summary>
+    /// Deletes a partition's records below <paramref name="beforeOffset"/> (-1: every committed record), as
+    /// kafka-delete-records does; returns the new log start. Throws <see cref="BrokerException"/> (e.g. OffsetOutOfRange
+    /// past the high watermark).
+    /// </summary>
+    public async Task<long> DeleteRecordsAsync(string topic, int partition, long beforeOffset, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        var response = await _transport.RequestAsync<DeleteRecordsResponse>(new DeleteRecordsRequest(topic, partition, beforeOffset), idempotent: false, cancellationToken).ConfigureAwait(false);
+        BrokerErrors.ThrowIfFailed(response);
+        return response.LowWatermark;
+    }
+
     /// <summary>Brokers, and topics with their partitions and offsets; null means every topic. A missing topic comes back with Error UnknownTopic.</summary>
     public Task<MetadataResponse> GetMetadataAsync(IReadOnlyList<string>? topics = null, CancellationToken cancellationToken = default) =>
         _transport.RequestAsync<MetadataResponse>(new MetadataRequest(topics), idempotent: true, cancellationToken);
@@ -102,6 +139,17 @@ public sealed class AdminClient : IDisposable, IAsyncDisposable
         BrokerErrors.ThrowIfFailed(response);
         foreach (var r in response.Results)
             if (r.Error != ErrorCode.None) throw BrokerErrors.From(r.Error, r.ErrorMessage);
+    }
+
+    /// <summary>
+    /// Deletes a consumer group and its committed offsets (Kafka's DeleteGroups). Only a group without members: throws
+    /// <see cref="BrokerException"/> with NonEmptyGroup otherwise, UnknownGroup if there is no such group.
+    /// </summary>
+    public async Task DeleteGroupAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        var response = await _transport.RequestAsync<DeleteGroupResponse>(new DeleteGroupRequest(groupId), idempotent: false, cancellationToken).ConfigureAwait(false);
+        BrokerErrors.ThrowIfFailed(response);
     }
 
     /// <summary>Disconnects; requests still waiting fail.</summary>

@@ -187,10 +187,10 @@ internal sealed class MessageEmitter
         if (nested)
         {
             Line();
-            Line("/// <summary>Whether every field still has its default (a tagged struct is written only when it does not).</summary>");
+            Line("/// <summary>Whether every field still has its default (a tagged struct is written only when it does not). Not IsDefault: DescribeConfigs v0 has a field of that name.</summary>");
             var parts = new List<string>();
             foreach (var f in fields) parts.Add("!(" + NotDefault(f) + ")");
-            Line("public bool IsDefault() => " + (parts.Count == 0 ? "true" : string.Join(" && ", parts)) + ";");
+            Line("public bool IsAllDefault() => " + (parts.Count == 0 ? "true" : string.Join(" && ", parts)) + ";");
         }
     }
 
@@ -372,7 +372,7 @@ internal sealed class MessageEmitter
         var nullable = !f.NullableVersions.IsEmpty;
         var p = f.ClrName;
         if (f.IsArray) return nullable && f.Default == "null" ? p + " is not null" : p + " is { Count: > 0 }";
-        if (f.HasStruct) return "!" + p + ".IsDefault()";
+        if (f.HasStruct) return "!" + p + ".IsAllDefault()";
         switch (f.Type)
         {
             case "string":

@@ -70,5 +70,9 @@ public enum ErrorCode : short
     InvalidRecord = 35,
     /// <summary>A record's timestamp lies outside the topic's message.timestamp.before/after.max.ms window: nothing was written.</summary>
     InvalidTimestamp = 36,
+
+    // Consumer groups (admin).
+    /// <summary>A member of the group is assigned this partition: its committed offset cannot be deleted while the group consumes it.</summary>
+    GroupSubscribedToTopic = 37,
     Unknown = 99,
 }

@@ -139,4 +139,42 @@ public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
         var afterReset = await Broker(null, "groups", "describe", "audit", "--output", "json");
         Assert.Contains("\"totalLag\": 50", afterReset.Stdout);
     }
+
+    [Fact]
+    public async Task Admin_commands_alter_configs_add_partitions_delete_records_and_delete_groups()
+    {
+        Assert.Equal(0, (await Broker(null, "topics", "create", "admin-cli", "--partitions", "1", "--config", "retention.bytes=1000000")).ExitCode);
+
+        var altered = await Broker(null, "topics", "alter", "admin-cli", "--config", "retention.ms=3600000", "--delete-config", "retention.bytes");
+        Assert.True(altered.ExitCode == 0, altered.Stderr);
+        var described = await Broker(null, "topics", "describe", "admin-cli", "--output", "json");
+        Assert.Contains("\"retention.ms\": \"3600000\"", described.Stdout);
+        Assert.DoesNotContain("retention.bytes", described.Stdout);
+        var badValue = await Broker(null, "topics", "alter", "admin-cli", "--config", "retention.ms=soon");
+        Assert.Equal(1, badValue.ExitCode);
+        Assert.Contains("InvalidConfig", badValue.Stderr);
+
+        Assert.Equal(0, (await Broker(null, "topics", "add-partitions", "admin-cli", "--partitions", "3")).ExitCode);
+        Assert.Contains("\"partition\": 2", (await Broker(null, "topics", "describe", "admin-cli", "--output", "json")).Stdout);
+        var fewer = await Broker(null, "topics", "add-partitions", "admin-cli", "--partitions", "2");
+        Assert.Equal(1, fewer.ExitCode);
+        Assert.Contains("InvalidPartitions", fewer.Stderr);
+
+        var lines = string.Join("\n", Enumerable.Range(0, 10).Select(i => $"v{i}")) + "\n";
+        Assert.Equal(0, (await Broker(lines, "produce", "admin-cli", "--partition", "0")).ExitCode);
+        var trimmed = await Broker(null, "records", "delete", "admin-cli", "--partition", "0", "--before", "4");
+        Assert.True(trimmed.ExitCode == 0, trimmed.Stderr);
+        Assert.Contains("now starts at offset 4", trimmed.Stdout);
+        var beyond = await Broker(null, "records", "delete", "admin-cli", "--partition", "0", "--before", "99");
+        Assert.Equal(1, beyond.ExitCode);
+        Assert.Contains("OffsetOutOfRange", beyond.Stderr);
+
+        Assert.Equal(0, (await Broker(null, "consume", "admin-cli", "--group", "admin-cli-group", "--from-beginning", "--max-messages", "6")).ExitCode);
+        Assert.Contains("admin-cli-group", (await Broker(null, "groups", "list")).Stdout);
+        Assert.Equal(0, (await Broker(null, "groups", "delete", "admin-cli-group")).ExitCode);
+        Assert.DoesNotContain("admin-cli-group", (await Broker(null, "groups", "list")).Stdout);
+        var again = await Broker(null, "groups", "delete", "admin-cli-group");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("UnknownGroup", again.Stderr);
+    }
 }

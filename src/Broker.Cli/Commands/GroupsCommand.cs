@@ -6,13 +6,32 @@ using Broker.Protocol.Messages;
 
 namespace Broker.Cli.Commands;
 
-/// <summary>`broker groups list|describe|reset-offsets`, like kafka-consumer-groups.</summary>
+/// <summary>`broker groups list|describe|reset-offsets|delete`, like kafka-consumer-groups.</summary>
 public static class GroupsCommand
 {
-    public static Command Create() => new("groups", "List and describe consumer groups, and reset their committed offsets")
+    public static Command Create() => new("groups", "List, describe and delete consumer groups, and reset their committed offsets")
     {
-        ListCommand(), DescribeCommand(), ResetOffsetsCommand(),
+        ListCommand(), DescribeCommand(), ResetOffsetsCommand(), DeleteCommand(),
     };
+
+    private static Command DeleteCommand()
+    {
+        var group = new Argument<string>("group") { Description = "Consumer group to delete, with its committed offsets" };
+        var bootstrap = CommonOptions.Bootstrap();
+        var command = new Command("delete", "Delete a consumer group and its committed offsets. As in Kafka, only while it has no members.\n\nExample: broker groups delete billing")
+        {
+            group, bootstrap,
+        };
+        command.SetAction(parse => CliRunner.Run(async () =>
+        {
+            var name = parse.GetValue(group)!;
+            await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
+            await admin.DeleteGroupAsync(name);
+            Console.WriteLine($"deleted group {name}");
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
 
     private static Command ListCommand()
     {

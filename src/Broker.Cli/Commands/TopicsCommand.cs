@@ -5,13 +5,72 @@ using Broker.Protocol.Messages;
 
 namespace Broker.Cli.Commands;
 
-/// <summary>`broker topics create|list|describe|delete`.</summary>
+/// <summary>`broker topics create|list|describe|alter|add-partitions|delete`.</summary>
 public static class TopicsCommand
 {
-    public static Command Create() => new("topics", "Create, list, describe and delete topics")
+    public static Command Create() => new("topics", "Create, list, describe, alter and delete topics")
     {
-        CreateCommand(), ListCommand(), DescribeCommand(), DeleteCommand(),
+        CreateCommand(), ListCommand(), DescribeCommand(), AlterCommand(), AddPartitionsCommand(), DeleteCommand(),
     };
+
+    private static Command AlterCommand()
+    {
+        var topic = new Argument<string>("topic") { Description = "Topic whose configs to change" };
+        var set = new Option<string[]>("--config") { Description = "Set a config key=value (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var delete = new Option<string[]>("--delete-config") { Description = "Remove a config key so the node's default applies (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var bootstrap = CommonOptions.Bootstrap();
+        var command = new Command("alter", "Change a topic's configs; keys not named keep their values (as kafka-configs --alter).\n\nExample: broker topics alter orders --config retention.ms=3600000 --delete-config retention.bytes")
+        {
+            topic, set, delete, bootstrap,
+        };
+        command.SetAction(parse => CliRunner.Run(async () =>
+        {
+            var changes = new List<TopicConfigChange>();
+            foreach (var (key, value) in ParseConfigs(parse.GetValue(set))) changes.Add(new TopicConfigChange(key, ConfigOperation.Set, value));
+            foreach (var key in parse.GetValue(delete) ?? []) changes.Add(new TopicConfigChange(key, ConfigOperation.Delete, null));
+            if (changes.Count == 0) throw new ArgumentException("nothing to change: give --config key=value or --delete-config key");
+            var name = parse.GetValue(topic)!;
+            await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
+            var result = await admin.AlterTopicConfigsAsync(name, changes);
+            if (result.Error != ErrorCode.None) throw CliRunner.ToException(result.Error, result.ErrorMessage);
+            Console.WriteLine($"altered topic {name}: {string.Join(", ", changes.Select(c => c.Operation == ConfigOperation.Set ? $"{c.Key}={c.Value}" : $"{c.Key} (default)"))}");
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+
+    private static Command AddPartitionsCommand()
+    {
+        var topic = new Argument<string>("topic") { Description = "Topic to grow" };
+        var partitions = new Option<int>("--partitions", "-p") { Description = "The new total number of partitions (more than today's)", Required = true };
+        var bootstrap = CommonOptions.Bootstrap();
+        var command = new Command("add-partitions", "Grow a topic to more partitions (as kafka-topics --alter --partitions); keys hash to other partitions afterwards.\n\nExample: broker topics add-partitions orders --partitions 8")
+        {
+            topic, partitions, bootstrap,
+        };
+        command.SetAction(parse => CliRunner.Run(async () =>
+        {
+            var name = parse.GetValue(topic)!;
+            await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
+            var result = await admin.CreatePartitionsAsync(name, parse.GetValue(partitions));
+            if (result.Error != ErrorCode.None) throw CliRunner.ToException(result.Error, result.ErrorMessage);
+            Console.WriteLine($"topic {name} now has {parse.GetValue(partitions)} partitions");
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+
+    private static Dictionary<string, string> ParseConfigs(string[]? pairs)
+    {
+        var map = new Dictionary<string, string>();
+        foreach (var pair in pairs ?? [])
+        {
+            var eq = pair.IndexOf('=');
+            if (eq <= 0) throw new ArgumentException($"--config '{pair}' must be key=value, e.g. retention.ms=86400000");
+            map[pair[..eq]] = pair[(eq + 1)..];
+        }
+        return map;
+    }
 
     private static Command CreateCommand()
     {
@@ -27,13 +86,7 @@ public static class TopicsCommand
         };
         command.SetAction(parse => CliRunner.Run(async () =>
         {
-            var map = new Dictionary<string, string>();
-            foreach (var pair in parse.GetValue(configs) ?? [])
-            {
-                var eq = pair.IndexOf('=');
-                if (eq <= 0) throw new ArgumentException($"--config '{pair}' must be key=value, e.g. retention.ms=86400000");
-                map[pair[..eq]] = pair[(eq + 1)..];
-            }
+            var map = ParseConfigs(parse.GetValue(configs));
             var name = parse.GetValue(topic)!;
             await using var admin = new AdminClient(CommonOptions.Client(parse.GetValue(bootstrap)!));
             var result = (await admin.CreateTopicsAsync([new TopicSpec(name, parse.GetValue(partitions), parse.GetValue(replication), map)]))[0];

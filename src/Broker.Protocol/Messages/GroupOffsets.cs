@@ -55,3 +55,21 @@ public sealed record ListGroupsRequest : IBrokerRequest;
 public sealed record GroupListing(string GroupId, string State, string ProtocolType, int Members);
 
 public sealed record ListGroupsResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<GroupListing> Groups) : IBrokerResponse;
+
+/// <summary>
+/// Deletes a group: its committed offsets and its record (Kafka's DeleteGroups). Only an Empty group (no members)
+/// can be deleted: NonEmptyGroup otherwise, UnknownGroup when it does not exist.
+/// </summary>
+public sealed record DeleteGroupRequest(string GroupId) : IBrokerRequest, IGroupMessage;
+
+public sealed record DeleteGroupResponse(ErrorCode Error, string? ErrorMessage, string GroupId) : IBrokerResponse;
+
+/// <summary>
+/// Deletes some of a group's committed offsets (Kafka's OffsetDelete), so a consumer starting there uses its reset
+/// policy. A partition a member is assigned is refused (GroupSubscribedToTopic).
+/// </summary>
+public sealed record DeleteGroupOffsetsRequest(string GroupId, IReadOnlyList<TopicPartition> Partitions) : IBrokerRequest, IGroupMessage;
+
+public sealed record GroupOffsetDeletion(string Topic, int Partition, ErrorCode Error);
+
+public sealed record DeleteGroupOffsetsResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<GroupOffsetDeletion> Results) : IBrokerResponse;

@@ -65,3 +65,11 @@ public sealed record InitProducerIdRequest : IBrokerRequest;
 
 /// <summary>A producer id unique in the cluster, and its epoch (0 for a new id).</summary>
 public sealed record InitProducerIdResponse(ErrorCode Error, string? ErrorMessage, long ProducerId, short ProducerEpoch) : IBrokerResponse;
+
+/// <summary>The idempotent producers a partition's leader knows (Kafka's DescribeProducers), for tools that look for stuck or stale producers.</summary>
+public sealed record DescribeProducersRequest(string Topic, int Partition) : IBrokerRequest, IPartitionMessage;
+
+/// <summary>One idempotent producer of a partition: its epoch, the last sequence number stored and the last batch's timestamp.</summary>
+public sealed record ProducerDescription(long ProducerId, short Epoch, int LastSequence, long LastTimestamp);
+
+public sealed record DescribeProducersResponse(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, IReadOnlyList<ProducerDescription> Producers) : IBrokerResponse;

@@ -82,3 +82,41 @@ public sealed record MetadataResponse(IReadOnlyList<BrokerInfo> Brokers, IReadOn
     public ErrorCode Error => ErrorCode.None;
     public string? ErrorMessage => null;
 }
+
+/// <summary>How one config key changes: set to a value, or removed so the node's default applies again (Kafka's SET and DELETE).</summary>
+public enum ConfigOperation : byte
+{
+    Set = 0,
+    Delete = 1,
+}
+
+public sealed record TopicConfigChange(string Key, ConfigOperation Operation, string? Value);
+
+public sealed record TopicConfigAlteration(string Topic, IReadOnlyList<TopicConfigChange> Changes);
+
+/// <summary>
+/// Changes topics' configs key by key (Kafka's IncrementalAlterConfigs): keys not named keep their values. All of a
+/// topic's changes apply together or not at all; <paramref name="ValidateOnly"/> checks them without applying.
+/// </summary>
+public sealed record AlterTopicConfigsRequest(IReadOnlyList<TopicConfigAlteration> Topics, bool ValidateOnly = false) : IBrokerRequest;
+
+public sealed record AlterTopicConfigsResponse(IReadOnlyList<TopicResult> Results) : IBrokerResponse
+{
+    public ErrorCode Error => ErrorCode.None;
+    public string? ErrorMessage => null;
+}
+
+/// <summary>A topic's new partition count: larger than today's (partitions are only ever added).</summary>
+public sealed record PartitionCountChange(string Topic, int Count);
+
+/// <summary>
+/// Adds partitions to topics (Kafka's CreatePartitions); the registry places the new replicas as for a new topic.
+/// Keys hash to other partitions afterwards, as in Kafka.
+/// </summary>
+public sealed record CreatePartitionsRequest(IReadOnlyList<PartitionCountChange> Topics, bool ValidateOnly = false) : IBrokerRequest;
+
+public sealed record CreatePartitionsResponse(IReadOnlyList<TopicResult> Results) : IBrokerResponse
+{
+    public ErrorCode Error => ErrorCode.None;
+    public string? ErrorMessage => null;
+}

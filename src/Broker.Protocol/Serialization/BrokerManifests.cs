@@ -14,6 +14,12 @@ public static class BrokerManifests
     public const string FetchResponseV1 = "FR"; // read only: before leader epochs
     public const string ListOffsetsRequest = "LO";
     public const string ListOffsetsResponse = "LOR";
+    public const string DeleteRecordsRequest = "DR";
+    public const string DeleteRecordsResponse = "DRR";
+    public const string OffsetForLeaderEpochRequest = "OLE";
+    public const string OffsetForLeaderEpochResponse = "OLER";
+    public const string DescribeProducersRequest = "DP";
+    public const string DescribeProducersResponse = "DPR";
     public const string CreateTopicsRequest = "CT";
     public const string CreateTopicsResponse = "CTR";
     public const string DeleteTopicsRequest = "DT";
@@ -23,6 +29,10 @@ public static class BrokerManifests
     public const string MetadataResponseV1 = "MR"; // read only: before reassignments (no adding/removing replicas)
     public const string ReassignPartitionsRequest = "RP";
     public const string ReassignPartitionsResponse = "RPR";
+    public const string AlterTopicConfigsRequest = "ATC";
+    public const string AlterTopicConfigsResponse = "ATCR";
+    public const string CreatePartitionsRequest = "CP";
+    public const string CreatePartitionsResponse = "CPR";
     public const string InitProducerIdRequest = "IP";
     public const string InitProducerIdResponse = "IPR";
     public const string ClusterStatusRequest = "CS";
@@ -48,4 +58,8 @@ public static class BrokerManifests
     public const string DescribeGroupResponse = "DGR";
     public const string ListGroupsRequest = "LGS";
     public const string ListGroupsResponse = "LGSR";
+    public const string DeleteGroupRequest = "DLG";
+    public const string DeleteGroupResponse = "DLGR";
+    public const string DeleteGroupOffsetsRequest = "DGO";
+    public const string DeleteGroupOffsetsResponse = "DGOR";
 }

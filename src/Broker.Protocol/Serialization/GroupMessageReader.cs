@@ -107,6 +107,23 @@ internal static class GroupMessageReader
             }
             case BrokerManifests.DescribeGroupRequest:
                 return new DescribeGroupRequest(Name(ref r));
+            case BrokerManifests.DeleteGroupRequest:
+                return new DeleteGroupRequest(Name(ref r));
+            case BrokerManifests.DeleteGroupResponse:
+            {
+                var (error, message) = Error(ref r);
+                return new DeleteGroupResponse(error, message, Name(ref r));
+            }
+            case BrokerManifests.DeleteGroupOffsetsRequest:
+                return new DeleteGroupOffsetsRequest(Name(ref r), ReadPartitions(ref r));
+            case BrokerManifests.DeleteGroupOffsetsResponse:
+            {
+                var (error, message) = Error(ref r);
+                var n = r.ReadCount(4 + 4 + 2);
+                var results = new GroupOffsetDeletion[n];
+                for (var i = 0; i < n; i++) results[i] = new GroupOffsetDeletion(Name(ref r), r.ReadInt32(), (ErrorCode)r.ReadInt16());
+                return new DeleteGroupOffsetsResponse(error, message, results);
+            }
             case BrokerManifests.DescribeGroupResponse:
             {
                 var (error, message) = Error(ref r);

@@ -114,6 +114,28 @@ internal static class GroupMessageWriter
             case DescribeGroupRequest d:
                 w.WriteString(d.GroupId);
                 return true;
+            case DeleteGroupRequest d:
+                w.WriteString(d.GroupId);
+                return true;
+            case DeleteGroupResponse d:
+                WriteError(w, d.Error, d.ErrorMessage);
+                w.WriteString(d.GroupId);
+                return true;
+            case DeleteGroupOffsetsRequest d:
+                w.WriteString(d.GroupId);
+                WritePartitions(w, d.Partitions);
+                return true;
+            case DeleteGroupOffsetsResponse d:
+                WriteError(w, d.Error, d.ErrorMessage);
+                var deletions = d.Results ?? [];
+                w.WriteCount(deletions.Count);
+                foreach (var x in deletions)
+                {
+                    w.WriteString(x.Topic);
+                    w.WriteInt32(x.Partition);
+                    w.WriteInt16((short)x.Error);
+                }
+                return true;
             case DescribeGroupResponse d:
                 WriteError(w, d.Error, d.ErrorMessage);
                 w.WriteString(d.GroupId);

@@ -75,6 +75,55 @@ internal static class ProtocolMessageReader
                 return new DeleteTopicsRequest(r.ReadStringList() ?? throw new WireFormatException("topic list is missing"));
             case BrokerManifests.DeleteTopicsResponse:
                 return new DeleteTopicsResponse(ReadTopicResults(ref r));
+            case BrokerManifests.DeleteRecordsRequest:
+                return new DeleteRecordsRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt64());
+            case BrokerManifests.DeleteRecordsResponse:
+                return new DeleteRecordsResponse(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt64());
+            case BrokerManifests.OffsetForLeaderEpochRequest:
+                return new OffsetForLeaderEpochRequest(ReadName(ref r), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
+            case BrokerManifests.OffsetForLeaderEpochResponse:
+                return new OffsetForLeaderEpochResponse(ReadName(ref r), r.ReadInt32(), ReadError(ref r), r.ReadString(), r.ReadInt32(), r.ReadInt64());
+            case BrokerManifests.DescribeProducersRequest:
+                return new DescribeProducersRequest(ReadName(ref r), r.ReadInt32());
+            case BrokerManifests.DescribeProducersResponse:
+            {
+                var topic = ReadName(ref r);
+                var partition = r.ReadInt32();
+                var (error, message) = (ReadError(ref r), r.ReadString());
+                var producers = new ProducerDescription[r.ReadCount(8 + 2 + 4 + 8)];
+                for (var i = 0; i < producers.Length; i++) producers[i] = new ProducerDescription(r.ReadInt64(), r.ReadInt16(), r.ReadInt32(), r.ReadInt64());
+                return new DescribeProducersResponse(topic, partition, error, message, producers);
+            }
+            case BrokerManifests.AlterTopicConfigsRequest:
+            {
+                var n = r.ReadCount(4 + 4);
+                var topics = new TopicConfigAlteration[n];
+                for (var i = 0; i < n; i++)
+                {
+                    var name = ReadName(ref r);
+                    var changes = new TopicConfigChange[r.ReadCount(4 + 1 + 4)];
+                    for (var j = 0; j < changes.Length; j++)
+                    {
+                        var key = ReadName(ref r);
+                        var op = r.ReadByte();
+                        if (op > (byte)ConfigOperation.Delete) throw new WireFormatException($"unknown config operation {op}");
+                        changes[j] = new TopicConfigChange(key, (ConfigOperation)op, r.ReadString());
+                    }
+                    topics[i] = new TopicConfigAlteration(name, changes);
+                }
+                return new AlterTopicConfigsRequest(topics, r.ReadBool());
+            }
+            case BrokerManifests.AlterTopicConfigsResponse:
+                return new AlterTopicConfigsResponse(ReadTopicResults(ref r));
+            case BrokerManifests.CreatePartitionsRequest:
+            {
+                var n = r.ReadCount(4 + 4);
+                var topics = new PartitionCountChange[n];
+                for (var i = 0; i < n; i++) topics[i] = new PartitionCountChange(ReadName(ref r), r.ReadInt32());
+                return new CreatePartitionsRequest(topics, r.ReadBool());
+            }
+            case BrokerManifests.CreatePartitionsResponse:
+                return new CreatePartitionsResponse(ReadTopicResults(ref r));
             case BrokerManifests.MetadataRequest:
                 return new MetadataRequest(r.ReadStringList());
             case BrokerManifests.MetadataResponse:

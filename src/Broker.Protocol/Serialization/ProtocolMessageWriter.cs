@@ -153,6 +153,90 @@ internal static class ProtocolMessageWriter
             case DeleteTopicsResponse d:
                 WriteTopicResults(w, d.Results);
                 break;
+            case DeleteRecordsRequest d:
+                w.WriteString(d.Topic);
+                w.WriteInt32(d.Partition);
+                w.WriteInt64(d.Offset);
+                break;
+            case DeleteRecordsResponse d:
+                w.WriteString(d.Topic);
+                w.WriteInt32(d.Partition);
+                w.WriteInt16((short)d.Error);
+                w.WriteString(d.ErrorMessage);
+                w.WriteInt64(d.LowWatermark);
+                break;
+            case OffsetForLeaderEpochRequest ole:
+                w.WriteString(ole.Topic);
+                w.WriteInt32(ole.Partition);
+                w.WriteInt32(ole.CurrentLeaderEpoch);
+                w.WriteInt32(ole.LeaderEpoch);
+                break;
+            case OffsetForLeaderEpochResponse ole:
+                w.WriteString(ole.Topic);
+                w.WriteInt32(ole.Partition);
+                w.WriteInt16((short)ole.Error);
+                w.WriteString(ole.ErrorMessage);
+                w.WriteInt32(ole.LeaderEpoch);
+                w.WriteInt64(ole.EndOffset);
+                break;
+            case DescribeProducersRequest dp:
+                w.WriteString(dp.Topic);
+                w.WriteInt32(dp.Partition);
+                break;
+            case DescribeProducersResponse dp:
+            {
+                w.WriteString(dp.Topic);
+                w.WriteInt32(dp.Partition);
+                w.WriteInt16((short)dp.Error);
+                w.WriteString(dp.ErrorMessage);
+                var producers = dp.Producers ?? [];
+                w.WriteCount(producers.Count);
+                foreach (var p in producers)
+                {
+                    w.WriteInt64(p.ProducerId);
+                    w.WriteInt16(p.Epoch);
+                    w.WriteInt32(p.LastSequence);
+                    w.WriteInt64(p.LastTimestamp);
+                }
+                break;
+            }
+            case AlterTopicConfigsRequest a:
+            {
+                var topics = a.Topics ?? [];
+                w.WriteCount(topics.Count);
+                foreach (var t in topics)
+                {
+                    w.WriteString(t.Topic);
+                    var changes = t.Changes ?? [];
+                    w.WriteCount(changes.Count);
+                    foreach (var c in changes)
+                    {
+                        w.WriteString(c.Key);
+                        w.WriteByte((byte)c.Operation);
+                        w.WriteString(c.Value);
+                    }
+                }
+                w.WriteBool(a.ValidateOnly);
+                break;
+            }
+            case AlterTopicConfigsResponse a:
+                WriteTopicResults(w, a.Results);
+                break;
+            case CreatePartitionsRequest c:
+            {
+                var topics = c.Topics ?? [];
+                w.WriteCount(topics.Count);
+                foreach (var t in topics)
+                {
+                    w.WriteString(t.Topic);
+                    w.WriteInt32(t.Count);
+                }
+                w.WriteBool(c.ValidateOnly);
+                break;
+            }
+            case CreatePartitionsResponse c:
+                WriteTopicResults(w, c.Results);
+                break;
             case MetadataRequest m:
                 w.WriteStringList(m.Topics); // null means "every topic" and stays null
                 break;

@@ -60,9 +60,14 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<ProduceRequest>(r => Produce(r, Sender, refreshed: false));
         Receive<FetchRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
         Receive<ListOffsetsRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
+        Receive<DeleteRecordsRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
+        Receive<OffsetForLeaderEpochRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
+        Receive<DescribeProducersRequest>(r => RouteToPartition(r, r.Topic, r.Partition, Sender, refreshed: false));
         Receive<CreateTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<DeleteTopicsRequest>(r => AskRegistry(r, Sender));
         Receive<ReassignPartitionsRequest>(r => AskRegistry(r, Sender));
+        Receive<AlterTopicConfigsRequest>(r => AskRegistry(r, Sender));
+        Receive<CreatePartitionsRequest>(r => AskRegistry(r, Sender));
         Receive<MetadataRequest>(r => Metadata(r, Sender, refreshed: false));
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.ClusterStatusTimeout).PipeTo(Sender));
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.ClusterStatusTimeout).PipeTo(Sender));
@@ -164,6 +169,9 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             case ProduceRequest p: Produce(p, retry.ReplyTo, refreshed: true); break;
             case FetchRequest f: RouteToPartition(f, f.Topic, f.Partition, retry.ReplyTo, refreshed: true); break;
             case ListOffsetsRequest l: RouteToPartition(l, l.Topic, l.Partition, retry.ReplyTo, refreshed: true); break;
+            case DeleteRecordsRequest d: RouteToPartition(d, d.Topic, d.Partition, retry.ReplyTo, refreshed: true); break;
+            case OffsetForLeaderEpochRequest o: RouteToPartition(o, o.Topic, o.Partition, retry.ReplyTo, refreshed: true); break;
+            case DescribeProducersRequest dp: RouteToPartition(dp, dp.Topic, dp.Partition, retry.ReplyTo, refreshed: true); break;
             case MetadataRequest m: Metadata(m, retry.ReplyTo, refreshed: true); break;
             case IBrokerResponse answer: retry.ReplyTo.Tell(answer); break; // the registry's answer, now that this node has read what it wrote
         }
@@ -237,6 +245,9 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             {
                 FetchRequest f => new FetchResponse(f.Topic, f.Partition, error, message, -1, -1, ReadOnlyMemory<byte>.Empty),
                 ListOffsetsRequest l => new ListOffsetsResponse(l.Topic, l.Partition, error, message, -1, -1),
+                DeleteRecordsRequest d => new DeleteRecordsResponse(d.Topic, d.Partition, error, message, -1),
+                OffsetForLeaderEpochRequest o => new OffsetForLeaderEpochResponse(o.Topic, o.Partition, error, message, -1, -1),
+                DescribeProducersRequest dp => new DescribeProducersResponse(dp.Topic, dp.Partition, error, message, []),
                 _ => new ErrorResponse(error, message),
             });
             return;

@@ -80,8 +80,28 @@ internal sealed class GroupCoordinator
             case GroupSnapshot snapshot:
                 ApplyGeneration(snapshot.Generation);
                 foreach (var o in snapshot.Offsets) _offsets[new TopicPartition(o.Topic, o.Partition)] = o;
+                // A snapshot taken after a delete holds nothing: the group does not exist until it is used again.
+                _exists = snapshot.Generation.GenerationId > 0 || snapshot.Offsets.Count > 0 || _members.Count > 0;
+                break;
+            case GroupDeleted: ApplyDeleted(); break;
+            case OffsetsDeleted deleted:
+                foreach (var p in deleted.Partitions) _offsets.Remove(p);
                 break;
         }
+    }
+
+    private void ApplyDeleted()
+    {
+        _exists = false;
+        Generation = 0;
+        _protocolType = "";
+        _protocol = "";
+        _leader = "";
+        _members.Clear();
+        _offsets.Clear();
+        _previousAssignments = new(StringComparer.Ordinal);
+        _assignedCounts = new(StringComparer.Ordinal);
+        State = GroupState.Empty;
     }
 
     private void ApplyGeneration(GenerationStarted e)
@@ -573,6 +593,48 @@ internal sealed class GroupCoordinator
         foreach (var p in previous.Partitions)
             if (!takenByOthers.Contains(p) && !partitions.Contains(p)) partitions.Add(p);
         return partitions;
+    }
+
+    // ---- deleting ----
+
+    /// <summary>Kafka's DeleteGroups: only a group without members, and only one that exists.</summary>
+    public GroupOutcome Delete()
+    {
+        var outcome = new GroupOutcome();
+        if (!_exists && _members.Count == 0)
+            return outcome.ToRequester(new DeleteGroupResponse(ErrorCode.UnknownGroup, UnknownGroupMessage(), _groupId));
+        if (_members.Count > 0)
+            return outcome.ToRequester(new DeleteGroupResponse(ErrorCode.NonEmptyGroup, $"group {_groupId} has {_members.Count} member(s); stop its consumers first", _groupId));
+        outcome.Events.Add(GroupDeleted.Instance);
+        ApplyDeleted();
+        _log.Info("group {0} deleted", _groupId);
+        return outcome.ToRequester(new DeleteGroupResponse(ErrorCode.None, null, _groupId));
+    }
+
+    /// <summary>Kafka's OffsetDelete: a partition assigned to a member keeps its offset (GroupSubscribedToTopic); the others lose theirs.</summary>
+    public GroupOutcome DeleteOffsets(DeleteGroupOffsetsRequest request)
+    {
+        var outcome = new GroupOutcome();
+        if (!_exists && _members.Count == 0)
+            return outcome.ToRequester(new DeleteGroupOffsetsResponse(ErrorCode.UnknownGroup, UnknownGroupMessage(), []));
+        var assigned = new HashSet<TopicPartition>();
+        foreach (var m in _members.Values)
+            foreach (var p in m.Assignment.Partitions) assigned.Add(p);
+        var results = new List<GroupOffsetDeletion>(request.Partitions.Count);
+        var deleted = new List<TopicPartition>();
+        foreach (var p in request.Partitions)
+        {
+            var subscribed = assigned.Contains(p);
+            results.Add(new GroupOffsetDeletion(p.Topic, p.Partition, subscribed ? ErrorCode.GroupSubscribedToTopic : ErrorCode.None));
+            if (!subscribed && _offsets.ContainsKey(p)) deleted.Add(p);
+        }
+        if (deleted.Count > 0)
+        {
+            var e = new OffsetsDeleted(deleted);
+            outcome.Events.Add(e);
+            Apply(e);
+        }
+        return outcome.ToRequester(new DeleteGroupOffsetsResponse(ErrorCode.None, null, results));
     }
 
     public OffsetFetchResponse FetchOffsets(OffsetFetchRequest request)

@@ -44,6 +44,8 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
         Recover<GenerationStarted>(_group.Apply);
         Recover<AssignmentsSynced>(_group.Apply);
         Recover<OffsetsCommitted>(_group.Apply);
+        Recover<GroupDeleted>(_group.Apply);
+        Recover<OffsetsDeleted>(_group.Apply);
         Recover<RecoveryCompleted>(_ => OnRecovered());
     }
 
@@ -102,6 +104,8 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
             Command<OffsetCommitRequest>(r => Carry(_group.Commit(r)));
             Command<OffsetFetchRequest>(r => Sender.Tell(_group.FetchOffsets(r)));
             Command<DescribeGroupRequest>(_ => Sender.Tell(_group.Describe()));
+            Command<DeleteGroupRequest>(_ => Carry(_group.Delete()));
+            Command<DeleteGroupOffsetsRequest>(r => Carry(_group.DeleteOffsets(r)));
             Command<GroupTick>(_ => Carry(_group.Tick()));
             Command<TopicsSnapshot>(OnTopics);
             Command<SubscribeAck>(_ => { });

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Server.Serialization;
 
@@ -33,6 +34,15 @@ public sealed record AssignmentsSynced(int GenerationId, IReadOnlyList<SyncGroup
 
 /// <summary>Journal event: offsets committed (the next offset to read per partition).</summary>
 public sealed record OffsetsCommitted(IReadOnlyList<CommittedOffset> Offsets) : IServerMessage;
+
+/// <summary>Journal event: the group was deleted (DeleteGroups): no offsets, no generation; it exists again when used again.</summary>
+public sealed record GroupDeleted : IServerMessage
+{
+    public static readonly GroupDeleted Instance = new();
+}
+
+/// <summary>Journal event: these committed offsets were deleted (OffsetDelete).</summary>
+public sealed record OffsetsDeleted(IReadOnlyList<TopicPartition> Partitions) : IServerMessage;
 
 /// <summary>Snapshot: the current generation and every committed offset, so recovery replays only what follows it.</summary>
 public sealed record GroupSnapshot(GenerationStarted Generation, IReadOnlyList<CommittedOffset> Offsets) : IServerMessage;

@@ -15,7 +15,8 @@ internal sealed record KafkaApi(short Key, string Name, short MinAdvertised, sho
 }
 
 /// <summary>
-/// The APIs and versions the listener advertises in ApiVersions (issue 8's table). Produce v0-2 are
+/// The APIs and versions the listener advertises in ApiVersions: issue 8's table, raised to the newest
+/// versions of the schemas (Kafka 4.x's, issue 15) so clients that speak only Kafka 3.5+ versions connect. Produce v0-2 are
 /// advertised but answered with UNSUPPORTED_VERSION per partition: old librdkafka builds enable
 /// compression only when Produce v0 is listed (as does Kafka 4, KAFKA-18659), and send v3+ anyway.
 /// </summary>
@@ -23,25 +24,36 @@ internal static class KafkaApis
 {
     public static readonly IReadOnlyList<KafkaApi> All =
     [
-        new(ProduceRequest.Api, "Produce", 0, 8, 3, ProduceRequest.IsFlexible),
-        new(FetchRequest.Api, "Fetch", 4, 11, 4, FetchRequest.IsFlexible),
-        new(ListOffsetsRequest.Api, "ListOffsets", 1, 5, 1, ListOffsetsRequest.IsFlexible),
-        new(MetadataRequest.Api, "Metadata", 0, 8, 0, MetadataRequest.IsFlexible),
-        new(ApiVersionsRequest.Api, "ApiVersions", 0, 3, 0, ApiVersionsRequest.IsFlexible),
-        new(CreateTopicsRequest.Api, "CreateTopics", 2, 4, 2, CreateTopicsRequest.IsFlexible),
-        new(DeleteTopicsRequest.Api, "DeleteTopics", 1, 3, 1, DeleteTopicsRequest.IsFlexible),
-        new(FindCoordinatorRequest.Api, "FindCoordinator", 0, 2, 0, FindCoordinatorRequest.IsFlexible),
-        new(InitProducerIdRequest.Api, "InitProducerId", 0, 1, 0, InitProducerIdRequest.IsFlexible),
-        new(OffsetCommitRequest.Api, "OffsetCommit", 2, 7, 2, OffsetCommitRequest.IsFlexible),
-        new(OffsetFetchRequest.Api, "OffsetFetch", 1, 5, 1, OffsetFetchRequest.IsFlexible),
-        new(JoinGroupRequest.Api, "JoinGroup", 0, 5, 0, JoinGroupRequest.IsFlexible),
-        new(SyncGroupRequest.Api, "SyncGroup", 0, 3, 0, SyncGroupRequest.IsFlexible),
-        new(HeartbeatRequest.Api, "Heartbeat", 0, 3, 0, HeartbeatRequest.IsFlexible),
-        new(LeaveGroupRequest.Api, "LeaveGroup", 0, 3, 0, LeaveGroupRequest.IsFlexible),
-        new(DescribeGroupsRequest.Api, "DescribeGroups", 0, 4, 0, DescribeGroupsRequest.IsFlexible),
-        new(ListGroupsRequest.Api, "ListGroups", 0, 2, 0, ListGroupsRequest.IsFlexible),
+        new(ProduceRequest.Api, "Produce", 0, 11, 3, ProduceRequest.IsFlexible),
+        new(FetchRequest.Api, "Fetch", 4, 17, 4, FetchRequest.IsFlexible),
+        new(ListOffsetsRequest.Api, "ListOffsets", 1, 10, 1, ListOffsetsRequest.IsFlexible),
+        new(MetadataRequest.Api, "Metadata", 0, 12, 0, MetadataRequest.IsFlexible),
+        new(ApiVersionsRequest.Api, "ApiVersions", 0, 4, 0, ApiVersionsRequest.IsFlexible),
+        new(CreateTopicsRequest.Api, "CreateTopics", 2, 7, 2, CreateTopicsRequest.IsFlexible),
+        new(DeleteTopicsRequest.Api, "DeleteTopics", 1, 6, 1, DeleteTopicsRequest.IsFlexible),
+        new(FindCoordinatorRequest.Api, "FindCoordinator", 0, 6, 0, FindCoordinatorRequest.IsFlexible),
+        new(InitProducerIdRequest.Api, "InitProducerId", 0, 5, 0, InitProducerIdRequest.IsFlexible),
+        new(OffsetCommitRequest.Api, "OffsetCommit", 2, 9, 2, OffsetCommitRequest.IsFlexible),
+        new(OffsetFetchRequest.Api, "OffsetFetch", 1, 9, 1, OffsetFetchRequest.IsFlexible),
+        new(JoinGroupRequest.Api, "JoinGroup", 0, 9, 0, JoinGroupRequest.IsFlexible),
+        new(SyncGroupRequest.Api, "SyncGroup", 0, 5, 0, SyncGroupRequest.IsFlexible),
+        new(HeartbeatRequest.Api, "Heartbeat", 0, 4, 0, HeartbeatRequest.IsFlexible),
+        new(LeaveGroupRequest.Api, "LeaveGroup", 0, 5, 0, LeaveGroupRequest.IsFlexible),
+        new(DescribeGroupsRequest.Api, "DescribeGroups", 0, 5, 0, DescribeGroupsRequest.IsFlexible),
+        new(ListGroupsRequest.Api, "ListGroups", 0, 5, 0, ListGroupsRequest.IsFlexible),
+        new(CreatePartitionsRequest.Api, "CreatePartitions", 0, 3, 0, CreatePartitionsRequest.IsFlexible),
+        new(DescribeConfigsRequest.Api, "DescribeConfigs", 0, 4, 0, DescribeConfigsRequest.IsFlexible),
+        new(AlterPartitionReassignmentsRequest.Api, "AlterPartitionReassignments", 0, 0, 0, AlterPartitionReassignmentsRequest.IsFlexible),
+        new(ListPartitionReassignmentsRequest.Api, "ListPartitionReassignments", 0, 0, 0, ListPartitionReassignmentsRequest.IsFlexible),
+        new(IncrementalAlterConfigsRequest.Api, "IncrementalAlterConfigs", 0, 1, 0, IncrementalAlterConfigsRequest.IsFlexible),
+        new(DescribeClusterRequest.Api, "DescribeCluster", 0, 1, 0, DescribeClusterRequest.IsFlexible),
+        new(OffsetForLeaderEpochRequest.Api, "OffsetForLeaderEpoch", 0, 4, 0, OffsetForLeaderEpochRequest.IsFlexible),
+        new(DeleteRecordsRequest.Api, "DeleteRecords", 0, 2, 0, DeleteRecordsRequest.IsFlexible),
+        new(DescribeProducersRequest.Api, "DescribeProducers", 0, 0, 0, DescribeProducersRequest.IsFlexible),
+        new(DeleteGroupsRequest.Api, "DeleteGroups", 0, 2, 0, DeleteGroupsRequest.IsFlexible),
+        new(OffsetDeleteRequest.Api, "OffsetDelete", 0, 0, 0, OffsetDeleteRequest.IsFlexible),
         new(SaslHandshakeRequest.Api, "SaslHandshake", 0, 1, 0, SaslHandshakeRequest.IsFlexible),
-        new(SaslAuthenticateRequest.Api, "SaslAuthenticate", 0, 1, 0, SaslAuthenticateRequest.IsFlexible),
+        new(SaslAuthenticateRequest.Api, "SaslAuthenticate", 0, 2, 0, SaslAuthenticateRequest.IsFlexible),
     ];
 
     private static readonly KafkaApi?[] ByKey = BuildIndex();

@@ -44,7 +44,10 @@ internal static class KafkaErrors
     public const short FencedLeaderEpoch = 74;
     public const short UnsupportedCompressionType = 76;
     public const short InvalidTimestamp = 32;
+    public const short GroupSubscribedToTopic = 86;
     public const short InvalidRecord = 87;
+    public const short UnknownTopicId = 100;
+    public const short UnsupportedEndpointType = 115;
 
     public static short From(ErrorCode error) => error switch
     {
@@ -70,6 +73,7 @@ internal static class KafkaErrors
         ErrorCode.PartitionNotAssigned => IllegalGeneration,
         ErrorCode.InvalidOffset => InvalidCommitOffsetSize,
         ErrorCode.NonEmptyGroup => NonEmptyGroup,
+        ErrorCode.GroupSubscribedToTopic => GroupSubscribedToTopic,
         ErrorCode.InconsistentGroupProtocol => InconsistentGroupProtocol,
         ErrorCode.InvalidSessionTimeout => InvalidSessionTimeout,
         ErrorCode.InvalidGroupId => InvalidGroupId,

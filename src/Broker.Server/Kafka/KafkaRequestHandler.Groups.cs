@@ -14,11 +14,30 @@ internal sealed partial class KafkaRequestHandler
     /// Any node is every group's coordinator as far as a client can tell: its gateway forwards group requests to
     /// the group's sharded coordinator wherever that runs. So the answer is always this node.
     /// </summary>
-    private K.FindCoordinatorResponse FindCoordinator(K.FindCoordinatorRequest request)
+    private K.FindCoordinatorResponse FindCoordinator(K.FindCoordinatorRequest request, short version)
     {
-        if (request.KeyType != 0)
-            return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = "transactions are not supported: no transaction coordinator", NodeId = -1, Host = "", Port = -1 };
-        return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.None, NodeId = _nodeId, Host = _advertisedHost, Port = _advertisedPort };
+        // key_type 1 is a transactional id, 2 a share group: neither coordinator exists here.
+        var refusal = request.KeyType switch
+        {
+            0 => null,
+            1 => "transactions are not supported: no transaction coordinator",
+            _ => $"key type {request.KeyType} is not supported: only consumer groups have a coordinator here",
+        };
+        if (version < 4)
+        {
+            return refusal is null
+                ? new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.None, NodeId = _nodeId, Host = _advertisedHost, Port = _advertisedPort }
+                : new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal, NodeId = -1, Host = "", Port = -1 };
+        }
+        // v4+ (KIP-699): several keys in one request, one answer each.
+        var coordinators = new List<K.FindCoordinatorResponse.Coordinator>(request.CoordinatorKeys.Count);
+        foreach (var key in request.CoordinatorKeys)
+        {
+            coordinators.Add(refusal is null
+                ? new() { Key = key, NodeId = _nodeId, Host = _advertisedHost, Port = _advertisedPort, ErrorCode = KafkaErrors.None }
+                : new() { Key = key, NodeId = -1, Host = "", Port = -1, ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal });
+        }
+        return new K.FindCoordinatorResponse { Coordinators = coordinators };
     }
 
     private async Task<IKafkaMessage?> OffsetCommitAsync(K.OffsetCommitRequest request)
@@ -51,47 +70,81 @@ internal sealed partial class KafkaRequestHandler
         return new K.OffsetCommitResponse { Topics = topics };
     }
 
-    /// <summary>A group that never committed has no offsets (-1 each), not an error, as in Kafka.</summary>
+    /// <summary>A group that never committed has no offsets (-1 each), not an error, as in Kafka. v8+ ask for several groups at once.</summary>
     private async Task<IKafkaMessage?> OffsetFetchAsync(K.OffsetFetchRequest request, short version)
     {
+        if (version < 8)
+        {
+            var (error, topics) = await GroupOffsetsAsync(request.GroupId, request.Topics?.Select(t => (t.Name, t.PartitionIndexes)), version).ConfigureAwait(false);
+            return new K.OffsetFetchResponse
+            {
+                ErrorCode = error,
+                Topics = [.. topics.Select(t => new K.OffsetFetchResponse.OffsetFetchResponseTopic
+                {
+                    Name = t.Name,
+                    Partitions = [.. t.Partitions.Select(p => new K.OffsetFetchResponse.OffsetFetchResponsePartition
+                    {
+                        PartitionIndex = p.Partition, CommittedOffset = p.Offset, Metadata = p.Metadata, ErrorCode = p.Error,
+                    })],
+                })],
+            };
+        }
+        var groups = await Task.WhenAll(request.Groups.Select(async g =>
+        {
+            var (error, topics) = await GroupOffsetsAsync(g.GroupId, g.Topics?.Select(t => (t.Name, t.PartitionIndexes)), version).ConfigureAwait(false);
+            return new K.OffsetFetchResponse.OffsetFetchResponseGroup
+            {
+                GroupId = g.GroupId,
+                ErrorCode = error,
+                Topics = [.. topics.Select(t => new K.OffsetFetchResponse.OffsetFetchResponseTopics
+                {
+                    Name = t.Name,
+                    Partitions = [.. t.Partitions.Select(p => new K.OffsetFetchResponse.OffsetFetchResponsePartitions
+                    {
+                        PartitionIndex = p.Partition, CommittedOffset = p.Offset, Metadata = p.Metadata, ErrorCode = p.Error,
+                    })],
+                })],
+            };
+        })).ConfigureAwait(false);
+        return new K.OffsetFetchResponse { Groups = [.. groups] };
+    }
+
+    private sealed record FetchedOffset(int Partition, long Offset, string Metadata, short Error);
+
+    /// <summary>One group's committed offsets, by topic in the order asked (every committed partition when <paramref name="asked"/> is null).</summary>
+    private async Task<(short Error, List<(string Name, List<FetchedOffset> Partitions)> Topics)> GroupOffsetsAsync(
+        string groupId, IEnumerable<(string Name, IReadOnlyList<int> Partitions)>? asked, short version)
+    {
         List<TopicPartition>? wanted = null;
-        if (request.Topics is { } topics)
+        if (asked is not null)
         {
             wanted = [];
-            foreach (var t in topics)
+            foreach (var (name, partitions) in asked)
             {
-                foreach (var p in t.PartitionIndexes)
-                    wanted.Add(new TopicPartition(t.Name, p));
+                foreach (var p in partitions)
+                    wanted.Add(new TopicPartition(name, p));
             }
         }
-        var reply = await AskAsync(new OffsetFetchRequest(request.GroupId, wanted), AskTimeout).ConfigureAwait(false);
+        var reply = await AskAsync(new OffsetFetchRequest(groupId, wanted), AskTimeout).ConfigureAwait(false);
         var committed = new Dictionary<TopicPartition, CommittedOffset>();
         var groupError = reply.Error == ErrorCode.UnknownGroup ? ErrorCode.None : reply.Error;
         if (reply is OffsetFetchResponse r && r.Error == ErrorCode.None)
             foreach (var c in r.Offsets) committed[new TopicPartition(c.Topic, c.Partition)] = c;
 
         var order = wanted ?? [.. committed.Keys];
-        var response = new K.OffsetFetchResponse { ErrorCode = KafkaErrors.From(groupError) };
-        var byTopic = new List<K.OffsetFetchResponse.OffsetFetchResponseTopic>();
+        var byTopic = new List<(string, List<FetchedOffset>)>();
         foreach (var group in order.GroupBy(tp => tp.Topic, StringComparer.Ordinal))
         {
-            var partitions = new List<K.OffsetFetchResponse.OffsetFetchResponsePartition>();
+            var partitions = new List<FetchedOffset>();
             foreach (var tp in group)
             {
                 var found = committed.GetValueOrDefault(tp);
-                partitions.Add(new()
-                {
-                    PartitionIndex = tp.Partition,
-                    CommittedOffset = found?.Offset ?? -1,
-                    Metadata = found?.Metadata ?? "",
-                    // v0-1 have no top-level error: a group failure is reported on every partition.
-                    ErrorCode = version < 2 ? KafkaErrors.From(groupError) : KafkaErrors.None,
-                });
+                // v0-1 have no top-level error: a group failure is reported on every partition.
+                partitions.Add(new FetchedOffset(tp.Partition, found?.Offset ?? -1, found?.Metadata ?? "", version < 2 ? KafkaErrors.From(groupError) : KafkaErrors.None));
             }
-            byTopic.Add(new() { Name = group.Key, Partitions = partitions });
+            byTopic.Add((group.Key, partitions));
         }
-        response.Topics = byTopic;
-        return response;
+        return (KafkaErrors.From(groupError), byTopic);
     }
 
     // ---- Group membership
@@ -123,6 +176,7 @@ internal sealed partial class KafkaRequestHandler
         {
             ErrorCode = KafkaErrors.From(joined.Error),
             GenerationId = joined.GenerationId,
+            ProtocolType = request.ProtocolType, // v7+; a group has the protocol type of its members, all the same
             ProtocolName = FromCoordinator(joined.ProtocolName ?? ""),
             Leader = joined.LeaderId ?? "",
             MemberId = joined.MemberId ?? request.MemberId,
@@ -135,8 +189,10 @@ internal sealed partial class KafkaRequestHandler
         var assignments = new List<SyncGroupAssignment>(request.Assignments.Count);
         foreach (var a in request.Assignments) assignments.Add(new SyncGroupAssignment(a.MemberId, a.Assignment));
         var reply = await AskAsync(new SyncGroupRequest(request.GroupId, request.GenerationId, request.MemberId, assignments), AskTimeout).ConfigureAwait(false);
+        // v5+ answer the group's protocol type and name, which the client checks against its own: the member's, as the coordinator
+        // has just accepted its sync for this generation.
         return reply is SyncGroupResponse synced
-            ? new K.SyncGroupResponse { ErrorCode = KafkaErrors.From(synced.Error), Assignment = synced.Assignment ?? [] }
+            ? new K.SyncGroupResponse { ErrorCode = KafkaErrors.From(synced.Error), ProtocolType = request.ProtocolType, ProtocolName = request.ProtocolName, Assignment = synced.Assignment ?? [] }
             : new K.SyncGroupResponse { ErrorCode = KafkaErrors.From(reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error) };
     }
 
@@ -204,12 +260,61 @@ internal sealed partial class KafkaRequestHandler
         return new K.DescribeGroupsResponse { Groups = groups };
     }
 
-    private async Task<IKafkaMessage?> ListGroupsAsync()
+    // ---- DeleteGroups / OffsetDelete
+
+    /// <summary>Each group is deleted by its own coordinator: only an Empty one (NON_EMPTY_GROUP), only one that exists (GROUP_ID_NOT_FOUND).</summary>
+    private async Task<IKafkaMessage?> DeleteGroupsAsync(K.DeleteGroupsRequest request)
+    {
+        var replies = await Task.WhenAll(request.GroupsNames.Select(g => AskAsync(new DeleteGroupRequest(g), AskTimeout))).ConfigureAwait(false);
+        var results = new List<K.DeleteGroupsResponse.DeletableGroupResult>(replies.Length);
+        for (var i = 0; i < replies.Length; i++)
+            results.Add(new() { GroupId = request.GroupsNames[i], ErrorCode = KafkaErrors.From(replies[i] is DeleteGroupResponse || replies[i].Error != ErrorCode.None ? replies[i].Error : ErrorCode.Unknown) });
+        return new K.DeleteGroupsResponse { Results = results };
+    }
+
+    private async Task<IKafkaMessage?> OffsetDeleteAsync(K.OffsetDeleteRequest request)
+    {
+        var partitions = new List<TopicPartition>();
+        foreach (var t in request.Topics)
+        {
+            foreach (var p in t.Partitions)
+                partitions.Add(new TopicPartition(t.Name, p.PartitionIndex));
+        }
+        var reply = await AskAsync(new DeleteGroupOffsetsRequest(request.GroupId, partitions), AskTimeout).ConfigureAwait(false);
+        if (reply is not DeleteGroupOffsetsResponse { Error: ErrorCode.None } deleted)
+            return new K.OffsetDeleteResponse { ErrorCode = KafkaErrors.From(reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error), Topics = [] };
+        var byPartition = deleted.Results.ToDictionary(r => new TopicPartition(r.Topic, r.Partition), r => r.Error);
+        return new K.OffsetDeleteResponse
+        {
+            ErrorCode = KafkaErrors.None,
+            Topics = [.. request.Topics.Select(t => new K.OffsetDeleteResponse.OffsetDeleteResponseTopic
+            {
+                Name = t.Name,
+                Partitions = [.. t.Partitions.Select(p => new K.OffsetDeleteResponse.OffsetDeleteResponsePartition
+                {
+                    PartitionIndex = p.PartitionIndex,
+                    ErrorCode = KafkaErrors.From(byPartition.GetValueOrDefault(new TopicPartition(t.Name, p.PartitionIndex), ErrorCode.Unknown)),
+                })],
+            })],
+        };
+    }
+
+    /// <summary>v4+ filter by state and v5+ by type (Kafka's case-insensitive match); every group here is a classic one.</summary>
+    private async Task<IKafkaMessage?> ListGroupsAsync(K.ListGroupsRequest request)
     {
         var reply = await AskAsync(new ListGroupsRequest(), AskTimeout).ConfigureAwait(false);
         var groups = new List<K.ListGroupsResponse.ListedGroup>();
-        if (reply is ListGroupsResponse listed)
-            foreach (var g in listed.Groups) groups.Add(new() { GroupId = g.GroupId, ProtocolType = g.ProtocolType, GroupState = g.State });
+        var typeMatches = request.TypesFilter.Count == 0 || request.TypesFilter.Any(t => string.Equals(t, ClassicGroupType, StringComparison.OrdinalIgnoreCase));
+        if (reply is ListGroupsResponse listed && typeMatches)
+        {
+            foreach (var g in listed.Groups)
+            {
+                if (request.StatesFilter.Count > 0 && !request.StatesFilter.Any(s => string.Equals(s, g.State, StringComparison.OrdinalIgnoreCase))) continue;
+                groups.Add(new() { GroupId = g.GroupId, ProtocolType = g.ProtocolType, GroupState = g.State, GroupType = ClassicGroupType });
+            }
+        }
         return new K.ListGroupsResponse { ErrorCode = KafkaErrors.From(reply.Error), Groups = groups };
     }
+
+    private const string ClassicGroupType = "classic";
 }

@@ -123,19 +123,33 @@ internal sealed partial class KafkaRequestHandler
     /// fetch). Whole batches only, at least one even if larger than the limits (KIP-74). No fetch sessions:
     /// session id 0 tells the client to send full fetches (KIP-227).
     /// </summary>
-    private async Task<IKafkaMessage?> FetchAsync(K.FetchRequest request, ParkedFetches parked)
+    private async Task<IKafkaMessage?> FetchAsync(K.FetchRequest request, short version, ParkedFetches parked)
     {
+        // v13+ name topics by id: each id resolved once per request, an unknown one answered UNKNOWN_TOPIC_ID without asking a partition.
+        var names = new string?[request.Topics.Count];
+        for (var i = 0; i < names.Length; i++)
+            names[i] = version >= 13 ? await TopicNameAsync(request.Topics[i].TopicId).ConfigureAwait(false) : request.Topics[i].Topic;
         var wanted = new List<(string Topic, K.FetchRequest.FetchPartition Partition)>();
-        foreach (var t in request.Topics)
+        var unknown = new List<int>();
+        for (var i = 0; i < names.Length; i++)
         {
-            foreach (var p in t.Partitions)
-                wanted.Add((t.Topic, p));
+            foreach (var p in request.Topics[i].Partitions)
+            {
+                if (names[i] is null) unknown.Add(wanted.Count);
+                wanted.Add((names[i] ?? "", p));
+            }
         }
         var maxBytes = request.MaxBytes > 0 ? request.MaxBytes : int.MaxValue;
         var minBytes = Math.Max(1, request.MinBytes);
 
         var first = new Task<FetchResponse>[wanted.Count];
-        for (var i = 0; i < wanted.Count; i++) first[i] = FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, 0, request.RackId);
+        var unknownSet = new HashSet<int>(unknown);
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            first[i] = unknownSet.Contains(i)
+                ? Task.FromResult(new FetchResponse("", wanted[i].Partition.Partition, ErrorCode.UnknownTopic, "unknown topic id", -1, -1, ReadOnlyMemory<byte>.Empty))
+                : FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, 0, request.RackId);
+        }
         var results = await Task.WhenAll(first).ConfigureAwait(false);
 
         long bytes = 0;
@@ -179,6 +193,7 @@ internal sealed partial class KafkaRequestHandler
             var partitions = new List<K.FetchResponse.PartitionData>(t.Partitions.Count);
             foreach (var p in t.Partitions)
             {
+                var isUnknownId = unknownSet.Contains(n);
                 var r = results[n++];
                 var records = r.Records;
                 // The response's max_bytes: past it, later partitions come back empty and are fetched again next time.
@@ -187,7 +202,7 @@ internal sealed partial class KafkaRequestHandler
                 partitions.Add(new()
                 {
                     PartitionIndex = p.Partition,
-                    ErrorCode = KafkaErrors.From(r.Error),
+                    ErrorCode = isUnknownId ? KafkaErrors.UnknownTopicId : KafkaErrors.From(r.Error),
                     HighWatermark = r.HighWatermark,
                     LastStableOffset = r.HighWatermark,
                     LogStartOffset = r.LogStartOffset,
@@ -196,7 +211,7 @@ internal sealed partial class KafkaRequestHandler
                     Records = records,
                 });
             }
-            topics.Add(new() { Topic = t.Topic, Partitions = partitions });
+            topics.Add(new() { Topic = t.Topic, TopicId = t.TopicId, Partitions = partitions });
         }
         response.Responses = topics;
         return response;
@@ -216,13 +231,34 @@ internal sealed partial class KafkaRequestHandler
 
     // ---- ListOffsets
 
-    private async Task<IKafkaMessage?> ListOffsetsAsync(K.ListOffsetsRequest request)
+    /// <summary>
+    /// Special timestamps: -1 latest, -2 earliest, -3 the record with the largest timestamp (v7+, KIP-734), -4 the
+    /// earliest offset kept on local disk (v8+, KIP-405; every offset is local here, so the earliest) and -5 the
+    /// last offset in tiered storage (v9+, KIP-1005; none here, so -1 as Kafka answers without tiered storage).
+    /// </summary>
+    private async Task<IKafkaMessage?> ListOffsetsAsync(K.ListOffsetsRequest request, short version)
     {
         var asks = new List<Task<IBrokerResponse>>();
         foreach (var t in request.Topics)
         {
             foreach (var p in t.Partitions)
-                asks.Add(AskAsync(new ListOffsetsRequest(t.Name, p.PartitionIndex, p.Timestamp), AskTimeout));
+            {
+                var timestamp = p.Timestamp;
+                if ((timestamp == EarliestLocalTimestamp && version >= 8) || (timestamp == LatestTieredTimestamp && version >= 9))
+                {
+                    // Still asked of the partition, so an unknown partition or a moved leader is answered as for any other spec.
+                    var earliest = AskAsync(new ListOffsetsRequest(t.Name, p.PartitionIndex, OffsetSpec.Earliest), AskTimeout);
+                    asks.Add(timestamp == EarliestLocalTimestamp ? earliest : NoTieredOffsetAsync(earliest));
+                    continue;
+                }
+                if (timestamp == OffsetSpec.MaxTimestamp && version < 7)
+                {
+                    asks.Add(Task.FromResult<IBrokerResponse>(new ListOffsetsResponse(t.Name, p.PartitionIndex, ErrorCode.InvalidRequest,
+                        "timestamp -3 (the largest timestamp) needs ListOffsets v7 or later", -1, -1)));
+                    continue;
+                }
+                asks.Add(AskAsync(new ListOffsetsRequest(t.Name, p.PartitionIndex, timestamp), AskTimeout));
+            }
         }
         var replies = await Task.WhenAll(asks).ConfigureAwait(false);
 
@@ -247,5 +283,117 @@ internal sealed partial class KafkaRequestHandler
             topics.Add(new() { Name = t.Name, Partitions = partitions });
         }
         return new K.ListOffsetsResponse { Topics = topics };
+    }
+
+    // ---- OffsetForLeaderEpoch (KIP-320)
+
+    private async Task<IKafkaMessage?> OffsetForLeaderEpochAsync(K.OffsetForLeaderEpochRequest request)
+    {
+        var asks = new List<Task<IBrokerResponse>>();
+        foreach (var t in request.Topics)
+        {
+            foreach (var p in t.Partitions)
+                asks.Add(AskAsync(new OffsetForLeaderEpochRequest(t.Topic, p.Partition, p.CurrentLeaderEpoch, p.LeaderEpoch), AskTimeout));
+        }
+        var replies = await Task.WhenAll(asks).ConfigureAwait(false);
+        var n = 0;
+        return new K.OffsetForLeaderEpochResponse
+        {
+            Topics = [.. request.Topics.Select(t => new K.OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult
+            {
+                Topic = t.Topic,
+                Partitions = [.. t.Partitions.Select(p =>
+                {
+                    var reply = replies[n++];
+                    var found = reply as OffsetForLeaderEpochResponse;
+                    return new K.OffsetForLeaderEpochResponse.EpochEndOffset
+                    {
+                        Partition = p.Partition,
+                        ErrorCode = KafkaErrors.From(found is null && reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error),
+                        LeaderEpoch = found?.LeaderEpoch ?? -1,
+                        EndOffset = found?.EndOffset ?? -1,
+                    };
+                })],
+            })],
+        };
+    }
+
+    // ---- DescribeProducers
+
+    /// <summary>Idempotent producers only: no transactions, so the coordinator epoch and transaction start are -1.</summary>
+    private async Task<IKafkaMessage?> DescribeProducersAsync(K.DescribeProducersRequest request)
+    {
+        var asks = new List<Task<IBrokerResponse>>();
+        foreach (var t in request.Topics)
+        {
+            foreach (var p in t.PartitionIndexes)
+                asks.Add(AskAsync(new DescribeProducersRequest(t.Name, p), AskTimeout));
+        }
+        var replies = await Task.WhenAll(asks).ConfigureAwait(false);
+        var n = 0;
+        return new K.DescribeProducersResponse
+        {
+            Topics = [.. request.Topics.Select(t => new K.DescribeProducersResponse.TopicResponse
+            {
+                Name = t.Name,
+                Partitions = [.. t.PartitionIndexes.Select(p =>
+                {
+                    var reply = replies[n++];
+                    var found = reply as DescribeProducersResponse;
+                    return new K.DescribeProducersResponse.PartitionResponse
+                    {
+                        PartitionIndex = p,
+                        ErrorCode = KafkaErrors.From(found is null && reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error),
+                        ErrorMessage = reply.ErrorMessage,
+                        ActiveProducers = [.. (found?.Producers ?? []).Select(d => new K.DescribeProducersResponse.ProducerState
+                        {
+                            ProducerId = d.ProducerId, ProducerEpoch = d.Epoch, LastSequence = d.LastSequence,
+                            LastTimestamp = d.LastTimestamp, CoordinatorEpoch = -1, CurrentTxnStartOffset = -1,
+                        })],
+                    };
+                })],
+            })],
+        };
+    }
+
+    // ---- DeleteRecords
+
+    /// <summary>Each partition's leader moves its log start (kafka-delete-records); the low watermark answered is the new log start.</summary>
+    private async Task<IKafkaMessage?> DeleteRecordsAsync(K.DeleteRecordsRequest request)
+    {
+        var asks = new List<Task<IBrokerResponse>>();
+        foreach (var t in request.Topics)
+        {
+            foreach (var p in t.Partitions)
+                asks.Add(AskAsync(new DeleteRecordsRequest(t.Name, p.PartitionIndex, p.Offset), AskTimeout));
+        }
+        var replies = await Task.WhenAll(asks).ConfigureAwait(false);
+        var n = 0;
+        return new K.DeleteRecordsResponse
+        {
+            Topics = [.. request.Topics.Select(t => new K.DeleteRecordsResponse.DeleteRecordsTopicResult
+            {
+                Name = t.Name,
+                Partitions = [.. t.Partitions.Select(p =>
+                {
+                    var reply = replies[n++];
+                    return new K.DeleteRecordsResponse.DeleteRecordsPartitionResult
+                    {
+                        PartitionIndex = p.PartitionIndex,
+                        LowWatermark = (reply as DeleteRecordsResponse)?.LowWatermark ?? -1,
+                        ErrorCode = KafkaErrors.From(reply is DeleteRecordsResponse || reply.Error != ErrorCode.None ? reply.Error : ErrorCode.Unknown),
+                    };
+                })],
+            })],
+        };
+    }
+
+    private const long EarliestLocalTimestamp = -4;
+    private const long LatestTieredTimestamp = -5;
+
+    private static async Task<IBrokerResponse> NoTieredOffsetAsync(Task<IBrokerResponse> earliest)
+    {
+        var reply = await earliest.ConfigureAwait(false);
+        return reply is ListOffsetsResponse { Error: ErrorCode.None } r ? r with { Offset = -1, Timestamp = -1 } : reply;
     }
 }

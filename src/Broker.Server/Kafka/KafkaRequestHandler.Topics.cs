@@ -13,10 +13,23 @@ internal sealed partial class KafkaRequestHandler
     private async Task<IKafkaMessage?> MetadataAsync(K.MetadataRequest request, short version)
     {
         List<string>? names = null;
+        var unknownIds = new List<Guid>();
         if (request.Topics is { } topics && (version > 0 || topics.Count > 0)) // v0: an empty list means every topic
         {
             names = new List<string>(topics.Count);
-            foreach (var t in topics) names.Add(t.Name ?? "");
+            foreach (var t in topics)
+            {
+                // v10+ may name a topic by id alone (v12: a null name).
+                if (t.Name is null && t.TopicId != Guid.Empty)
+                {
+                    if (await TopicNameAsync(t.TopicId).ConfigureAwait(false) is { } byId) names.Add(byId);
+                    else unknownIds.Add(t.TopicId);
+                }
+                else
+                {
+                    names.Add(t.Name ?? "");
+                }
+            }
         }
         var response = new K.MetadataResponse { ClusterId = ClusterId, ControllerId = _nodeId };
         var reply = await AskAsync(new MetadataRequest(names), AskTimeout).ConfigureAwait(false);
@@ -27,6 +40,7 @@ internal sealed partial class KafkaRequestHandler
             response.Topics = failed;
             return response;
         }
+        LearnTopicIds(metadata);
 
         var brokers = new List<K.MetadataResponse.MetadataResponseBroker>();
         foreach (var b in metadata.Brokers)
@@ -62,8 +76,23 @@ internal sealed partial class KafkaRequestHandler
                 Partitions = partitions,
             });
         }
+        foreach (var id in unknownIds) topicsOut.Add(new() { ErrorCode = KafkaErrors.UnknownTopicId, Name = null, TopicId = id, Partitions = [] });
         response.Topics = topicsOut;
         return response;
+    }
+
+    private void LearnTopicIds(MetadataResponse metadata)
+    {
+        foreach (var t in metadata.Topics)
+            if (t.Error == ErrorCode.None && Guid.TryParse(t.TopicId, out var id)) _topicIds.Learn(t.Name, id);
+    }
+
+    /// <summary>The name of the topic with this id; asks for every topic's metadata once when the id is not known yet.</summary>
+    private async Task<string?> TopicNameAsync(Guid id)
+    {
+        if (_topicIds.Resolve(id) is { } known) return known;
+        if (await AskAsync(new MetadataRequest(null), AskTimeout).ConfigureAwait(false) is MetadataResponse all) LearnTopicIds(all);
+        return _topicIds.Resolve(id);
     }
 
     /// <summary>A partition whose leader did not answer the offsets query still has a leader in the metadata store; one without a leader is LEADER_NOT_AVAILABLE, which clients retry.</summary>
@@ -76,7 +105,10 @@ internal sealed partial class KafkaRequestHandler
 
     // ---- CreateTopics / DeleteTopics
 
-    private async Task<IKafkaMessage?> CreateTopicsAsync(K.CreateTopicsRequest request)
+    /// <summary>Kafka's DescribeConfigs source for a config set on the topic (DYNAMIC_TOPIC_CONFIG).</summary>
+    private const sbyte TopicConfigSource = 1;
+
+    private async Task<IKafkaMessage?> CreateTopicsAsync(K.CreateTopicsRequest request, short version)
     {
         var refused = new Dictionary<string, (short Error, string Message)>(StringComparer.Ordinal);
         var specs = new List<TopicSpec>();
@@ -111,30 +143,82 @@ internal sealed partial class KafkaRequestHandler
                 foreach (var spec in specs) created[spec.Name] = new TopicResult(spec.Name, reply.Error, reply.ErrorMessage);
         }
 
+        // v5+ answer a created topic's partitions, replication factor and configs, v7+ its id: read back from the metadata store.
+        var described = new Dictionary<string, TopicMetadata>(StringComparer.Ordinal);
+        var createdNames = created.Values.Where(r => r.Error == ErrorCode.None).Select(r => r.Name).ToList();
+        if (version >= 5 && createdNames.Count > 0 && await AskAsync(new MetadataRequest(createdNames), AskTimeout).ConfigureAwait(false) is MetadataResponse metadata)
+        {
+            LearnTopicIds(metadata);
+            foreach (var t in metadata.Topics)
+                if (t.Error == ErrorCode.None) described[t.Name] = t;
+        }
+
         var results = new List<K.CreateTopicsResponse.CreatableTopicResult>(request.Topics.Count);
         foreach (var t in request.Topics)
         {
             if (refused.TryGetValue(t.Name, out var no))
+            {
                 results.Add(new() { Name = t.Name, ErrorCode = no.Error, ErrorMessage = no.Message });
+            }
             else if (created.TryGetValue(t.Name, out var result))
-                results.Add(new() { Name = t.Name, ErrorCode = KafkaErrors.From(result.Error), ErrorMessage = result.ErrorMessage });
+            {
+                var topic = described.GetValueOrDefault(t.Name);
+                results.Add(new()
+                {
+                    Name = t.Name,
+                    TopicId = topic is not null && Guid.TryParse(topic.TopicId, out var id) ? id : Guid.Empty,
+                    ErrorCode = KafkaErrors.From(result.Error),
+                    ErrorMessage = result.ErrorMessage,
+                    NumPartitions = topic?.Partitions.Count ?? -1,
+                    ReplicationFactor = topic?.ReplicationFactor ?? -1,
+                    Configs = topic is null ? null : [.. topic.Configs.Select(c => new K.CreateTopicsResponse.CreatableTopicConfigs
+                    {
+                        Name = c.Key, Value = c.Value, ReadOnly = false, ConfigSource = TopicConfigSource, IsSensitive = false,
+                    })],
+                });
+            }
             else
+            {
                 results.Add(new() { Name = t.Name, ErrorCode = KafkaErrors.UnknownServerError, ErrorMessage = "the topic registry did not answer for this topic" });
+            }
         }
         return new K.CreateTopicsResponse { Topics = results };
     }
 
-    private async Task<IKafkaMessage?> DeleteTopicsAsync(K.DeleteTopicsRequest request)
+    private async Task<IKafkaMessage?> DeleteTopicsAsync(K.DeleteTopicsRequest request, short version)
     {
-        var reply = await AskAsync(new DeleteTopicsRequest(request.TopicNames), AskTimeout).ConfigureAwait(false);
+        // v6+ name each topic by name or by id; before, by name only.
+        var wanted = new List<(string? Name, Guid Id)>();
+        if (version >= 6)
+            foreach (var t in request.Topics) wanted.Add((t.Name ?? (t.TopicId == Guid.Empty ? null : await TopicNameAsync(t.TopicId).ConfigureAwait(false)), t.TopicId));
+        else
+            foreach (var name in request.TopicNames) wanted.Add((name, Guid.Empty));
+
+        var names = wanted.Where(w => w.Name is not null).Select(w => w.Name!).ToList();
         var byName = new Dictionary<string, TopicResult>(StringComparer.Ordinal);
-        if (reply is DeleteTopicsResponse r)
-            foreach (var result in r.Results) byName[result.Name] = result;
-        var results = new List<K.DeleteTopicsResponse.DeletableTopicResult>(request.TopicNames.Count);
-        foreach (var name in request.TopicNames)
+        IBrokerResponse reply = new DeleteTopicsResponse([]);
+        if (names.Count > 0)
         {
+            reply = await AskAsync(new DeleteTopicsRequest(names), AskTimeout).ConfigureAwait(false);
+            if (reply is DeleteTopicsResponse r)
+                foreach (var result in r.Results) byName[result.Name] = result;
+        }
+        var results = new List<K.DeleteTopicsResponse.DeletableTopicResult>(wanted.Count);
+        foreach (var (name, id) in wanted)
+        {
+            if (name is null)
+            {
+                results.Add(new() { Name = null, TopicId = id, ErrorCode = KafkaErrors.UnknownTopicId, ErrorMessage = $"no topic has id {id}" });
+                continue;
+            }
             var error = byName.TryGetValue(name, out var result) ? result.Error : reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error;
-            results.Add(new() { Name = name, ErrorCode = KafkaErrors.From(error), ErrorMessage = result?.ErrorMessage ?? reply.ErrorMessage });
+            results.Add(new()
+            {
+                Name = name,
+                TopicId = id != Guid.Empty ? id : _topicIds.IdOf(name),
+                ErrorCode = KafkaErrors.From(error),
+                ErrorMessage = result?.ErrorMessage ?? reply.ErrorMessage,
+            });
         }
         return new K.DeleteTopicsResponse { Responses = results };
     }

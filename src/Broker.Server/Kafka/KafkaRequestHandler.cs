@@ -23,6 +23,7 @@ internal sealed partial class KafkaRequestHandler
     private readonly int _nodeId;
     private readonly string _advertisedHost;
     private readonly int _advertisedPort;
+    private readonly TopicIds _topicIds = new();
 
     public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, int nodeId, string advertisedHost, int advertisedPort, ILoggingAdapter log)
     {
@@ -54,17 +55,17 @@ internal sealed partial class KafkaRequestHandler
             case K.ProduceRequest.Api:
                 return Produce(K.ProduceRequest.Read(ref body, version), version);
             case K.FetchRequest.Api:
-                return FetchAsync(K.FetchRequest.Read(ref body, version), parked);
+                return FetchAsync(K.FetchRequest.Read(ref body, version), version, parked);
             case K.ListOffsetsRequest.Api:
-                return ListOffsetsAsync(K.ListOffsetsRequest.Read(ref body, version));
+                return ListOffsetsAsync(K.ListOffsetsRequest.Read(ref body, version), version);
             case K.CreateTopicsRequest.Api:
-                return CreateTopicsAsync(K.CreateTopicsRequest.Read(ref body, version));
+                return CreateTopicsAsync(K.CreateTopicsRequest.Read(ref body, version), version);
             case K.DeleteTopicsRequest.Api:
-                return DeleteTopicsAsync(K.DeleteTopicsRequest.Read(ref body, version));
+                return DeleteTopicsAsync(K.DeleteTopicsRequest.Read(ref body, version), version);
             case K.InitProducerIdRequest.Api:
                 return InitProducerIdAsync(K.InitProducerIdRequest.Read(ref body, version));
             case K.FindCoordinatorRequest.Api:
-                return Task.FromResult<IKafkaMessage?>(FindCoordinator(K.FindCoordinatorRequest.Read(ref body, version)));
+                return Task.FromResult<IKafkaMessage?>(FindCoordinator(K.FindCoordinatorRequest.Read(ref body, version), version));
             case K.OffsetCommitRequest.Api:
                 return OffsetCommitAsync(K.OffsetCommitRequest.Read(ref body, version));
             case K.OffsetFetchRequest.Api:
@@ -80,8 +81,29 @@ internal sealed partial class KafkaRequestHandler
             case K.DescribeGroupsRequest.Api:
                 return DescribeGroupsAsync(K.DescribeGroupsRequest.Read(ref body, version));
             case K.ListGroupsRequest.Api:
-                K.ListGroupsRequest.Read(ref body, version);
-                return ListGroupsAsync();
+                return ListGroupsAsync(K.ListGroupsRequest.Read(ref body, version));
+            case K.DescribeConfigsRequest.Api:
+                return DescribeConfigsAsync(K.DescribeConfigsRequest.Read(ref body, version), version);
+            case K.OffsetForLeaderEpochRequest.Api:
+                return OffsetForLeaderEpochAsync(K.OffsetForLeaderEpochRequest.Read(ref body, version));
+            case K.DescribeProducersRequest.Api:
+                return DescribeProducersAsync(K.DescribeProducersRequest.Read(ref body, version));
+            case K.DeleteRecordsRequest.Api:
+                return DeleteRecordsAsync(K.DeleteRecordsRequest.Read(ref body, version));
+            case K.DeleteGroupsRequest.Api:
+                return DeleteGroupsAsync(K.DeleteGroupsRequest.Read(ref body, version));
+            case K.OffsetDeleteRequest.Api:
+                return OffsetDeleteAsync(K.OffsetDeleteRequest.Read(ref body, version));
+            case K.IncrementalAlterConfigsRequest.Api:
+                return IncrementalAlterConfigsAsync(K.IncrementalAlterConfigsRequest.Read(ref body, version));
+            case K.CreatePartitionsRequest.Api:
+                return CreatePartitionsAsync(K.CreatePartitionsRequest.Read(ref body, version));
+            case K.DescribeClusterRequest.Api:
+                return DescribeClusterAsync(K.DescribeClusterRequest.Read(ref body, version));
+            case K.ListPartitionReassignmentsRequest.Api:
+                return ListPartitionReassignmentsAsync(K.ListPartitionReassignmentsRequest.Read(ref body, version));
+            case K.AlterPartitionReassignmentsRequest.Api:
+                return AlterPartitionReassignmentsAsync(K.AlterPartitionReassignmentsRequest.Read(ref body, version));
             case K.SaslHandshakeRequest.Api:
                 K.SaslHandshakeRequest.Read(ref body, version);
                 // No SASL until the security work lands: a client configured for it learns so at once.

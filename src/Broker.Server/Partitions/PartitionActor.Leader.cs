@@ -268,6 +268,9 @@ public sealed partial class PartitionActor
                 if (!RefuseOtherEpoch(f, Sender)) Fetch(f, Sender);
             });
             Command<ListOffsetsRequest>(ListOffsets);
+            Command<DeleteRecordsRequest>(DeleteRecords);
+            Command<OffsetForLeaderEpochRequest>(OffsetForLeaderEpoch);
+            Command<DescribeProducersRequest>(DescribeProducers);
             Command<GetPartitionInfo>(_ => Sender.Tell(Info(ErrorCode.None, null)));
             Command<ReplicaFetch>(f => ServeReplicaFetch(f, Sender));
             Command<IsrTick>(_ => CheckIsr());

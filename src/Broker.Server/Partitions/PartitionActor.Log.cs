@@ -229,15 +229,30 @@ public sealed partial class PartitionActor
             case OffsetSpec.Latest:
                 replyTo.Tell(Offset(_highWatermark, -1));
                 return;
+            case OffsetSpec.MaxTimestamp:
+                break;
             case < 0:
                 replyTo.Tell(new ListOffsetsResponse(_topic, _partition, ErrorCode.InvalidRequest,
-                    $"timestamp {request.Timestamp} is invalid: use -2 (earliest), -1 (latest) or a Unix time in milliseconds", -1, -1));
+                    $"timestamp {request.Timestamp} is invalid: use -2 (earliest), -1 (latest), -3 (largest timestamp) or a Unix time in milliseconds", -1, -1));
                 return;
         }
 
-        // First committed batch whose max timestamp reaches the target; the record is inside it.
+        // First committed batch whose max timestamp reaches the target; the record is inside it. For the largest
+        // timestamp (-3), the first committed batch holding it, and its first record with that timestamp.
+        var target = request.Timestamp;
         var i = 0;
-        while (i < _index.Count && _index.BaseOffset(i) < _highWatermark && _index.MaxTimestamp(i) < request.Timestamp) i++;
+        if (target == OffsetSpec.MaxTimestamp)
+        {
+            var largest = -1;
+            for (var j = 0; j < _index.Count && _index.BaseOffset(j) < _highWatermark; j++)
+                if (largest < 0 || _index.MaxTimestamp(j) > _index.MaxTimestamp(largest)) largest = j;
+            i = largest < 0 ? _index.Count : largest;
+            if (largest >= 0) target = _index.MaxTimestamp(largest);
+        }
+        else
+        {
+            while (i < _index.Count && _index.BaseOffset(i) < _highWatermark && _index.MaxTimestamp(i) < target) i++;
+        }
         if (i == _index.Count || _index.BaseOffset(i) >= _highWatermark)
         {
             replyTo.Tell(Offset(-1, -1));
@@ -247,11 +262,11 @@ public sealed partial class PartitionActor
         var cached = batchBase >= _tail.FirstOffset ? _tail.Read(batchBase, 1) : null;
         if (cached is not null)
         {
-            replyTo.Tell(FirstRecordAtOrAfter(cached, request.Timestamp));
+            replyTo.Tell(FirstRecordAtOrAfter(cached, target));
             return;
         }
         ReadCold(i, 1, long.MaxValue, read => replyTo.Tell(read.Failure is null && read.Batches.Count > 0
-            ? FirstRecordAtOrAfter(read.Batches[0].Batch, request.Timestamp)
+            ? FirstRecordAtOrAfter(read.Batches[0].Batch, target)
             : new ListOffsetsResponse(_topic, _partition, ErrorCode.Unknown, read.Failure ?? "batch vanished", -1, -1)));
     }
 
@@ -277,6 +292,86 @@ public sealed partial class PartitionActor
 
     private ListOffsetsResponse Offset(long offset, long timestamp) =>
         new(_topic, _partition, ErrorCode.None, null, offset, timestamp);
+
+    // ---- where an epoch ends (Kafka's OffsetForLeaderEpoch, KIP-320) ----
+
+    /// <summary>
+    /// A consumer validating its position after a leader change: the largest epoch at or below the one asked and
+    /// where it ends here (the log end for the newest), from the same epoch cache followers truncate by. The
+    /// client's current epoch is checked as a fetch's is: older is fenced, newer means this leader is behind.
+    /// </summary>
+    private void OffsetForLeaderEpoch(OffsetForLeaderEpochRequest request)
+    {
+        var mine = ServingEpoch;
+        if (request.CurrentLeaderEpoch >= 0 && request.CurrentLeaderEpoch != mine)
+        {
+            Sender.Tell(request.CurrentLeaderEpoch > mine
+                ? new OffsetForLeaderEpochResponse(_topic, _partition, ErrorCode.NotLeader, $"the leader of {Name} on node {_nodeId} is in epoch {mine}, behind the epoch {request.CurrentLeaderEpoch} the client saw; retry", -1, -1)
+                : new OffsetForLeaderEpochResponse(_topic, _partition, ErrorCode.FencedLeaderEpoch, $"the client saw leader epoch {request.CurrentLeaderEpoch} of {Name}, older than the current {mine}; it refreshes and retries", -1, -1));
+            return;
+        }
+        var (epoch, end) = _epochs.EndOffsetFor(request.LeaderEpoch, _logEnd);
+        Sender.Tell(new OffsetForLeaderEpochResponse(_topic, _partition, ErrorCode.None, null, epoch, end));
+    }
+
+    // ---- idempotent producers (Kafka's DescribeProducers) ----
+
+    /// <summary>The producers whose batches are in the log, as the next snapshot would keep them.</summary>
+    private void DescribeProducers(DescribeProducersRequest request)
+    {
+        var states = _producers.ToSnapshot(_logEnd);
+        var producers = new ProducerDescription[states.Length];
+        for (var i = 0; i < states.Length; i++)
+        {
+            var s = states[i];
+            producers[i] = new ProducerDescription(s.ProducerId, s.Epoch, s.Batches[^1].LastSeq, s.LastTimestamp);
+        }
+        Sender.Tell(new DescribeProducersResponse(_topic, _partition, ErrorCode.None, null, producers));
+    }
+
+    // ---- deleting records (Kafka's DeleteRecords) ----
+
+    /// <summary>
+    /// Moves the log start to the requested offset (the high watermark for -1), journaled so it survives a restart;
+    /// the journal rows of the whole batches below it are deleted after the next snapshot, as retention does.
+    /// Followers keep their own log start (they trim by retention): a new leader would serve from its own.
+    /// </summary>
+    private void DeleteRecords(DeleteRecordsRequest request)
+    {
+        var offset = request.Offset == -1 ? _highWatermark : request.Offset;
+        if (offset < 0 || offset > _highWatermark)
+        {
+            Sender.Tell(new DeleteRecordsResponse(_topic, _partition, ErrorCode.OffsetOutOfRange,
+                $"cannot delete records of {Name} below {request.Offset}: valid offsets are up to the high watermark {_highWatermark} (-1 for it)", _logStart));
+            return;
+        }
+        if (offset <= _logStart)
+        {
+            Sender.Tell(new DeleteRecordsResponse(_topic, _partition, ErrorCode.None, null, _logStart));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new RecordsDeleted(offset), e =>
+        {
+            var deleteTo = DropBefore(e.Offset);
+            _log.Info("partition {0}: records below {1} deleted on request; log start is now {2}", Name, e.Offset, _logStart);
+            if (deleteTo > 0) _pendingDeleteToSeq = Math.Max(_pendingDeleteToSeq, deleteTo);
+            TakeSnapshot();
+            replyTo.Tell(new DeleteRecordsResponse(_topic, _partition, ErrorCode.None, null, _logStart));
+        });
+    }
+
+    /// <summary>Drops the whole batches below <paramref name="offset"/> and starts the log there; the journal sequence number of the last dropped batch, or 0.</summary>
+    private long DropBefore(long offset)
+    {
+        var drop = 0;
+        while (drop < _index.Count && _index.NextOffsetAfter(drop) <= offset) drop++;
+        var deleteTo = drop > 0 ? _index.SequenceNr(drop - 1) : 0;
+        if (drop > 0) _index.RemoveFirst(drop);
+        _logStart = Math.Min(Math.Max(_logStart, offset), _logEnd);
+        _tail.TrimBelow(_index.Count > 0 ? _index.BaseOffset(0) : _logEnd);
+        return deleteTo;
+    }
 
     // ---- retention, snapshots ----
 

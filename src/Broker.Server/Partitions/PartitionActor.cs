@@ -64,6 +64,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         Recover<LeaderEpochStarted>(e => _epochs.Assign(e.Epoch, e.StartOffset));
         Recover<LogTruncated>(e => TruncateTo(e.Offset));
         Recover<LogStartAdvanced>(e => StartLogAt(e.Offset));
+        Recover<RecordsDeleted>(e => DropBefore(e.Offset));
         Recover<RecoveryCompleted>(_ =>
         {
             _highWatermark = Math.Min(Math.Max(_highWatermark, _logStart), _logEnd);
@@ -175,6 +176,9 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
             case AppendBatch a: Sender.Tell(new AppendResult(a.Topic, a.Partition, ErrorCode.NotLeader, text, -1)); break;
             case FetchRequest f: Sender.Tell(new FetchResponse(f.Topic, f.Partition, ErrorCode.NotLeader, text, _highWatermark, _logStart, ReadOnlyMemory<byte>.Empty)); break;
             case ListOffsetsRequest l: Sender.Tell(new ListOffsetsResponse(l.Topic, l.Partition, ErrorCode.NotLeader, text, -1, -1)); break;
+            case DeleteRecordsRequest d: Sender.Tell(new DeleteRecordsResponse(d.Topic, d.Partition, ErrorCode.NotLeader, text, -1)); break;
+            case OffsetForLeaderEpochRequest o: Sender.Tell(new OffsetForLeaderEpochResponse(o.Topic, o.Partition, ErrorCode.NotLeader, text, -1, -1)); break;
+            case DescribeProducersRequest dp: Sender.Tell(new DescribeProducersResponse(dp.Topic, dp.Partition, ErrorCode.NotLeader, text, [])); break;
             case GetPartitionInfo: Sender.Tell(Info(ErrorCode.NotLeader, text)); break;
             case ReplicaFetch r: Sender.Tell(new ReplicaFetchResult(r.Topic, r.Partition, r.FetchId, ErrorCode.NotLeader, text, _epochs.LatestEpoch, -1, -1, -1, -1, -1, ReadOnlyMemory<byte>.Empty)); break;
         }

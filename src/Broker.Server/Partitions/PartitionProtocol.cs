@@ -95,6 +95,12 @@ public sealed record LogTruncated(long Offset) : IServerMessage;
 /// </summary>
 public sealed record LogStartAdvanced(long Offset) : IServerMessage;
 
+/// <summary>
+/// Journal event: the leader's log now starts at <paramref name="Offset"/> because its records below were deleted
+/// (DeleteRecords). Whole batches below it go; the batch holding it stays, and reads skip its records below.
+/// </summary>
+public sealed record RecordsDeleted(long Offset) : IServerMessage;
+
 /// <summary>Snapshot of a partition: its offset index (parallel arrays, oldest first), log bounds, high watermark, epochs and idempotent producers.</summary>
 public sealed record PartitionSnapshot(
     string TopicId,

@@ -1,3 +1,4 @@
+using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Serialization;
 using Broker.Server.Groups;
@@ -11,6 +12,8 @@ internal static class GroupEventCodec
     public const string AssignmentsSyncedManifest = "GA";
     public const string OffsetsCommittedManifest = "GO";
     public const string GroupSnapshotManifest = "GS";
+    public const string GroupDeletedManifest = "GD";
+    public const string OffsetsDeletedManifest = "GOD";
 
     public static string? Manifest(object o) => o switch
     {
@@ -18,6 +21,8 @@ internal static class GroupEventCodec
         AssignmentsSynced => AssignmentsSyncedManifest,
         OffsetsCommitted => OffsetsCommittedManifest,
         GroupSnapshot => GroupSnapshotManifest,
+        GroupDeleted => GroupDeletedManifest,
+        OffsetsDeleted => OffsetsDeletedManifest,
         _ => null,
     };
 
@@ -44,6 +49,16 @@ internal static class GroupEventCodec
                 WriteGeneration(w, s.Generation);
                 WriteOffsets(w, s.Offsets);
                 return true;
+            case GroupDeleted:
+                return true;
+            case OffsetsDeleted d:
+                w.WriteCount(d.Partitions.Count);
+                foreach (var p in d.Partitions)
+                {
+                    w.WriteString(p.Topic);
+                    w.WriteInt32(p.Partition);
+                }
+                return true;
             default:
                 return false;
         }
@@ -67,6 +82,15 @@ internal static class GroupEventCodec
                 return new OffsetsCommitted(ReadOffsets(ref r));
             case GroupSnapshotManifest:
                 return new GroupSnapshot(ReadGeneration(ref r), ReadOffsets(ref r));
+            case GroupDeletedManifest:
+                return GroupDeleted.Instance;
+            case OffsetsDeletedManifest:
+            {
+                var n = r.ReadCount();
+                var partitions = new TopicPartition[n];
+                for (var i = 0; i < n; i++) partitions[i] = new TopicPartition(r.ReadString()!, r.ReadInt32());
+                return new OffsetsDeleted(partitions);
+            }
             default:
                 return null;
         }

@@ -32,6 +32,7 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         }, (ref WireReader r, byte[] _) => new LeaderEpochStarted(r.ReadInt32(), r.ReadInt64()))
         .Add<LogTruncated>("LT@1", (w, e) => w.WriteInt64(e.Offset), (ref WireReader r, byte[] _) => new LogTruncated(r.ReadInt64()))
         .Add<LogStartAdvanced>("LSA@1", (w, e) => w.WriteInt64(e.Offset), (ref WireReader r, byte[] _) => new LogStartAdvanced(r.ReadInt64()))
+        .Add<RecordsDeleted>("RD@1", (w, e) => w.WriteInt64(e.Offset), (ref WireReader r, byte[] _) => new RecordsDeleted(r.ReadInt64()))
         .Add<PartitionSnapshot>("PS@3", WriteSnapshot, (ref WireReader r, byte[] _) => ReadSnapshot(ref r, version: 3))
         .AddLegacy("PS@2", (ref WireReader r, byte[] _) => ReadSnapshot(ref r, version: 2))
         .AddLegacy("PS", (ref WireReader r, byte[] _) => ReadSnapshot(ref r, version: 1))

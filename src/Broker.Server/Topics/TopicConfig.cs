@@ -1,5 +1,6 @@
 using System.Globalization;
 using Broker.Protocol;
+using Broker.Protocol.Messages;
 
 namespace Broker.Server.Topics;
 
@@ -41,6 +42,26 @@ public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxM
         RetentionMsKey, RetentionBytesKey, MaxMessageBytesKey, MinInsyncReplicasKey, UncleanLeaderElectionKey,
         TimestampTypeKey, TimestampBeforeMaxMsKey, TimestampAfterMaxMsKey,
     ];
+
+    /// <summary>
+    /// The value each of <see cref="KnownKeys"/> has on a topic that does not set it, as Kafka's DescribeConfigs shows
+    /// defaults: read back from the effective config of a topic without configs, so a new key cannot be forgotten here.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Defaults(BrokerSettings settings, int replicationFactor)
+    {
+        var d = From(new Dictionary<string, string>(), settings, replicationFactor);
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [RetentionMsKey] = d.RetentionMs.ToString(CultureInfo.InvariantCulture),
+            [RetentionBytesKey] = d.RetentionBytes.ToString(CultureInfo.InvariantCulture),
+            [MaxMessageBytesKey] = d.MaxMessageBytes.ToString(CultureInfo.InvariantCulture),
+            [MinInsyncReplicasKey] = d.MinInsyncReplicas.ToString(CultureInfo.InvariantCulture),
+            [UncleanLeaderElectionKey] = d.UncleanLeaderElection ? "true" : "false",
+            [TimestampTypeKey] = d.TimestampType.ToString(),
+            [TimestampBeforeMaxMsKey] = d.TimestampBeforeMaxMs.ToString(CultureInfo.InvariantCulture),
+            [TimestampAfterMaxMsKey] = d.TimestampAfterMaxMs.ToString(CultureInfo.InvariantCulture),
+        };
+    }
 
     /// <summary>min.insync.replicas defaults to min(2, replication factor): acks=all then means "on two disks" wherever there are two.</summary>
     public static int DefaultMinInsyncReplicas(int replicationFactor) => Math.Min(2, Math.Max(1, replicationFactor));
@@ -106,6 +127,24 @@ public sealed record TopicConfig(long RetentionMs, long RetentionBytes, int MaxM
         }
         return null;
     }
+
+    /// <summary>A topic's configs after key-by-key changes (IncrementalAlterConfigs): set replaces or adds, delete falls back to the default.</summary>
+    public static IReadOnlyDictionary<string, string> Apply(IReadOnlyDictionary<string, string> configs, IReadOnlyList<TopicConfigChange> changes)
+    {
+        var result = new Dictionary<string, string>(configs, StringComparer.Ordinal);
+        foreach (var change in changes)
+        {
+            if (change.Operation == ConfigOperation.Delete || change.Value is null) result.Remove(change.Key);
+            else result[change.Key] = change.Value;
+        }
+        return result;
+    }
+
+    /// <summary>Null when min.insync.replicas (if set) fits the replication factor: acks=all produces could never succeed otherwise.</summary>
+    public static string? ValidateMinInsyncReplicas(IReadOnlyDictionary<string, string> configs, int replicationFactor) =>
+        configs.TryGetValue(MinInsyncReplicasKey, out var minIsr) && int.Parse(minIsr, CultureInfo.InvariantCulture) > replicationFactor
+            ? $"{MinInsyncReplicasKey}={minIsr} is larger than the replication factor {replicationFactor}; acks=all produces could never succeed"
+            : null;
 
     /// <summary>Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".</summary>
     public static string? ValidateName(string name)

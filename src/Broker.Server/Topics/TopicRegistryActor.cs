@@ -78,6 +78,8 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
         Receive<CreateTopicsRequest>(r => Write(r, Sender, CreateAsync(r)));
         Receive<DeleteTopicsRequest>(r => Write(r, Sender, DeleteAsync(r)));
         Receive<ReassignPartitionsRequest>(r => Write(r, Sender, ReassignAsync(r)));
+        Receive<AlterTopicConfigsRequest>(r => Write(r, Sender, AlterConfigsAsync(r)));
+        Receive<CreatePartitionsRequest>(r => Write(r, Sender, CreatePartitionsAsync(r)));
         Receive<CheckReassignments>(_ =>
         {
             if (_topics.Live.Any(t => t.Reassigning.Count > 0)) Write(null, ActorRefs.Nobody, CompleteReassignmentsAsync());
@@ -214,6 +216,101 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
         }).ConfigureAwait(false);
         foreach (var t in tombstones) _log.Info("deleted topic {0} ({1})", t.Topic.Name, t.Topic.TopicId);
         return (new DeleteTopicsResponse(results), tombstones);
+    }
+
+    private async Task<(IBrokerResponse, List<TopicEntry>)> AlterConfigsAsync(AlterTopicConfigsRequest request)
+    {
+        var topics = (await _store.TopicsAsync(majority: true).ConfigureAwait(false)).Merge(_topics);
+        var results = new TopicResult[request.Topics.Count];
+        var changed = new Dictionary<string, TopicEntry>(StringComparer.Ordinal);
+        for (var i = 0; i < request.Topics.Count; i++)
+        {
+            var alteration = request.Topics[i];
+            var entry = changed.GetValueOrDefault(alteration.Topic) ?? topics.Get(alteration.Topic);
+            if (entry is not { Deleted: false })
+            {
+                results[i] = new TopicResult(alteration.Topic, ErrorCode.UnknownTopic, ErrorText.UnknownTopic(alteration.Topic));
+                continue;
+            }
+            var configs = TopicConfig.Apply(entry.Topic.Configs, alteration.Changes);
+            var error = TopicConfig.Validate(configs, _settings) ?? TopicConfig.ValidateMinInsyncReplicas(configs, entry.Topic.ReplicationFactor);
+            results[i] = new TopicResult(alteration.Topic, TopicConfig.ErrorFor(error), error);
+            if (error is not null || request.ValidateOnly) continue;
+            changed[alteration.Topic] = entry with { Topic = entry.Topic with { Configs = configs }, Version = entry.Version + 1 };
+            _log.Info("topic {0} configs are now {1}", alteration.Topic, string.Join(", ", configs.Select(c => $"{c.Key}={c.Value}")));
+        }
+        var written = changed.Values.ToList();
+        if (written.Count > 0)
+        {
+            await _store.UpdateTopicsAsync(table =>
+            {
+                foreach (var entry in written) table = table.Put(entry.Topic.Name, entry);
+                return table;
+            }).ConfigureAwait(false);
+        }
+        return (new AlterTopicConfigsResponse(results), written);
+    }
+
+    private async Task<(IBrokerResponse, List<TopicEntry>)> CreatePartitionsAsync(CreatePartitionsRequest request)
+    {
+        var topics = (await _store.TopicsAsync(majority: true).ConfigureAwait(false)).Merge(_topics);
+        var live = LiveNodes.Of(_system);
+        var results = new TopicResult[request.Topics.Count];
+        var grown = new List<(TopicEntry Entry, int From)>();
+        for (var i = 0; i < request.Topics.Count; i++)
+        {
+            var (name, count) = request.Topics[i];
+            var entry = topics.Get(name);
+            var (error, message) = entry is not { Deleted: false } ? (ErrorCode.UnknownTopic, ErrorText.UnknownTopic(name))
+                : grown.Exists(g => g.Entry.Topic.Name == name) ? (ErrorCode.InvalidRequest, $"topic '{name}' is named twice in one request")
+                : ValidatePartitionCount(entry.Topic, count, live.Count);
+            results[i] = new TopicResult(name, error, message);
+            if (error != ErrorCode.None || request.ValidateOnly) continue;
+            var topic = entry!.Topic;
+            // The new partitions are placed as a new topic's would be; the existing ones stay where they are.
+            var added = ReplicaAssigner.Assign(live.Ids.ToList(), count - topic.Partitions, topic.ReplicationFactor, Random.Shared.Next(live.Count));
+            var grownTopic = topic with { Partitions = count, Assignments = [.. topic.Assignments, .. added] };
+            grown.Add((entry with { Topic = grownTopic, Version = entry.Version + 1 }, topic.Partitions));
+        }
+        if (grown.Count == 0) return (new CreatePartitionsResponse(results), []);
+
+        // Partition states first, as for a new topic: a node that sees the new partitions finds their states there.
+        await _store.UpdatePartitionsAsync(table =>
+        {
+            foreach (var (entry, from) in grown)
+            {
+                for (var p = from; p < entry.Topic.Partitions; p++)
+                    table = table.Put(PartitionStateTable.KeyOf(entry.Topic.TopicId, p), new PartitionState(0, 0, PartitionState.NoLeader, entry.Topic.ReplicasOf(p)));
+            }
+            return table;
+        }).ConfigureAwait(false);
+        await _store.UpdateTopicsAsync(table =>
+        {
+            foreach (var (entry, _) in grown) table = table.Put(entry.Topic.Name, entry);
+            return table;
+        }).ConfigureAwait(false);
+        foreach (var (entry, from) in grown)
+        {
+            _log.Info("topic {0} grew from {1} to {2} partitions, new replicas {3}", entry.Topic.Name, from, entry.Topic.Partitions,
+                string.Join(" ", entry.Topic.Assignments.Skip(from).Select(a => "[" + string.Join(",", a) + "]")));
+        }
+        return (new CreatePartitionsResponse(results), [.. grown.Select(g => g.Entry)]);
+    }
+
+    /// <summary>Kafka's rules and messages for CreatePartitions: only more partitions, within the limit, with enough live nodes for the replicas, and not while partitions move.</summary>
+    private static (ErrorCode, string?) ValidatePartitionCount(TopicDescriptor topic, int count, int liveNodes)
+    {
+        if (count < topic.Partitions)
+            return (ErrorCode.InvalidPartitions, $"topic '{topic.Name}' has {topic.Partitions} partitions, more than the requested {count}; partitions cannot be removed");
+        if (count == topic.Partitions)
+            return (ErrorCode.InvalidPartitions, $"topic '{topic.Name}' already has {count} partitions");
+        if (count > MaxPartitions)
+            return (ErrorCode.InvalidPartitions, $"a topic can have at most {MaxPartitions} partitions, got {count}");
+        if (topic.ReplicationFactor > liveNodes)
+            return (ErrorCode.InvalidReplicationFactor, $"the new partitions need {topic.ReplicationFactor} replicas but {liveNodes} node(s) are live");
+        if (topic.Reassigning.Count > 0)
+            return (ErrorCode.ReassignmentInProgress, $"partitions of '{topic.Name}' are being reassigned; add partitions once that is done");
+        return (ErrorCode.None, null);
     }
 
     private async Task<(IBrokerResponse, List<TopicEntry>)> ReassignAsync(ReassignPartitionsRequest request)

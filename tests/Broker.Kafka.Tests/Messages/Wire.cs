@@ -48,6 +48,12 @@ internal sealed class Wire
     /// <summary>Compact array length: unsigned varint count + 1.</summary>
     public Wire CArr(int count) => UVarint((uint)(count + 1));
 
+    /// <summary>UUID: 16 bytes, most significant first (Java's UUID, as Kafka writes it).</summary>
+    public Wire Uuid(Guid v) { var b = new byte[16]; v.TryWriteBytes(b, bigEndian: true, out _); _bytes.AddRange(b); return this; }
+
+    /// <summary>Compact bytes: unsigned varint length + 1; null is 0.</summary>
+    public Wire CBytes(byte[]? b) => b is null ? UVarint(0) : UVarint((uint)b.Length + 1).Raw(b);
+
     /// <summary>An empty tagged-field section.</summary>
     public Wire NoTags() => UVarint(0);
 }

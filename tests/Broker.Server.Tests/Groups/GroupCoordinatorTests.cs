@@ -516,6 +516,53 @@ public sealed class GroupCoordinatorTests
         Assert.Equal(ErrorCode.RebalanceInProgress, recovered.Ask<HeartbeatResponse>(c => c.Heartbeat(new HeartbeatRequest("g", 2, first.MemberId))).Error);
     }
 
+    // ---- deleting (DeleteGroups, OffsetDelete) ----
+
+    [Fact]
+    public void Deleting_a_group_needs_it_empty_and_existing_and_removes_its_offsets_for_good()
+    {
+        Topics(("gone", 2));
+        Assert.Equal(ErrorCode.UnknownGroup, _group.Ask<DeleteGroupResponse>(c => c.Delete()).Error);
+        var joined = Joined(Join(JoinRequest("", ["gone"])));
+        SyncOk(joined);
+        Assert.Equal(ErrorCode.None, Commit(1, joined.MemberId, new OffsetCommitPartition("gone", 0, 5, null)).Error);
+        Assert.Equal(ErrorCode.NonEmptyGroup, _group.Ask<DeleteGroupResponse>(c => c.Delete()).Error);
+
+        _group.Ask<LeaveGroupResponse>(c => c.Leave(new LeaveGroupRequest("g", joined.MemberId)));
+        Assert.Equal(ErrorCode.None, _group.Ask<DeleteGroupResponse>(c => c.Delete()).Error);
+        Assert.IsType<GroupDeleted>(_group.Journal[^1]);
+        Assert.Equal(ErrorCode.UnknownGroup, _group.Coordinator.Describe().Error); // described as Dead, so not listed
+        Assert.Equal(-1, Assert.Single(_group.Coordinator.FetchOffsets(new OffsetFetchRequest("g", [new TopicPartition("gone", 0)])).Offsets).Offset);
+
+        // Replaying the journal, or a snapshot taken after the delete, gives the same: no group.
+        var replayed = new GroupCoordinator("g", Settings, _clock);
+        foreach (var e in _group.Journal) replayed.Apply(e);
+        Assert.Equal(ErrorCode.UnknownGroup, replayed.Describe().Error);
+        var fromSnapshot = new GroupCoordinator("g", Settings, _clock);
+        fromSnapshot.Apply(_group.Coordinator.Snapshot());
+        Assert.Equal(ErrorCode.UnknownGroup, fromSnapshot.Describe().Error);
+    }
+
+    [Fact]
+    public void Deleting_offsets_spares_the_partitions_a_member_is_assigned()
+    {
+        Topics(("kept", 1), ("dropped", 1));
+        // Committed while the group had no members (as `assign()` consumers and admin tools do), then a member subscribes to "kept" only.
+        Assert.Equal(ErrorCode.None, _group.Ask<OffsetCommitResponse>(c => c.Commit(new OffsetCommitRequest("g", -1, "", [new OffsetCommitPartition("dropped", 0, 9, null)]))).Error);
+        var joined = Joined(Join(JoinRequest("", ["kept"])));
+        SyncOk(joined);
+        Assert.Equal(ErrorCode.None, Commit(1, joined.MemberId, new OffsetCommitPartition("kept", 0, 3, null)).Error);
+
+        var deleted = _group.Ask<DeleteGroupOffsetsResponse>(c => c.DeleteOffsets(new DeleteGroupOffsetsRequest("g", [new TopicPartition("kept", 0), new TopicPartition("dropped", 0)])));
+        Assert.Equal([ErrorCode.GroupSubscribedToTopic, ErrorCode.None], deleted.Results.Select(r => r.Error));
+        var offsets = _group.Coordinator.FetchOffsets(new OffsetFetchRequest("g", null)).Offsets;
+        Assert.Equal(("kept", 3L), (Assert.Single(offsets).Topic, offsets[0].Offset));
+        Assert.Equal([new TopicPartition("dropped", 0)], Assert.IsType<OffsetsDeleted>(_group.Journal[^1]).Partitions);
+
+        var unknown = new Group(new GroupCoordinator("other", Settings, _clock));
+        Assert.Equal(ErrorCode.UnknownGroup, unknown.Ask<DeleteGroupOffsetsResponse>(c => c.DeleteOffsets(new DeleteGroupOffsetsRequest("other", [new TopicPartition("kept", 0)]))).Error);
+    }
+
     [Fact]
     public void A_snapshot_restores_the_same_group_as_the_events_it_replaces()
     {

@@ -15,7 +15,7 @@ namespace Broker.Server.Tests.Kafka;
 /// order, acks=0, and that a bad client (unknown API, oversized or malformed frame, hanging up mid-request)
 /// loses its own connection and nothing else.
 /// </summary>
-public sealed class KafkaListenerTests : NodeTestKit
+public sealed partial class KafkaListenerTests : NodeTestKit
 {
     private readonly KafkaListener _listener;
 
@@ -118,9 +118,9 @@ public sealed class KafkaListenerTests : NodeTestKit
         Assert.Equal(1, id);
         var v0 = Parse(body, 0, ApiVersionsResponse.Read);
         var produce = Assert.Single(v0.ApiKeys, k => k.ApiKey == ProduceRequest.Api);
-        Assert.Equal((0, 8), (produce.MinVersion, produce.MaxVersion));
+        Assert.Equal((0, 11), (produce.MinVersion, produce.MaxVersion));
         var fetch = Assert.Single(v0.ApiKeys, k => k.ApiKey == FetchRequest.Api);
-        Assert.Equal((4, 11), (fetch.MinVersion, fetch.MaxVersion));
+        Assert.Equal((4, 17), (fetch.MinVersion, fetch.MaxVersion));
 
         // v3 is flexible, but its response header stays v0 so that any client can read it.
         await socket.SendAsync(Frame(ApiVersionsRequest.Api, 3, 2, new ApiVersionsRequest { ClientSoftwareName = "test", ClientSoftwareVersion = "1" }));
@@ -140,7 +140,7 @@ public sealed class KafkaListenerTests : NodeTestKit
         var response = Parse(body, 0, ApiVersionsResponse.Read);
         Assert.Equal(35, response.ErrorCode);
         var own = Assert.Single(response.ApiKeys);
-        Assert.Equal((ApiVersionsRequest.Api, (short)0, (short)3), (own.ApiKey, own.MinVersion, own.MaxVersion));
+        Assert.Equal((ApiVersionsRequest.Api, (short)0, (short)4), (own.ApiKey, own.MinVersion, own.MaxVersion));
     }
 
     /// <summary>Fixes the size prefix of a frame whose body was appended to.</summary>
@@ -253,7 +253,7 @@ public sealed class KafkaListenerTests : NodeTestKit
     public async Task Unsupported_produce_version_closes_the_connection()
     {
         using var socket = await ConnectAsync();
-        await socket.SendAsync(Frame(ProduceRequest.Api, 9, 1, new ProduceRequest { Acks = 1 }));
+        await socket.SendAsync(Frame(ProduceRequest.Api, 12, 1, new ProduceRequest { Acks = 1 }));
         await AssertClosedAsync(socket);
         await AssertServingAsync();
     }

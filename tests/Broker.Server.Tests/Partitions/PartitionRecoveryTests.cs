@@ -100,6 +100,49 @@ public sealed class PartitionRecoveryTests(ITestOutputHelper output) : NodeTestK
     }
 
     [Fact]
+    public void Deleting_records_moves_log_start_into_a_batch_refuses_uncommitted_offsets_and_survives_restart()
+    {
+        var dir = NewDataDir();
+        var node = StartNodeOn(dir);
+        try
+        {
+            CreateTopicOn(node, "trimmed", 1);
+            for (var b = 0; b < 4; b++) Produce("trimmed", 0, Batch(2, prefix: $"b{b}-"), node.Gateway, node.System); // offsets 0-7
+            var beyond = Ask<DeleteRecordsResponse>(node, new DeleteRecordsRequest("trimmed", 0, 9));
+            Assert.Equal(ErrorCode.OffsetOutOfRange, beyond.Error);
+            Assert.Contains("high watermark 8", beyond.ErrorMessage);
+
+            // Offset 3 is inside the second batch (2-3): the first batch goes, the log starts at 3.
+            var deleted = Ask<DeleteRecordsResponse>(node, new DeleteRecordsRequest("trimmed", 0, 3));
+            Assert.Equal((ErrorCode.None, 3L), (deleted.Error, deleted.LowWatermark));
+            Assert.Equal(3, Ask<ListOffsetsResponse>(node, new ListOffsetsRequest("trimmed", 0, OffsetSpec.Earliest)).Offset);
+            Assert.Equal(ErrorCode.OffsetOutOfRange, Ask<FetchResponse>(node, new FetchRequest("trimmed", 0, 2, 4000, 0)).Error);
+            Assert.Equal(["3:b1-1", "4:b2-0", "5:b2-1", "6:b3-0", "7:b3-1"], ReadAll(node, "trimmed", 0));
+            // Below the log start: nothing to do, the answer is the log start.
+            Assert.Equal((ErrorCode.None, 3L), (Ask<DeleteRecordsResponse>(node, new DeleteRecordsRequest("trimmed", 0, 1)).Error, Ask<DeleteRecordsResponse>(node, new DeleteRecordsRequest("trimmed", 0, 1)).LowWatermark));
+            Assert.Equal(ErrorCode.UnknownPartition, Ask<DeleteRecordsResponse>(node, new DeleteRecordsRequest("trimmed", 5, 1)).Error);
+        }
+        finally
+        {
+            Shutdown(node.System, TimeSpan.FromSeconds(20), verifySystemShutdown: true);
+        }
+
+        var restarted = StartNodeOn(dir);
+        try
+        {
+            Assert.Equal(3, Ask<ListOffsetsResponse>(restarted, new ListOffsetsRequest("trimmed", 0, OffsetSpec.Earliest)).Offset);
+            Assert.Equal(["3:b1-1", "4:b2-0", "5:b2-1", "6:b3-0", "7:b3-1"], ReadAll(restarted, "trimmed", 0));
+            // -1: everything committed.
+            Assert.Equal(8, Ask<DeleteRecordsResponse>(restarted, new DeleteRecordsRequest("trimmed", 0, -1)).LowWatermark);
+            Assert.Empty(ReadAll(restarted, "trimmed", 0));
+        }
+        finally
+        {
+            Shutdown(restarted.System, TimeSpan.FromSeconds(20), verifySystemShutdown: true);
+        }
+    }
+
+    [Fact]
     public void Retention_by_bytes_moves_log_start_and_survives_restart()
     {
         var dir = NewDataDir();

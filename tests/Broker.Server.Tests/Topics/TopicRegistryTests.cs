@@ -77,6 +77,51 @@ public sealed class TopicRegistryTests(ITestOutputHelper output) : NodeTestKit(o
     }
 
     [Fact]
+    public void Altering_configs_changes_only_the_named_keys_and_a_bad_value_changes_nothing()
+    {
+        Assert.Equal(ErrorCode.None, Create("alter", 1, configs: new() { ["retention.bytes"] = "1000000" }).Error);
+        TopicResult Alter(string topic, bool validateOnly, params TopicConfigChange[] changes) =>
+            Request<AlterTopicConfigsResponse>(new AlterTopicConfigsRequest([new TopicConfigAlteration(topic, changes)], validateOnly)).Results[0];
+        IReadOnlyDictionary<string, string> Configs() => Request<MetadataResponse>(new MetadataRequest(["alter"])).Topics[0].Configs;
+
+        Assert.Equal(ErrorCode.None, Alter("alter", false, new TopicConfigChange("retention.ms", ConfigOperation.Set, "60000")).Error);
+        Assert.Equal(("60000", "1000000"), (Configs()["retention.ms"], Configs()["retention.bytes"]));
+        Assert.Equal(ErrorCode.None, Alter("alter", false, new TopicConfigChange("retention.bytes", ConfigOperation.Delete, null)).Error);
+        Assert.False(Configs().ContainsKey("retention.bytes"));
+
+        // One bad change refuses the topic's whole set; validate-only checks without applying.
+        var bad = Alter("alter", false, new TopicConfigChange("retention.ms", ConfigOperation.Set, "1"), new TopicConfigChange("min.insync.replicas", ConfigOperation.Set, "2"));
+        Assert.Equal(ErrorCode.InvalidConfig, bad.Error);
+        Assert.Contains("replication factor 1", bad.ErrorMessage);
+        Assert.Equal(ErrorCode.InvalidConfig, Alter("alter", false, new TopicConfigChange("cleanup.policy", ConfigOperation.Set, "compact")).Error);
+        Assert.Equal(ErrorCode.None, Alter("alter", validateOnly: true, new TopicConfigChange("retention.ms", ConfigOperation.Set, "5")).Error);
+        Assert.Equal("60000", Configs()["retention.ms"]);
+        Assert.Equal(ErrorCode.UnknownTopic, Alter("ghost", false, new TopicConfigChange("retention.ms", ConfigOperation.Set, "5")).Error);
+    }
+
+    [Fact]
+    public void Adding_partitions_places_the_new_ones_and_they_take_records_while_fewer_gets_InvalidPartitions()
+    {
+        CreateTopic("grow", 2);
+        Produce("grow", 0, Batch(2));
+        TopicResult Grow(string topic, int count, bool validateOnly = false) =>
+            Request<CreatePartitionsResponse>(new CreatePartitionsRequest([new PartitionCountChange(topic, count)], validateOnly)).Results[0];
+
+        Assert.Equal(ErrorCode.None, Grow("grow", 3, validateOnly: true).Error);
+        Assert.Equal(2, Request<MetadataResponse>(new MetadataRequest(["grow"])).Topics[0].Partitions.Count);
+        Assert.Equal(ErrorCode.None, Grow("grow", 3).Error);
+        Assert.Equal(3, Request<MetadataResponse>(new MetadataRequest(["grow"])).Topics[0].Partitions.Count);
+        AwaitAssert(() => Assert.Equal(ErrorCode.None, Produce("grow", 2, Batch(1)).Error), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+        Assert.Equal(2, Request<ListOffsetsResponse>(new ListOffsetsRequest("grow", 0, OffsetSpec.Latest)).Offset); // the old partitions keep their records
+
+        var fewer = Grow("grow", 2);
+        Assert.Equal(ErrorCode.InvalidPartitions, fewer.Error);
+        Assert.Contains("cannot be removed", fewer.ErrorMessage);
+        Assert.Equal(ErrorCode.InvalidPartitions, Grow("grow", 10_001).Error);
+        Assert.Equal(ErrorCode.UnknownTopic, Grow("ghost", 4).Error);
+    }
+
+    [Fact]
     public void Deleting_unknown_topic_gets_UnknownTopic()
     {
         var result = Request<DeleteTopicsResponse>(new DeleteTopicsRequest(["ghost"])).Results[0];
