@@ -1,10 +1,7 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
 using Broker.Kafka.Messages;
 using Broker.Protocol.Records;
-using Broker.Server.Hosting;
-using Broker.Server.Kafka;
 using Xunit;
 using Xunit.Abstractions;
 using static Broker.Server.Tests.Kafka.KafkaListenerTests;
@@ -16,31 +13,9 @@ namespace Broker.Server.Tests.Kafka;
 /// survive retention and ListOffsets answers from their records; LogAppendTime is what the consumer sees; a record
 /// outside the timestamp window is refused with INVALID_TIMESTAMP and its index in RecordErrors (Produce v8).
 /// </summary>
-public sealed class KafkaBatchValidationTests : NodeTestKit
+public sealed class KafkaBatchValidationTests(ITestOutputHelper output)
+    : KafkaListenerTestKit(output, "broker.partition.retention-check-interval = 200ms")
 {
-    private readonly KafkaListener _listener;
-
-    public KafkaBatchValidationTests(ITestOutputHelper output) : base(output, "broker.partition.retention-check-interval = 200ms")
-    {
-        var (_, settings) = NodeConfig.Load(new NodeOverrides { DataDir = DataDir, KafkaPort = 0 });
-        _listener = KafkaListener.TryBind(settings.Kafka with { Host = "127.0.0.1" }, out var problem)
-            ?? throw new InvalidOperationException(problem);
-        _listener.Start(Sys, Gateway);
-    }
-
-    protected override void AfterAll()
-    {
-        _listener.StopAsync().Wait(TimeSpan.FromSeconds(10));
-        base.AfterAll();
-    }
-
-    private async Task<Socket> ConnectAsync()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _listener.BoundPort));
-        return socket;
-    }
-
     private static async Task<ProduceResponse.PartitionProduceResponse> ProduceAsync(Socket socket, string topic, byte[] batch)
     {
         await socket.SendAsync(Frame(ProduceRequest.Api, 8, 1, new ProduceRequest

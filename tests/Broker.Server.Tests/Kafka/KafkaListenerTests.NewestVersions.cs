@@ -85,7 +85,7 @@ public sealed partial class KafkaListenerTests
         var (_, body) = await ReadResponseAsync(socket, flexibleHeader: true);
         var coordinators = Parse(body, 6, FindCoordinatorResponse.Read).Coordinators;
         Assert.Equal(["g1", "g2"], coordinators.Select(c => c.Key));
-        Assert.All(coordinators, c => Assert.Equal((0, "127.0.0.1", _listener.BoundPort), (c.ErrorCode, c.Host, c.Port)));
+        Assert.All(coordinators, c => Assert.Equal((0, "127.0.0.1", Listener.BoundPort), (c.ErrorCode, c.Host, c.Port)));
 
         await socket.SendAsync(Frame(FindCoordinatorRequest.Api, 6, 2, new FindCoordinatorRequest { KeyType = 1, CoordinatorKeys = ["tx"] }));
         (_, body) = await ReadResponseAsync(socket, flexibleHeader: true);

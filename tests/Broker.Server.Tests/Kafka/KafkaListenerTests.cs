@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
 using Broker.Kafka;
 using Broker.Kafka.Messages;
-using Broker.Server.Hosting;
 using Broker.Server.Kafka;
 using Xunit;
 using Xunit.Abstractions;
@@ -15,31 +13,8 @@ namespace Broker.Server.Tests.Kafka;
 /// order, acks=0, and that a bad client (unknown API, oversized or malformed frame, hanging up mid-request)
 /// loses its own connection and nothing else.
 /// </summary>
-public sealed partial class KafkaListenerTests : NodeTestKit
+public sealed partial class KafkaListenerTests(ITestOutputHelper output) : KafkaListenerTestKit(output)
 {
-    private readonly KafkaListener _listener;
-
-    public KafkaListenerTests(ITestOutputHelper output) : base(output)
-    {
-        var (_, settings) = NodeConfig.Load(new NodeOverrides { DataDir = DataDir, KafkaPort = 0 });
-        _listener = KafkaListener.TryBind(settings.Kafka with { Host = "127.0.0.1" }, out var problem)
-            ?? throw new InvalidOperationException(problem);
-        _listener.Start(Sys, Gateway);
-    }
-
-    protected override void AfterAll()
-    {
-        _listener.StopAsync().Wait(TimeSpan.FromSeconds(10));
-        base.AfterAll();
-    }
-
-    private async Task<Socket> ConnectAsync()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _listener.BoundPort));
-        return socket;
-    }
-
     internal static byte[] Frame(short apiKey, short version, int correlationId, IKafkaMessage? body, string? clientId = "test")
     {
         using var writer = new KafkaWriter();
@@ -265,7 +240,7 @@ public sealed partial class KafkaListenerTests : NodeTestKit
         await socket.SendAsync(Frame(FindCoordinatorRequest.Api, 2, 1, new FindCoordinatorRequest { Key = "g", KeyType = 0 }));
         var (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
         var coordinator = Parse(body, 2, FindCoordinatorResponse.Read);
-        Assert.Equal((0, "127.0.0.1", _listener.BoundPort), (coordinator.ErrorCode, coordinator.Host, coordinator.Port));
+        Assert.Equal((0, "127.0.0.1", Listener.BoundPort), (coordinator.ErrorCode, coordinator.Host, coordinator.Port));
 
         await socket.SendAsync(Frame(FindCoordinatorRequest.Api, 1, 2, new FindCoordinatorRequest { Key = "tx", KeyType = 1 }));
         (_, body) = await ReadResponseAsync(socket, flexibleHeader: false);
