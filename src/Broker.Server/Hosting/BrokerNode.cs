@@ -174,9 +174,9 @@ public sealed class BrokerNode : IAsyncDisposable
     /// </summary>
     public static async Task RunAsync(NodeOverrides overrides, Action<BrokerNode> started, Action<string> restarting, CancellationToken cancellationToken)
     {
+        var node = await StartAsync(overrides, cancellationToken);
         while (true)
         {
-            var node = await StartAsync(overrides, cancellationToken);
             started(node);
             try
             {
@@ -186,16 +186,35 @@ public sealed class BrokerNode : IAsyncDisposable
             {
                 if (!node.WhenTerminated.IsCompleted) await node.StopAsync();
                 if (node.KafkaListener is { } kafka) await kafka.StopAsync();
-                // A downed ActorSystem ends without StopAsync: free the voter's ports and log before the next incarnation starts its own.
                 if (node.MetadataQuorum is { } quorum) await quorum.DisposeAsync();
             }
             if (cancellationToken.IsCancellationRequested) return;
-            if (!node.WasDownedByCluster)
+            // Nobody asked this node to stop: the cluster removed it (downed while paused or cut off, or on the
+            // minority side), or its actor system ended for another reason. Either way it comes back as a new incarnation.
+            var reason = CoordinatedShutdown.Get(node.System).ShutdownReason;
+            restarting(node.WasDownedByCluster
+                ? $"the cluster removed this node ({node.Address}, node id {node.Settings.NodeId}): it was unreachable for too long (a pause, an overloaded host or a network cut) or found itself on the minority side; starting it again as a new incarnation that rejoins the cluster"
+                : $"this node's actor system stopped ({reason?.GetType().Name ?? "no reason given"}) without being asked to; starting it again as a new incarnation that rejoins the cluster");
+            node = await RestartAsync(overrides, restarting, cancellationToken);
+        }
+    }
+
+    // The old incarnation's ports may take a moment to be released: try again with a growing pause.
+    private static async Task<BrokerNode> RestartAsync(NodeOverrides overrides, Action<string> restarting, CancellationToken cancellationToken)
+    {
+        var pause = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
+        {
+            await Task.Delay(pause, cancellationToken);
+            try
             {
-                var reason = CoordinatedShutdown.Get(node.System).ShutdownReason;
-                throw new InvalidOperationException($"the node's actor system stopped ({reason?.ToString() ?? "no reason given"}); see the log above");
+                return await StartAsync(overrides, cancellationToken);
             }
-            restarting($"the cluster removed this node ({node.Address}, node id {node.Settings.NodeId}): it was unreachable for too long (a pause, an overloaded host or a network cut) or found itself on the minority side; starting it again as a new incarnation that rejoins the cluster");
+            catch (Exception ex) when (attempt < 10 && ex is IOException or InvalidOperationException or global::System.Net.Sockets.SocketException)
+            {
+                restarting($"the new incarnation could not start ({ex.Message}); trying again");
+                pause = TimeSpan.FromSeconds(Math.Min(30, pause.TotalSeconds * 2));
+            }
         }
     }
 

@@ -44,8 +44,18 @@ public sealed class DownedNodeRestartTests(ITestOutputHelper output) : IAsyncLif
             node.Resume();
         }
 
-        await ThreeNodeCluster.Eventually(() => Task.FromResult(node.Output.Contains("restarting: the cluster removed this node")),
-            TimeSpan.FromSeconds(60), "the woken node to notice it was removed and restart");
+        try
+        {
+            await ThreeNodeCluster.Eventually(() => Task.FromResult(node.Output.Contains("restarting: ")),
+                TimeSpan.FromSeconds(90), "the woken node to notice it was removed and restart");
+        }
+        catch (TimeoutException)
+        {
+            var lines = node.Output.Split('\n');
+            output.WriteLine(string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 40))));
+            throw;
+        }
+        output.WriteLine(node.Output.Split('\n').First(l => l.Contains("restarting: ")));
         await _cluster.WaitForMembersAsync(3, TimeSpan.FromSeconds(90));
         await WaitForFullIsrAsync(TimeSpan.FromSeconds(90));
         Assert.False(node.HasExited, "the node's process exited instead of rejoining");
