@@ -40,6 +40,14 @@ public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
             "--format", "{partition}|{key}|{value}");
         Assert.Equal(0, consumed.ExitCode);
         var lines = consumed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length != 100_000)
+        {
+            // Seen once (100,001 lines, 2026-12-06): name what was extra, so the next failure says whether it is a
+            // record delivered twice or something else on stdout.
+            foreach (var extra in lines.GroupBy(l => l).Where(g => g.Count() > 1).Take(10)) output.WriteLine($"printed {extra.Count()} times: {extra.Key}");
+            foreach (var odd in lines.Where(l => l.Split('|').Length != 3).Take(10)) output.WriteLine($"not a record line: {odd}");
+            output.WriteLine(consumed.Stderr);
+        }
         Assert.Equal(100_000, lines.Length);
 
         var lastValueByKey = new Dictionary<string, int>();
