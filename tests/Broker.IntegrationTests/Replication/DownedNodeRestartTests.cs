@@ -23,7 +23,7 @@ public sealed class DownedNodeRestartTests(ITestOutputHelper output) : IAsyncLif
     public async Task A_node_the_cluster_downed_during_a_pause_rejoins_by_itself_in_the_same_process()
     {
         await _cluster.CreateTopicAsync(Topic, 3, 3, minInsyncReplicas: 2);
-        await WaitForFullIsrAsync(TimeSpan.FromSeconds(60));
+        await _cluster.WaitForIsrAsync(Topic, 3, TimeSpan.FromSeconds(60));
         var paused = 2;
         var pausedId = _cluster.NodeIdOf(paused);
         var node = _cluster.Node(paused);
@@ -57,15 +57,8 @@ public sealed class DownedNodeRestartTests(ITestOutputHelper output) : IAsyncLif
         }
         output.WriteLine(node.Output.Split('\n').First(l => l.Contains("restarting: ")));
         await _cluster.WaitForMembersAsync(3, TimeSpan.FromSeconds(90));
-        await WaitForFullIsrAsync(TimeSpan.FromSeconds(90));
+        await _cluster.WaitForIsrAsync(Topic, 3, TimeSpan.FromSeconds(90));
         Assert.False(node.HasExited, "the node's process exited instead of rejoining");
         output.WriteLine($"node {pausedId} was downed while frozen, restarted in process and is back in every ISR");
     }
-
-    private async Task WaitForFullIsrAsync(TimeSpan timeout) =>
-        await ThreeNodeCluster.Eventually(async () =>
-        {
-            var topic = await _cluster.DescribeAsync(Topic);
-            return topic.Partitions.All(p => p.LeaderId > 0 && p.Isr.Count == 3);
-        }, timeout, "every partition has a leader and three in-sync replicas");
 }

@@ -27,7 +27,7 @@ public sealed class LoneStaleNodeTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task A_node_that_was_down_and_restarts_first_and_alone_after_a_full_stop_loses_no_acknowledged_record()
     {
         await _cluster.CreateTopicAsync(Topic, Partitions, 3, minInsyncReplicas: 2);
-        await WaitForIsrAsync(3, TimeSpan.FromSeconds(60));
+        await _cluster.WaitForIsrAsync(Topic, 3, TimeSpan.FromSeconds(60));
         var stale = 0;
         var staleId = _cluster.NodeIdOf(stale);
 
@@ -60,7 +60,7 @@ public sealed class LoneStaleNodeTests(ITestOutputHelper output) : IAsyncLifetim
         await _cluster.StartWaitingNodeAsync(1);
         await _cluster.StartWaitingNodeAsync(2);
         await _cluster.WaitForMembersAsync(3, TimeSpan.FromSeconds(90));
-        await WaitForIsrAsync(3, TimeSpan.FromSeconds(90));
+        await _cluster.WaitForIsrAsync(Topic, 3, TimeSpan.FromSeconds(90));
 
         await WaitForHighWatermarksAsync();
         var result = await _checker.ReadBackAsync(_cluster.Bootstrap, Topic, TimeSpan.FromSeconds(120));
@@ -111,11 +111,4 @@ public sealed class LoneStaleNodeTests(ITestOutputHelper output) : IAsyncLifetim
             }
         }
     }
-
-    private async Task WaitForIsrAsync(int size, TimeSpan timeout) =>
-        await ThreeNodeCluster.Eventually(async () =>
-        {
-            var topic = await _cluster.DescribeAsync(Topic);
-            return topic.Partitions.All(p => p.LeaderId > 0 && p.Isr.Count == size);
-        }, timeout, $"every partition has a leader and {size} in-sync replicas");
 }

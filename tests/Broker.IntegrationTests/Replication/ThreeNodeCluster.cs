@@ -131,6 +131,14 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
         }, timeout, $"{up} nodes Up");
     }
 
+    /// <summary>Waits until every partition of <paramref name="topic"/> has a leader and <paramref name="size"/> in-sync replicas.</summary>
+    public async Task WaitForIsrAsync(string topic, int size, TimeSpan timeout) =>
+        await Eventually(async () =>
+        {
+            var described = await DescribeAsync(topic);
+            return described.Partitions.All(p => p.LeaderId > 0 && p.Isr.Count == size);
+        }, timeout, $"every partition of {topic} has a leader and {size} in-sync replicas");
+
     /// <summary>Creates a topic with <paramref name="replicas"/> copies and the given min.insync.replicas; fails the test on an error.</summary>
     public async Task CreateTopicAsync(string topic, int partitions, short replicas, int minInsyncReplicas)
     {
