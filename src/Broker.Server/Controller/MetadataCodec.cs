@@ -12,7 +12,7 @@ namespace Broker.Server.Controller;
 /// </summary>
 public static class MetadataCodec
 {
-    public const string SnapshotManifest = "MIS@1";
+    public const string SnapshotManifest = "MIS@2";
 
     private static readonly CodecTable Table = new CodecTable()
         .Add<RegisterBroker>("MRB@1", (w, r) =>
@@ -68,7 +68,19 @@ public static class MetadataCodec
             w.WriteInt64(p.BrokerEpoch);
             w.WriteInt32(p.Count);
         }, (ref r, _) => new AllocateProducerIds(r.ReadInt32(), r.ReadInt64(), r.ReadInt32()))
-        .Add<MetadataImage>(SnapshotManifest, WriteImage, (ref r, _) => ReadImage(ref r))
+        .Add<PutEntries>("MPE@1", (w, p) =>
+        {
+            w.WriteString(p.Map);
+            w.WriteCount(p.Changes.Length);
+            foreach (var c in p.Changes)
+            {
+                w.WriteString(c.Key);
+                WriteOptionalBytes(w, c.Expected);
+                WriteOptionalBytes(w, c.Value);
+            }
+        }, (ref r, _) => ReadPutEntries(ref r))
+        .Add<MetadataImage>(SnapshotManifest, WriteImage, (ref r, _) => ReadImage(ref r, withMaps: true))
+        .AddLegacy("MIS@1", (ref r, _) => ReadImage(ref r, withMaps: false))
         // results, for answers to forwarded proposals
         .Add<Refused>("XRF@1", (w, f) =>
         {
@@ -105,7 +117,13 @@ public static class MetadataCodec
         {
             w.WriteInt64(p.FirstProducerId);
             w.WriteInt32(p.Count);
-        }, (ref r, _) => new ProducerIdsAllocated(r.ReadInt64(), r.ReadInt32()));
+        }, (ref r, _) => new ProducerIdsAllocated(r.ReadInt64(), r.ReadInt32()))
+        .Add<EntriesPut>("XEP@1", (w, e) =>
+        {
+            w.WriteString(e.Map);
+            w.WriteInt32(e.Count);
+            w.WriteInt64(e.Index);
+        }, (ref r, _) => new EntriesPut(r.ReadString()!, r.ReadInt32(), r.ReadInt64()));
 
     /// <summary>A record, a result or an image as manifest + fields.</summary>
     public static byte[] Encode(object value)
@@ -162,6 +180,28 @@ public static class MetadataCodec
         return lists.MoveToImmutable();
     }
 
+    private static void WriteOptionalBytes(WireWriter w, byte[]? bytes)
+    {
+        w.WriteBool(bytes is not null);
+        if (bytes is not null) w.WriteBytes(bytes);
+    }
+
+    private static byte[]? ReadOptionalBytes(ref WireReader r) => r.ReadBool() ? r.ReadBytesAsMemory().ToArray() : null;
+
+    private static PutEntries ReadPutEntries(ref WireReader r)
+    {
+        var map = r.ReadString()!;
+        var n = r.ReadCount(3);
+        var changes = ImmutableArray.CreateBuilder<EntryChange>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var key = r.ReadString()!;
+            var expected = ReadOptionalBytes(ref r);
+            changes.Add(new EntryChange(key, expected, ReadOptionalBytes(ref r)));
+        }
+        return new PutEntries(map, changes.MoveToImmutable());
+    }
+
     private static void WritePartition(WireWriter w, PartitionImage p)
     {
         w.WriteInt32(p.Leader);
@@ -203,9 +243,20 @@ public static class MetadataCodec
                 w.WriteInt32List(target);
             }
         }
+        w.WriteCount(image.Maps.Count);
+        foreach (var (name, map) in image.Maps)
+        {
+            w.WriteString(name);
+            w.WriteCount(map.Count);
+            foreach (var (key, value) in map)
+            {
+                w.WriteString(key);
+                w.WriteBytes(value);
+            }
+        }
     }
 
-    private static MetadataImage ReadImage(ref WireReader r)
+    private static MetadataImage ReadImage(ref WireReader r, bool withMaps)
     {
         var applied = r.ReadInt64();
         var lastBrokerEpoch = r.ReadInt64();
@@ -230,6 +281,16 @@ public static class MetadataCodec
             for (var m = r.ReadCount(4); m > 0; m--) moving[r.ReadInt32()] = [.. r.ReadInt32List()];
             topics[name] = new TopicImage(name, topicId, rf, configs, assignments, partitions.ToImmutable(), moving.ToImmutable());
         }
-        return new MetadataImage(applied, brokers.ToImmutable(), topics.ToImmutable(), lastBrokerEpoch, nextProducerId);
+        var image = new MetadataImage(applied, brokers.ToImmutable(), topics.ToImmutable(), lastBrokerEpoch, nextProducerId);
+        if (!withMaps) return image;
+        var maps = MetadataImage.EmptyMaps.ToBuilder();
+        for (var n = r.ReadCount(4); n > 0; n--)
+        {
+            var name = r.ReadString()!;
+            var map = MetadataImage.EmptyMap.ToBuilder();
+            for (var e = r.ReadCount(4); e > 0; e--) map[r.ReadString()!] = r.ReadBytesAsMemory().ToArray();
+            maps[name] = map.ToImmutable();
+        }
+        return image with { Maps = maps.ToImmutable() };
     }
 }

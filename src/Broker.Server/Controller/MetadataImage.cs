@@ -58,10 +58,25 @@ public sealed record MetadataImage(
     long LastBrokerEpoch,
     long NextProducerId)
 {
+    // Before Empty: static fields initialize in order, and Empty's Maps default to these.
+    public static readonly ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, byte[]>> EmptyMaps =
+        ImmutableSortedDictionary.Create<string, ImmutableSortedDictionary<string, byte[]>>(StringComparer.Ordinal);
+
+    public static readonly ImmutableSortedDictionary<string, byte[]> EmptyMap = ImmutableSortedDictionary.Create<string, byte[]>(StringComparer.Ordinal);
+
     public static readonly MetadataImage Empty = new(0,
         ImmutableSortedDictionary<int, BrokerImage>.Empty,
         ImmutableSortedDictionary.Create<string, TopicImage>(StringComparer.Ordinal),
         0, 0);
+
+    /// <summary>
+    /// Named maps of opaque entries written by <see cref="PutEntries"/> (compare-and-set per entry): the broker's
+    /// topic table, partition leader/ISR states and producer-id blocks. Sorted, so snapshots are byte-identical.
+    /// </summary>
+    public ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, byte[]>> Maps { get; init; } = EmptyMaps;
+
+    /// <summary>The map called <paramref name="name"/>; empty when nothing was ever put in it.</summary>
+    public ImmutableSortedDictionary<string, byte[]> Map(string name) => Maps.TryGetValue(name, out var map) ? map : EmptyMap;
 
     public TopicImage? TopicByName(string name) => Topics.TryGetValue(name, out var t) ? t : null;
 

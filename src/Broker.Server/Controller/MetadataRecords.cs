@@ -60,3 +60,14 @@ public sealed record Reassign(string TopicId, int Partition, ImmutableArray<int>
 
 /// <summary>Reserves <paramref name="Count"/> producer ids for idempotent producers on one broker; ids are never handed out twice.</summary>
 public sealed record AllocateProducerIds(int BrokerId, long BrokerEpoch, int Count) : MetadataRecord;
+
+/// <summary>
+/// A compare-and-set of entries of one named map of the image (the broker's topic table, partition states and
+/// producer-id blocks; values are the broker's own encodings, opaque here). Applies all changes or none: each
+/// <see cref="EntryChange.Expected"/> must equal the committed value (null: the key must be absent), so a writer that
+/// read a stale image is refused with <see cref="MetadataError.InvalidUpdateVersion"/> and reads again.
+/// </summary>
+public sealed record PutEntries(string Map, ImmutableArray<EntryChange> Changes) : MetadataRecord;
+
+/// <summary>One key of a <see cref="PutEntries"/>: the value the writer read (null if absent) and the value to store (null removes it).</summary>
+public sealed record EntryChange(string Key, byte[]? Expected, byte[]? Value);

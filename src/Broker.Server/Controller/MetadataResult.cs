@@ -61,3 +61,6 @@ public sealed record TopicDeleted(string Name, string TopicId) : MetadataResult;
 public sealed record PartitionChanged(string TopicId, int Partition, PartitionImage State) : MetadataResult;
 
 public sealed record ProducerIdsAllocated(long FirstProducerId, int Count) : MetadataResult;
+
+/// <summary>A <see cref="PutEntries"/> was applied: every change in it, at log index <paramref name="Index"/>.</summary>
+public sealed record EntriesPut(string Map, int Count, long Index) : MetadataResult;

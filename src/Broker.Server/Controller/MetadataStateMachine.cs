@@ -42,6 +42,7 @@ public sealed class MetadataStateMachine
         ElectLeader e => Elect(e),
         Reassign r => BeginReassign(r),
         AllocateProducerIds p => AllocateIds(p),
+        PutEntries p => Put(p),
         _ => (Refuse(MetadataError.InvalidRequest, $"unknown record {record.GetType().Name}"), null),
     };
 
@@ -359,4 +360,29 @@ public sealed class MetadataStateMachine
         var first = Image.NextProducerId;
         return (new ProducerIdsAllocated(first, p.Count), Image with { NextProducerId = first + p.Count });
     }
+
+    // ---- entries (compare-and-set) ----
+
+    private (MetadataResult, MetadataImage?) Put(PutEntries p)
+    {
+        if (string.IsNullOrEmpty(p.Map) || p.Changes.IsDefaultOrEmpty) return Refusal(MetadataError.InvalidRequest, "a PutEntries needs a map name and at least one change");
+        var map = Image.Map(p.Map);
+        var builder = map.ToBuilder();
+        foreach (var change in p.Changes)
+        {
+            builder.TryGetValue(change.Key, out var current);
+            if (!SameBytes(current, change.Expected))
+            {
+                return Refusal(MetadataError.InvalidUpdateVersion, current is null
+                    ? $"{p.Map}/{change.Key} does not exist (any more); read it again"
+                    : $"{p.Map}/{change.Key} changed since it was read; read it again");
+            }
+            if (change.Value is null) builder.Remove(change.Key);
+            else builder[change.Key] = change.Value;
+        }
+        var image = Image with { Maps = Image.Maps.SetItem(p.Map, builder.ToImmutable()) };
+        return (new EntriesPut(p.Map, p.Changes.Length, _index), image);
+    }
+
+    private static bool SameBytes(byte[]? a, byte[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 }

@@ -93,15 +93,20 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _store.Replicator.Tell(Dsl.Subscribe(MetadataKeys.Topics, Self));
-        _store.Replicator.Tell(Dsl.Subscribe(MetadataKeys.Partitions, Self));
+        _subscriptions = [_store.SubscribeTopics(Self), _store.SubscribePartitions(Self)];
         _store.TopicsAsync(majority: false).PipeTo(Self);
         _store.PartitionsAsync(majority: false).PipeTo(Self);
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         Timers.StartPeriodicTimer(RefreshLiveNodes.Instance, RefreshLiveNodes.Instance, TimeSpan.FromSeconds(1));
     }
 
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        foreach (var subscription in _subscriptions) subscription.Dispose();
+    }
+
+    private IDisposable[] _subscriptions = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 

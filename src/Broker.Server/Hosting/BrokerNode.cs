@@ -59,6 +59,7 @@ public sealed class BrokerNode : IAsyncDisposable
         var system = ActorSystem.Create(SystemName, config);
         try
         {
+            if (quorum is not null) QuorumExtension.Register(system, quorum); // before any actor builds its MetadataStore
             var gateway = StartActors(system);
             system.Log.Info("broker node listening on {0}:{1} (gateway akka.tcp://{2}@{3}:{4}/user/gateway), data in {5}",
                 settings.Host, settings.Port, SystemName, settings.PublicHost, settings.PublicPort, settings.JournalPath);

@@ -1,71 +1,74 @@
 using Akka.Actor;
-using Akka.DistributedData;
+using Broker.Server.Controller.Quorum;
 
 namespace Broker.Server.Metadata;
 
 /// <summary>
-/// The cluster's metadata (topics with their replica assignments, and every partition's leader, epochs
-/// and ISR) kept in Akka.DistributedData: gossiped to every node, written with majority consistency and
-/// stored durably (LMDB under the data directory) on each node, so it survives the loss of any minority
-/// of nodes and a full restart. Decisions that must not act on a stale view (creating or deleting topics,
-/// electing a leader, changing an ISR) read from a majority first; a majority read and a majority write
-/// always share a node, so the read sees every write that succeeded.
+/// The cluster's metadata (topics with their replica assignments, every partition's leader, epochs and ISR, and the
+/// producer-id blocks) as the node's actors read and change it. Two backends:
+/// <list type="bullet">
+/// <item>the metadata quorum (<see cref="QuorumMetadata"/>), when broker.metadata.quorum.voters is set: a Raft log on
+/// a fixed voter set; a majority read is linearizable and every write is a compare-and-set decided in log order, so a
+/// node without a majority of voters can neither read nor change anything;</item>
+/// <item>Akka.DistributedData (<see cref="DistributedDataMetadata"/>) otherwise: gossiped, majority writes of the
+/// nodes currently known. Safe on one node; in a cluster it is the pre-quorum store whose limits
+/// docs/architecture.md lists.</item>
+/// </list>
+/// Decisions that must not act on a stale view (creating or deleting topics, electing a leader, changing an ISR)
+/// read with <c>majority: true</c> first and write through <c>modify</c>, which throws
+/// <see cref="MetadataConflictException"/> when the state it sees is not the one the decision was made on.
 /// </summary>
-public sealed class MetadataStore(ActorSystem system, TimeSpan timeout)
+public sealed class MetadataStore
 {
-    private readonly IActorRef _replicator = DistributedData.Get(system).Replicator;
+    private readonly IMetadataBackend _backend;
 
-    public IActorRef Replicator => _replicator;
-
-    public TimeSpan Timeout => timeout;
-
-    public IReadConsistency Majority => new ReadMajority(timeout);
-    public IWriteConsistency WriteMajority => new WriteMajority(timeout);
-
-    public Task<TopicTable> TopicsAsync(bool majority) => GetAsync(MetadataKeys.Topics, TopicTable.Empty, majority);
-
-    public Task<PartitionStateTable> PartitionsAsync(bool majority) => GetAsync(MetadataKeys.Partitions, PartitionStateTable.Empty, majority);
-
-    public Task UpdateTopicsAsync(Func<TopicTable, TopicTable> modify) => UpdateAsync(MetadataKeys.Topics, TopicTable.Empty, modify);
-
-    public Task UpdatePartitionsAsync(Func<PartitionStateTable, PartitionStateTable> modify) => UpdateAsync(MetadataKeys.Partitions, PartitionStateTable.Empty, modify);
-
-    public Task<ProducerIdBlocks> ProducerIdsAsync(bool majority) => GetAsync(MetadataKeys.ProducerIds, ProducerIdBlocks.Empty, majority);
-
-    public Task UpdateProducerIdsAsync(Func<ProducerIdBlocks, ProducerIdBlocks> modify) => UpdateAsync(MetadataKeys.ProducerIds, ProducerIdBlocks.Empty, modify);
-
-    private async Task<T> GetAsync<T>(Key<T> key, T empty, bool majority) where T : class, IReplicatedData
+    public MetadataStore(ActorSystem system, TimeSpan timeout)
     {
-        IReadConsistency consistency = majority ? Majority : ReadLocal.Instance;
-        var response = await _replicator.Ask<IGetResponse>(Dsl.Get(key, consistency), timeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        return response switch
-        {
-            GetSuccess success => success.Get(key),
-            NotFound => empty,
-            _ => throw new MetadataUnavailableException($"metadata key {key.Id} could not be read from a majority of nodes within {timeout.TotalSeconds:0.#}s"),
-        };
+        Timeout = timeout;
+        _backend = QuorumExtension.Find(system) is { } quorum
+            ? new QuorumMetadata(quorum, timeout)
+            : new DistributedDataMetadata(system, timeout);
     }
 
-    private async Task UpdateAsync<T>(Key<T> key, T empty, Func<T, T> modify) where T : class, IReplicatedData
-    {
-        var response = await _replicator.Ask<IUpdateResponse>(
-            Dsl.Update(key, empty, WriteMajority, data => modify(data)), timeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        switch (response)
-        {
-            case UpdateSuccess:
-                return;
-            case ModifyFailure failure when failure.Cause is MetadataConflictException conflict:
-                throw conflict;
-            case UpdateTimeout:
-                // Applied here and gossiped later, but not confirmed by a majority: the caller must treat it as "maybe".
-                throw new MetadataUnavailableException($"metadata key {key.Id} could not be written to a majority of nodes within {timeout.TotalSeconds:0.#}s; is a majority of the cluster up?");
-            default:
-                throw new MetadataUnavailableException($"metadata key {key.Id} update failed: {response}");
-        }
-    }
+    public TimeSpan Timeout { get; }
+
+    /// <summary>True when the metadata quorum decides; false on the Distributed Data store.</summary>
+    public bool ByConsensus => _backend is QuorumMetadata;
+
+    public Task<TopicTable> TopicsAsync(bool majority) => _backend.TopicsAsync(majority);
+
+    public Task<PartitionStateTable> PartitionsAsync(bool majority) => _backend.PartitionsAsync(majority);
+
+    public Task<ProducerIdBlocks> ProducerIdsAsync(bool majority) => _backend.ProducerIdsAsync(majority);
+
+    public Task UpdateTopicsAsync(Func<TopicTable, TopicTable> modify) => _backend.UpdateTopicsAsync(modify);
+
+    public Task UpdatePartitionsAsync(Func<PartitionStateTable, PartitionStateTable> modify) => _backend.UpdatePartitionsAsync(modify);
+
+    public Task UpdateProducerIdsAsync(Func<ProducerIdBlocks, ProducerIdBlocks> modify) => _backend.UpdateProducerIdsAsync(modify);
+
+    /// <summary>
+    /// <paramref name="subscriber"/> is told of every change of the topic table: a <see cref="TopicTable"/> from the
+    /// quorum, Distributed Data's <c>Changed</c> otherwise. Dispose to stop (in PostStop).
+    /// </summary>
+    public IDisposable SubscribeTopics(IActorRef subscriber) => _backend.Subscribe(subscriber, topics: true);
+
+    /// <summary>As <see cref="SubscribeTopics"/>, for the partition states (<see cref="PartitionStateTable"/>).</summary>
+    public IDisposable SubscribePartitions(IActorRef subscriber) => _backend.Subscribe(subscriber, topics: false);
 }
 
-/// <summary>The metadata store could not reach a majority of nodes in time: retry later.</summary>
+internal interface IMetadataBackend
+{
+    Task<TopicTable> TopicsAsync(bool majority);
+    Task<PartitionStateTable> PartitionsAsync(bool majority);
+    Task<ProducerIdBlocks> ProducerIdsAsync(bool majority);
+    Task UpdateTopicsAsync(Func<TopicTable, TopicTable> modify);
+    Task UpdatePartitionsAsync(Func<PartitionStateTable, PartitionStateTable> modify);
+    Task UpdateProducerIdsAsync(Func<ProducerIdBlocks, ProducerIdBlocks> modify);
+    IDisposable Subscribe(IActorRef subscriber, bool topics);
+}
+
+/// <summary>The metadata store could not reach a majority of nodes (or voters) in time: retry later.</summary>
 public sealed class MetadataUnavailableException(string message) : Exception(message);
 
 /// <summary>A conditional metadata change found a newer state than it expected (someone else changed it first).</summary>

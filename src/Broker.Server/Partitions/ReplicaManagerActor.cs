@@ -53,9 +53,13 @@ public sealed class ReplicaManagerActor : ReceiveActor
     public static Props Props(BrokerSettings settings, IActorRef region, int nodeId) =>
         Akka.Actor.Props.Create(() => new ReplicaManagerActor(settings, region, nodeId));
 
+    private IDisposable? _subscription;
+
+    protected override void PostStop() => _subscription?.Dispose();
+
     protected override void PreStart()
     {
-        _store.Replicator.Tell(Dsl.Subscribe(MetadataKeys.Topics, Self));
+        _subscription = _store.SubscribeTopics(Self);
         _store.TopicsAsync(majority: false).PipeTo(Self);
     }
 

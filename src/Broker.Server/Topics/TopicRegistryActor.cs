@@ -47,16 +47,20 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
 
     public static Props Props(BrokerSettings settings) => Akka.Actor.Props.Create(() => new TopicRegistryActor(settings));
 
-    protected override void PreStart() => _store.Replicator.Tell(Dsl.Subscribe(MetadataKeys.Topics, Self));
+    protected override void PreStart() => _subscription = _store.SubscribeTopics(Self);
+
+    protected override void PostStop() => _subscription?.Dispose();
+
+    private IDisposable? _subscription;
 
     private void Loading()
     {
-        _store.TopicsAsync(majority: true).PipeTo(Self);
+        _store.TopicsAsync(majority: true).PipeTo(Self, success: t => new Loaded(t));
         Become(() =>
         {
-            Receive<TopicTable>(table =>
+            Receive<Loaded>(loaded =>
             {
-                _topics = _topics.Merge(table);
+                _topics = _topics.Merge(loaded.Topics);
                 _log.Info("topic registry loaded {0} topics from a majority of nodes", _topics.Live.Count());
                 Publish();
                 Become(Active);
@@ -67,8 +71,9 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
                 _log.Warning("topic registry: {0}; retrying", f.Cause.Message);
                 Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, TimeSpan.FromSeconds(1));
             });
-            Receive<RetryLoad>(_ => _store.TopicsAsync(majority: true).PipeTo(Self));
+            Receive<RetryLoad>(_ => _store.TopicsAsync(majority: true).PipeTo(Self, success: t => new Loaded(t)));
             Receive<Changed>(OnChanged);
+            Receive<TopicTable>(OnCommitted);
             ReceiveAny(_ => Stash.Stash());
         });
     }
@@ -86,6 +91,7 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
         });
         Receive<GetAllTopics>(_ => Sender.Tell(Snapshot()));
         Receive<Changed>(OnChanged);
+        Receive<TopicTable>(OnCommitted);
         Timers.StartPeriodicTimer(CheckReassignments.Instance, CheckReassignments.Instance, TimeSpan.FromSeconds(1));
     }
 
@@ -107,6 +113,7 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
                 Stash.UnstashAll();
             });
             Receive<Changed>(OnChanged);
+            Receive<TopicTable>(OnCommitted);
             Receive<CheckReassignments>(_ => { }); // the next tick comes soon enough
             ReceiveAny(_ => Stash.Stash());
         });
@@ -114,8 +121,13 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
 
     private void OnChanged(Changed changed)
     {
-        if (!changed.Key.Equals(MetadataKeys.Topics)) return;
-        _topics = _topics.Merge(changed.Get(MetadataKeys.Topics));
+        if (changed.Key.Equals(MetadataKeys.Topics)) OnCommitted(changed.Get(MetadataKeys.Topics));
+    }
+
+    /// <summary>The table changed in the store (Distributed Data's <c>Changed</c>, or a committed quorum entry).</summary>
+    private void OnCommitted(TopicTable table)
+    {
+        _topics = _topics.Merge(table);
         Publish();
     }
 
@@ -376,6 +388,8 @@ public sealed class TopicRegistryActor : ReceiveActor, IWithUnboundedStash, IWit
     private void Publish() => _mediator.Tell(new Publish(TopicRegistryTopics.Changes, Snapshot()));
 
     private sealed record WriteDone(IBrokerResponse Response, IActorRef ReplyTo, List<TopicEntry> Written);
+
+    private sealed record Loaded(TopicTable Topics);
 
     private sealed record RetryLoad
     {

@@ -29,6 +29,8 @@ public sealed class MetadataCodecTests
         new TopicDeleted("orders", "tid"),
         new PartitionChanged("tid", 2, new PartitionImage(3, 4, 5, [3, 1])),
         new ProducerIdsAllocated(5000, 1000),
+        new PutEntries("partitions", [new EntryChange("t/0", null, [1, 2]), new EntryChange("t/1", [3], null), new EntryChange("t/2", [4], [5, 6])]),
+        new EntriesPut("partitions", 3, 42),
     ];
 
     [Theory]
@@ -64,13 +66,18 @@ public sealed class MetadataCodecTests
             new CreateTopic("orders", "tid", 3, Configs, [[1, 2, 3], [2, 3, 1]]),
             new Reassign("tid", 1, [1, 2, 3]),
             new AllocateProducerIds(1, 1, 1000),
+            new PutEntries("topics", [new EntryChange("orders", null, [1, 2, 3])]),
         };
         long index = 0;
         foreach (var r in log) Assert.True(original.Apply(r, ++index).Accepted, r.ToString());
         var restored = new MetadataStateMachine((MetadataImage)MetadataCodec.Decode(MetadataCodec.Encode(original.Image)));
         Assert.Equal(MetadataCodec.Encode(original.Image), MetadataCodec.Encode(restored.Image));
 
-        var rest = new MetadataRecord[] { new FenceBroker(1, 1), new AlterPartition("tid", 0, 2, 2, 1, 2, [2]), new AllocateProducerIds(2, 2, 10) };
+        var rest = new MetadataRecord[]
+        {
+            new FenceBroker(1, 1), new AlterPartition("tid", 0, 2, 2, 1, 2, [2]), new AllocateProducerIds(2, 2, 10),
+            new PutEntries("topics", [new EntryChange("orders", [1, 2, 3], [4])]),
+        };
         foreach (var r in rest)
         {
             index++;
@@ -79,6 +86,23 @@ public sealed class MetadataCodecTests
         Assert.Equal(MetadataCodec.Encode(original.Image), MetadataCodec.Encode(restored.Image));
         Assert.Equal(2, restored.Image.Partition("tid", 0)!.Leader);
         Assert.Equal(1010, restored.Image.NextProducerId);
+        Assert.Equal([4], restored.Image.Map("topics")["orders"]);
+    }
+
+    [Fact]
+    public void A_snapshot_of_the_first_layout_still_reads_with_no_maps()
+    {
+        var image = new MetadataStateMachine().Image;
+        var v2 = MetadataCodec.Encode(image);
+        // MIS@1 is MIS@2 without the maps section (an empty map list is its last four bytes).
+        var r = new WireReader(v2);
+        r.ReadString();
+        var body = r.ReadBytesAsMemory().ToArray();
+        using var w = new WireWriter();
+        w.WriteString("MIS@1");
+        w.WriteBytes(body.AsSpan(0, body.Length - 4));
+        var old = (MetadataImage)MetadataCodec.Decode(w.ToArray());
+        Assert.Empty(old.Maps);
     }
 
     [Fact]
