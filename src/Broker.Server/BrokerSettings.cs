@@ -19,6 +19,9 @@ public sealed record BrokerSettings(
 {
     /// <summary>How long a metadata-store read or write may wait for a majority of nodes.</summary>
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The data directory of a node that must leave every ISR before running replicas (<see cref="Partitions.LostLogFence"/>); null when none.</summary>
+    public string? IsrFenceDirectory { get; init; }
     /// <summary>Kafka's replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR.</summary>
     public TimeSpan ReplicaLagTimeMax { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan IsrCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -51,6 +54,7 @@ public sealed record BrokerSettings(
             Groups: Broker.Server.Groups.GroupSettings.Create(b))
         {
             MetadataTimeout = b.GetTimeSpan("metadata.timeout"),
+            IsrFenceDirectory = b.GetString("node.isr-fence-directory") is { Length: > 0 } fence ? fence : null,
             ReplicaLagTimeMax = b.GetTimeSpan("replication.replica-lag-time-max"),
             IsrCheckInterval = b.GetTimeSpan("replication.isr-check-interval"),
             ReplicaFetchMaxBytes = b.GetInt("replication.fetch-max-bytes"),

@@ -18,6 +18,11 @@ public static class NodeCommand
         role.AcceptOnlyFromAmong("seed", "worker");
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the SQLite journal lives (default ./data; env BROKER_DATA_DIR)" };
         var nodeId = new Option<int?>("--node-id") { Description = "Broker id for a new data directory, e.g. 1, 2, 3 (default: random; kept in <data-dir>/node.id; env BROKER_NODE_ID)" };
+        var voters = new Option<string?>("--voters")
+        {
+            Description = "The metadata quorum's voters, the same list on every node of a cluster: id@ip:port,... (Kafka's controller.quorum.voters), "
+                + "e.g. 1@127.0.0.1:9301,2@127.0.0.1:9302,3@127.0.0.1:9303; each node runs with the --node-id its entry names (env BROKER_VOTERS)",
+        };
         var rack = new Option<string?>("--rack") { Description = "Rack or zone of this node (Kafka's broker.rack): consumers with the same ClientRack read from its replicas (env BROKER_RACK)" };
         var kafkaPort = new Option<int?>("--kafka-port") { Description = "Port of the Kafka wire-protocol listener for Kafka clients (default 9092, 0 = any free port; env BROKER_KAFKA_PORT)" };
         var noKafka = new Option<bool>("--no-kafka") { Description = "Run without the Kafka listener (broker.kafka.enabled = off)" };
@@ -37,7 +42,7 @@ public static class NodeCommand
             Example: broker node --port 9191 --kafka-port 9093 --data-dir /var/lib/broker --seeds 127.0.0.1:9190
             """)
         {
-            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack, nodeId, kafkaPort, noKafka, httpPort, noHttp,
+            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack, nodeId, voters, kafkaPort, noKafka, httpPort, noHttp,
         };
         command.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
@@ -57,6 +62,7 @@ public static class NodeCommand
                 KafkaEnabled = parse.GetValue(noKafka) ? false : null,
                 HttpPort = parse.GetValue(httpPort),
                 HttpEnabled = parse.GetValue(noHttp) ? false : null,
+                Voters = parse.GetValue(voters)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             };
             try
             {

@@ -88,7 +88,10 @@ public sealed class BrokerNode : IAsyncDisposable
     private static async Task<MetadataQuorum?> StartQuorumAsync(Akka.Configuration.Config config, NodeSettings settings, CancellationToken cancellationToken)
     {
         if (QuorumConfig.From(config, settings.NodeId, settings.DataDirectory) is not { } quorumSettings) return null;
-        if (!QuorumDirectory.IsFormatted(quorumSettings.Directory) && QuorumConfig.FormatIfNew(config)) QuorumDirectory.Format(quorumSettings);
+        // A new data directory formats its quorum directory; an existing one must already have it (a voter that lost its
+        // quorum log but kept its data must not vote with an empty log: QuorumDirectory.Check says how to recover).
+        if (!QuorumDirectory.IsFormatted(quorumSettings.Directory) && (settings.NewDataDirectory || QuorumConfig.FormatIfNew(config)))
+            QuorumDirectory.Format(quorumSettings);
         return await MetadataQuorum.StartAsync(quorumSettings, ct: cancellationToken);
     }
 

@@ -28,6 +28,7 @@ public static class NodeConfig
 
         var node = config.GetConfig("broker.node");
         var dataDir = Path.GetFullPath(node.GetString("data-dir"));
+        var newDataDirectory = !Membership.NodeIdentity.Exists(dataDir);
         var settings = new NodeSettings(
             Host: node.GetString("host"),
             Port: node.GetInt("port"),
@@ -42,6 +43,8 @@ public static class NodeConfig
             JoinTimeout: node.GetTimeSpan("join-timeout"))
         {
             Rack = node.GetString("rack") ?? "",
+            NewDataDirectory = newDataDirectory,
+            IsrFencePending = Partitions.LostLogFence.Pending(dataDir, newDataDirectory),
         };
         settings = settings with { KnownPeers = Membership.KnownMembers.Load(dataDir).Where(m => m.NodeId != settings.NodeId).ToList() };
         if (settings.Role is not ("seed" or "worker"))
@@ -86,6 +89,7 @@ public static class NodeConfig
             KafkaAdvertisedHost = Env("BROKER_KAFKA_ADVERTISED_HOST"),
             KafkaAdvertisedPort = Number("BROKER_KAFKA_ADVERTISED_PORT"),
             HttpPort = Number("BROKER_HTTP_PORT"),
+            Voters = Env("BROKER_VOTERS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         };
     }
 
@@ -107,6 +111,7 @@ public static class NodeConfig
         if (o.KafkaAdvertisedPort is not null) lines.Add($"broker.kafka.advertised-port = {o.KafkaAdvertisedPort}");
         if (o.HttpPort is not null) lines.Add($"broker.http.port = {o.HttpPort}");
         if (o.HttpEnabled is not null) lines.Add($"broker.http.enabled = {(o.HttpEnabled.Value ? "on" : "off")}");
+        if (o.Voters is not null) lines.Add($"broker.metadata.quorum.voters = [{string.Join(",", o.Voters.Select(Quote))}]");
         return lines.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(config);
     }
 
@@ -132,6 +137,7 @@ public static class NodeConfig
             akka.cluster.seed-nodes = [{seedUris}]
             akka.cluster.min-nr-of-members = {s.MinMembers}
             akka.cluster.roles = [{string.Join(", ", Roles(s).Select(Quote))}]
+            broker.node.isr-fence-directory = {Quote(s.IsrFencePending ? s.DataDirectory : "")}
             akka.cluster.distributed-data.durable.sqlite.path = {Quote(Path.Combine(s.DataDirectory, "metadata.db"))}
             akka.persistence.journal.sql.connection-string = {connection}
             akka.persistence.snapshot-store.sql.connection-string = {connection}

@@ -21,6 +21,15 @@ public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> S
     /// </summary>
     public IReadOnlyList<Membership.KnownMember> KnownPeers { get; init; } = [];
 
+    /// <summary>
+    /// The data directory had no node id before this start: a new node, or one whose disk was lost. Either way it holds
+    /// no replica data, so it must not count as in sync anywhere (see <see cref="Partitions.LostLogFence"/>).
+    /// </summary>
+    public bool NewDataDirectory { get; init; }
+
+    /// <summary>The node must leave every ISR before it runs a replica (a new or wiped directory, or a fence not yet committed).</summary>
+    public bool IsrFencePending { get; init; }
+
     /// <summary>akka.cluster.min-nr-of-members: a majority of the last known cluster, this node included.</summary>
     public int MinMembers => Membership.KnownMembers.Quorum(KnownPeers.Count + 1);
     /// <summary>The web page, /api, /metrics and /health (broker.http).</summary>

@@ -16,6 +16,9 @@ public static class NodeIdentity
     public const string RackRolePrefix = "rack-";
     private const string FileName = "node.id";
 
+    /// <summary>Whether <paramref name="dataDirectory"/> already has a node id (it is not a new or wiped directory).</summary>
+    public static bool Exists(string dataDirectory) => File.Exists(Path.Combine(dataDirectory, FileName));
+
     /// <summary>
     /// Reads the id stored in the data directory, or creates one on first start: <paramref name="requested"/>
     /// (Kafka's node.id, e.g. 1, 2, 3 for readable commands) or a random positive one. A data directory keeps

@@ -16,7 +16,7 @@ namespace Broker.Server.Partitions;
 /// replica is moved away: both are committed facts in the store (a tombstone, a new assignment), never
 /// inferred from a topic missing in a stale copy. It is also where a leader entity finds its local replica.
 /// </summary>
-public sealed class ReplicaManagerActor : ReceiveActor
+public sealed class ReplicaManagerActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     public const string Name = "partition-replicas";
 
@@ -36,7 +36,16 @@ public sealed class ReplicaManagerActor : ReceiveActor
         _region = region;
         _nodeId = nodeId;
         _store = new MetadataStore(Context.System, settings.MetadataTimeout);
+        if (settings.IsrFenceDirectory is { } directory && _store.ByConsensus) Fencing(directory);
+        else Serving();
+    }
 
+    public IStash Stash { get; set; } = null!;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private void Serving()
+    {
         Receive<Changed>(c => c.Key.Equals(MetadataKeys.Topics), c => Reconcile(c.Get(MetadataKeys.Topics)));
         Receive<TopicTable>(Reconcile);
         Receive<GetReplica>(g => Find(g, Sender, askedMajority: false));
@@ -48,6 +57,31 @@ public sealed class ReplicaManagerActor : ReceiveActor
         });
         Receive<Terminated>(OnReplicaStopped);
         Receive<Status.Failure>(f => _log.Warning("replica manager: metadata read failed: {0}", f.Cause.Message));
+    }
+
+    /// <summary>A new or wiped data directory: leave every ISR (committed) before any replica runs here; requests wait.</summary>
+    private void Fencing(string directory)
+    {
+        LostLogFence.RunAsync(_store, _nodeId).PipeTo(Self, success: left => new Fenced(left, null), failure: ex => new Fenced(0, ex.Message));
+        Become(() =>
+        {
+            Receive<Fenced>(fenced =>
+            {
+                if (fenced.Failure is not null)
+                {
+                    _log.Warning("node {0} has a new data directory and must leave every ISR before it runs replicas, but the metadata quorum did not take the change ({1}); retrying", _nodeId, fenced.Failure);
+                    Timers.StartSingleTimer("fence", RetryFence.Instance, TimeSpan.FromSeconds(1));
+                    return;
+                }
+                LostLogFence.Done(directory);
+                if (fenced.Left > 0)
+                    _log.Warning("node {0} started on a new data directory: it left the ISR of {1} partition(s) it held no data for, and rejoins each once it has caught up", _nodeId, fenced.Left);
+                Become(Serving);
+                Stash.UnstashAll();
+            });
+            Receive<RetryFence>(_ => Fencing(directory));
+            ReceiveAny(_ => Stash.Stash());
+        });
     }
 
     public static Props Props(BrokerSettings settings, IActorRef region, int nodeId) =>
@@ -173,4 +207,11 @@ public sealed class ReplicaManagerActor : ReceiveActor
     }
 
     private sealed record FoundAfterRead(GetReplica Request, IActorRef ReplyTo, TopicTable Topics);
+
+    private sealed record Fenced(int Left, string? Failure);
+
+    private sealed record RetryFence
+    {
+        public static readonly RetryFence Instance = new();
+    }
 }

@@ -9,9 +9,24 @@ namespace Broker.IntegrationTests.Replication;
 /// which the running nodes joined, so a test can find the oldest (the one hosting the singletons).
 /// <paramref name="spares"/> adds slots after the first three for nodes a test starts later (a replacement node);
 /// with <paramref name="racks"/>, node i runs in rack <c>zone{i}</c> (<see cref="RackOf"/>).
+/// With <paramref name="quorum"/> (the default) the metadata is decided by the metadata quorum: node i runs with
+/// --node-id i+1, and the first <paramref name="size"/> nodes are its voters (a spare cannot be one: pass quorum: false
+/// to test on the Distributed Data store).
 /// </summary>
-public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int size = 3) : IAsyncDisposable
+public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int size = 3, bool quorum = true) : IAsyncDisposable
 {
+    // The Raft port of each voter: fixed for the cluster's life, since every voter names every other by it.
+    private readonly int[] _voterPorts = Enumerable.Range(0, size).Select(_ => BrokerProcess.FreePort()).ToArray();
+
+    /// <summary>The voters as --voters takes them: 1@127.0.0.1:port,...</summary>
+    public string Voters => string.Join(",", _voterPorts.Select((port, i) => $"{i + 1}@127.0.0.1:{port}"));
+
+    /// <summary>Whether the metadata quorum decides this cluster's metadata.</summary>
+    public bool Quorum => quorum;
+
+    private string[]? QuorumArgs(int index) =>
+        quorum && index < size ? ["--node-id", (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "--voters", Voters] : null;
+
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-cluster", Guid.NewGuid().ToString("N"));
     private readonly int[] _ports = Enumerable.Range(0, size + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
     // Each node keeps its web port across restarts, so a browser that has its page open sees it come back.
@@ -78,7 +93,8 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
         // The seed (node 0) joins itself only when it is the first; any other start joins through the running nodes.
         var running = _joinOrder.Where(i => i != index && IsRunning(i)).Select(i => $"127.0.0.1:{_ports[i]}").ToList();
         var seed = index == 0 && _joinOrder.Count == 0 ? null : string.Join(",", running);
-        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index]);
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index],
+            extraArgs: QuorumArgs(index));
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }
@@ -102,12 +118,16 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
     public async Task StartWaitingNodeAsync(int index)
     {
         var seed = index == 0 ? null : $"127.0.0.1:{_ports[0]}";
-        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index], waitUntilUp: false);
+        _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index], waitUntilUp: false,
+            extraArgs: QuorumArgs(index));
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }
 
-    /// <summary>Deletes a stopped node's data directory: its disk is lost, and it comes back as a new, empty node with a new id.</summary>
+    /// <summary>
+    /// Deletes a stopped node's data directory: its disk is lost. It comes back empty: with the quorum, as the same
+    /// node id (the voter it was, with an empty log); without it, as a new node with a new id.
+    /// </summary>
     public void WipeDataDirectory(int index)
     {
         if (IsRunning(index)) throw new InvalidOperationException($"node {index} is running; kill it first");

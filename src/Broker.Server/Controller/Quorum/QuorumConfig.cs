@@ -11,6 +11,9 @@ public static class QuorumConfig
     /// <summary>The quorum directory inside a node's data directory.</summary>
     public const string DirectoryName = "metadata-quorum";
 
+    /// <summary>The cluster id when broker.metadata.quorum.cluster-id is empty.</summary>
+    public const string DefaultClusterId = "broker";
+
     public static QuorumSettings? From(Config config, int nodeId, string dataDirectory)
     {
         var q = config.GetConfig("broker.metadata.quorum");
@@ -30,7 +33,7 @@ public static class QuorumConfig
         var self = parsed.FirstOrDefault(v => v.NodeId == nodeId);
         var controllerHost = q.GetString("controller-host") is { Length: > 0 } host ? System.Net.IPAddress.Parse(host)
             : self?.Endpoint.Address ?? System.Net.IPAddress.Loopback;
-        var settings = new QuorumSettings(nodeId, parsed, Path.Combine(dataDirectory, DirectoryName), q.GetString("cluster-id") ?? "")
+        var settings = new QuorumSettings(nodeId, parsed, Path.Combine(dataDirectory, DirectoryName), q.GetString("cluster-id") is { Length: > 0 } clusterId ? clusterId : DefaultClusterId)
         {
             ControllerEndpoint = new System.Net.IPEndPoint(controllerHost, q.GetInt("controller-port")),
             LowerElectionTimeout = q.GetTimeSpan("election-timeout-min"),

@@ -52,7 +52,8 @@ public sealed record QuorumSettings(int NodeId, IReadOnlyList<QuorumVoter> Voter
         if (Voters.Count == 0) return "the metadata quorum needs at least one voter";
         if (Voters.Select(v => v.NodeId).Distinct().Count() != Voters.Count) return $"a node id is named twice in the voters {string.Join(',', Voters)}";
         if (Voters.Select(v => v.Endpoint).Distinct().Count() != Voters.Count) return $"an endpoint is named twice in the voters {string.Join(',', Voters)}";
-        if (Voters.All(v => v.NodeId != NodeId)) return $"node {NodeId} is not one of the voters {string.Join(',', Voters)}";
+        if (Voters.All(v => v.NodeId != NodeId))
+            return $"node {NodeId} is not one of the voters {string.Join(',', Voters)}: every node of a cluster is a voter; start each with the --node-id its voter entry names (a data directory keeps the id it was first started with)";
         if (string.IsNullOrWhiteSpace(ClusterId) || ClusterId.Any(char.IsWhiteSpace)) return "the cluster id must be a non-empty word";
         if (!(ConnectTimeout < RequestTimeout && RequestTimeout < LowerElectionTimeout && LowerElectionTimeout < UpperElectionTimeout))
             return "timeouts must grow: connect < request < lower election < upper election";

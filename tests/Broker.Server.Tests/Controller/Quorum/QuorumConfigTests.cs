@@ -35,11 +35,12 @@ public sealed class QuorumConfigTests
     }
 
     [Fact]
-    public void A_node_that_is_not_a_voter_a_missing_cluster_id_or_a_malformed_voter_is_refused()
+    public void A_node_that_is_not_a_voter_or_a_malformed_voter_is_refused_and_an_empty_cluster_id_is_the_default()
     {
         const string voters = """broker.metadata.quorum.voters = ["1@10.0.0.1:9193", "2@10.0.0.2:9193", "3@10.0.0.3:9193"]""";
-        Assert.Throws<ConfigurationException>(() => QuorumConfig.From(With(voters + "\nbroker.metadata.quorum.cluster-id = c"), 4, "/data"));
-        Assert.Throws<ConfigurationException>(() => QuorumConfig.From(With(voters), 1, "/data"));
+        var notVoter = Assert.Throws<ConfigurationException>(() => QuorumConfig.From(With(voters + "\nbroker.metadata.quorum.cluster-id = c"), 4, "/data"));
+        Assert.Contains("--node-id", notVoter.Message);
+        Assert.Equal(QuorumConfig.DefaultClusterId, QuorumConfig.From(With(voters), 1, "/data")!.ClusterId);
         Assert.Throws<ConfigurationException>(() => QuorumConfig.From(With("""broker.metadata.quorum.voters = ["10.0.0.1:9193"]"""), 1, "/data"));
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Broker.Server.Metadata;
 using Xunit;
@@ -45,7 +44,7 @@ public sealed class QuorumMetadataTests() : TestKit("akka.loglevel = WARNING")
         {
             var committed = (await store.PartitionsAsync(majority: true)).Get(Key)!;
             Assert.Equal(1, committed.LeaderEpoch);
-            Assert.Contains(committed.Leader, new[] { 2, 3 });
+            Assert.True(committed.Leader is 2 or 3, $"leader {committed.Leader}");
         }
     }
 
