@@ -23,12 +23,14 @@ public sealed class BrokerProcess : IDisposable
     public int Port { get; private init; }
     /// <summary>Port of the node's Kafka listener (a free one, so nodes on this host never share 9092).</summary>
     public int KafkaPort { get; private init; }
-    public string KafkaBootstrap => $"127.0.0.1:{KafkaPort}";
+    public string KafkaBootstrap => $"{Host}:{KafkaPort}";
+    /// <summary>The address the node listens on: 127.0.0.1, or its own in a <see cref="Replication.NetworkLab"/>.</summary>
+    public string Host { get; private init; } = "127.0.0.1";
     /// <summary>Port of the node's web page, /api, /metrics and /health (a free one: 8080 may be taken, and nodes here never share it).</summary>
     public int HttpPort { get; private init; }
-    public string HttpBase => $"http://127.0.0.1:{HttpPort}";
+    public string HttpBase => $"http://{Host}:{HttpPort}";
     public string DataDir { get; private init; } = "";
-    public string Bootstrap => $"127.0.0.1:{Port}";
+    public string Bootstrap => $"{Host}:{Port}";
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>The node's id in the cluster (written to its data directory on first start).</summary>
@@ -49,7 +51,7 @@ public sealed class BrokerProcess : IDisposable
     /// its own cluster.
     /// </summary>
     public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null, int? httpPort = null, bool waitUntilUp = true,
-        IReadOnlyList<string>? extraArgs = null)
+        IReadOnlyList<string>? extraArgs = null, string? host = null, string? netns = null)
     {
         var p = port ?? FreePort();
         var kafkaPort = FreePort();
@@ -60,8 +62,9 @@ public sealed class BrokerProcess : IDisposable
         args = [.. args, "--http-port", http.ToString(CultureInfo.InvariantCulture)];
         if (rack is not null) args = [.. args, "--rack", rack];
         if (extraArgs is not null) args = [.. args, .. extraArgs];
-        var node = new BrokerProcess { Port = p, KafkaPort = kafkaPort, HttpPort = http, DataDir = dataDir };
-        node._process = CliProcess.StartWatching(node.OnLine, node.OnLine, args);
+        if (host is not null) args = [.. args, "--host", host];
+        var node = new BrokerProcess { Port = p, KafkaPort = kafkaPort, HttpPort = http, DataDir = dataDir, Host = host ?? "127.0.0.1" };
+        node._process = CliProcess.StartWatchingIn(netns, node.OnLine, node.OnLine, args);
         var awaited = waitUntilUp ? node._listening.Task : node._started.Task;
         var ready = await Task.WhenAny(awaited, node._process.WaitForExitAsync(), Task.Delay(timeout ?? TimeSpan.FromSeconds(60)));
         if (ready != awaited)

@@ -40,15 +40,22 @@ public sealed class CliProcess : IDisposable
     }
 
     /// <summary>`dotnet broker.dll args...` with its streams redirected and no BROKER_BOOTSTRAP from the environment.</summary>
-    public static ProcessStartInfo StartInfo(params string[] args)
+    public static ProcessStartInfo StartInfo(params string[] args) => StartInfoIn(null, args);
+
+    /// <summary>As <see cref="StartInfo"/>, run in network namespace <paramref name="netns"/> when given (`ip netns exec`, which execs: same pid).</summary>
+    private static ProcessStartInfo StartInfoIn(string? netns, string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (netns is not null)
+        {
+            foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a);
+        }
         info.ArgumentList.Add(BrokerDll);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment.Remove("BROKER_BOOTSTRAP");
@@ -64,9 +71,13 @@ public sealed class CliProcess : IDisposable
     }
 
     /// <summary>Starts a command that keeps running and hands each output line to a callback as it comes.</summary>
-    public static CliProcess StartWatching(Action<string> onStdout, Action<string> onStderr, params string[] args)
+    public static CliProcess StartWatching(Action<string> onStdout, Action<string> onStderr, params string[] args) =>
+        StartWatchingIn(null, onStdout, onStderr, args);
+
+    /// <summary>As <see cref="StartWatching"/>, in network namespace <paramref name="netns"/> when given.</summary>
+    public static CliProcess StartWatchingIn(string? netns, Action<string> onStdout, Action<string> onStderr, params string[] args)
     {
-        var process = new Process { StartInfo = StartInfo(args) };
+        var process = new Process { StartInfo = StartInfoIn(netns, args) };
         var cli = new CliProcess(process);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) onStdout(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) onStderr(e.Data); };

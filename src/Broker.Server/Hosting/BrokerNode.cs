@@ -59,7 +59,15 @@ public sealed class BrokerNode : IAsyncDisposable
         var system = ActorSystem.Create(SystemName, config);
         try
         {
-            if (quorum is not null) QuorumExtension.Register(system, quorum); // before any actor builds its MetadataStore
+            if (quorum is not null)
+            {
+                QuorumExtension.Register(system, quorum); // before any actor builds its MetadataStore
+            }
+            else if (settings.Seeds.Count > 0 || settings.KnownPeers.Count > 0)
+            {
+                system.Log.Warning("this node is part of a cluster but has no --voters: the cluster's metadata is kept in Distributed Data, where a node that is "
+                    + "alone or behind can override what the others decided (docs/architecture.md, \"The metadata store\"); start every node with the same --voters list");
+            }
             var gateway = StartActors(system);
             system.Log.Info("broker node listening on {0}:{1} (gateway akka.tcp://{2}@{3}:{4}/user/gateway), data in {5}",
                 settings.Host, settings.Port, SystemName, settings.PublicHost, settings.PublicPort, settings.JournalPath);

@@ -21,12 +21,23 @@ namespace Broker.IntegrationTests.Replication;
 /// BROKER_NEMESIS_MINUTES=30 dotnet test tests/Broker.IntegrationTests -c Release --filter Nemesis (BROKER_NEMESIS_WIPE=0: no wiped disks).
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class NemesisTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class NemesisTests : IAsyncLifetime
 {
+    private readonly ITestOutputHelper _output;
+
+    public NemesisTests(ITestOutputHelper output)
+    {
+        _output = output;
+        _cluster = new ThreeNodeCluster(size: Nodes, network: _network);
+    }
+
     private const string Topic = "nemesis";
     private const int Partitions = 6;
     private static readonly TimeSpan LoneStart = TimeSpan.FromSeconds(20);
-    private readonly ThreeNodeCluster _cluster = new(size: Setting("BROKER_NEMESIS_NODES", 3));
+    private static readonly int Nodes = Setting("BROKER_NEMESIS_NODES", 3);
+    // Network cuts need a network of the test's own (namespaces, as root); BROKER_NEMESIS_CUTS=0 turns them off.
+    private readonly NetworkLab? _network = NetworkLab.Available && Environment.GetEnvironmentVariable("BROKER_NEMESIS_CUTS") != "0" ? new NetworkLab(Nodes) : null;
+    private readonly ThreeNodeCluster _cluster;
     private readonly AckChecker _checker = new(Partitions);
     private readonly ConcurrentDictionary<(int Partition, long Offset), string> _seen = new();
     private readonly ConcurrentQueue<string> _seenConflicts = new();
@@ -43,7 +54,11 @@ public sealed class NemesisTests(ITestOutputHelper output) : IAsyncLifetime
 
     public Task InitializeAsync() => _cluster.StartAsync();
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        _network?.Dispose();
+    }
 
     [Fact(Timeout = 0)]
     public async Task Kills_pauses_and_full_restarts_in_any_order_lose_nothing_acknowledged()
@@ -58,12 +73,13 @@ public sealed class NemesisTests(ITestOutputHelper output) : IAsyncLifetime
         var heals = new List<(string Fault, long Millis)>();
         while (clock.Elapsed < TimeSpan.FromMinutes(Minutes))
         {
-            var fault = _random.Next(WipesDisks ? 5 : 4) switch
+            var fault = _random.Next(6) switch
             {
                 0 => await KillAndRestartAsync(),
                 1 => await PauseAsync(TimeSpan.FromSeconds(2 + _random.Next(4))),   // shorter than a downing
                 2 => await PauseAsync(TimeSpan.FromSeconds(10 + _random.Next(10))), // long enough to be downed
-                3 => await WipeAndRestartAsync(),
+                3 when WipesDisks => await WipeAndRestartAsync(),
+                4 when _network is not null => await CutAsync(TimeSpan.FromSeconds(3 + _random.Next(15))),
                 _ => await FullRestartAsync(loneFirst: _random.Next(2) == 0),
             };
             var healedAt = Environment.TickCount64;
@@ -72,7 +88,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IAsyncLifetime
                 TimeSpan.FromSeconds(120), $"every partition acknowledging again after: {fault}");
             var millis = Enumerable.Range(0, Partitions).Max(p => _checker.FirstAckOfSendAfter(p, healedAt)!.Value - healedAt);
             heals.Add((fault, millis));
-            output.WriteLine($"{clock.Elapsed:mm\\:ss} {fault}; healed, every partition acknowledging within {millis} ms; {_checker.AckCount} acknowledged, {_checker.FailureCount} sends failed");
+            _output.WriteLine($"{clock.Elapsed:mm\\:ss} {fault}; healed, every partition acknowledging within {millis} ms; {_checker.AckCount} acknowledged, {_checker.FailureCount} sends failed");
         }
 
         await stop.CancelAsync();
@@ -82,7 +98,7 @@ public sealed class NemesisTests(ITestOutputHelper output) : IAsyncLifetime
         var finalLog = await LogReader.ReadAllAsync(_cluster.Bootstrap, Topic, Partitions, TimeSpan.FromMinutes(3));
         var truncatedReads = _seen.Where(kv => !finalLog.TryGetValue(kv.Key, out var v) || v != kv.Value)
             .Select(kv => $"{kv.Key.Partition}@{kv.Key.Offset} '{kv.Value}'").ToList();
-        output.WriteLine($"nemesis on {_cluster.Size} nodes, {clock.Elapsed:mm\\:ss}, {heals.Count} faults: {result}; consumers saw {_seen.Count} records, "
+        _output.WriteLine($"nemesis on {_cluster.Size} nodes ({(_network is null ? "no network cuts: not root, or BROKER_NEMESIS_CUTS=0" : "with network cuts")}), {clock.Elapsed:mm\\:ss}, {heals.Count} faults: {result}; consumers saw {_seen.Count} records, "
             + $"{truncatedReads.Count} later truncated, {_seenConflicts.Count} offsets seen with two values, {_backwardReads.Count} backward reads; "
             + $"{_checker.FailureCount} sends failed; slowest heal {(heals.Count == 0 ? 0 : heals.Max(h => h.Millis))} ms");
         Assert.Empty(result.Lost);
@@ -118,6 +134,22 @@ public sealed class NemesisTests(ITestOutputHelper output) : IAsyncLifetime
         await _cluster.StartNodeAsync(victim);
         Assert.Equal(id, _cluster.NodeIdOf(victim));
         return $"node index {victim} wiped and restarted empty as node {id}";
+    }
+
+    /// <summary>Cuts one node off the network (it runs on, unreachable, and is downed if the cut is long), then heals it.</summary>
+    private async Task<string> CutAsync(TimeSpan cut)
+    {
+        var victim = _random.Next(_cluster.Size);
+        _network!.Cut(victim);
+        try
+        {
+            await Task.Delay(cut); // the fault's duration
+        }
+        finally
+        {
+            _network.Heal(victim);
+        }
+        return $"network cut of node index {victim} for {cut.TotalSeconds:0} s";
     }
 
     private async Task<string> PauseAsync(TimeSpan pause)

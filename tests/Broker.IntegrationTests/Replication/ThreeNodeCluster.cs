@@ -12,14 +12,22 @@ namespace Broker.IntegrationTests.Replication;
 /// With <paramref name="quorum"/> (the default) the metadata is decided by the metadata quorum: node i runs with
 /// --node-id i+1, and the first <paramref name="size"/> nodes are its voters (a spare cannot be one: pass quorum: false
 /// to test on the Distributed Data store).
+/// With <paramref name="network"/>, node i runs in its own network namespace at its own address (<see cref="NetworkLab"/>),
+/// so the test can cut it off.
 /// </summary>
-public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int size = 3, bool quorum = true) : IAsyncDisposable
+public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int size = 3, bool quorum = true, NetworkLab? network = null) : IAsyncDisposable
 {
+    /// <summary>Where node <paramref name="index"/> listens: 127.0.0.1, or its address in the <see cref="NetworkLab"/>.</summary>
+    public string Host(int index) => network?.Host(index) ?? "127.0.0.1";
+
+    /// <summary>The network the nodes run in, if any (to cut and heal them).</summary>
+    public NetworkLab? Network => network;
+
     // The Raft port of each voter: fixed for the cluster's life, since every voter names every other by it.
     private readonly int[] _voterPorts = Enumerable.Range(0, size).Select(_ => BrokerProcess.FreePort()).ToArray();
 
     /// <summary>The voters as --voters takes them: 1@127.0.0.1:port,...</summary>
-    public string Voters => string.Join(",", _voterPorts.Select((port, i) => $"{i + 1}@127.0.0.1:{port}"));
+    public string Voters => string.Join(",", _voterPorts.Select((port, i) => $"{i + 1}@{Host(i)}:{port}"));
 
     /// <summary>Whether the metadata quorum decides this cluster's metadata.</summary>
     public bool Quorum => quorum;
@@ -37,10 +45,10 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
     public int Size => size;
     private readonly List<int> _joinOrder = new();
 
-    public string Bootstrap => string.Join(",", _ports.Select(p => $"127.0.0.1:{p}"));
+    public string Bootstrap => string.Join(",", _ports.Select((p, i) => $"{Host(i)}:{p}"));
 
     /// <summary>The nodes' addresses in this order: a client connects to the first that answers.</summary>
-    public string BootstrapIn(params int[] order) => string.Join(",", order.Select(i => $"127.0.0.1:{_ports[i]}"));
+    public string BootstrapIn(params int[] order) => string.Join(",", order.Select(i => $"{Host(i)}:{_ports[i]}"));
 
     /// <summary>
     /// Waits until the cluster has dropped every killed node (downed and removed), so a node restarted on
@@ -56,10 +64,10 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
             return status.Brokers.Count(b => b.NodeId > 0) == running; // an unreachable member still counts until it is removed
         }, TimeSpan.FromSeconds(60), $"the cluster down to its {running} running nodes");
     }
-    public string Seed => $"127.0.0.1:{_ports[0]}";
+    public string Seed => $"{Host(0)}:{_ports[0]}";
 
-    /// <summary>http://127.0.0.1:port of node <paramref name="index"/>'s web page, /api, /metrics and /health.</summary>
-    public string HttpBase(int index) => $"http://127.0.0.1:{_httpPorts[index]}";
+    /// <summary>http://host:port of node <paramref name="index"/>'s web page, /api, /metrics and /health.</summary>
+    public string HttpBase(int index) => $"http://{Host(index)}:{_httpPorts[index]}";
 
     public static string RackOf(int index) => $"zone{index}";
 
@@ -91,10 +99,10 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
     public async Task StartNodeAsync(int index)
     {
         // The seed (node 0) joins itself only when it is the first; any other start joins through the running nodes.
-        var running = _joinOrder.Where(i => i != index && IsRunning(i)).Select(i => $"127.0.0.1:{_ports[i]}").ToList();
+        var running = _joinOrder.Where(i => i != index && IsRunning(i)).Select(i => $"{Host(i)}:{_ports[i]}").ToList();
         var seed = index == 0 && _joinOrder.Count == 0 ? null : string.Join(",", running);
         _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index],
-            extraArgs: QuorumArgs(index));
+            extraArgs: QuorumArgs(index), host: network?.Host(index), netns: network?.Namespace(index));
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }
@@ -117,9 +125,9 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
     /// </summary>
     public async Task StartWaitingNodeAsync(int index)
     {
-        var seed = index == 0 ? null : $"127.0.0.1:{_ports[0]}";
+        var seed = index == 0 ? null : Seed;
         _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index], waitUntilUp: false,
-            extraArgs: QuorumArgs(index));
+            extraArgs: QuorumArgs(index), host: network?.Host(index), netns: network?.Namespace(index));
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }
