@@ -22,6 +22,7 @@ public sealed class ReplicaAllocationStrategy(TimeSpan metadataTimeout) : IActor
     private ActorSystem _system = null!;
     private MetadataStore _store = null!;
     private ILoggingAdapter _log = null!;
+    private readonly WarningThrottle _offlineWarned = new(TimeSpan.FromSeconds(30));
 
     public void Start(ActorSystem system)
     {
@@ -33,7 +34,10 @@ public sealed class ReplicaAllocationStrategy(TimeSpan metadataTimeout) : IActor
     public async Task<IActorRef> AllocateShard(IActorRef requester, string shardId, IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations)
     {
         var (topicName, partition) = PartitionEntity.Parse(shardId);
-        var (topics, states) = await ReadAsync(majority: true).ConfigureAwait(false);
+        // On the metadata quorum this node's image is committed state, at most milliseconds behind, and the election
+        // on the chosen node decides with a compare-and-set anyway: a local read keeps an offline partition (whose
+        // shard sharding retries every few hundred ms) from costing a quorum round trip per retry.
+        var (topics, states) = await ReadAsync(majority: !_store.ByConsensus).ConfigureAwait(false);
         var topic = topics.Find(topicName);
         if (topic is null || partition >= topic.Partitions)
             return requester; // the entity finds no replica there and answers UnknownTopic
@@ -43,6 +47,7 @@ public sealed class ReplicaAllocationStrategy(TimeSpan metadataTimeout) : IActor
         var leader = LeaderChoice.For(topic, partition, state, config.UncleanLeaderElection, regions.ContainsKey, out var unclean);
         if (leader < 0)
         {
+            if (!_offlineWarned.ShouldWarn(shardId)) return null!;
             _log.Warning("partition {0} is offline: no in-sync replica (ISR {1}) is alive; it stays offline until one returns (unclean.leader.election.enable is off)",
                 shardId, state is null ? "?" : string.Join(",", state.Isr));
             return null!; // not allocated: sharding retries later
@@ -114,5 +119,23 @@ public sealed class ReplicaAllocationStrategy(TimeSpan metadataTimeout) : IActor
             if (id >= 0) result[id] = region;
         }
         return result;
+    }
+}
+
+/// <summary>Says a warning is due for a key at most once per <paramref name="every"/> (sharding retries an offline shard every few hundred ms).</summary>
+internal sealed class WarningThrottle(TimeSpan every)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _last = new(StringComparer.Ordinal);
+
+    public bool ShouldWarn(string key)
+    {
+        var now = Environment.TickCount64;
+        var due = true;
+        _last.AddOrUpdate(key, now, (_, last) =>
+        {
+            due = now - last >= every.TotalMilliseconds;
+            return due ? now : last;
+        });
+        return due;
     }
 }

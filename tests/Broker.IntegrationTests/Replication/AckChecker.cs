@@ -55,11 +55,11 @@ public sealed class AckChecker(int partitions)
     }
 
     /// <summary>Reads every partition from the start to its current end and compares with what was acknowledged.</summary>
-    public async Task<CheckResult> ReadBackAsync(string bootstrap, string topic, TimeSpan timeout)
+    public async Task<CheckResult> ReadBackAsync(string bootstrap, string topic, TimeSpan timeout, string? clientHost = null)
     {
-        var stored = await LogReader.ReadAllAsync(bootstrap, topic, Partitions, timeout);
+        var stored = await LogReader.ReadAllAsync(bootstrap, topic, Partitions, timeout, clientHost);
         var unread = 0L;
-        await using (var admin = new AdminClient(new ClientConfig { BootstrapServers = bootstrap }))
+        await using (var admin = new AdminClient(new ClientConfig { BootstrapServers = bootstrap, ClientHost = clientHost }))
             for (var p = 0; p < Partitions; p++) unread += (await admin.ListOffsetsAsync(topic, p, OffsetSpec.Latest)).Offset;
         unread -= stored.Count;
         var lost = new List<string>();

@@ -16,7 +16,9 @@ namespace Broker.IntegrationTests.Replication;
 public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Topic = "failover";
-    private const int Partitions = 6;
+    // 6 in the suite; BROKER_FAILOVER_PARTITIONS=1000 measures failover with many partitions (opt-in; README).
+    private static readonly int Partitions = int.TryParse(Environment.GetEnvironmentVariable("BROKER_FAILOVER_PARTITIONS"), out var n) && n > 0 ? n : 6;
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(Partitions / 10.0);
     private readonly ThreeNodeCluster _cluster = new();
     private readonly AckChecker _checker = new(Partitions);
     private readonly CancellationTokenSource _stop = new();
@@ -61,7 +63,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         // Every node dies at once: the metadata (topics, assignments, ISR, epochs) must come back from the
         // nodes' own durable copies, and no replica may purge its log for want of a topic.
         await _cluster.KillAllAndRestartAsync();
-        await WaitForFullIsrAsync(TimeSpan.FromSeconds(90));
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(90) + Slack);
         var after = await _cluster.DescribeAsync(Topic);
         Assert.Equal(before.TopicId, after.TopicId);
         foreach (var p in after.Partitions)
@@ -85,8 +87,8 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
     private async Task<Task> StartLoadAsync()
     {
         await _cluster.CreateTopicAsync(Topic, Partitions, 3, minInsyncReplicas: 2);
-        await WaitForFullIsrAsync(TimeSpan.FromSeconds(60));
-        var load = Task.Run(() => AckedWriters.RunAsync(_checker, _cluster.Bootstrap, Topic, Acks.All, _stop.Token));
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(60) + Slack);
+        var load = Task.Run(() => AckedWriters.RunAsync(_checker, _cluster.Bootstrap, Topic, Acks.All, _stop.Token, inFlight: Math.Max(2, 192 / Partitions)));
         await WaitForAcksAsync(5_000, TimeSpan.FromSeconds(60));
         return load;
     }
@@ -102,7 +104,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
 
         // Every partition acknowledges an acks=all write again; the slowest of the killed node's partitions is the failover time.
         await ThreeNodeCluster.Eventually(() => Task.FromResult(Enumerable.Range(0, Partitions).All(p => _checker.FirstAckOfSendAfter(p, killedAt) is not null)),
-            TimeSpan.FromSeconds(60), "every partition acknowledges again");
+            TimeSpan.FromSeconds(60) + Slack, "every partition acknowledges again");
         var failover = led.Count == 0 ? 0 : led.Max(p => _checker.FirstAckOfSendAfter(p, killedAt)!.Value - killedAt);
         output.WriteLine($"failover after killing the {which}: {failover} ms to the first acks=all acknowledgement on each of its partitions");
         output.WriteLine($"  killed at {DateTime.UtcNow.AddMilliseconds(killedAt - Environment.TickCount64):HH:mm:ss.fff}; what the survivors logged:");
@@ -126,7 +128,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         var restart = Stopwatch.StartNew();
         await _cluster.WaitForKilledNodesRemovedAsync();
         await _cluster.StartNodeAsync(index);
-        await WaitForFullIsrAsync(TimeSpan.FromSeconds(90));
+        await WaitForFullIsrAsync(TimeSpan.FromSeconds(90) + Slack);
         output.WriteLine($"node {nodeId} restarted, caught up and rejoined every ISR in {restart.ElapsedMilliseconds} ms");
     }
 

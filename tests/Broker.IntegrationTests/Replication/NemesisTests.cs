@@ -94,8 +94,8 @@ public sealed class NemesisTests : IAsyncLifetime
         await stop.CancelAsync();
         await Task.WhenAll(producers);
         await consumer;
-        var result = await _checker.ReadBackAsync(_cluster.Bootstrap, Topic, TimeSpan.FromMinutes(3));
-        var finalLog = await LogReader.ReadAllAsync(_cluster.Bootstrap, Topic, Partitions, TimeSpan.FromMinutes(3));
+        var result = await _checker.ReadBackAsync(_cluster.Bootstrap, Topic, TimeSpan.FromMinutes(3), _cluster.ClientHost);
+        var finalLog = await LogReader.ReadAllAsync(_cluster.Bootstrap, Topic, Partitions, TimeSpan.FromMinutes(3), _cluster.ClientHost);
         var truncatedReads = _seen.Where(kv => !finalLog.TryGetValue(kv.Key, out var v) || v != kv.Value)
             .Select(kv => $"{kv.Key.Partition}@{kv.Key.Offset} '{kv.Value}'").ToList();
         _output.WriteLine($"nemesis on {_cluster.Size} nodes ({(_network is null ? "no network cuts: not root, or BROKER_NEMESIS_CUTS=0" : "with network cuts")}), {clock.Elapsed:mm\\:ss}, {heals.Count} faults: {result}; consumers saw {_seen.Count} records, "
@@ -180,7 +180,7 @@ public sealed class NemesisTests : IAsyncLifetime
 
     private async Task ProduceAsync(int writer, CancellationToken stop)
     {
-        await using var producer = new Producer(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, LingerMs = 2, RequestTimeout = TimeSpan.FromSeconds(3) });
+        await using var producer = new Producer(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, LingerMs = 2, RequestTimeout = TimeSpan.FromSeconds(3), ClientHost = _cluster.ClientHost });
         var sequence = 0;
         while (!stop.IsCancellationRequested)
         {
@@ -215,7 +215,7 @@ public sealed class NemesisTests : IAsyncLifetime
         await Task.Yield();
         var last = new long[Partitions];
         Array.Fill(last, -1);
-        using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = _cluster.Bootstrap, FetchMaxWaitMs = 200 });
+        using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = _cluster.Bootstrap, FetchMaxWaitMs = 200, ClientHost = _cluster.ClientHost });
         consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topic, p, Offset.Beginning)).ToList());
         while (!stop.IsCancellationRequested)
         {

@@ -54,6 +54,9 @@ public sealed class NetworkLab : IDisposable
     /// <summary>The namespace node <paramref name="index"/> runs in (`ip netns exec` it).</summary>
     public string Namespace(int index) => $"brk{_id}n{index}";
 
+    /// <summary>The test process's address on the bridge: clients set it as ClientHost, since nodes answer by connecting back.</summary>
+    public string ClientHost => $"{_prefix}.1";
+
     /// <summary>Node <paramref name="index"/>'s address.</summary>
     public string Host(int index) => $"{_prefix}.{10 + index}";
 

@@ -20,6 +20,9 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
     /// <summary>Where node <paramref name="index"/> listens: 127.0.0.1, or its address in the <see cref="NetworkLab"/>.</summary>
     public string Host(int index) => network?.Host(index) ?? "127.0.0.1";
 
+    /// <summary>Where the nodes reach this test's clients (ClientConfig.ClientHost): null on loopback.</summary>
+    public string? ClientHost => network?.ClientHost;
+
     /// <summary>The network the nodes run in, if any (to cut and heal them).</summary>
     public NetworkLab? Network => network;
 
@@ -176,7 +179,7 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
         Xunit.Assert.Equal(Broker.Protocol.ErrorCode.None, created[0].Error);
     }
 
-    public AdminClient Admin() => new(new ClientConfig { BootstrapServers = Bootstrap, RequestTimeout = TimeSpan.FromSeconds(10) });
+    public AdminClient Admin() => new(new ClientConfig { BootstrapServers = Bootstrap, RequestTimeout = TimeSpan.FromSeconds(10), ClientHost = ClientHost });
 
     public async Task<TopicMetadata> DescribeAsync(string topic)
     {
