@@ -60,24 +60,15 @@ public sealed class FollowerStateTests
         Assert.Equal(5, _follower.KnownLeaderEpoch);
     }
 
-    [Fact]
-    public void A_divergent_suffix_is_truncated_to_where_the_epoch_ends_on_both_sides()
+    [Theory]
+    [InlineData(new[] { 0, 1, 1, 1 }, 1, 25L, 25L)] // we led epoch 1 to 40 unreplicated; the leader's epoch 1 ended at 25
+    [InlineData(new[] { 0, 2 }, 0, 15L, 10L)]       // the leader's epoch 0 ended at 15, ours at 10 (we never saw epoch 1)
+    public void A_divergent_suffix_is_truncated_to_where_the_epoch_ends_on_both_sides(int[] epochs, int divergingEpoch, long divergingEnd, long cut)
     {
-        // Ours: epoch 1 at 10..39 (we led, unreplicated). Leader: epoch 1 ended at 25.
-        var log = TestBatches.Log(_clock, 10, 0, 1, 1, 1);
+        var log = TestBatches.Log(_clock, 10, epochs);
         var id = _follower.NextFetch("t", 0, 3, log, 1024, 500).FetchId;
-        var truncate = Assert.IsType<FollowerState.Step.Truncate>(_follower.OnFetched(Answer(id, divergingEpoch: 1, divergingEnd: 25), log));
-        Assert.Equal(25, truncate.Offset);
-    }
-
-    [Fact]
-    public void A_divergent_epoch_that_ends_earlier_here_truncates_to_our_end_of_it()
-    {
-        // Ours: epoch 0 at 0..9, epoch 2 at 10..19. The leader says epoch 0 ended at 15 there: cut at our 10.
-        var log = TestBatches.Log(_clock, 10, 0, 2);
-        var id = _follower.NextFetch("t", 0, 3, log, 1024, 500).FetchId;
-        var truncate = Assert.IsType<FollowerState.Step.Truncate>(_follower.OnFetched(Answer(id, divergingEpoch: 0, divergingEnd: 15), log));
-        Assert.Equal(10, truncate.Offset);
+        var truncate = Assert.IsType<FollowerState.Step.Truncate>(_follower.OnFetched(Answer(id, divergingEpoch: divergingEpoch, divergingEnd: divergingEnd), log));
+        Assert.Equal(cut, truncate.Offset);
     }
 
     [Fact]

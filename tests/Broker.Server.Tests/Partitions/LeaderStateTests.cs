@@ -39,6 +39,15 @@ public sealed class LeaderStateTests
         return released;
     }
 
+    /// <summary>Leads with ISR [1, 2], node 2 caught up: the high watermark is 20, node 3 is out of the ISR.</summary>
+    private void LeadWithNode3OutOfSync()
+    {
+        _leader.Start(new PartitionState(1, 0, 1, [1, 2]), Replicas);
+        Fetch(2, 20);
+        UpdateHighWatermark();
+        Assert.Equal(20, _log.HighWatermark);
+    }
+
     private void AppendOnLeader(int records, int epoch = 1)
     {
         var baseOffset = _log.AssignOffsets(records);
@@ -100,10 +109,7 @@ public sealed class LeaderStateTests
     [Fact]
     public void While_an_expansion_is_being_written_the_new_member_already_holds_the_high_watermark()
     {
-        _leader.Start(new PartitionState(1, 0, 1, [1, 2]), Replicas);
-        Fetch(2, 20);
-        UpdateHighWatermark();
-        Assert.Equal(20, _log.HighWatermark);
+        LeadWithNode3OutOfSync();
         AppendOnLeader(5); // log end 25
 
         var expand = Fetch(3, 20); // caught up to the high watermark and into epoch 1 (which starts at 20)
@@ -150,10 +156,7 @@ public sealed class LeaderStateTests
     [Fact]
     public void A_follower_joins_the_ISR_only_when_caught_up_to_the_high_watermark_and_into_this_epoch()
     {
-        _leader.Start(new PartitionState(1, 0, 1, [1, 2]), Replicas);
-        Fetch(2, 20);
-        UpdateHighWatermark();
-        Assert.Equal(20, _log.HighWatermark);
+        LeadWithNode3OutOfSync();
 
         Assert.Null(Fetch(3, 15)); // below the high watermark
         _alive.Remove(3);
