@@ -186,23 +186,8 @@ public sealed partial class PartitionActor
                 return;
         }
 
-        // First committed batch whose max timestamp reaches the target; the record is inside it. For the largest
-        // timestamp (-3), the first committed batch holding it, and its first record with that timestamp.
-        var target = request.Timestamp;
-        var i = 0;
-        if (target == OffsetSpec.MaxTimestamp)
-        {
-            var largest = -1;
-            for (var j = 0; j < _log.Index.Count && _log.Index.BaseOffset(j) < _log.HighWatermark; j++)
-                if (largest < 0 || _log.Index.MaxTimestamp(j) > _log.Index.MaxTimestamp(largest)) largest = j;
-            i = largest < 0 ? _log.Index.Count : largest;
-            if (largest >= 0) target = _log.Index.MaxTimestamp(largest);
-        }
-        else
-        {
-            while (i < _log.Index.Count && _log.Index.BaseOffset(i) < _log.HighWatermark && _log.Index.MaxTimestamp(i) < target) i++;
-        }
-        if (i == _log.Index.Count || _log.Index.BaseOffset(i) >= _log.HighWatermark)
+        var i = _log.FindCommittedBatch(request.Timestamp, out var target);
+        if (i < 0)
         {
             replyTo.Tell(Offset(-1, -1));
             return;

@@ -1,3 +1,4 @@
+using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
 
 namespace Broker.Server.Partitions;
@@ -103,6 +104,31 @@ internal sealed class PartitionLog
         var (epoch, end) = Epochs.EndOffsetFor(lastFetchedEpoch, LogEnd);
         if (end >= followerLogEnd && epoch >= lastFetchedEpoch) return null;
         return (Math.Max(epoch, 0), end < 0 ? LogStart : end);
+    }
+
+    /// <summary>
+    /// Kafka's fetchOffsetByTimestamp over the index: the position of the first committed batch whose max timestamp
+    /// reaches <paramref name="timestamp"/> (the record is inside it), or -1. For <see cref="OffsetSpec.MaxTimestamp"/>,
+    /// the first committed batch holding the largest timestamp, and <paramref name="target"/> is that timestamp.
+    /// </summary>
+    public int FindCommittedBatch(long timestamp, out long target)
+    {
+        target = timestamp;
+        var i = 0;
+        if (timestamp == OffsetSpec.MaxTimestamp)
+        {
+            var largest = -1;
+            for (var j = 0; j < Index.Count && Index.BaseOffset(j) < HighWatermark; j++)
+                if (largest < 0 || Index.MaxTimestamp(j) > Index.MaxTimestamp(largest)) largest = j;
+            if (largest < 0) return -1;
+            i = largest;
+            target = Index.MaxTimestamp(largest);
+        }
+        else
+        {
+            while (i < Index.Count && Index.BaseOffset(i) < HighWatermark && Index.MaxTimestamp(i) < timestamp) i++;
+        }
+        return i == Index.Count || Index.BaseOffset(i) >= HighWatermark ? -1 : i;
     }
 
     /// <summary>Drops every batch that ends after <paramref name="offset"/> (whole batches only).</summary>

@@ -1,3 +1,4 @@
+using Broker.Protocol.Messages;
 using Broker.Server.Partitions;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
@@ -132,5 +133,21 @@ public sealed class PartitionLogStateTests
         Assert.Equal(1, restored.Epochs.LatestEpoch);
         Assert.Equal("topic-id", restored.TopicId);
         Assert.Equal(2, restored.Index.Count);
+    }
+
+    [Fact]
+    public void A_timestamp_is_found_only_in_committed_batches()
+    {
+        var log = new PartitionLog(1 << 20, _clock);
+        log.StartIncarnation("topic-id");
+        long[] times = [1_000, 3_000, 2_000, 9_000];
+        for (var i = 0; i < times.Length; i++) log.Appended(TestBatches.Batch(i * 10, 10, 0, times[i]), i + 1);
+        log.AdvanceHighWatermark(30);
+
+        Assert.Equal(1, log.FindCommittedBatch(2_500, out var target));
+        Assert.Equal(2_500, target);
+        Assert.Equal(-1, log.FindCommittedBatch(5_000, out _)); // only the uncommitted batch reaches it
+        Assert.Equal(1, log.FindCommittedBatch(OffsetSpec.MaxTimestamp, out target));
+        Assert.Equal(3_000, target);
     }
 }
