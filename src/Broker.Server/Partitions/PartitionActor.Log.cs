@@ -30,11 +30,8 @@ public sealed partial class PartitionActor
     /// </summary>
     private bool RefuseOtherEpoch(FetchRequest request, IActorRef replyTo)
     {
-        var mine = ServingEpoch;
-        if (request.CurrentLeaderEpoch < 0 || request.CurrentLeaderEpoch == mine) return false;
-        replyTo.Tell(request.CurrentLeaderEpoch > mine
-            ? _replies.FetchError(request, ErrorCode.NotLeader, $"the replica of {Name} on node {_nodeId} is in leader epoch {mine}, behind the epoch {request.CurrentLeaderEpoch} the client saw; retry, the request goes to a current replica")
-            : _replies.FetchError(request, ErrorCode.FencedLeaderEpoch, $"the client saw leader epoch {request.CurrentLeaderEpoch} of {Name}, older than the current {mine}; it refreshes and retries"));
+        if (_replies.EpochMismatch(request, request.CurrentLeaderEpoch, ServingEpoch) is not { } refusal) return false;
+        replyTo.Tell(refusal);
         return true;
     }
 
@@ -236,12 +233,9 @@ public sealed partial class PartitionActor
     /// </summary>
     private void OffsetForLeaderEpoch(OffsetForLeaderEpochRequest request)
     {
-        var mine = ServingEpoch;
-        if (request.CurrentLeaderEpoch >= 0 && request.CurrentLeaderEpoch != mine)
+        if (_replies.EpochMismatch(request, request.CurrentLeaderEpoch, ServingEpoch) is { } refusal)
         {
-            Sender.Tell(request.CurrentLeaderEpoch > mine
-                ? new OffsetForLeaderEpochResponse(_topic, _partition, ErrorCode.NotLeader, $"the leader of {Name} on node {_nodeId} is in epoch {mine}, behind the epoch {request.CurrentLeaderEpoch} the client saw; retry", -1, -1)
-                : new OffsetForLeaderEpochResponse(_topic, _partition, ErrorCode.FencedLeaderEpoch, $"the client saw leader epoch {request.CurrentLeaderEpoch} of {Name}, older than the current {mine}; it refreshes and retries", -1, -1));
+            Sender.Tell(refusal);
             return;
         }
         var (epoch, end) = _log.Epochs.EndOffsetFor(request.LeaderEpoch, _log.LogEnd);

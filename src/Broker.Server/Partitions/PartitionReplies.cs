@@ -31,6 +31,19 @@ internal sealed class PartitionReplies(string topic, int partition, int nodeId, 
         _ => null,
     };
 
+    /// <summary>
+    /// KIP-320: the refusal of a request whose client saw leader epoch <paramref name="clientEpoch"/> while this
+    /// replica serves in <paramref name="servingEpoch"/>: NotLeader when this replica is behind (the client retries
+    /// elsewhere), FencedLeaderEpoch when the client is (it refreshes). Null when they agree or the client names none.
+    /// </summary>
+    public object? EpochMismatch(object request, int clientEpoch, int servingEpoch)
+    {
+        if (clientEpoch < 0 || clientEpoch == servingEpoch) return null;
+        return clientEpoch > servingEpoch
+            ? Refusal(request, ErrorCode.NotLeader, $"the replica of {Name} on node {nodeId} is in leader epoch {servingEpoch}, behind the epoch {clientEpoch} the client saw; retry, the request goes to a current replica")
+            : Refusal(request, ErrorCode.FencedLeaderEpoch, $"the client saw leader epoch {clientEpoch} of {Name}, older than the current {servingEpoch}; it refreshes and retries");
+    }
+
     public string NotLeaderText(string why) => $"node {nodeId} does not lead {Name} ({why}); retry: the request is routed to the leader";
 
     public AppendResult AppendFailed(ErrorCode error, string message, IReadOnlyList<RecordError>? recordErrors = null) =>

@@ -57,4 +57,15 @@ public sealed class PartitionRepliesTests
     {
         Assert.Null(_replies.Refusal("tick", ErrorCode.NotLeader, "x"));
     }
+
+    [Fact]
+    public void A_client_ahead_of_the_replica_gets_NotLeader_and_one_behind_it_gets_FencedLeaderEpoch()
+    {
+        var request = new OffsetForLeaderEpochRequest("t", 0, 6, 2);
+        Assert.Null(_replies.EpochMismatch(request, clientEpoch: 5, servingEpoch: 5));
+        Assert.Null(_replies.EpochMismatch(request, clientEpoch: -1, servingEpoch: 5));
+        Assert.Equal(ErrorCode.NotLeader, Assert.IsType<OffsetForLeaderEpochResponse>(_replies.EpochMismatch(request, 6, 5)).Error);
+        var fenced = Assert.IsType<FetchResponse>(_replies.EpochMismatch(new FetchRequest("t", 0, 0, 1024, 0), 4, 5));
+        Assert.Equal(ErrorCode.FencedLeaderEpoch, fenced.Error);
+    }
 }
