@@ -3,7 +3,6 @@ using Akka.Cluster;
 using Akka.Event;
 using Akka.Persistence;
 using Broker.Protocol;
-using Broker.Protocol.Messages;
 using Broker.Server.Metadata;
 using Broker.Server.Topics;
 
@@ -21,8 +20,13 @@ namespace Broker.Server.Partitions;
 /// watermark, serves consumers and followers); NotEligible if it is not in sync. Back to Following when the
 /// entity hands off or a newer leader fences it. DeleteReplica purges the log and stops the actor.
 ///
-/// The log itself (index, tail cache, cold reads, retention, snapshots) is in PartitionActor.Log.cs; leading
-/// in PartitionActor.Leader.cs; following in PartitionActor.Follower.cs.
+/// The rules are plain classes this actor hosts: <see cref="PartitionLog"/> (offsets, index, epochs, producers,
+/// high watermark, retention, truncation), <see cref="LeaderState{TReplyTo}"/> (admission, ISR, high watermark,
+/// acks), <see cref="FollowerState"/> (what a fetch answer means), <see cref="ElectionRule"/>, and
+/// <see cref="PartitionReplies"/> (every error reply). The actor journals what they decide, sends what they
+/// return, and makes the metadata writes through <see cref="PartitionMetadataClient"/>. Its handlers are split by
+/// state: the log's reads and retention in PartitionActor.Log.cs, leading in PartitionActor.Leader.cs, following
+/// in PartitionActor.Follower.cs.
 /// </summary>
 public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
 {
@@ -31,12 +35,15 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     private readonly BrokerSettings _settings;
     private readonly IActorRef _region;
     private readonly int _nodeId;
-    private readonly MetadataStore _store;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly PartitionMetadataClient _metadata;
+    private readonly ILoggingAdapter _logger = Context.GetLogger();
     private readonly Monitoring.BrokerMetrics _metrics = Monitoring.BrokerMetrics.Get(Context.System);
-    private readonly string _address;
     private readonly TimeProvider _clock = TimeProvider.System;
     private readonly BatchValidator _validator;
+    private readonly PartitionLog _log;
+    private readonly LeaderState<IActorRef> _leader;
+    private readonly FollowerState _follower = new();
+    private readonly PartitionReplies _replies;
     private TopicDescriptor _descriptor;
     private TopicConfig _config;
 
@@ -49,28 +56,29 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         _region = region;
         _nodeId = nodeId;
         _config = descriptor.Config(settings);
-        _tail = new TailCache(settings.TailCacheBytes);
+        _log = new PartitionLog(settings.TailCacheBytes, _clock);
+        _leader = new LeaderState<IActorRef>(nodeId, _clock);
         _validator = new BatchValidator(_clock, settings.MaxDecompressedBatchBytes);
-        _store = new MetadataStore(Context.System, settings.MetadataTimeout);
-        _address = Cluster.Get(Context.System).SelfAddress.ToString();
+        _metadata = new PartitionMetadataClient(new MetadataStore(Context.System, settings.MetadataTimeout));
+        _replies = new PartitionReplies(_topic, partition, nodeId, Cluster.Get(Context.System).SelfAddress.ToString(), _log,
+            () => new ReplicaRole(_leader.IsLeader, _leader.Epoch, ServingEpoch));
         PersistenceId = $"partition/{_topic}/{partition}";
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is PartitionSnapshot snapshot) Restore(snapshot);
+            if (offer.Snapshot is PartitionSnapshot snapshot) _log.Restore(snapshot, _timestampsToVerify);
         });
-        Recover<PartitionCreated>(e => StartIncarnation(e.TopicId));
-        Recover<BatchAppended>(e => Appended(e.Batch, LastSequenceNr));
-        Recover<LeaderEpochStarted>(e => _epochs.Assign(e.Epoch, e.StartOffset));
-        Recover<LogTruncated>(e => TruncateTo(e.Offset));
-        Recover<LogStartAdvanced>(e => StartLogAt(e.Offset));
-        Recover<RecordsDeleted>(e => DropBefore(e.Offset));
+        Recover<PartitionCreated>(e => _log.StartIncarnation(e.TopicId));
+        Recover<BatchAppended>(e => _log.Appended(e.Batch, LastSequenceNr));
+        Recover<LeaderEpochStarted>(e => _log.Epochs.Assign(e.Epoch, e.StartOffset));
+        Recover<LogTruncated>(e => _log.TruncateTo(e.Offset));
+        Recover<LogStartAdvanced>(e => _log.StartLogAt(e.Offset));
+        Recover<RecordsDeleted>(e => _log.DropBefore(e.Offset));
         Recover<RecoveryCompleted>(_ =>
         {
-            _highWatermark = Math.Min(Math.Max(_highWatermark, _logStart), _logEnd);
-            _nextOffset = _logEnd; // nothing is in flight after recovery (a replayed truncation may have left it behind)
-            _log.Info("replica of {0} recovered: offsets {1}..{2} (high watermark {3}), {4} batches indexed, leader epoch {5}",
-                Name, _logStart, _logEnd, _highWatermark, _index.Count, _epochs.LatestEpoch);
+            _log.RecoveryCompleted();
+            _logger.Info("replica of {0} recovered: offsets {1}..{2} (high watermark {3}), {4} batches indexed, leader epoch {5}",
+                Name, _log.LogStart, _log.LogEnd, _log.HighWatermark, _log.Index.Count, _log.Epochs.LatestEpoch);
             Starting();
             VerifyRestoredTimestamps();
         });
@@ -105,22 +113,22 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     /// <summary>Makes sure the log belongs to the current topic incarnation (purging an older one's), then continues.</summary>
     private void CheckIncarnation(Action then)
     {
-        if (_topicId == _descriptor.TopicId)
+        if (_log.TopicId == _descriptor.TopicId)
         {
             then();
             return;
         }
-        if (_topicId is not null || LastSequenceNr > 0) Purge();
+        if (_log.TopicId is not null || LastSequenceNr > 0) Purge();
         Persist(new PartitionCreated(_descriptor.TopicId), e =>
         {
-            StartIncarnation(e.TopicId);
+            _log.StartIncarnation(e.TopicId);
             then();
         });
     }
 
     private void Deleted(string reason)
     {
-        _log.Info("replica of {0}: {1}; purging its log and stopping", Name, reason);
+        _logger.Info("replica of {0}: {1}; purging its log and stopping", Name, reason);
         FailWaiters(ErrorCode.UnknownTopic, $"topic '{_topic}' was deleted");
         Purge();
         Timers.CancelAll();
@@ -137,11 +145,11 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         Command<FetchWaitExpired>(OnFetchWaitExpired);
         Command<RetentionTick>(_ => ApplyRetention());
         Command<SaveSnapshotSuccess>(OnSnapshotSaved);
-        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "partition {0}: snapshot failed; recovery will replay more", Name));
-        Command<DeleteMessagesSuccess>(d => _log.Debug("partition {0}: deleted journal up to {1}", Name, d.ToSequenceNr));
-        Command<DeleteMessagesFailure>(f => _log.Warning(f.Cause, "partition {0}: deleting old batches failed; retried at the next retention check", Name));
+        Command<SaveSnapshotFailure>(f => _logger.Warning(f.Cause, "partition {0}: snapshot failed; recovery will replay more", Name));
+        Command<DeleteMessagesSuccess>(d => _logger.Debug("partition {0}: deleted journal up to {1}", Name, d.ToSequenceNr));
+        Command<DeleteMessagesFailure>(f => _logger.Warning(f.Cause, "partition {0}: deleting old batches failed; retried at the next retention check", Name));
         Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "partition {0}: deleting old snapshots failed", Name));
+        Command<DeleteSnapshotsFailure>(f => _logger.Warning(f.Cause, "partition {0}: deleting old snapshots failed", Name));
         Command<ClusterEvent.IClusterDomainEvent>(_ => { });
     }
 
@@ -152,7 +160,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         _config = updated.Topic.Config(_settings);
         if (!incarnationChanged)
         {
-            if (_isLeader) OnReplicasChanged();
+            if (_leader.IsLeader) OnReplicasChanged();
             return;
         }
         // Deleted and created again while this replica ran: start over in the new incarnation; if the leader
@@ -170,28 +178,14 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     private void RefuseNotLeader(object message, string why)
     {
         if (Sender.IsNobody()) return;
-        var text = $"node {_nodeId} does not lead {Name} ({why}); retry: the request is routed to the leader";
-        switch (message)
-        {
-            case AppendBatch a: Sender.Tell(new AppendResult(a.Topic, a.Partition, ErrorCode.NotLeader, text, -1)); break;
-            case FetchRequest f: Sender.Tell(new FetchResponse(f.Topic, f.Partition, ErrorCode.NotLeader, text, _highWatermark, _logStart, ReadOnlyMemory<byte>.Empty)); break;
-            case ListOffsetsRequest l: Sender.Tell(new ListOffsetsResponse(l.Topic, l.Partition, ErrorCode.NotLeader, text, -1, -1)); break;
-            case DeleteRecordsRequest d: Sender.Tell(new DeleteRecordsResponse(d.Topic, d.Partition, ErrorCode.NotLeader, text, -1)); break;
-            case OffsetForLeaderEpochRequest o: Sender.Tell(new OffsetForLeaderEpochResponse(o.Topic, o.Partition, ErrorCode.NotLeader, text, -1, -1)); break;
-            case DescribeProducersRequest dp: Sender.Tell(new DescribeProducersResponse(dp.Topic, dp.Partition, ErrorCode.NotLeader, text, [])); break;
-            case GetPartitionInfo: Sender.Tell(Info(ErrorCode.NotLeader, text)); break;
-            case ReplicaFetch r: Sender.Tell(new ReplicaFetchResult(r.Topic, r.Partition, r.FetchId, ErrorCode.NotLeader, text, _epochs.LatestEpoch, -1, -1, -1, -1, -1, ReadOnlyMemory<byte>.Empty)); break;
-        }
+        if (_replies.Refusal(message, ErrorCode.NotLeader, _replies.NotLeaderText(why)) is { } reply) Sender.Tell(reply);
     }
-
-    private PartitionInfo Info(ErrorCode error, string? message) =>
-        new(_topic, _partition, error, message, _logStart, _highWatermark, _logEnd, _leaderEpoch, _isLeader ? _nodeId : -1, _address);
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
         // Offsets were already assigned to the rejected batch: stop, so the replica manager starts this replica
         // again from the journal with contiguous offsets. Callers of in-flight appends get NotLeader or time out.
-        _log.Error(cause, "partition {0}: journal rejected event {1}; restarting from the journal", Name, sequenceNr);
+        _logger.Error(cause, "partition {0}: journal rejected event {1}; restarting from the journal", Name, sequenceNr);
         FailWaiters(ErrorCode.NotLeader, "the partition restarted after a journal error; the batch may or may not be stored");
         Context.Stop(Self);
     }

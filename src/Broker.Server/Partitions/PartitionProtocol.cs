@@ -166,5 +166,8 @@ internal sealed record IsrTick : INoSerializationVerificationNeeded
     public static readonly IsrTick Instance = new();
 }
 
-/// <summary>Local: the outcome of a leader election or ISR change written to the metadata store.</summary>
-internal sealed record StateWritten(Metadata.PartitionState? State, string? Failure, bool Conflict, Metadata.PartitionState? Newer) : INoSerializationVerificationNeeded;
+/// <summary>Local: the outcome of this replica's election, from <see cref="PartitionMetadataClient.ElectAsync"/>.</summary>
+internal sealed record ElectionWritten(PartitionStateWrite Outcome) : INoSerializationVerificationNeeded;
+
+/// <summary>Local: the outcome of this leader's ISR change, from <see cref="PartitionMetadataClient.AlterIsrAsync"/>.</summary>
+internal sealed record IsrWritten(PartitionStateWrite Outcome) : INoSerializationVerificationNeeded;
