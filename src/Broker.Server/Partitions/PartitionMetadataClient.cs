@@ -28,8 +28,9 @@ internal abstract record PartitionStateWrite
 /// <summary>
 /// Every metadata read and write a partition replica makes, in one place: an election (read the committed state
 /// from a majority, decide with <see cref="ElectionRule"/>, compare-and-set the next leader epoch, read back who
-/// won) and an ISR change (compare-and-set on leader epoch and partition epoch, KIP-497). Today the store is Akka
-/// Distributed Data (<see cref="MetadataStore"/>); a metadata quorum replaces this class, not the rules or the actor.
+/// won) and an ISR change (compare-and-set on leader epoch and partition epoch, KIP-497). On the metadata quorum the
+/// compare-and-set is decided in log order (docs/architecture.md, "Metadata by consensus"), so a write that returns
+/// is the one that won; on Distributed Data it runs on the local copy, and the read-back settles races by merge order.
 /// The hosting actor calls it and pipes the outcome to itself; the rules never call it.
 /// </summary>
 internal sealed class PartitionMetadataClient(MetadataStore store)
@@ -55,6 +56,7 @@ internal sealed class PartitionMetadataClient(MetadataStore store)
                     throw new MetadataConflictException($"partition state moved on to {now} during the election");
                 return table.Put(key, next);
             }).ConfigureAwait(false);
+            if (store.ByConsensus) return new PartitionStateWrite.Written(next); // committed in log order: it won
             // Two elections racing from stale views resolve by the merge order; read back to learn who won.
             var after = (await store.PartitionsAsync(majority: true).ConfigureAwait(false)).Find(topicId, partition);
             return after is not null && after.CompareTo(next) == 0

@@ -83,9 +83,19 @@ public sealed class NemesisTests : IAsyncLifetime
                 _ => await FullRestartAsync(loneFirst: _random.Next(2) == 0),
             };
             var healedAt = Environment.TickCount64;
-            await _cluster.WaitForMembersAsync(_cluster.Size, TimeSpan.FromSeconds(120));
-            await ThreeNodeCluster.Eventually(() => Task.FromResult(Enumerable.Range(0, Partitions).All(p => _checker.FirstAckOfSendAfter(p, healedAt) is not null)),
-                TimeSpan.FromSeconds(120), $"every partition acknowledging again after: {fault}");
+            try
+            {
+                await _cluster.WaitForMembersAsync(_cluster.Size, TimeSpan.FromSeconds(120));
+                await ThreeNodeCluster.Eventually(() => Task.FromResult(Enumerable.Range(0, Partitions).All(p => _checker.FirstAckOfSendAfter(p, healedAt) is not null)),
+                    TimeSpan.FromSeconds(120), $"every partition acknowledging again after: {fault}");
+            }
+            catch (TimeoutException)
+            {
+                var silent = Enumerable.Range(0, Partitions).Where(p => _checker.FirstAckOfSendAfter(p, healedAt) is null);
+                _output.WriteLine($"{clock.Elapsed:mm\\:ss} {fault}; NOT healed: partitions [{string.Join(",", silent)}] acknowledge nothing; {_checker.FailureCount} sends failed");
+                PrintNodeLogs();
+                throw;
+            }
             var millis = Enumerable.Range(0, Partitions).Max(p => _checker.FirstAckOfSendAfter(p, healedAt)!.Value - healedAt);
             heals.Add((fault, millis));
             _output.WriteLine($"{clock.Elapsed:mm\\:ss} {fault}; healed, every partition acknowledging within {millis} ms; {_checker.AckCount} acknowledged, {_checker.FailureCount} sends failed");
@@ -107,6 +117,18 @@ public sealed class NemesisTests : IAsyncLifetime
         Assert.Empty(truncatedReads);
         Assert.Empty(_seenConflicts);
         Assert.Empty(_backwardReads);
+    }
+
+    /// <summary>What each running node logged last, for a heal that did not come.</summary>
+    private void PrintNodeLogs()
+    {
+        for (var i = 0; i < _cluster.Size; i++)
+        {
+            if (!_cluster.IsRunning(i)) continue;
+            var lines = _cluster.Node(i).Output.Split('\n');
+            _output.WriteLine($"---- node index {i}, last {Math.Min(80, lines.Length)} of {lines.Length} lines ----");
+            foreach (var line in lines.TakeLast(80)) _output.WriteLine(line[..Math.Min(line.Length, 300)]);
+        }
     }
 
     private async Task<string> KillAndRestartAsync()
