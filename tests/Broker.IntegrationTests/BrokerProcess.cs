@@ -46,9 +46,10 @@ public sealed class BrokerProcess : IDisposable
     /// Starts `broker node` and waits until it says it is listening and its cluster is up (or, with
     /// <paramref name="waitUntilUp"/> false, only listening: a node that waits for the rest of its cluster).
     /// <paramref name="seed"/> is host:port of the cluster's seed to join as a worker; null starts a node that seeds
-    /// its own cluster.
+    /// its own cluster. <paramref name="extraArgs"/> are added to the command line (e.g. --cluster-ca and the node's files).
     /// </summary>
-    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null, int? httpPort = null, bool waitUntilUp = true)
+    public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null, int? httpPort = null, bool waitUntilUp = true,
+        IReadOnlyList<string>? extraArgs = null)
     {
         var p = port ?? FreePort();
         var kafkaPort = FreePort();
@@ -58,6 +59,7 @@ public sealed class BrokerProcess : IDisposable
             : ["node", "--port", p.ToString(CultureInfo.InvariantCulture), "--kafka-port", kafkaPort.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDir, "--seeds", seed, "--role", "worker"];
         args = [.. args, "--http-port", http.ToString(CultureInfo.InvariantCulture)];
         if (rack is not null) args = [.. args, "--rack", rack];
+        if (extraArgs is not null) args = [.. args, .. extraArgs];
         var node = new BrokerProcess { Port = p, KafkaPort = kafkaPort, HttpPort = http, DataDir = dataDir };
         node._process = CliProcess.StartWatching(node.OnLine, node.OnLine, args);
         var awaited = waitUntilUp ? node._listening.Task : node._started.Task;
