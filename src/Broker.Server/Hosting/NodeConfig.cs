@@ -51,7 +51,7 @@ public static class NodeConfig
         // After the node's own address checks: the Kafka listener advertises the node's public host by default.
         settings = settings with
         {
-            Kafka = Kafka.KafkaSettings.Create(config.GetConfig("broker.kafka"), settings.Host, settings.PublicHost),
+            Kafka = Kafka.KafkaSettings.Create(config.GetConfig("broker.kafka"), settings.Host, settings.PublicHost, config.GetConfig("broker.security")),
             Http = Monitoring.HttpSettings.Create(config.GetConfig("broker.http"), settings.Host),
             ClusterTls = Security.ClusterTlsSettings.Create(config.GetConfig("broker.security")),
         };
