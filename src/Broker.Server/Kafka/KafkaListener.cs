@@ -33,8 +33,8 @@ public sealed class KafkaListener : IDisposable
 
     private readonly Security.KafkaTls? _tls;
 
-    /// <summary>PLAINTEXT or SSL, Kafka's name for what the listener speaks.</summary>
-    public string SecurityProtocol => _tls is null ? "PLAINTEXT" : "SSL";
+    /// <summary>Kafka's name for what the listener speaks: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.</summary>
+    public string SecurityProtocol => (_settings.Sasl is null ? "" : "SASL_") + (_tls is null ? "PLAINTEXT" : "SSL");
 
     public int BoundPort { get; }
     public string AdvertisedHost => _settings.AdvertisedHost;
@@ -115,7 +115,11 @@ public sealed class KafkaListener : IDisposable
                 continue;
             }
             client.NoDelay = true;
-            var connection = new KafkaConnection(client, handler, _settings, log) { Tls = _tls };
+            var connection = new KafkaConnection(client, handler, _settings, log)
+            {
+                Tls = _tls,
+                Sasl = _settings.Sasl is { } sasl ? new Security.Sasl.SaslAuthenticator(sasl.Credentials, sasl.EnabledMechanisms) : null,
+            };
             _connections[connection] = Task.Run(async () =>
             {
                 await connection.RunAsync(_stopping.Token);

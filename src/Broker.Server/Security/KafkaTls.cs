@@ -27,10 +27,10 @@ public sealed record KafkaTlsSettings(string CertificateLocation, string KeyLoca
     public static KafkaTlsSettings? Create(Config kafka, Config security)
     {
         var protocol = kafka.GetString("security-protocol", "PLAINTEXT");
-        if (protocol == "PLAINTEXT") return null;
-        if (protocol != "SSL")
+        if (protocol is "PLAINTEXT" or "SASL_PLAINTEXT") return null;
+        if (protocol is not ("SSL" or "SASL_SSL"))
         {
-            throw new ConfigurationException($"broker.kafka.security-protocol must be PLAINTEXT or SSL, got '{protocol}' (SASL_PLAINTEXT and SASL_SSL are not served yet)");
+            throw new ConfigurationException($"broker.kafka.security-protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got '{protocol}'");
         }
         var ssl = kafka.GetConfig("ssl") ?? ConfigurationFactory.Empty;
         var clientAuth = ssl.GetString("client-auth", "none") switch

@@ -42,10 +42,17 @@ public sealed class KafkaTlsSettingsTests
         Assert.Throws<ConfigurationException>(() => Create("security-protocol = SSL, ssl { certificate-location = \"k.pem\", key-location = \"k.key\", client-auth = maybe }"));
 
     [Fact]
-    public void SASL_protocols_are_refused_as_not_served_yet()
+    public void SASL_SSL_needs_a_certificate_as_SSL_does() =>
+        Assert.Throws<ConfigurationException>(() => Create("security-protocol = SASL_SSL"));
+
+    [Fact]
+    public void SASL_PLAINTEXT_has_no_TLS() => Assert.Null(Create("security-protocol = SASL_PLAINTEXT"));
+
+    [Fact]
+    public void An_unknown_security_protocol_names_the_four_Kafka_knows()
     {
-        var ex = Assert.Throws<ConfigurationException>(() => Create("security-protocol = SASL_SSL"));
-        Assert.Contains("not served yet", ex.Message);
+        var ex = Assert.Throws<ConfigurationException>(() => Create("security-protocol = TLS"));
+        Assert.Contains("SASL_SSL", ex.Message);
     }
 
     [Fact]
