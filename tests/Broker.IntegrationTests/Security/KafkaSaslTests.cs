@@ -36,7 +36,7 @@ public sealed class KafkaSaslTests : IAsyncLifetime
     public Task DisposeAsync()
     {
         _broker.Dispose();
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        TlsClusterFixture.DeleteQuietly(_root);
         return Task.CompletedTask;
     }
 

@@ -42,7 +42,7 @@ public sealed class KafkaTlsTests : IAsyncLifetime
     public Task DisposeAsync()
     {
         _broker.Dispose();
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        TlsClusterFixture.DeleteQuietly(_root);
         return Task.CompletedTask;
     }
 
@@ -54,6 +54,10 @@ public sealed class KafkaTlsTests : IAsyncLifetime
         SslCertificateLocation = client?.Certificate,
         SslKeyLocation = client?.Key,
     };
+
+    /// <summary>kcat's settings for alice's client certificate over SSL.</summary>
+    private string[] AliceKcat =>
+        ["-X", "security.protocol=SSL", "-X", $"ssl.ca.location={_certs.ClusterCa}", "-X", $"ssl.certificate.location={_alice.Certificate}", "-X", $"ssl.key.location={_alice.Key}"];
 
     [Fact]
     public async Task A_client_certificate_from_the_client_CA_produces_and_consumes_over_TLS()
@@ -75,9 +79,7 @@ public sealed class KafkaTlsTests : IAsyncLifetime
     [Fact]
     public async Task Kcat_with_a_client_certificate_lists_the_cluster_over_TLS()
     {
-        var (exit, output, errors) = await Kcat.RunAsync(null, TimeSpan.FromSeconds(30), "-b", _broker.KafkaBootstrap, "-L",
-            "-X", "security.protocol=SSL", "-X", $"ssl.ca.location={_certs.ClusterCa}",
-            "-X", $"ssl.certificate.location={_alice.Certificate}", "-X", $"ssl.key.location={_alice.Key}");
+        var (exit, output, errors) = await Kcat.RunAsync(null, TimeSpan.FromSeconds(30), ["-b", _broker.KafkaBootstrap, "-L", .. AliceKcat]);
         Assert.True(exit == 0, errors);
         Assert.Contains($"ssl://{_broker.KafkaBootstrap}", output);
     }
@@ -117,9 +119,7 @@ public sealed class KafkaTlsTests : IAsyncLifetime
         Assert.DoesNotContain("topics:", output);
         await TlsClusterFixture.WaitForMoreAsync(_broker, HandshakeFailed, before, "the node logs the refused handshake");
         Assert.Contains(reason, _broker.Output);
-        var (ok, _, errors) = await Kcat.RunAsync(null, TimeSpan.FromSeconds(30), "-b", _broker.KafkaBootstrap, "-L",
-            "-X", "security.protocol=SSL", "-X", $"ssl.ca.location={_certs.ClusterCa}",
-            "-X", $"ssl.certificate.location={_alice.Certificate}", "-X", $"ssl.key.location={_alice.Key}");
+        var (ok, _, errors) = await Kcat.RunAsync(null, TimeSpan.FromSeconds(30), ["-b", _broker.KafkaBootstrap, "-L", .. AliceKcat]);
         Assert.True(ok == 0, errors);
     }
 }

@@ -8,10 +8,7 @@ public sealed class NodeCertificateErrorsTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-cert-errors-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => TlsClusterFixture.DeleteQuietly(_root);
 
     private async Task<(int ExitCode, string Stdout, string Stderr)> NodeAsync(params string[] tls) =>
         await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60),

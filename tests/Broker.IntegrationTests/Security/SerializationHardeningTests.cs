@@ -48,7 +48,7 @@ public sealed class SerializationHardeningTests : IAsyncLifetime
     {
         await _stranger.Terminate();
         _node.Dispose();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        TlsClusterFixture.DeleteQuietly(_dir);
     }
 
     [Fact]

@@ -86,11 +86,17 @@ public sealed class TlsClusterFixture : IAsyncLifetime
     public static Task WaitForMoreAsync(BrokerProcess node, string text, int before, string what) =>
         Broker.Tests.Eventually.TrueAsync(() => Task.FromResult(Count(node, text) > before), TimeSpan.FromSeconds(60), what);
 
+    /// <summary>Removes a test's directory; a file still held open by a process that is going away is left behind.</summary>
+    public static void DeleteQuietly(string directory)
+    {
+        try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
     public Task DisposeAsync()
     {
         Worker?.Dispose();
         Seed?.Dispose();
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        TlsClusterFixture.DeleteQuietly(_root);
         return Task.CompletedTask;
     }
 }
