@@ -20,5 +20,6 @@ var root = new RootCommand("""
     RecordsCommand.Create(),
     PerfCommand.Create(),
     ClusterCommand.Create(),
+    CertsCommand.Create(),
 };
 return await CliRunner.InvokeAsync(root, args);

@@ -48,7 +48,7 @@ public sealed class BrokerProcess : IDisposable
     /// Starts `broker node` and waits until it says it is listening and its cluster is up (or, with
     /// <paramref name="waitUntilUp"/> false, only listening: a node that waits for the rest of its cluster).
     /// <paramref name="seed"/> is host:port of the cluster's seed to join as a worker; null starts a node that seeds
-    /// its own cluster.
+    /// its own cluster. <paramref name="extraArgs"/> are added to the command line (e.g. --cluster-ca and the node's files).
     /// </summary>
     public static async Task<BrokerProcess> StartNodeAsync(string dataDir, int? port = null, TimeSpan? timeout = null, string? seed = null, string? rack = null, int? httpPort = null, bool waitUntilUp = true,
         IReadOnlyList<string>? extraArgs = null, string? host = null, string? netns = null)

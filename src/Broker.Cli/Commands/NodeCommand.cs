@@ -28,6 +28,9 @@ public static class NodeCommand
         var noKafka = new Option<bool>("--no-kafka") { Description = "Run without the Kafka listener (broker.kafka.enabled = off)" };
         var httpPort = new Option<int?>("--http-port") { Description = "Port of the web page, /api, /metrics and /health (default 8080, 0 = any free port; env BROKER_HTTP_PORT)" };
         var noHttp = new Option<bool>("--no-http") { Description = "Run without the web page, /api, /metrics and /health (broker.http.enabled = off)" };
+        var clusterCa = new Option<string?>("--cluster-ca") { Description = "Cluster CA certificate (PEM): turns on mutual TLS between nodes (broker.security.cluster-ca; env BROKER_CLUSTER_CA; see `broker certs`)" };
+        var nodeCert = new Option<string?>("--node-cert") { Description = "This node's certificate (PEM, CN=node-*) from the cluster CA (env BROKER_NODE_CERT)" };
+        var nodeKey = new Option<string?>("--node-key") { Description = "This node's private key (PEM) (env BROKER_NODE_KEY)" };
 
         var command = new Command("node", """
             Run a broker node. With no options it listens on 127.0.0.1:9190 and stores its log in
@@ -39,10 +42,13 @@ public static class NodeCommand
             Kafka clients (librdkafka, Java, kcat, ...) connect to the Kafka listener, port 9092 by default:
             nodes sharing a host each need their own --kafka-port.
 
+            --cluster-ca, --node-cert and --node-key turn on mutual TLS between nodes (files from
+            `broker certs`; every node of the cluster needs them; docs/security.md).
+
             Example: broker node --port 9191 --kafka-port 9093 --data-dir /var/lib/broker --seeds 127.0.0.1:9190
             """)
         {
-            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack, nodeId, voters, kafkaPort, noKafka, httpPort, noHttp,
+            config, host, port, publicHost, publicPort, seeds, role, dataDir, rack, nodeId, voters, kafkaPort, noKafka, httpPort, noHttp, clusterCa, nodeCert, nodeKey,
         };
         command.SetAction((parse, ct) => CliRunner.Run(async () =>
         {
@@ -63,6 +69,9 @@ public static class NodeCommand
                 HttpPort = parse.GetValue(httpPort),
                 HttpEnabled = parse.GetValue(noHttp) ? false : null,
                 Voters = parse.GetValue(voters)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                ClusterCa = parse.GetValue(clusterCa),
+                NodeCert = parse.GetValue(nodeCert),
+                NodeKey = parse.GetValue(nodeKey),
             };
             try
             {

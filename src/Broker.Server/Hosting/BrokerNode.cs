@@ -22,6 +22,8 @@ public sealed class BrokerNode : IAsyncDisposable
 {
     public const string SystemName = "broker";
     public const int DefaultPort = 9190;
+    /// <summary>Akka.Remote 1.5.73's exit code for the shutdown it runs after a failed outbound TLS handshake (TlsHandshakeFailureReason, internal).</summary>
+    private const int TlsHandshakeFailedExitCode = 79;
 
     private BrokerNode(ActorSystem system, NodeSettings settings, MetadataQuorum? quorum)
     {
@@ -51,12 +53,13 @@ public sealed class BrokerNode : IAsyncDisposable
     public static async Task<BrokerNode> StartAsync(NodeOverrides overrides, CancellationToken cancellationToken = default)
     {
         var (config, settings) = NodeConfig.Load(overrides);
+        var tls = settings.ClusterTls is { } tlsFiles ? Security.ClusterTls.Load(tlsFiles, DateTimeOffset.UtcNow) : null;
         SqliteJournal.Prepare(settings.JournalPath, settings.JournalPageSize);
         var quorum = await StartQuorumAsync(config, settings, cancellationToken);
         // Bound before the ActorSystem starts, so the cluster role that announces its address is known.
         var kafka = KafkaListener.TryBind(settings.Kafka, out var kafkaProblem);
         if (kafka is not null) config = kafka.AnnounceIn(config);
-        var system = ActorSystem.Create(SystemName, config);
+        var system = ActorSystem.Create(SystemName, Security.ClusterTls.SystemSetup(config, tls));
         try
         {
             if (quorum is not null)
@@ -69,8 +72,9 @@ public sealed class BrokerNode : IAsyncDisposable
                     + "alone or behind can override what the others decided (docs/architecture.md, \"The metadata store\"); start every node with the same --voters list");
             }
             var gateway = StartActors(system);
-            system.Log.Info("broker node listening on {0}:{1} (gateway akka.tcp://{2}@{3}:{4}/user/gateway), data in {5}",
-                settings.Host, settings.Port, SystemName, settings.PublicHost, settings.PublicPort, settings.JournalPath);
+            system.Log.Info("broker node listening on {0}:{1} (gateway {2}://{3}@{4}/user/gateway), data in {5}",
+                settings.Host, settings.Port, Security.ClusterTls.Scheme(tls is not null), SystemName, $"{settings.PublicHost}:{settings.PublicPort}", settings.JournalPath);
+            if (tls is not null) system.Log.Info("mutual TLS between nodes: this node is {0}; only nodes with a certificate from the cluster CA may connect", tls.NodeCertificate.Subject);
             if (kafka is not null) kafka.Start(system, gateway);
             else if (settings.Kafka.Enabled) system.Log.Warning("{0}; the node runs without it", kafkaProblem);
             system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory), "membership-recorder");
@@ -204,7 +208,9 @@ public sealed class BrokerNode : IAsyncDisposable
             // Nobody asked this node to stop: the cluster removed it (downed while paused or cut off, or on the
             // minority side), or its actor system ended for another reason. Either way it comes back as a new incarnation.
             var reason = CoordinatedShutdown.Get(node.System).ShutdownReason;
-            restarting(node.WasDownedByCluster
+            restarting(reason is { ExitCode: TlsHandshakeFailedExitCode }
+                ? $"this node's actor system stopped: a TLS handshake it started with another node failed (Akka.Remote then shuts the node down), because that peer refused this node's certificate or this node refused the peer's (see the warning above; check broker.security on both); starting it again as a new incarnation"
+                : node.WasDownedByCluster
                 ? $"the cluster removed this node ({node.Address}, node id {node.Settings.NodeId}): it was unreachable for too long (a pause, an overloaded host or a network cut) or found itself on the minority side; starting it again as a new incarnation that rejoins the cluster"
                 : $"this node's actor system stopped ({reason?.GetType().Name ?? "no reason given"}) without being asked to; starting it again as a new incarnation that rejoins the cluster");
             node = await RestartAsync(overrides, restarting, cancellationToken);

@@ -54,8 +54,9 @@ public static class NodeConfig
         // After the node's own address checks: the Kafka listener advertises the node's public host by default.
         settings = settings with
         {
-            Kafka = Kafka.KafkaSettings.Create(config.GetConfig("broker.kafka"), settings.Host, settings.PublicHost),
+            Kafka = Kafka.KafkaSettings.Create(config.GetConfig("broker.kafka"), settings.Host, settings.PublicHost, config.GetConfig("broker.security")),
             Http = Monitoring.HttpSettings.Create(config.GetConfig("broker.http"), settings.Host),
+            ClusterTls = Security.ClusterTlsSettings.Create(config.GetConfig("broker.security")),
         };
         if (settings.JournalPageSize is < 512 or > 65536 || (settings.JournalPageSize & (settings.JournalPageSize - 1)) != 0)
             throw new ConfigurationException($"journal-page-size must be a power of two from 512 to 65536, got {settings.JournalPageSize}");
@@ -90,6 +91,9 @@ public static class NodeConfig
             KafkaAdvertisedPort = Number("BROKER_KAFKA_ADVERTISED_PORT"),
             HttpPort = Number("BROKER_HTTP_PORT"),
             Voters = Env("BROKER_VOTERS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            ClusterCa = Env("BROKER_CLUSTER_CA"),
+            NodeCert = Env("BROKER_NODE_CERT"),
+            NodeKey = Env("BROKER_NODE_KEY"),
         };
     }
 
@@ -112,6 +116,9 @@ public static class NodeConfig
         if (o.HttpPort is not null) lines.Add($"broker.http.port = {o.HttpPort}");
         if (o.HttpEnabled is not null) lines.Add($"broker.http.enabled = {(o.HttpEnabled.Value ? "on" : "off")}");
         if (o.Voters is not null) lines.Add($"broker.metadata.quorum.voters = [{string.Join(",", o.Voters.Select(Quote))}]");
+        if (o.ClusterCa is not null) lines.Add($"broker.security.cluster-ca = {Quote(o.ClusterCa)}");
+        if (o.NodeCert is not null) lines.Add($"broker.security.node-cert = {Quote(o.NodeCert)}");
+        if (o.NodeKey is not null) lines.Add($"broker.security.node-key = {Quote(o.NodeKey)}");
         return lines.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(config);
     }
 
@@ -127,7 +134,7 @@ public static class NodeConfig
         // seeds itself stays first and still forms a cluster when nobody answers): a restarted seed rejoins the
         // running cluster instead of starting an island of one.
         seeds = seeds.Concat(s.KnownPeers.Select(m => m.Address)).Distinct(StringComparer.Ordinal);
-        var seedUris = string.Join(",", seeds.Select(seed => Quote($"akka.tcp://{BrokerNode.SystemName}@{seed}")));
+        var seedUris = string.Join(",", seeds.Select(seed => Quote($"{Security.ClusterTls.Scheme(s.ClusterTls is not null)}://{BrokerNode.SystemName}@{seed}")));
         var connection = Quote($"Data Source={s.JournalPath};Pooling=True;Default Timeout=60");
         return ConfigurationFactory.ParseString($"""
             akka.remote.dot-netty.tcp.hostname = {Quote(s.Host)}

@@ -4,7 +4,7 @@ namespace Broker.Server.Hosting;
 /// What a person can override when starting a node, highest precedence first:
 /// command-line flags (these properties), then environment variables (BROKER_HOST, BROKER_PORT,
 /// BROKER_PUBLIC_HOST, BROKER_PUBLIC_PORT, BROKER_SEEDS, BROKER_ROLE, BROKER_DATA_DIR, BROKER_RACK, BROKER_NODE_ID, BROKER_KAFKA_PORT,
-/// BROKER_KAFKA_ADVERTISED_HOST, BROKER_KAFKA_ADVERTISED_PORT, BROKER_HTTP_PORT, BROKER_VOTERS), then the --config file, then hocon/node.conf beside
+/// BROKER_KAFKA_ADVERTISED_HOST, BROKER_KAFKA_ADVERTISED_PORT, BROKER_HTTP_PORT, BROKER_VOTERS, BROKER_CLUSTER_CA, BROKER_NODE_CERT, BROKER_NODE_KEY), then the --config file, then hocon/node.conf beside
 /// the executable, then the defaults embedded in Broker.Server (reference.conf).
 /// </summary>
 public sealed record NodeOverrides
@@ -41,4 +41,10 @@ public sealed record NodeOverrides
     public bool? HttpEnabled { get; init; }
     /// <summary>The metadata quorum's voters as <c>id@ip:port</c> (broker.metadata.quorum.voters, Kafka's controller.quorum.voters).</summary>
     public IReadOnlyList<string>? Voters { get; init; }
+    /// <summary>The cluster CA's certificate (PEM); setting it turns mutual TLS between nodes on (broker.security.cluster-ca).</summary>
+    public string? ClusterCa { get; init; }
+    /// <summary>This node's certificate (PEM) from the cluster CA (broker.security.node-cert).</summary>
+    public string? NodeCert { get; init; }
+    /// <summary>This node's private key (PEM) (broker.security.node-key).</summary>
+    public string? NodeKey { get; init; }
 }

@@ -32,6 +32,8 @@ public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> S
 
     /// <summary>akka.cluster.min-nr-of-members: a majority of the last known cluster, this node included.</summary>
     public int MinMembers => Membership.KnownMembers.Quorum(KnownPeers.Count + 1);
+    /// <summary>Mutual TLS between nodes (broker.security), or null when it is off (the default).</summary>
+    public Security.ClusterTlsSettings? ClusterTls { get; init; }
     /// <summary>The web page, /api, /metrics and /health (broker.http).</summary>
     public Monitoring.HttpSettings Http { get; init; } = new(false, Host, 0, TimeSpan.FromSeconds(1), true);
 }

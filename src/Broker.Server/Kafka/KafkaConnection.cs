@@ -34,13 +34,26 @@ internal sealed class KafkaConnection
         _remote = socket.RemoteEndPoint?.ToString() ?? "?";
     }
 
+    /// <summary>TLS to handshake before the first frame (the SSL security protocol), or null for PLAINTEXT.</summary>
+    public Security.KafkaTls? Tls { get; init; }
+
+    /// <summary>This connection's SASL exchange when the listener authenticates (SASL_*), or null.</summary>
+    public Security.Sasl.SaslAuthenticator? Sasl { get; init; }
+
     /// <summary>A response to come, in request order; a null response (acks=0) writes nothing.</summary>
     private readonly record struct PendingResponse(Task<IKafkaMessage?> Response, int CorrelationId, short Version, short HeaderVersion);
 
     public async Task RunAsync(CancellationToken stopping)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        await using var stream = new NetworkStream(_socket, ownsSocket: true);
+        await using var network = new NetworkStream(_socket, ownsSocket: true);
+        Stream stream = network;
+        if (Tls is not null)
+        {
+            if (await Tls.AcceptAsync(network, _remote, _log, cts.Token) is not { } session) return;
+            stream = session.Stream;
+        }
+        await using var _ = stream;
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
         var pending = Channel.CreateBounded<PendingResponse>(new BoundedChannelOptions(_settings.MaxInFlightPerConnection)
         {
@@ -140,6 +153,11 @@ internal sealed class KafkaConnection
             if (apiKey != ApiVersionsRequest.Api)
                 throw new KafkaProtocolException($"{api.Name} v{version} is not supported (versions {api.MinServed}-{api.MaxAdvertised})");
             return new PendingResponse(Task.FromResult<IKafkaMessage?>(KafkaRequestHandler.UnsupportedApiVersions(api)), header.CorrelationId, 0, 0);
+        }
+        if (Sasl is { IsAuthenticated: false } && apiKey != ApiVersionsRequest.Api)
+        {
+            var answer = Security.Sasl.KafkaSaslGate.Handle(Sasl, apiKey, api.Name, ref reader, version, _remote, _log);
+            return new PendingResponse(answer, header.CorrelationId, version, api.ResponseHeaderVersion(version));
         }
         var response = _handler.Handle(header, ref reader, _parkedFetches);
         return new PendingResponse(response, header.CorrelationId, version, api.ResponseHeaderVersion(version));

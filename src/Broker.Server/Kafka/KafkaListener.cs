@@ -23,12 +23,18 @@ public sealed class KafkaListener : IDisposable
     private readonly ConcurrentDictionary<KafkaConnection, Task> _connections = new();
     private Task _accepting = Task.CompletedTask;
 
-    private KafkaListener(Socket socket, KafkaSettings settings, int boundPort)
+    private KafkaListener(Socket socket, KafkaSettings settings, int boundPort, Security.KafkaTls? tls)
     {
         _socket = socket;
         _settings = settings;
         BoundPort = boundPort;
+        _tls = tls;
     }
+
+    private readonly Security.KafkaTls? _tls;
+
+    /// <summary>Kafka's name for what the listener speaks: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.</summary>
+    public string SecurityProtocol => (_settings.Sasl is null ? "" : "SASL_") + (_tls is null ? "PLAINTEXT" : "SSL");
 
     public int BoundPort { get; }
     public string AdvertisedHost => _settings.AdvertisedHost;
@@ -46,6 +52,8 @@ public sealed class KafkaListener : IDisposable
             problem = "the Kafka listener is off (broker.kafka.enabled = off)";
             return null;
         }
+        // Certificate files are checked before binding: a wrong one stops the node with the fix (CertificateException).
+        var tls = settings.Ssl is { } ssl ? Security.KafkaTls.Load(ssl, DateTimeOffset.UtcNow) : null;
         Socket? socket = null;
         try
         {
@@ -56,7 +64,7 @@ public sealed class KafkaListener : IDisposable
             socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             socket.Bind(new IPEndPoint(address, settings.Port));
             socket.Listen(512);
-            return new KafkaListener(socket, settings, ((IPEndPoint)socket.LocalEndPoint!).Port);
+            return new KafkaListener(socket, settings, ((IPEndPoint)socket.LocalEndPoint!).Port, tls);
         }
         catch (SocketException ex)
         {
@@ -85,7 +93,7 @@ public sealed class KafkaListener : IDisposable
             await StopAsync();
             return Done.Instance;
         });
-        log.Info("Kafka listener on {0}:{1}, advertised as {2}:{3}", _settings.Host, BoundPort, AdvertisedHost, AdvertisedPort);
+        log.Info("Kafka listener on {0}:{1}, advertised as {2}:{3} ({4})", _settings.Host, BoundPort, AdvertisedHost, AdvertisedPort, SecurityProtocol);
     }
 
     private async Task AcceptAsync(KafkaRequestHandler handler, ILoggingAdapter log)
@@ -107,7 +115,11 @@ public sealed class KafkaListener : IDisposable
                 continue;
             }
             client.NoDelay = true;
-            var connection = new KafkaConnection(client, handler, _settings, log);
+            var connection = new KafkaConnection(client, handler, _settings, log)
+            {
+                Tls = _tls,
+                Sasl = _settings.Sasl is { } sasl ? new Security.Sasl.SaslAuthenticator(sasl.Credentials, sasl.EnabledMechanisms) : null,
+            };
             _connections[connection] = Task.Run(async () =>
             {
                 await connection.RunAsync(_stopping.Token);

@@ -9,7 +9,20 @@ namespace Broker.Server.Kafka;
 /// </summary>
 public sealed record KafkaSettings(bool Enabled, string Host, int Port, string AdvertisedHost, int AdvertisedPort, int MaxFrameBytes, int MaxInFlightPerConnection)
 {
-    public static KafkaSettings Create(Config kafka, string nodeHost, string nodePublicHost)
+    /// <summary>TLS on the listener (security-protocol = SSL), or null for PLAINTEXT, the default.</summary>
+    public Security.KafkaTlsSettings? Ssl { get; init; }
+
+    /// <summary>SASL authentication (security-protocol SASL_PLAINTEXT or SASL_SSL), or null.</summary>
+    public Security.Sasl.KafkaSaslSettings? Sasl { get; init; }
+
+    public static KafkaSettings Create(Config kafka, string nodeHost, string nodePublicHost, Config? security = null) =>
+        Read(kafka, nodeHost, nodePublicHost) with
+        {
+            Ssl = Security.KafkaTlsSettings.Create(kafka, security ?? ConfigurationFactory.Empty),
+            Sasl = Security.Sasl.KafkaSaslSettings.Create(kafka),
+        };
+
+    private static KafkaSettings Read(Config kafka, string nodeHost, string nodePublicHost)
     {
         var settings = new KafkaSettings(
             Enabled: kafka.GetBoolean("enabled"),
