@@ -78,7 +78,8 @@ public sealed class KafkaListener : IDisposable
     public void Start(ActorSystem system, IActorRef gateway)
     {
         var log = Logging.GetLogger(system, "kafka-listener");
-        var handler = new KafkaRequestHandler(gateway, BrokerSettings.Create(system.Settings.Config), Membership.NodeIdentity.Self(system), AdvertisedHost, AdvertisedPort, log);
+        var handler = new KafkaRequestHandler(gateway, BrokerSettings.Create(system.Settings.Config), Membership.NodeIdentity.Self(system), AdvertisedHost, AdvertisedPort,
+            new FetchSessionCache(_settings.MaxFetchSessions, TimeProvider.System), log);
         _accepting = AcceptAsync(handler, log);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "kafka-listener", async () =>
         {

@@ -24,9 +24,12 @@ internal sealed partial class KafkaRequestHandler
     private readonly string _advertisedHost;
     private readonly int _advertisedPort;
     private readonly TopicIds _topicIds = new();
+    private readonly FetchSessionCache _fetchSessions;
 
-    public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, int nodeId, string advertisedHost, int advertisedPort, ILoggingAdapter log)
+    public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, int nodeId, string advertisedHost, int advertisedPort,
+        FetchSessionCache fetchSessions, ILoggingAdapter log)
     {
+        _fetchSessions = fetchSessions;
         _gateway = gateway;
         _settings = settings;
         _nodeId = nodeId;

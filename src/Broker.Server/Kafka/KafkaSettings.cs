@@ -7,7 +7,8 @@ namespace Broker.Server.Kafka;
 /// clients for this node, and its limits. Empty host / zero advertised port fall back to the node's own
 /// listen and advertised addresses and to the port actually bound.
 /// </summary>
-public sealed record KafkaSettings(bool Enabled, string Host, int Port, string AdvertisedHost, int AdvertisedPort, int MaxFrameBytes, int MaxInFlightPerConnection)
+public sealed record KafkaSettings(bool Enabled, string Host, int Port, string AdvertisedHost, int AdvertisedPort, int MaxFrameBytes, int MaxInFlightPerConnection,
+    int MaxFetchSessions)
 {
     public static KafkaSettings Create(Config kafka, string nodeHost, string nodePublicHost)
     {
@@ -18,7 +19,8 @@ public sealed record KafkaSettings(bool Enabled, string Host, int Port, string A
             AdvertisedHost: kafka.GetString("advertised-host") is { Length: > 0 } advertised ? advertised : nodePublicHost,
             AdvertisedPort: kafka.GetInt("advertised-port"),
             MaxFrameBytes: kafka.GetInt("max-frame-bytes"),
-            MaxInFlightPerConnection: kafka.GetInt("max-in-flight-per-connection"));
+            MaxInFlightPerConnection: kafka.GetInt("max-in-flight-per-connection"),
+            MaxFetchSessions: kafka.GetInt("max-incremental-fetch-session-cache-slots"));
         if (settings.Port is < 0 or > 65535)
             throw new ConfigurationException($"broker.kafka.port must be 0 to 65535, got {settings.Port}");
         if (settings.AdvertisedHost is "0.0.0.0" or "::")
@@ -27,6 +29,8 @@ public sealed record KafkaSettings(bool Enabled, string Host, int Port, string A
             throw new ConfigurationException($"broker.kafka.max-frame-bytes must be at least 1024, got {settings.MaxFrameBytes}");
         if (settings.MaxInFlightPerConnection < 1)
             throw new ConfigurationException($"broker.kafka.max-in-flight-per-connection must be at least 1, got {settings.MaxInFlightPerConnection}");
+        if (settings.MaxFetchSessions < 0)
+            throw new ConfigurationException($"broker.kafka.max-incremental-fetch-session-cache-slots must be 0 (no fetch sessions) or more, got {settings.MaxFetchSessions}");
         return settings;
     }
 }
