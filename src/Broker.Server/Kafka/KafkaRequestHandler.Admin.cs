@@ -43,6 +43,62 @@ internal sealed partial class KafkaRequestHandler
         return new K.DescribeClusterResponse { ErrorCode = KafkaErrors.None, EndpointType = 1, ClusterId = ClusterId, ControllerId = _nodeId, Brokers = brokers };
     }
 
+    // ---- ElectLeaders (KIP-460)
+
+    /// <summary>
+    /// Each partition's election decided by Kafka's rules (<see cref="ElectionDecision.For"/>) from the metadata, and
+    /// carried out by <see cref="ILeaderElector"/>. No partitions named (null) means every partition, as Kafka reads it.
+    /// </summary>
+    private async Task<IKafkaMessage?> ElectLeadersAsync(K.ElectLeadersRequest request, short version)
+    {
+        var rawType = version >= 1 ? request.ElectionType : (sbyte)ElectionType.Preferred;
+        if (rawType is not ((sbyte)ElectionType.Preferred or (sbyte)ElectionType.Unclean))
+        {
+            // Kafka fails the whole request: the type applies to every partition.
+            return new K.ElectLeadersResponse { ErrorCode = KafkaErrors.InvalidRequest, ReplicaElectionResults = [] };
+        }
+        var type = (ElectionType)rawType;
+        var names = request.TopicPartitions?.Select(t => t.Topic).Distinct(StringComparer.Ordinal).ToList();
+        var reply = await AskAsync(new MetadataRequest(names), AskTimeout).ConfigureAwait(false);
+        var metadata = reply as MetadataResponse;
+        var wanted = request.TopicPartitions?.Select(t => (t.Topic, (IReadOnlyList<int>)t.Partitions)).ToList()
+            ?? [.. (metadata?.Topics ?? []).Select(t => (t.Name, (IReadOnlyList<int>)[.. t.Partitions.Select(p => p.Partition)]))];
+        var live = new HashSet<int>((metadata?.Brokers ?? []).Where(b => b.Status == "Up").Select(b => b.NodeId));
+
+        var results = new List<K.ElectLeadersResponse.ReplicaElectionResult>();
+        foreach (var (topic, partitions) in wanted)
+        {
+            var described = metadata?.Topics.FirstOrDefault(t => t.Name == topic && t.Error == ErrorCode.None);
+            var outcomes = new List<K.ElectLeadersResponse.PartitionResult>();
+            foreach (var partition in partitions)
+            {
+                var (code, message) = metadata is null ? (KafkaErrors.From(reply.Error), reply.ErrorMessage)
+                    : described?.Partitions.FirstOrDefault(p => p.Partition == partition) is not { } p
+                        ? (KafkaErrors.UnknownTopicOrPartition, $"{topic}-{partition} does not exist")
+                        : await ElectAsync(type, topic, p, live.Contains).ConfigureAwait(false);
+                outcomes.Add(new() { PartitionId = partition, ErrorCode = code, ErrorMessage = code == KafkaErrors.None ? null : message });
+            }
+            results.Add(new() { Topic = topic, PartitionResults = outcomes });
+        }
+        return new K.ElectLeadersResponse { ErrorCode = KafkaErrors.None, ReplicaElectionResults = results };
+    }
+
+    private async Task<(short, string?)> ElectAsync(ElectionType type, string topic, PartitionMetadata p, Func<int, bool> isAlive)
+    {
+        switch (ElectionDecision.For(type, p.LeaderId, p.Replicas, p.Isr, isAlive))
+        {
+            case ElectionDecision.NotNeeded notNeeded:
+                return (KafkaErrors.ElectionNotNeeded, notNeeded.Message);
+            case ElectionDecision.NotPossible notPossible:
+                return (notPossible.ErrorCode, notPossible.Message);
+            case ElectionDecision.MoveTo move:
+                var refused = await _leaderElector.ElectAsync(topic, p.Partition, move.Replica, type).ConfigureAwait(false);
+                return refused is { } r ? (r.ErrorCode, r.Message) : (KafkaErrors.None, null);
+            default:
+                throw new InvalidOperationException("unknown election decision");
+        }
+    }
+
     // ---- DescribeConfigs
 
     /// <summary>

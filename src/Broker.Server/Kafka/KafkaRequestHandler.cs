@@ -25,11 +25,13 @@ internal sealed partial class KafkaRequestHandler
     private readonly int _advertisedPort;
     private readonly TopicIds _topicIds = new();
     private readonly FetchSessionCache _fetchSessions;
+    private readonly ILeaderElector _leaderElector;
 
     public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, int nodeId, string advertisedHost, int advertisedPort,
-        FetchSessionCache fetchSessions, ILoggingAdapter log)
+        FetchSessionCache fetchSessions, ILeaderElector leaderElector, ILoggingAdapter log)
     {
         _fetchSessions = fetchSessions;
+        _leaderElector = leaderElector;
         _gateway = gateway;
         _settings = settings;
         _nodeId = nodeId;
@@ -101,6 +103,8 @@ internal sealed partial class KafkaRequestHandler
                 return IncrementalAlterConfigsAsync(K.IncrementalAlterConfigsRequest.Read(ref body, version));
             case K.CreatePartitionsRequest.Api:
                 return CreatePartitionsAsync(K.CreatePartitionsRequest.Read(ref body, version));
+            case K.ElectLeadersRequest.Api:
+                return ElectLeadersAsync(K.ElectLeadersRequest.Read(ref body, version), version);
             case K.DescribeClusterRequest.Api:
                 return DescribeClusterAsync(K.DescribeClusterRequest.Read(ref body, version));
             case K.ListPartitionReassignmentsRequest.Api:
