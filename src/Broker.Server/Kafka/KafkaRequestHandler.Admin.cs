@@ -21,6 +21,7 @@ internal sealed partial class KafkaRequestHandler
     private const sbyte BooleanConfig = 1;
     private const sbyte StringConfig = 2;
     private const sbyte IntConfig = 3;
+    private const sbyte ShortConfig = 4;
     private const sbyte LongConfig = 5;
 
     // ---- DescribeCluster
@@ -199,8 +200,9 @@ internal sealed partial class KafkaRequestHandler
         ("log.retention.ms", _settings.DefaultRetentionMs.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, LongConfig, true),
         ("log.retention.bytes", _settings.DefaultRetentionBytes.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, LongConfig, true),
         ("message.max.bytes", _settings.DefaultMaxMessageBytes.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, IntConfig, true),
-        ("num.partitions", "1", StaticBrokerConfigSource, IntConfig, true),
-        ("auto.create.topics.enable", "false", StaticBrokerConfigSource, BooleanConfig, true),
+        ("num.partitions", _kafka.NumPartitions.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, IntConfig, true),
+        ("default.replication.factor", _kafka.DefaultReplicationFactor.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, ShortConfig, true),
+        ("auto.create.topics.enable", _kafka.AutoCreateTopics ? "true" : "false", StaticBrokerConfigSource, BooleanConfig, true),
     ];
 
     // ---- IncrementalAlterConfigs

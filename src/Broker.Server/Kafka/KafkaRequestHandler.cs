@@ -26,10 +26,12 @@ internal sealed partial class KafkaRequestHandler
     private readonly TopicIds _topicIds = new();
     private readonly FetchSessionCache _fetchSessions;
     private readonly ILeaderElector _leaderElector;
+    private readonly KafkaSettings _kafka;
 
-    public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, int nodeId, string advertisedHost, int advertisedPort,
+    public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, KafkaSettings kafka, int nodeId, string advertisedHost, int advertisedPort,
         FetchSessionCache fetchSessions, ILeaderElector leaderElector, ILoggingAdapter log)
     {
+        _kafka = kafka;
         _fetchSessions = fetchSessions;
         _leaderElector = leaderElector;
         _gateway = gateway;
