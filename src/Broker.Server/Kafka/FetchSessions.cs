@@ -33,11 +33,13 @@ internal sealed class SessionPartition(string topic, Guid topicId, int partition
 
 /// <summary>
 /// A fetch session: its partitions in answer order (a partition that returned records moves to the end, so a response's
-/// max_bytes serves every partition in turn) and the epoch the client must send next.
+/// max_bytes serves every partition in turn) and the epoch the client must send next. A client has one fetch in flight
+/// per session; the partition list is still locked, so a client that pipelines them harms only its own session.
 /// </summary>
 internal sealed class FetchSession(int id, long createdMs)
 {
     private readonly List<SessionPartition> _partitions = [];
+    private readonly Lock _lock = new();
 
     public int Id { get; } = id;
     public long CreatedMs { get; } = createdMs;
@@ -46,16 +48,33 @@ internal sealed class FetchSession(int id, long createdMs)
     /// <summary>The epoch the next incremental request must carry.</summary>
     public int NextEpoch { get; set; } = 1;
 
-    public int Size => _partitions.Count;
-    public IReadOnlyList<SessionPartition> Partitions => _partitions;
+    public int Size
+    {
+        get
+        {
+            lock (_lock) return _partitions.Count;
+        }
+    }
+
+    /// <summary>The partitions in answer order, as of now.</summary>
+    public SessionPartition[] Partitions
+    {
+        get
+        {
+            lock (_lock) return [.. _partitions];
+        }
+    }
 
     public SessionPartition? Find(string topic, int partition)
     {
-        foreach (var p in _partitions)
+        lock (_lock)
         {
-            if (p.Partition == partition && p.Topic == topic) return p;
+            foreach (var p in _partitions)
+            {
+                if (p.Partition == partition && p.Topic == topic) return p;
+            }
+            return null;
         }
-        return null;
     }
 
     /// <summary>A partition named in a request: added, or its fetch position and limits updated.</summary>
@@ -65,7 +84,7 @@ internal sealed class FetchSession(int id, long createdMs)
         if (p is null)
         {
             p = new SessionPartition(topic, topicId, partition);
-            _partitions.Add(p);
+            lock (_lock) _partitions.Add(p);
         }
         p.FetchOffset = fetchOffset;
         p.PartitionMaxBytes = partitionMaxBytes;
@@ -76,15 +95,21 @@ internal sealed class FetchSession(int id, long createdMs)
     /// <summary>A partition the client no longer wants: by topic id from Fetch v13 (the id is set), by name before.</summary>
     public void Forget(ForgottenPartition forgotten)
     {
-        var index = _partitions.FindIndex(p => p.Partition == forgotten.Partition
-            && (forgotten.TopicId != Guid.Empty ? p.TopicId == forgotten.TopicId : p.Topic == forgotten.Topic));
-        if (index >= 0) _partitions.RemoveAt(index);
+        lock (_lock)
+        {
+            var index = _partitions.FindIndex(p => p.Partition == forgotten.Partition
+                && (forgotten.TopicId != Guid.Empty ? p.TopicId == forgotten.TopicId : p.Topic == forgotten.Topic));
+            if (index >= 0) _partitions.RemoveAt(index);
+        }
     }
 
     /// <summary>Moves a partition that returned records behind the others.</summary>
     public void MoveToEnd(SessionPartition p)
     {
-        if (_partitions.Remove(p)) _partitions.Add(p);
+        lock (_lock)
+        {
+            if (_partitions.Remove(p)) _partitions.Add(p);
+        }
     }
 
     /// <summary>Kafka's JFetchMetadata.nextEpoch: after int.MaxValue comes 1 (0 and -1 mean open and close).</summary>
