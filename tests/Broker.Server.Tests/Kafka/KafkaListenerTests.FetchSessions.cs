@@ -5,7 +5,8 @@ using Xunit;
 namespace Broker.Server.Tests.Kafka;
 
 // Fetch sessions (KIP-227) over a real socket: a session is opened, continued incrementally (only what changed comes
-// back), refused with Kafka's codes for a wrong id or epoch, told to forget a partition, and closed.
+// back), refused with Kafka's codes for a wrong id or epoch, told to forget a partition, and closed. And a response whose
+// records are large enough to be spliced in (sent from where they are stored, not copied into the frame).
 public sealed partial class KafkaListenerTests
 {
     private static FetchRequest SessionFetch(int sessionId, int epoch, params (string Topic, int Partition, long Offset)[] partitions) => new()
@@ -71,5 +72,21 @@ public sealed partial class KafkaListenerTests
         Assert.Equal((0, 0), ((int)closed.ErrorCode, closed.SessionId));
         Assert.Equal(["sessions-0:0"], Answered(closed));
         Assert.Equal(70, (await FetchAsync(socket, 9, SessionFetch(id, 5))).ErrorCode);
+    }
+    [Fact]
+    public async Task A_fetch_response_with_large_records_arrives_whole_with_its_records_sent_from_where_they_are_stored()
+    {
+        CreateTopic("large", 2);
+        var first = Batch(300, valueSize: 100); // ~40 KiB each: above the 8 KiB from which records are spliced, not copied
+        var second = Batch(500, valueSize: 100);
+        Produce("large", 0, first);
+        Produce("large", 1, second);
+        using var socket = await ConnectAsync();
+
+        var fetched = await FetchAsync(socket, 1, SessionFetch(0, -1, ("large", 0, 0), ("large", 1, 0)));
+        Assert.Equal(["large-0:300", "large-1:500"], Answered(fetched));
+        Assert.Equal(first.Length, fetched.Responses[0].Partitions[0].Records.Length);
+        // The connection goes on: the next response follows the spliced one byte-exactly.
+        Assert.Equal(["large-1:0"], Answered(await FetchAsync(socket, 2, SessionFetch(0, -1, ("large", 1, 500)))));
     }
 }
