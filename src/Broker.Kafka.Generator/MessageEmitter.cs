@@ -312,7 +312,7 @@ internal sealed class MessageEmitter
             case "uuid": return "writer.WriteUuid(" + value + ")";
             case "string": return nullableElement ? "writer.WriteNullableString(" + value + ", " + flex + ")" : "writer.WriteString(" + value + ", " + flex + ")";
             case "bytes": return nullableElement ? "writer.WriteNullableBytes(" + value + ", " + flex + ")" : "writer.WriteBytes(" + value + ", " + flex + ")";
-            case "records": return "writer.WriteRecords(" + value + ".Span, " + flex + ")";
+            case "records": return "writer.WriteRecords(" + value + ", " + flex + ")";
             default: return value + ".Write(writer, version)";
         }
     }

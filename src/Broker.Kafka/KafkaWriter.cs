@@ -6,33 +6,64 @@ namespace Broker.Kafka;
 
 /// <summary>
 /// Writes Kafka's primitive types into one growing buffer rented from the shared pool (return it with
-/// <see cref="Dispose"/>). A whole response frame is written here, its size prefix patched in at the end,
-/// and sent with one socket write.
+/// <see cref="Dispose"/>). A whole response frame is written here, its size prefix patched in at the end.
+/// A writer made with <c>spliceRecordsFrom</c> does not copy records sections of that size or more: it keeps a
+/// reference to the stored batches and <see cref="GetSegments"/> hands them out between its own bytes, so a
+/// fetch response goes to the socket in one gather write without its records passing through this buffer.
 /// </summary>
 public sealed class KafkaWriter : IDisposable
 {
     private byte[] _buffer;
     private int _length;
+    private readonly int _spliceFrom;
+    private List<(int At, ReadOnlyMemory<byte> Records)>? _spliced;
+    private int _splicedBytes;
 
-    public KafkaWriter(int initialCapacity = 256)
+    public KafkaWriter(int initialCapacity = 256, int spliceRecordsFrom = int.MaxValue)
     {
         _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
+        _spliceFrom = Math.Max(1, spliceRecordsFrom);
     }
 
-    public int Length => _length;
-    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
-    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
+    /// <summary>Bytes written, spliced records included.</summary>
+    public int Length => _length + _splicedBytes;
+
+    /// <summary>The bytes written, when no records were spliced (see <see cref="GetSegments"/>).</summary>
+    public ReadOnlyMemory<byte> WrittenMemory => _spliced is null ? _buffer.AsMemory(0, _length) : throw SplicedRecords();
+    public ReadOnlySpan<byte> WrittenSpan => _spliced is null ? _buffer.AsSpan(0, _length) : throw SplicedRecords();
+
+    /// <summary>Everything written, in order: this writer's own bytes with the spliced records between them. Valid until the next write.</summary>
+    public void GetSegments(List<ReadOnlyMemory<byte>> segments)
+    {
+        var from = 0;
+        foreach (var (at, records) in _spliced ?? [])
+        {
+            if (at > from) segments.Add(_buffer.AsMemory(from, at - from));
+            segments.Add(records);
+            from = at;
+        }
+        if (_length > from) segments.Add(_buffer.AsMemory(from, _length - from));
+    }
+
+    private static InvalidOperationException SplicedRecords() => new("records were spliced into this frame, not copied: read it with GetSegments");
 
     public void Dispose()
     {
         var buffer = _buffer;
         _buffer = [];
         _length = 0;
+        _spliced = null;
+        _splicedBytes = 0;
         if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <summary>Empties the writer, keeping its buffer, for the next frame.</summary>
-    public void Reset() => _length = 0;
+    public void Reset()
+    {
+        _length = 0;
+        _spliced = null;
+        _splicedBytes = 0;
+    }
 
     private Span<byte> Grow(int count)
     {
@@ -103,10 +134,16 @@ public sealed class KafkaWriter : IDisposable
 
     public void WriteBytes(byte[]? value, bool flexible) => WriteNullableBytes(value ?? [], flexible);
 
-    public void WriteRecords(ReadOnlySpan<byte> records, bool flexible)
+    public void WriteRecords(ReadOnlyMemory<byte> records, bool flexible)
     {
         WriteLength(records.Length, flexible, wide: true);
-        WriteRaw(records);
+        if (records.Length < _spliceFrom)
+        {
+            WriteRaw(records.Span);
+            return;
+        }
+        (_spliced ??= []).Add((_length, records));
+        _splicedBytes = checked(_splicedBytes + records.Length);
     }
 
     public void WriteArrayLength(int count, bool flexible) => WriteLength(count, flexible, wide: true);
@@ -126,6 +163,8 @@ public sealed class KafkaWriter : IDisposable
 
     public void EndTaggedField(int start)
     {
+        // No schema puts records in a tagged field; if one did, its size would miss the spliced bytes.
+        if (_spliced is not null && _spliced[^1].At > start) throw new InvalidOperationException("records spliced inside a tagged field");
         var size = _length - start;
         var prefix = 1;
         for (var v = (uint)size; v >= 0x80; v >>= 7) prefix++;

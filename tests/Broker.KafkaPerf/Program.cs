@@ -15,6 +15,7 @@ var root = new RootCommand("""
 {
     ProduceCommand.Create(),
     ConsumeCommand.Create(),
+    FetchLoopCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -13,7 +13,7 @@ public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> S
     /// <summary>The rack (zone) the node is in, or empty; consumers in the same rack read from its replicas.</summary>
     public string Rack { get; init; } = "";
     /// <summary>The Kafka wire-protocol listener (broker.kafka): a second front door to the same gateway.</summary>
-    public Kafka.KafkaSettings Kafka { get; init; } = new(false, Host, 0, PublicHost, 0, 104857600, 100);
+    public Kafka.KafkaSettings Kafka { get; init; } = new(false, Host, 0, PublicHost, 0, 104857600, 100, 1000);
     /// <summary>
     /// The other members of the cluster this data directory belonged to when its node was last Up
     /// (<see cref="Membership.KnownMembers"/>); empty for a new one. The node becomes Up only together with a

@@ -46,6 +46,7 @@ internal static class KafkaApis
         new(AlterPartitionReassignmentsRequest.Api, "AlterPartitionReassignments", 0, 0, 0, AlterPartitionReassignmentsRequest.IsFlexible),
         new(ListPartitionReassignmentsRequest.Api, "ListPartitionReassignments", 0, 0, 0, ListPartitionReassignmentsRequest.IsFlexible),
         new(IncrementalAlterConfigsRequest.Api, "IncrementalAlterConfigs", 0, 1, 0, IncrementalAlterConfigsRequest.IsFlexible),
+        new(ElectLeadersRequest.Api, "ElectLeaders", 0, 2, 0, ElectLeadersRequest.IsFlexible),
         new(DescribeClusterRequest.Api, "DescribeCluster", 0, 1, 0, DescribeClusterRequest.IsFlexible),
         new(OffsetForLeaderEpochRequest.Api, "OffsetForLeaderEpoch", 0, 4, 0, OffsetForLeaderEpochRequest.IsFlexible),
         new(DeleteRecordsRequest.Api, "DeleteRecords", 0, 2, 0, DeleteRecordsRequest.IsFlexible),

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Akka.Event;
 using Broker.Kafka;
@@ -60,7 +61,7 @@ internal sealed class KafkaConnection
             SingleReader = true,
             SingleWriter = true,
         });
-        var writing = WriteResponsesAsync(stream, pending.Reader, cts);
+        var writing = WriteResponsesAsync(_socket, pending.Reader, cts);
         try
         {
             await ReadRequestsAsync(input, pending.Writer, cts.Token);
@@ -164,11 +165,11 @@ internal sealed class KafkaConnection
     }
 
     /// <summary>Writes the responses in request order; if one cannot be written, the whole connection ends (the reader is cancelled too).</summary>
-    private static async Task WriteResponsesAsync(Stream stream, ChannelReader<PendingResponse> pending, CancellationTokenSource connection)
+    private static async Task WriteResponsesAsync(Socket socket, ChannelReader<PendingResponse> pending, CancellationTokenSource connection)
     {
         try
         {
-            await WriteInOrderAsync(stream, pending, connection.Token);
+            await WriteInOrderAsync(socket, pending, connection.Token);
         }
         catch
         {
@@ -177,32 +178,61 @@ internal sealed class KafkaConnection
         }
     }
 
-    private static async Task WriteInOrderAsync(Stream stream, ChannelReader<PendingResponse> pending, CancellationToken ct)
+    /// <summary>
+    /// Records sections at least this large go to the socket from where they are stored (a gather write of the frame's
+    /// pieces); smaller ones are copied into the frame, where one more piece would cost more than the copy.
+    /// </summary>
+    private const int SpliceRecordsFrom = 8 * 1024;
+
+    private static async Task WriteInOrderAsync(Socket socket, ChannelReader<PendingResponse> pending, CancellationToken ct)
     {
+        var segments = new List<ReadOnlyMemory<byte>>();
+        var send = new List<ArraySegment<byte>>();
         await foreach (var next in pending.ReadAllAsync(ct))
         {
             var message = await next.Response;
             if (message is null) continue;
-            using var writer = new KafkaWriter(4096 + RecordBytes(message));
+            using var writer = new KafkaWriter(4096, SpliceRecordsFrom);
             var size = writer.ReserveInt32();
             writer.WriteInt32(next.CorrelationId);
             if (next.HeaderVersion >= 1) writer.WriteUVarint(0); // response header v1: no tagged fields
             message.Write(writer, next.Version);
             writer.PatchInt32(size, writer.Length - 4);
-            await stream.WriteAsync(writer.WrittenMemory, ct);
+            segments.Clear();
+            writer.GetSegments(segments);
+            await SendAllAsync(socket, segments, send, ct);
         }
     }
 
-    /// <summary>A fetch response's record bytes, so its frame buffer is rented at its size once instead of doubling up to it.</summary>
-    private static int RecordBytes(IKafkaMessage message)
+    /// <summary>One gather write (sendmsg) of the pieces; a partial send is continued where it stopped.</summary>
+    private static async Task SendAllAsync(Socket socket, List<ReadOnlyMemory<byte>> segments, List<ArraySegment<byte>> send, CancellationToken ct)
     {
-        if (message is not FetchResponse fetch) return 0;
-        long bytes = 0;
-        foreach (var topic in fetch.Responses)
+        send.Clear();
+        long total = 0;
+        foreach (var segment in segments)
         {
-            foreach (var partition in topic.Partitions)
-                bytes += partition.Records.Length;
+            if (!MemoryMarshal.TryGetArray(segment, out var array)) array = segment.ToArray(); // not array-backed: copied, which stored batches never need
+            send.Add(array);
+            total += array.Count;
         }
-        return (int)Math.Min(bytes, int.MaxValue - 8192);
+        while (total > 0)
+        {
+            ct.ThrowIfCancellationRequested();
+            var sent = await socket.SendAsync(send, SocketFlags.None);
+            total -= sent;
+            while (sent > 0)
+            {
+                if (sent >= send[0].Count)
+                {
+                    sent -= send[0].Count;
+                    send.RemoveAt(0);
+                }
+                else
+                {
+                    send[0] = send[0][sent..];
+                    sent = 0;
+                }
+            }
+        }
     }
 }

@@ -41,6 +41,11 @@ internal static class KafkaErrors
     public const short ReassignmentInProgress = 60;
     public const short NonEmptyGroup = 68;
     public const short GroupIdNotFound = 69;
+    public const short FetchSessionIdNotFound = 70;
+    public const short InvalidFetchSessionEpoch = 71;
+    public const short PreferredLeaderNotAvailable = 80;
+    public const short EligibleLeadersNotAvailable = 83;
+    public const short ElectionNotNeeded = 84;
     public const short FencedLeaderEpoch = 74;
     public const short UnsupportedCompressionType = 76;
     public const short InvalidTimestamp = 32;

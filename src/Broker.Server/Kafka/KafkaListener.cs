@@ -86,7 +86,8 @@ public sealed class KafkaListener : IDisposable
     public void Start(ActorSystem system, IActorRef gateway)
     {
         var log = Logging.GetLogger(system, "kafka-listener");
-        var handler = new KafkaRequestHandler(gateway, BrokerSettings.Create(system.Settings.Config), Membership.NodeIdentity.Self(system), AdvertisedHost, AdvertisedPort, log);
+        var handler = new KafkaRequestHandler(gateway, BrokerSettings.Create(system.Settings.Config), _settings, Membership.NodeIdentity.Self(system), AdvertisedHost, AdvertisedPort,
+            new FetchSessionCache(_settings.MaxFetchSessions, TimeProvider.System), new NoLeaderMoves(), log);
         _accepting = AcceptAsync(handler, log);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "kafka-listener", async () =>
         {

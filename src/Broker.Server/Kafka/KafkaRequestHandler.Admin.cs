@@ -21,6 +21,7 @@ internal sealed partial class KafkaRequestHandler
     private const sbyte BooleanConfig = 1;
     private const sbyte StringConfig = 2;
     private const sbyte IntConfig = 3;
+    private const sbyte ShortConfig = 4;
     private const sbyte LongConfig = 5;
 
     // ---- DescribeCluster
@@ -41,6 +42,62 @@ internal sealed partial class KafkaRequestHandler
         }
         // Every node answers for the cluster (as in Metadata, where it names itself the controller).
         return new K.DescribeClusterResponse { ErrorCode = KafkaErrors.None, EndpointType = 1, ClusterId = ClusterId, ControllerId = _nodeId, Brokers = brokers };
+    }
+
+    // ---- ElectLeaders (KIP-460)
+
+    /// <summary>
+    /// Each partition's election decided by Kafka's rules (<see cref="ElectionDecision.For"/>) from the metadata, and
+    /// carried out by <see cref="ILeaderElector"/>. No partitions named (null) means every partition, as Kafka reads it.
+    /// </summary>
+    private async Task<IKafkaMessage?> ElectLeadersAsync(K.ElectLeadersRequest request, short version)
+    {
+        var rawType = version >= 1 ? request.ElectionType : (sbyte)ElectionType.Preferred;
+        if (rawType is not ((sbyte)ElectionType.Preferred or (sbyte)ElectionType.Unclean))
+        {
+            // Kafka fails the whole request: the type applies to every partition.
+            return new K.ElectLeadersResponse { ErrorCode = KafkaErrors.InvalidRequest, ReplicaElectionResults = [] };
+        }
+        var type = (ElectionType)rawType;
+        var names = request.TopicPartitions?.Select(t => t.Topic).Distinct(StringComparer.Ordinal).ToList();
+        var reply = await AskAsync(new MetadataRequest(names), AskTimeout).ConfigureAwait(false);
+        var metadata = reply as MetadataResponse;
+        var wanted = request.TopicPartitions?.Select(t => (t.Topic, (IReadOnlyList<int>)t.Partitions)).ToList()
+            ?? [.. (metadata?.Topics ?? []).Select(t => (t.Name, (IReadOnlyList<int>)[.. t.Partitions.Select(p => p.Partition)]))];
+        var live = new HashSet<int>((metadata?.Brokers ?? []).Where(b => b.Status == "Up").Select(b => b.NodeId));
+
+        var results = new List<K.ElectLeadersResponse.ReplicaElectionResult>();
+        foreach (var (topic, partitions) in wanted)
+        {
+            var described = metadata?.Topics.FirstOrDefault(t => t.Name == topic && t.Error == ErrorCode.None);
+            var outcomes = new List<K.ElectLeadersResponse.PartitionResult>();
+            foreach (var partition in partitions)
+            {
+                var (code, message) = metadata is null ? (KafkaErrors.From(reply.Error), reply.ErrorMessage)
+                    : described?.Partitions.FirstOrDefault(p => p.Partition == partition) is not { } p
+                        ? (KafkaErrors.UnknownTopicOrPartition, $"{topic}-{partition} does not exist")
+                        : await ElectAsync(type, topic, p, live.Contains).ConfigureAwait(false);
+                outcomes.Add(new() { PartitionId = partition, ErrorCode = code, ErrorMessage = code == KafkaErrors.None ? null : message });
+            }
+            results.Add(new() { Topic = topic, PartitionResults = outcomes });
+        }
+        return new K.ElectLeadersResponse { ErrorCode = KafkaErrors.None, ReplicaElectionResults = results };
+    }
+
+    private async Task<(short, string?)> ElectAsync(ElectionType type, string topic, PartitionMetadata p, Func<int, bool> isAlive)
+    {
+        switch (ElectionDecision.For(type, p.LeaderId, p.Replicas, p.Isr, isAlive))
+        {
+            case ElectionDecision.NotNeeded notNeeded:
+                return (KafkaErrors.ElectionNotNeeded, notNeeded.Message);
+            case ElectionDecision.NotPossible notPossible:
+                return (notPossible.ErrorCode, notPossible.Message);
+            case ElectionDecision.MoveTo move:
+                var refused = await _leaderElector.ElectAsync(topic, p.Partition, move.Replica, type).ConfigureAwait(false);
+                return refused is { } r ? (r.ErrorCode, r.Message) : (KafkaErrors.None, null);
+            default:
+                throw new InvalidOperationException("unknown election decision");
+        }
     }
 
     // ---- DescribeConfigs
@@ -143,8 +200,9 @@ internal sealed partial class KafkaRequestHandler
         ("log.retention.ms", _settings.DefaultRetentionMs.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, LongConfig, true),
         ("log.retention.bytes", _settings.DefaultRetentionBytes.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, LongConfig, true),
         ("message.max.bytes", _settings.DefaultMaxMessageBytes.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, IntConfig, true),
-        ("num.partitions", "1", StaticBrokerConfigSource, IntConfig, true),
-        ("auto.create.topics.enable", "false", StaticBrokerConfigSource, BooleanConfig, true),
+        ("num.partitions", _kafka.NumPartitions.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, IntConfig, true),
+        ("default.replication.factor", _kafka.DefaultReplicationFactor.ToString(CultureInfo.InvariantCulture), StaticBrokerConfigSource, ShortConfig, true),
+        ("auto.create.topics.enable", _kafka.AutoCreateTopics ? "true" : "false", StaticBrokerConfigSource, BooleanConfig, true),
     ];
 
     // ---- IncrementalAlterConfigs

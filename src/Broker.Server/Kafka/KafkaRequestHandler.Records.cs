@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Broker.Kafka;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
@@ -120,36 +121,128 @@ internal sealed partial class KafkaRequestHandler
     /// <summary>
     /// Asks every partition for what it has now; if that is less than min_bytes (and no partition has an error),
     /// asks again with the request's max_wait_ms and answers as soon as enough has arrived (Kafka's delayed
-    /// fetch). Whole batches only, at least one even if larger than the limits (KIP-74). No fetch sessions:
-    /// session id 0 tells the client to send full fetches (KIP-227).
+    /// fetch). Whole batches only, at least one even if larger than the limits (KIP-74). From v7 the request's
+    /// session id and epoch open, continue or close a fetch session (KIP-227, <see cref="FetchSessionCache"/>): an
+    /// incremental fetch names only partitions whose position changed and is answered only with partitions that
+    /// have something new.
     /// </summary>
     private async Task<IKafkaMessage?> FetchAsync(K.FetchRequest request, short version, ParkedFetches parked)
     {
-        // v13+ name topics by id: each id resolved once per request, an unknown one answered UNKNOWN_TOPIC_ID without asking a partition.
-        var names = new string?[request.Topics.Count];
-        for (var i = 0; i < names.Length; i++)
-            names[i] = version >= 13 ? await TopicNameAsync(request.Topics[i].TopicId).ConfigureAwait(false) : request.Topics[i].Topic;
-        var wanted = new List<(string Topic, K.FetchRequest.FetchPartition Partition)>();
-        var unknown = new List<int>();
-        for (var i = 0; i < names.Length; i++)
+        var byId = version >= 13;
+        var requested = new List<RequestedPartition>();
+        var unknownIds = new List<(Guid TopicId, int Partition)>(); // v13+: answered UNKNOWN_TOPIC_ID without asking a partition, and kept out of sessions
+        foreach (var t in request.Topics)
         {
-            foreach (var p in request.Topics[i].Partitions)
+            var name = byId ? await TopicNameAsync(t.TopicId).ConfigureAwait(false) : t.Topic;
+            foreach (var p in t.Partitions)
             {
-                if (names[i] is null) unknown.Add(wanted.Count);
-                wanted.Add((names[i] ?? "", p));
+                if (name is null) unknownIds.Add((t.TopicId, p.Partition));
+                else requested.Add(new RequestedPartition(name, byId ? t.TopicId : Guid.Empty, p.Partition, p.FetchOffset, p.PartitionMaxBytes, p.CurrentLeaderEpoch));
             }
         }
-        var maxBytes = request.MaxBytes > 0 ? request.MaxBytes : int.MaxValue;
-        var minBytes = Math.Max(1, request.MinBytes);
+        var forgotten = new List<ForgottenPartition>();
+        foreach (var f in request.ForgottenTopicsData)
+        {
+            foreach (var partition in f.Partitions) forgotten.Add(new ForgottenPartition(byId ? null : f.Topic, byId ? f.TopicId : Guid.Empty, partition));
+        }
 
-        var first = new Task<FetchResponse>[wanted.Count];
-        var unknownSet = new HashSet<int>(unknown);
+        // Before v7 the fields do not exist and read as session 0, epoch -1: a sessionless full fetch.
+        var context = _fetchSessions.Open(request.SessionId, request.SessionEpoch, requested, forgotten);
+        if (context is FetchContext.Refused refused)
+        {
+            _log.Debug("kafka: fetch refused: {0}", refused.Message);
+            return new K.FetchResponse { ErrorCode = refused.ErrorCode, SessionId = 0, Responses = [] };
+        }
+        var session = context switch
+        {
+            FetchContext.Full full => full.NewSession,
+            FetchContext.Incremental incremental => incremental.Session,
+            _ => null,
+        };
+        // An incremental fetch reads every partition of its session, in the session's order (requested ones were merged in).
+        var wanted = context is FetchContext.Incremental ? SessionTargets(session!) : requested;
+
+        var results = await FetchPartitionsAsync(wanted, request, parked).ConfigureAwait(false);
+
+        var maxBytes = request.MaxBytes > 0 ? request.MaxBytes : int.MaxValue;
+        var answered = new List<(RequestedPartition Target, K.FetchResponse.PartitionData Data)>(wanted.Count + unknownIds.Count);
+        long used = 0;
         for (var i = 0; i < wanted.Count; i++)
         {
-            first[i] = unknownSet.Contains(i)
-                ? Task.FromResult(new FetchResponse("", wanted[i].Partition.Partition, ErrorCode.UnknownTopic, "unknown topic id", -1, -1, ReadOnlyMemory<byte>.Empty))
-                : FetchOneAsync(wanted[i].Topic, wanted[i].Partition, maxBytes, 0, request.RackId);
+            var r = results[i];
+            var records = r.Records;
+            // The response's max_bytes: past it, later partitions come back empty and are fetched again next time.
+            if (!records.IsEmpty && used > 0 && used + records.Length > maxBytes) records = ReadOnlyMemory<byte>.Empty;
+            used += records.Length;
+            var cached = session?.Find(wanted[i].Topic, wanted[i].Partition);
+            if (context is FetchContext.Incremental && cached is not null
+                && !cached.MustRespond(!records.IsEmpty, r.Error != ErrorCode.None, r.HighWatermark, r.LogStartOffset))
+            {
+                continue;
+            }
+            if (cached is not null)
+            {
+                cached.Sent(r.HighWatermark, r.LogStartOffset);
+                if (!records.IsEmpty && context is FetchContext.Incremental) session!.MoveToEnd(cached);
+            }
+            answered.Add((wanted[i], new K.FetchResponse.PartitionData
+            {
+                PartitionIndex = wanted[i].Partition,
+                ErrorCode = KafkaErrors.From(r.Error),
+                HighWatermark = r.HighWatermark,
+                LastStableOffset = r.HighWatermark,
+                LogStartOffset = r.LogStartOffset,
+                AbortedTransactions = null,
+                PreferredReadReplica = -1,
+                Records = records,
+            }));
         }
+        foreach (var (topicId, partition) in unknownIds)
+        {
+            answered.Add((new RequestedPartition("", topicId, partition, 0, 0, -1), new K.FetchResponse.PartitionData
+            {
+                PartitionIndex = partition, ErrorCode = KafkaErrors.UnknownTopicId, HighWatermark = -1, LastStableOffset = -1,
+                LogStartOffset = -1, AbortedTransactions = null, PreferredReadReplica = -1, Records = ReadOnlyMemory<byte>.Empty,
+            }));
+        }
+        return new K.FetchResponse { ErrorCode = KafkaErrors.None, SessionId = session?.Id ?? 0, Responses = GroupByTopic(answered) };
+    }
+
+    private static List<RequestedPartition> SessionTargets(FetchSession session)
+    {
+        var targets = new List<RequestedPartition>(session.Size);
+        foreach (var p in session.Partitions)
+            targets.Add(new RequestedPartition(p.Topic, p.TopicId, p.Partition, p.FetchOffset, p.PartitionMaxBytes, p.CurrentLeaderEpoch));
+        return targets;
+    }
+
+    /// <summary>Consecutive partitions of one topic share a topic entry, named by name before v13 and by id from v13.</summary>
+    private static List<K.FetchResponse.FetchableTopicResponse> GroupByTopic(List<(RequestedPartition Target, K.FetchResponse.PartitionData Data)> answered)
+    {
+        var topics = new List<K.FetchResponse.FetchableTopicResponse>();
+        List<K.FetchResponse.PartitionData>? partitions = null;
+        RequestedPartition previous = default;
+        foreach (var (target, data) in answered)
+        {
+            if (partitions is null || previous.Topic != target.Topic || previous.TopicId != target.TopicId)
+            {
+                partitions = [];
+                topics.Add(new K.FetchResponse.FetchableTopicResponse { Topic = target.Topic, TopicId = target.TopicId, Partitions = partitions });
+            }
+            partitions.Add(data);
+            previous = target;
+        }
+        return topics;
+    }
+
+    /// <summary>Every partition's answer, in <paramref name="wanted"/>'s order, after the delayed-fetch wait for min_bytes.</summary>
+    private async Task<FetchResponse[]> FetchPartitionsAsync(List<RequestedPartition> wanted, K.FetchRequest request, ParkedFetches parked)
+    {
+        var maxBytes = request.MaxBytes > 0 ? request.MaxBytes : int.MaxValue;
+        var minBytes = Math.Max(1, request.MinBytes);
+        var first = new Task<FetchResponse>[wanted.Count];
+        for (var i = 0; i < wanted.Count; i++)
+            first[i] = FetchOneAsync(wanted[i], maxBytes, 0, request.RackId);
         var results = await Task.WhenAll(first).ConfigureAwait(false);
 
         long bytes = 0;
@@ -159,74 +252,42 @@ internal sealed partial class KafkaRequestHandler
             bytes += r.Records.Length;
             anyError |= r.Error != ErrorCode.None;
         }
-        if (bytes < minBytes && !anyError && request.MaxWaitMs > 0 && wanted.Count > 0)
-        {
-            // Waits this connection left parked at the same offsets are taken over rather than doubled (ParkedFetches).
-            var keys = new (string, int, long)[wanted.Count];
-            for (var i = 0; i < wanted.Count; i++) keys[i] = (wanted[i].Topic, wanted[i].Partition.Partition, wanted[i].Partition.FetchOffset);
-            parked.Prune(keys);
-            var waiting = new Dictionary<Task<FetchResponse>, int>(wanted.Count);
-            for (var i = 0; i < wanted.Count; i++)
-            {
-                var (topic, p) = wanted[i];
-                waiting[parked.GetOrPark(topic, p.Partition, p.FetchOffset, () => FetchOneAsync(topic, p, maxBytes, request.MaxWaitMs, request.RackId))] = i;
-            }
-            while (waiting.Count > 0 && bytes < minBytes)
-            {
-                var done = await Task.WhenAny(waiting.Keys).ConfigureAwait(false);
-                var index = waiting[done];
-                waiting.Remove(done);
-                var r = await done.ConfigureAwait(false);
-                parked.Used(wanted[index].Topic, wanted[index].Partition.Partition, wanted[index].Partition.FetchOffset);
-                results[index] = r;
-                bytes += r.Records.Length;
-                if (r.Error != ErrorCode.None) break;
-            }
-        }
+        if (bytes >= minBytes || anyError || request.MaxWaitMs <= 0 || wanted.Count == 0) return results;
 
-        var response = new K.FetchResponse { ErrorCode = KafkaErrors.None, SessionId = 0 };
-        var topics = new List<K.FetchResponse.FetchableTopicResponse>(request.Topics.Count);
-        var n = 0;
-        long used = 0;
-        foreach (var t in request.Topics)
+        // Waits this connection left parked at the same offsets are taken over rather than doubled (ParkedFetches).
+        var keys = new (string, int, long)[wanted.Count];
+        for (var i = 0; i < wanted.Count; i++) keys[i] = (wanted[i].Topic, wanted[i].Partition, wanted[i].FetchOffset);
+        parked.Prune(keys);
+        var waiting = new Dictionary<Task<FetchResponse>, int>(wanted.Count);
+        for (var i = 0; i < wanted.Count; i++)
         {
-            var partitions = new List<K.FetchResponse.PartitionData>(t.Partitions.Count);
-            foreach (var p in t.Partitions)
-            {
-                var isUnknownId = unknownSet.Contains(n);
-                var r = results[n++];
-                var records = r.Records;
-                // The response's max_bytes: past it, later partitions come back empty and are fetched again next time.
-                if (!records.IsEmpty && used > 0 && used + records.Length > maxBytes) records = ReadOnlyMemory<byte>.Empty;
-                used += records.Length;
-                partitions.Add(new()
-                {
-                    PartitionIndex = p.Partition,
-                    ErrorCode = isUnknownId ? KafkaErrors.UnknownTopicId : KafkaErrors.From(r.Error),
-                    HighWatermark = r.HighWatermark,
-                    LastStableOffset = r.HighWatermark,
-                    LogStartOffset = r.LogStartOffset,
-                    AbortedTransactions = null,
-                    PreferredReadReplica = -1,
-                    Records = records,
-                });
-            }
-            topics.Add(new() { Topic = t.Topic, TopicId = t.TopicId, Partitions = partitions });
+            var p = wanted[i];
+            waiting[parked.GetOrPark(p.Topic, p.Partition, p.FetchOffset, () => FetchOneAsync(p, maxBytes, request.MaxWaitMs, request.RackId))] = i;
         }
-        response.Responses = topics;
-        return response;
+        while (waiting.Count > 0 && bytes < minBytes)
+        {
+            var done = await Task.WhenAny(waiting.Keys).ConfigureAwait(false);
+            var index = waiting[done];
+            waiting.Remove(done);
+            var r = await done.ConfigureAwait(false);
+            parked.Used(wanted[index].Topic, wanted[index].Partition, wanted[index].FetchOffset);
+            results[index] = r;
+            bytes += r.Records.Length;
+            if (r.Error != ErrorCode.None) break;
+        }
+        return results;
     }
 
-    private async Task<FetchResponse> FetchOneAsync(string topic, K.FetchRequest.FetchPartition p, int maxBytes, int maxWaitMs, string? rack)
+    private async Task<FetchResponse> FetchOneAsync(RequestedPartition p, int maxBytes, int maxWaitMs, string? rack)
     {
         var partitionMax = p.PartitionMaxBytes > 0 ? Math.Min(p.PartitionMaxBytes, maxBytes) : maxBytes;
-        var fetch = new FetchRequest(topic, p.Partition, p.FetchOffset, partitionMax, maxWaitMs)
+        var fetch = new FetchRequest(p.Topic, p.Partition, p.FetchOffset, partitionMax, maxWaitMs)
         {
             CurrentLeaderEpoch = p.CurrentLeaderEpoch, // v9+ (KIP-320); -1 before
             ClientRack = rack is { Length: > 0 } ? rack : null, // v11+: the gateway picks an in-sync replica in the client's rack (KIP-392)
         };
         var reply = await AskAsync(fetch, AskTimeout + TimeSpan.FromMilliseconds(maxWaitMs)).ConfigureAwait(false);
-        return reply as FetchResponse ?? new FetchResponse(topic, p.Partition, reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error, reply.ErrorMessage, -1, -1, ReadOnlyMemory<byte>.Empty);
+        return reply as FetchResponse ?? new FetchResponse(p.Topic, p.Partition, reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error, reply.ErrorMessage, -1, -1, ReadOnlyMemory<byte>.Empty);
     }
 
     // ---- ListOffsets

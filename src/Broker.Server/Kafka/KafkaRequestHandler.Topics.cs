@@ -1,3 +1,4 @@
+using Akka.Event;
 using Broker.Kafka;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
@@ -10,6 +11,12 @@ internal sealed partial class KafkaRequestHandler
 {
     // ---- Metadata
 
+    /// <summary>
+    /// The topics asked for (every topic when none are named). With <c>auto-create-topics-enable</c> on and the client
+    /// allowing it (v4+'s allow_auto_topic_creation; always before v4), a named topic that does not exist is created with
+    /// the node's <c>num-partitions</c> and <c>default-replication-factor</c> and answered LEADER_NOT_AVAILABLE, as Kafka
+    /// does: the client asks again once leaders are elected.
+    /// </summary>
     private async Task<IKafkaMessage?> MetadataAsync(K.MetadataRequest request, short version)
     {
         List<string>? names = null;
@@ -41,6 +48,15 @@ internal sealed partial class KafkaRequestHandler
             return response;
         }
         LearnTopicIds(metadata);
+        var notCreated = new Dictionary<string, ErrorCode>(StringComparer.Ordinal);
+        if (_kafka.AutoCreateTopics && (version < 4 || request.AllowAutoTopicCreation)
+            && await AutoCreateAsync(metadata, notCreated).ConfigureAwait(false)
+            && await AskAsync(new MetadataRequest(names), AskTimeout).ConfigureAwait(false) is MetadataResponse again)
+        {
+            // Read again, so the new topics come with their ids and partitions (leaders are still being elected).
+            metadata = again;
+            LearnTopicIds(metadata);
+        }
 
         var brokers = new List<K.MetadataResponse.MetadataResponseBroker>();
         foreach (var b in metadata.Brokers)
@@ -69,7 +85,7 @@ internal sealed partial class KafkaRequestHandler
             }
             topicsOut.Add(new()
             {
-                ErrorCode = KafkaErrors.From(t.Error),
+                ErrorCode = KafkaErrors.From(notCreated.GetValueOrDefault(t.Name, t.Error)),
                 Name = t.Name,
                 TopicId = Guid.TryParse(t.TopicId, out var id) ? id : Guid.Empty,
                 IsInternal = false,
@@ -79,6 +95,38 @@ internal sealed partial class KafkaRequestHandler
         foreach (var id in unknownIds) topicsOut.Add(new() { ErrorCode = KafkaErrors.UnknownTopicId, Name = null, TopicId = id, Partitions = [] });
         response.Topics = topicsOut;
         return response;
+    }
+
+    /// <summary>
+    /// Creates the answered topics that do not exist; true when any was (or another client created it meanwhile).
+    /// Those that could not be created (an invalid name, too few nodes) are answered with the registry's error.
+    /// </summary>
+    private async Task<bool> AutoCreateAsync(MetadataResponse metadata, Dictionary<string, ErrorCode> notCreated)
+    {
+        var specs = new List<TopicSpec>();
+        foreach (var t in metadata.Topics)
+        {
+            if (t.Error == ErrorCode.UnknownTopic) specs.Add(new TopicSpec(t.Name, _kafka.NumPartitions, _kafka.DefaultReplicationFactor, new Dictionary<string, string>()));
+        }
+        if (specs.Count == 0) return false;
+        var reply = await AskAsync(new CreateTopicsRequest(specs), AskTimeout).ConfigureAwait(false);
+        if (reply is not CreateTopicsResponse results)
+        {
+            foreach (var spec in specs) notCreated[spec.Name] = reply.Error;
+            return false;
+        }
+        var any = false;
+        foreach (var r in results.Results)
+        {
+            if (r.Error is ErrorCode.None or ErrorCode.TopicAlreadyExists)
+            {
+                any = true;
+                continue;
+            }
+            notCreated[r.Name] = r.Error;
+            _log.Warning("kafka: could not create topic {0} automatically: {1}", r.Name, r.ErrorMessage ?? r.Error.ToString());
+        }
+        return any;
     }
 
     private void LearnTopicIds(MetadataResponse metadata)

@@ -24,9 +24,16 @@ internal sealed partial class KafkaRequestHandler
     private readonly string _advertisedHost;
     private readonly int _advertisedPort;
     private readonly TopicIds _topicIds = new();
+    private readonly FetchSessionCache _fetchSessions;
+    private readonly ILeaderElector _leaderElector;
+    private readonly KafkaSettings _kafka;
 
-    public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, int nodeId, string advertisedHost, int advertisedPort, ILoggingAdapter log)
+    public KafkaRequestHandler(IActorRef gateway, BrokerSettings settings, KafkaSettings kafka, int nodeId, string advertisedHost, int advertisedPort,
+        FetchSessionCache fetchSessions, ILeaderElector leaderElector, ILoggingAdapter log)
     {
+        _kafka = kafka;
+        _fetchSessions = fetchSessions;
+        _leaderElector = leaderElector;
         _gateway = gateway;
         _settings = settings;
         _nodeId = nodeId;
@@ -98,6 +105,8 @@ internal sealed partial class KafkaRequestHandler
                 return IncrementalAlterConfigsAsync(K.IncrementalAlterConfigsRequest.Read(ref body, version));
             case K.CreatePartitionsRequest.Api:
                 return CreatePartitionsAsync(K.CreatePartitionsRequest.Read(ref body, version));
+            case K.ElectLeadersRequest.Api:
+                return ElectLeadersAsync(K.ElectLeadersRequest.Read(ref body, version), version);
             case K.DescribeClusterRequest.Api:
                 return DescribeClusterAsync(K.DescribeClusterRequest.Read(ref body, version));
             case K.ListPartitionReassignmentsRequest.Api:

@@ -7,8 +7,20 @@ namespace Broker.Server.Kafka;
 /// clients for this node, and its limits. Empty host / zero advertised port fall back to the node's own
 /// listen and advertised addresses and to the port actually bound.
 /// </summary>
-public sealed record KafkaSettings(bool Enabled, string Host, int Port, string AdvertisedHost, int AdvertisedPort, int MaxFrameBytes, int MaxInFlightPerConnection)
+public sealed record KafkaSettings(bool Enabled, string Host, int Port, string AdvertisedHost, int AdvertisedPort, int MaxFrameBytes, int MaxInFlightPerConnection,
+    int MaxFetchSessions)
 {
+    /// <summary>
+    /// Kafka's auto.create.topics.enable: Metadata for a topic that does not exist creates it, with
+    /// <see cref="NumPartitions"/> partitions and <see cref="DefaultReplicationFactor"/> replicas (-1: min(3, live nodes)).
+    /// Off by default, unlike Kafka: a typo in a consumer's topic name would otherwise create a topic nobody writes to.
+    /// </summary>
+    public bool AutoCreateTopics { get; init; }
+
+    public int NumPartitions { get; init; } = 1;
+
+    public short DefaultReplicationFactor { get; init; } = -1;
+
     /// <summary>TLS on the listener (security-protocol = SSL), or null for PLAINTEXT, the default.</summary>
     public Security.KafkaTlsSettings? Ssl { get; init; }
 
@@ -31,7 +43,13 @@ public sealed record KafkaSettings(bool Enabled, string Host, int Port, string A
             AdvertisedHost: kafka.GetString("advertised-host") is { Length: > 0 } advertised ? advertised : nodePublicHost,
             AdvertisedPort: kafka.GetInt("advertised-port"),
             MaxFrameBytes: kafka.GetInt("max-frame-bytes"),
-            MaxInFlightPerConnection: kafka.GetInt("max-in-flight-per-connection"));
+            MaxInFlightPerConnection: kafka.GetInt("max-in-flight-per-connection"),
+            MaxFetchSessions: kafka.GetInt("max-incremental-fetch-session-cache-slots"))
+        {
+            AutoCreateTopics = kafka.GetBoolean("auto-create-topics-enable"),
+            NumPartitions = kafka.GetInt("num-partitions"),
+            DefaultReplicationFactor = (short)kafka.GetInt("default-replication-factor"),
+        };
         if (settings.Port is < 0 or > 65535)
             throw new ConfigurationException($"broker.kafka.port must be 0 to 65535, got {settings.Port}");
         if (settings.AdvertisedHost is "0.0.0.0" or "::")
@@ -40,6 +58,12 @@ public sealed record KafkaSettings(bool Enabled, string Host, int Port, string A
             throw new ConfigurationException($"broker.kafka.max-frame-bytes must be at least 1024, got {settings.MaxFrameBytes}");
         if (settings.MaxInFlightPerConnection < 1)
             throw new ConfigurationException($"broker.kafka.max-in-flight-per-connection must be at least 1, got {settings.MaxInFlightPerConnection}");
+        if (settings.MaxFetchSessions < 0)
+            throw new ConfigurationException($"broker.kafka.max-incremental-fetch-session-cache-slots must be 0 (no fetch sessions) or more, got {settings.MaxFetchSessions}");
+        if (settings.NumPartitions < 1)
+            throw new ConfigurationException($"broker.kafka.num-partitions must be at least 1, got {settings.NumPartitions}");
+        if (settings.DefaultReplicationFactor is 0 or < -1)
+            throw new ConfigurationException($"broker.kafka.default-replication-factor must be -1 (min(3, live nodes)) or at least 1, got {settings.DefaultReplicationFactor}");
         return settings;
     }
 }

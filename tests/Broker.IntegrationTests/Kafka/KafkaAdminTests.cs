@@ -178,4 +178,35 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(_node.NodeId, cluster.Controller.Id);
         Assert.False(string.IsNullOrEmpty(cluster.ClusterId));
     }
+    /// <summary>
+    /// One node, so each partition's only replica is its preferred one and leads: a preferred election is not needed, nor
+    /// an unclean one (a leader runs). The wrong arguments: a partition that does not exist.
+    /// </summary>
+    [Fact]
+    public async Task ElectLeaders_answers_ELECTION_NOT_NEEDED_where_the_preferred_replica_leads_and_refuses_an_unknown_partition()
+    {
+        await CreateTopicAsync("admin-elect", 2);
+        await LeadersAsync("admin-elect", 2);
+
+        var preferred = await ElectAsync(ElectionType.Preferred, new TopicPartition("admin-elect", 0), new TopicPartition("admin-elect", 1));
+        Assert.Equal([ErrorCode.ElectionNotNeeded, ErrorCode.ElectionNotNeeded], preferred.OrderBy(p => p.Partition.Value).Select(p => p.Error.Code));
+        var unclean = await ElectAsync(ElectionType.Unclean, new TopicPartition("admin-elect", 0));
+        Assert.Equal(ErrorCode.ElectionNotNeeded, unclean.Single().Error.Code);
+
+        var unknown = await ElectAsync(ElectionType.Preferred, new TopicPartition("admin-elect", 9), new TopicPartition("admin-no-such-topic", 0));
+        Assert.All(unknown, p => Assert.Equal(ErrorCode.UnknownTopicOrPart, p.Error.Code));
+    }
+
+    /// <summary>librdkafka reports every partition's result; any error (ELECTION_NOT_NEEDED too) comes as an exception carrying them all.</summary>
+    private async Task<List<TopicPartitionError>> ElectAsync(ElectionType type, params TopicPartition[] partitions)
+    {
+        try
+        {
+            return (await _admin.ElectLeadersAsync(type, partitions)).TopicPartitions;
+        }
+        catch (ElectLeadersException e)
+        {
+            return e.Results.TopicPartitions;
+        }
+    }
 }

@@ -331,4 +331,51 @@ public sealed class AdminApiEncodingTests
             .NoTags().NoTags().NoTags()
             .ToArray(), DescribeProducersResponse.Read);
     }
+    [Fact]
+    public void ElectLeaders_v0_and_v2()
+    {
+        var request = new ElectLeadersRequest { ElectionType = 1, TopicPartitions = [new() { Topic = "orders", Partitions = [0, 2] }], TimeoutMs = 30000 };
+        var v0 = new Wire()
+                                    // election_type: v1+
+            .Arr(1).Str("orders")   // topic_partitions: topic
+            .Arr(2).I32(0).I32(2)   //   partitions
+            .I32(30000)             // timeout_ms
+            .ToArray();
+        var v2 = new Wire()
+            .I8(1)                  // election_type: unclean
+            .CArr(1).CStr("orders")
+            .CArr(2).I32(0).I32(2)
+            .NoTags()
+            .I32(30000)
+            .NoTags()
+            .ToArray();
+        Assert.Equal(v0, Encode(request, 0));
+        Assert.Equal(v2, Encode(request, 2));
+        Assert.Equal(0, RoundTrip(v0, 0, ElectLeadersRequest.Read).ElectionType);
+        Assert.Equal([0, 2], RoundTrip(v2, 2, ElectLeadersRequest.Read).TopicPartitions![0].Partitions);
+        var all = new Wire().I8(0).UVarint(0).I32(60000).NoTags().ToArray(); // null topic_partitions: every partition
+        Assert.Null(RoundTrip(all, 2, ElectLeadersRequest.Read).TopicPartitions);
+
+        var response = new ElectLeadersResponse
+        {
+            ThrottleTimeMs = 0, ErrorCode = 0,
+            ReplicaElectionResults = [new() { Topic = "orders", PartitionResults = [new() { PartitionId = 2, ErrorCode = 84, ErrorMessage = "not needed" }] }],
+        };
+        var r0 = new Wire()
+            .I32(0)                 // throttle_time_ms
+                                    // error_code: v1+
+            .Arr(1).Str("orders")   // replica_election_results: topic
+            .Arr(1).I32(2).I16(84).Str("not needed")
+            .ToArray();
+        var r2 = new Wire()
+            .I32(0)
+            .I16(0)                 // error_code
+            .CArr(1).CStr("orders")
+            .CArr(1).I32(2).I16(84).CStr("not needed").NoTags()
+            .NoTags()
+            .NoTags()
+            .ToArray();
+        Same(response, 0, r0, ElectLeadersResponse.Read);
+        Same(response, 2, r2, ElectLeadersResponse.Read);
+    }
 }

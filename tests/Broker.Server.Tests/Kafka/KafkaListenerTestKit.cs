@@ -9,10 +9,11 @@ namespace Broker.Server.Tests.Kafka;
 /// <summary>A whole node (<see cref="NodeTestKit"/>) with its Kafka listener on a free port, and raw sockets to it.</summary>
 public abstract class KafkaListenerTestKit : NodeTestKit
 {
-    protected KafkaListenerTestKit(ITestOutputHelper output, string extraHocon = "") : base(output, extraHocon)
+    protected KafkaListenerTestKit(ITestOutputHelper output, string extraHocon = "", Func<KafkaSettings, KafkaSettings>? kafka = null) : base(output, extraHocon)
     {
         var (_, settings) = NodeConfig.Load(new NodeOverrides { DataDir = DataDir, KafkaPort = 0 });
-        Listener = KafkaListener.TryBind(settings.Kafka with { Host = "127.0.0.1" }, out var problem)
+        var listening = settings.Kafka with { Host = "127.0.0.1" };
+        Listener = KafkaListener.TryBind(kafka?.Invoke(listening) ?? listening, out var problem)
             ?? throw new InvalidOperationException(problem);
         Listener.Start(Sys, Gateway);
     }

@@ -228,4 +228,24 @@ public sealed partial class KafkaListenerTests
         Assert.DoesNotContain(await ListAsync(["Stable"], []), g => g.GroupId == "listed-empty");
         Assert.Empty(await ListAsync([], ["consumer"])); // no KIP-848 groups
     }
+    [Fact]
+    public async Task ElectLeaders_v2_answers_ELECTION_NOT_NEEDED_for_a_partition_its_only_replica_leads_and_refuses_an_unknown_type()
+    {
+        CreateTopic("elect", 1);
+        Produce("elect", 0, Batch(1)); // the partition has a leader
+        using var socket = await ConnectAsync();
+
+        await socket.SendAsync(Frame(ElectLeadersRequest.Api, 2, 1, new ElectLeadersRequest
+        {
+            ElectionType = 0, TopicPartitions = [new() { Topic = "elect", Partitions = [0, 5] }], TimeoutMs = 10000,
+        }));
+        var (_, body) = await ReadResponseAsync(socket, flexibleHeader: true);
+        var results = Parse(body, 2, ElectLeadersResponse.Read).ReplicaElectionResults.Single().PartitionResults;
+        Assert.Equal([(0, (short)84), (5, (short)3)], results.Select(r => (r.PartitionId, r.ErrorCode))); // ELECTION_NOT_NEEDED, UNKNOWN_TOPIC_OR_PARTITION
+        Assert.Contains("already leads", results[0].ErrorMessage);
+
+        await socket.SendAsync(Frame(ElectLeadersRequest.Api, 2, 2, new ElectLeadersRequest { ElectionType = 7, TopicPartitions = null }));
+        (_, body) = await ReadResponseAsync(socket, flexibleHeader: true);
+        Assert.Equal(42, Parse(body, 2, ElectLeadersResponse.Read).ErrorCode); // INVALID_REQUEST
+    }
 }

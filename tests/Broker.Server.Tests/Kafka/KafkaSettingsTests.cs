@@ -37,6 +37,20 @@ public sealed class KafkaSettingsTests : IDisposable
         Assert.Contains("advertised-host", error.Message);
     }
 
+    [Fact]
+    public void Fetch_session_slots_default_to_Kafkas_1000_and_a_negative_count_is_refused()
+    {
+        var (_, settings) = NodeConfig.Load(new NodeOverrides { DataDir = _dir });
+        Assert.Equal(1000, settings.Kafka.MaxFetchSessions);
+
+        var negative = ConfigurationFactory.ParseString("""
+            enabled = on, host = "", port = 9092, advertised-host = "", advertised-port = 0, max-frame-bytes = 104857600,
+            max-in-flight-per-connection = 100, max-incremental-fetch-session-cache-slots = -1
+            """);
+        var error = Assert.Throws<ConfigurationException>(() => global::Broker.Server.Kafka.KafkaSettings.Create(negative, "127.0.0.1", "127.0.0.1"));
+        Assert.Contains("max-incremental-fetch-session-cache-slots must be 0 (no fetch sessions) or more", error.Message);
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
