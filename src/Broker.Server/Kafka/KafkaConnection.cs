@@ -61,7 +61,8 @@ internal sealed class KafkaConnection
             SingleReader = true,
             SingleWriter = true,
         });
-        var writing = WriteResponsesAsync(_socket, pending.Reader, cts);
+        // Without TLS the responses go to the socket in gather writes; with TLS every byte must pass the SslStream.
+        var writing = WriteResponsesAsync(Tls is null ? _socket : null, stream, pending.Reader, cts);
         try
         {
             await ReadRequestsAsync(input, pending.Writer, cts.Token);
@@ -165,11 +166,11 @@ internal sealed class KafkaConnection
     }
 
     /// <summary>Writes the responses in request order; if one cannot be written, the whole connection ends (the reader is cancelled too).</summary>
-    private static async Task WriteResponsesAsync(Socket socket, ChannelReader<PendingResponse> pending, CancellationTokenSource connection)
+    private static async Task WriteResponsesAsync(Socket? socket, Stream stream, ChannelReader<PendingResponse> pending, CancellationTokenSource connection)
     {
         try
         {
-            await WriteInOrderAsync(socket, pending, connection.Token);
+            await WriteInOrderAsync(socket, stream, pending, connection.Token);
         }
         catch
         {
@@ -184,7 +185,7 @@ internal sealed class KafkaConnection
     /// </summary>
     private const int SpliceRecordsFrom = 8 * 1024;
 
-    private static async Task WriteInOrderAsync(Socket socket, ChannelReader<PendingResponse> pending, CancellationToken ct)
+    private static async Task WriteInOrderAsync(Socket? socket, Stream stream, ChannelReader<PendingResponse> pending, CancellationToken ct)
     {
         var segments = new List<ReadOnlyMemory<byte>>();
         var send = new List<ArraySegment<byte>>();
@@ -200,7 +201,13 @@ internal sealed class KafkaConnection
             writer.PatchInt32(size, writer.Length - 4);
             segments.Clear();
             writer.GetSegments(segments);
-            await SendAllAsync(socket, segments, send, ct);
+            if (socket is not null)
+            {
+                await SendAllAsync(socket, segments, send, ct);
+                continue;
+            }
+            foreach (var segment in segments) await stream.WriteAsync(segment, ct); // through TLS: no gather write
+            await stream.FlushAsync(ct);
         }
     }
 

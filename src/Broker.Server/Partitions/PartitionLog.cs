@@ -199,10 +199,10 @@ internal sealed class PartitionLog
     /// <summary>Forgets idempotent producers idle since before <paramref name="expiration"/>; how many.</summary>
     public int ExpireProducers(TimeSpan expiration) => Producers.ExpireOlderThan(NowUnixMs - (long)expiration.TotalMilliseconds);
 
-    /// <summary>Starts an empty log for topic incarnation <paramref name="topicId"/> ("" for none).</summary>
-    public void StartIncarnation(string topicId)
+    /// <summary>Starts an empty log for topic incarnation <paramref name="topicId"/> ("" or null for none).</summary>
+    public void StartIncarnation(string? topicId)
     {
-        TopicId = topicId.Length == 0 ? null : topicId;
+        TopicId = string.IsNullOrEmpty(topicId) ? null : topicId;
         Index.Clear();
         Tail.Clear();
         Epochs.Clear();

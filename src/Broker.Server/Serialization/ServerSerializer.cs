@@ -362,7 +362,9 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
     /// <summary>Version 1 has no epochs (written before replication), 2 adds them, 3 adds idempotent producers.</summary>
     private static PartitionSnapshot ReadSnapshot(ref WireReader r, int version)
     {
-        var topicId = r.ReadString()!;
+        // A snapshot saved before its replica journaled PartitionCreated has no topic id ("", or null from older writers):
+        // the replica then starts as one that has not checked its incarnation yet, instead of failing its recovery.
+        var topicId = r.ReadString() ?? "";
         var logStart = r.ReadInt64();
         var logEnd = r.ReadInt64();
         var n = r.ReadCount();

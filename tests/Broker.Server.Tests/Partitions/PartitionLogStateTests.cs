@@ -136,6 +136,16 @@ public sealed class PartitionLogStateTests
     }
 
     [Fact]
+    public void A_snapshot_saved_before_the_log_knew_its_topic_restores_as_a_log_of_no_incarnation()
+    {
+        var restored = new PartitionLog(1 << 20, _clock);
+        restored.Restore(new PartitionSnapshot(null!, 0, 0, [], [], [], [], []), new Queue<long>()); // an older writer's null id
+        Assert.Null(restored.TopicId);
+        restored.Restore(new PartitionLog(1 << 20, _clock).ToSnapshot(), new Queue<long>());
+        Assert.Null(restored.TopicId);
+    }
+
+    [Fact]
     public void A_timestamp_is_found_only_in_committed_batches()
     {
         var log = new PartitionLog(1 << 20, _clock);
