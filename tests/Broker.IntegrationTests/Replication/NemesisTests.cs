@@ -73,15 +73,26 @@ public sealed class NemesisTests : IAsyncLifetime
         var heals = new List<(string Fault, long Millis)>();
         while (clock.Elapsed < TimeSpan.FromMinutes(Minutes))
         {
-            var fault = _random.Next(6) switch
+            string fault;
+            try
             {
-                0 => await KillAndRestartAsync(),
-                1 => await PauseAsync(TimeSpan.FromSeconds(2 + _random.Next(4))),   // shorter than a downing
-                2 => await PauseAsync(TimeSpan.FromSeconds(10 + _random.Next(10))), // long enough to be downed
-                3 when WipesDisks => await WipeAndRestartAsync(),
-                4 when _network is not null => await CutAsync(TimeSpan.FromSeconds(3 + _random.Next(15))),
-                _ => await FullRestartAsync(loneFirst: _random.Next(2) == 0),
-            };
+                fault = _random.Next(6) switch
+                {
+                    0 => await KillAndRestartAsync(),
+                    1 => await PauseAsync(TimeSpan.FromSeconds(2 + _random.Next(4))),   // shorter than a downing
+                    2 => await PauseAsync(TimeSpan.FromSeconds(10 + _random.Next(10))), // long enough to be downed
+                    3 when WipesDisks => await WipeAndRestartAsync(),
+                    4 when _network is not null => await CutAsync(TimeSpan.FromSeconds(3 + _random.Next(15))),
+                    _ => await FullRestartAsync(loneFirst: _random.Next(2) == 0),
+                };
+            }
+            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+            {
+                // e.g. the survivors never removed a killed node: what they logged says why
+                _output.WriteLine($"{clock.Elapsed:mm\\:ss} a fault did not complete: {ex.Message}");
+                PrintNodeLogs();
+                throw;
+            }
             var healedAt = Environment.TickCount64;
             try
             {
