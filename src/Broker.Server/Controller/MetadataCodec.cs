@@ -126,27 +126,10 @@ public static class MetadataCodec
         }, (ref r, _) => new EntriesPut(r.ReadString()!, r.ReadInt32(), r.ReadInt64()));
 
     /// <summary>A record, a result or an image as manifest + fields.</summary>
-    public static byte[] Encode(object value)
-    {
-        var manifest = Table.Manifest(value) ?? throw new ArgumentException($"no metadata layout for {value.GetType().Name}", nameof(value));
-        var body = Table.ToBinary(value)!;
-        using var w = new WireWriter(body.Length + 16);
-        w.WriteString(manifest);
-        w.WriteBytes(body);
-        return w.ToArray();
-    }
+    public static byte[] Encode(object value) => Table.ToTagged(value, "metadata");
 
     /// <summary>Reads what <see cref="Encode"/> wrote; a manifest this version does not know, or trailing bytes, are a <see cref="WireFormatException"/>.</summary>
-    public static object Decode(ReadOnlyMemory<byte> bytes)
-    {
-        var r = new WireReader(bytes);
-        var manifest = r.ReadString() ?? throw new WireFormatException("metadata entry without a manifest");
-        var body = r.ReadBytesAsMemory().ToArray();
-        r.EnsureEnd();
-        if (!Table.TryRead(body, manifest, out var value))
-            throw new WireFormatException($"unknown metadata manifest '{manifest}': written by a newer version?");
-        return value;
-    }
+    public static object Decode(ReadOnlyMemory<byte> bytes) => Table.FromTagged(bytes, "metadata");
 
     public static MetadataRecord DecodeRecord(ReadOnlyMemory<byte> bytes) =>
         Decode(bytes) as MetadataRecord ?? throw new WireFormatException("metadata entry is not a record");

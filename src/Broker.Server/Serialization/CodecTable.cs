@@ -39,6 +39,30 @@ internal sealed class CodecTable
         return w.ToArray();
     }
 
+    /// <summary>
+    /// <paramref name="value"/> as its manifest followed by its fields, one self-describing value (a metadata log entry,
+    /// a stored table entry); <paramref name="what"/> names it in errors. Read back with <see cref="FromTagged"/>.
+    /// </summary>
+    public byte[] ToTagged(object value, string what)
+    {
+        var manifest = Manifest(value) ?? throw new ArgumentException($"no {what} layout for {value.GetType().Name}", nameof(value));
+        var body = ToBinary(value)!;
+        using var w = new WireWriter(body.Length + 16);
+        w.WriteString(manifest);
+        w.WriteBytes(body);
+        return w.ToArray();
+    }
+
+    /// <summary>Reads what <see cref="ToTagged"/> wrote; a manifest this version does not know, or trailing bytes, are a <see cref="WireFormatException"/>.</summary>
+    public object FromTagged(ReadOnlyMemory<byte> bytes, string what)
+    {
+        var r = new WireReader(bytes);
+        var manifest = r.ReadString() ?? throw new WireFormatException($"{what} without a manifest");
+        var body = r.ReadBytesAsMemory().ToArray();
+        r.EnsureEnd();
+        return TryRead(body, manifest, out var value) ? value : throw new WireFormatException($"unknown {what} manifest '{manifest}': written by a newer version?");
+    }
+
     public bool TryRead(byte[] bytes, string manifest, out object message)
     {
         if (!_byManifest.TryGetValue(manifest, out var read))

@@ -191,24 +191,9 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
     /// <paramref name="value"/> as its manifest followed by its fields: how the metadata quorum stores one entry of
     /// the topic table, partition states or producer-id blocks (a one-entry table), readable by <see cref="DecodeTagged"/>.
     /// </summary>
-    internal static byte[] EncodeTagged(object value)
-    {
-        var manifest = Codecs.Manifest(value) ?? throw new ArgumentException($"no layout for {value.GetType().Name}", nameof(value));
-        var body = Codecs.ToBinary(value)!;
-        using var w = new WireWriter(body.Length + 16);
-        w.WriteString(manifest);
-        w.WriteBytes(body);
-        return w.ToArray();
-    }
+    internal static byte[] EncodeTagged(object value) => Codecs.ToTagged(value, "server");
 
-    internal static object DecodeTagged(byte[] bytes)
-    {
-        var r = new WireReader(bytes);
-        var manifest = r.ReadString() ?? throw new WireFormatException("tagged value without a manifest");
-        var body = r.ReadBytesAsMemory().ToArray();
-        r.EnsureEnd();
-        return Codecs.TryRead(body, manifest, out var value) ? value : throw new WireFormatException($"unknown manifest '{manifest}': written by a newer version?");
-    }
+    internal static object DecodeTagged(byte[] bytes) => Codecs.FromTagged(bytes, "server");
 
     public override int Identifier => 4101;
 
