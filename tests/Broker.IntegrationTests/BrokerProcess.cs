@@ -90,5 +90,17 @@ public sealed class BrokerProcess : IDisposable
 
     public void Resume() => _process.Signal("CONT");
 
-    public void Dispose() => _process.Dispose();
+    /// <summary>
+    /// Kills the process. With BROKER_TEST_LOG_DIR set, its whole output is kept there first (one file per process),
+    /// so a failure that only shows up now and then can be read afterwards in full.
+    /// </summary>
+    public void Dispose()
+    {
+        _process.Dispose();
+        if (Environment.GetEnvironmentVariable("BROKER_TEST_LOG_DIR") is { Length: > 0 } dir)
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, $"{DateTime.UtcNow:HHmmss.fff}-node-{Host}-{Port}.log"), Output);
+        }
+    }
 }

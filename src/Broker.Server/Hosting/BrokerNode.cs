@@ -78,6 +78,7 @@ public sealed class BrokerNode : IAsyncDisposable
             if (kafka is not null) kafka.Start(system, gateway);
             else if (settings.Kafka.Enabled) system.Log.Warning("{0}; the node runs without it", kafkaProblem);
             system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory), "membership-recorder");
+            system.ActorOf(QuarantineWatcherActor.Props(), QuarantineWatcherActor.Name);
             if (settings.KnownPeers.Count > 0)
             {
                 system.Log.Info("this data directory belonged to a cluster of {0} nodes ({1}); the node serves once {2} of them, itself included, are members",

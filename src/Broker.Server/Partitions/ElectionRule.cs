@@ -45,8 +45,16 @@ internal static class ElectionRule
     public static readonly TimeSpan UnavailableRetry = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan NotEligibleRetry = TimeSpan.FromSeconds(2);
 
-    public static Candidacy Decide(PartitionState current, int me, ImmutableArray<int> replicas, bool uncleanAllowed, Func<int, bool> isAlive)
+    /// <summary>
+    /// Whether this replica may lead, given the committed state. <paramref name="isolated"/> (null when this node sees
+    /// the majority side, else what it sees) makes it stand down: a node that wakes from a pause, or is cut off, sees
+    /// the others unreachable, and electing itself with an ISR of the members it can reach would fence the real
+    /// leader and leave the partition's only in-sync replica on the node nobody can reach.
+    /// </summary>
+    public static Candidacy Decide(PartitionState current, int me, ImmutableArray<int> replicas, bool uncleanAllowed, Func<int, bool> isAlive, string? isolated = null)
     {
+        if (isolated is not null)
+            return new Candidacy.NotEligible($"node {me} does not see a majority of the cluster ({isolated}): it may be the one cut off or just woken from a pause, so it does not stand for election");
         var inSync = current.InIsr(me);
         if (!inSync && !(uncleanAllowed && replicas.Contains(me)))
             return new Candidacy.NotEligible($"node {me} is not in the ISR [{string.Join(",", current.Isr)}]");

@@ -209,8 +209,11 @@ internal sealed class LeaderState<TReplyTo>
     /// The periodic ISR check (and on a member becoming unreachable or removed): an unconfirmed change is written
     /// again; otherwise members that are no longer replicas, are down, or have not caught up for
     /// <paramref name="lagTimeMax"/> are dropped. Null if nothing is to be written (or a write is in flight).
+    /// With <paramref name="seesMajority"/> false (this node sees most of its cluster unreachable: it is more likely
+    /// the one cut off, or just woken from a pause) nobody is dropped for being unreachable, only for lagging: a
+    /// woken leader would otherwise shrink the ISR to itself before the others had moved the partition away.
     /// </summary>
-    public IsrProposal? CheckIsr(ImmutableArray<int> replicas, Func<int, bool> isAlive, TimeSpan lagTimeMax)
+    public IsrProposal? CheckIsr(ImmutableArray<int> replicas, Func<int, bool> isAlive, TimeSpan lagTimeMax, bool seesMajority = true)
     {
         if (State is null || IsrWriteInFlight) return null;
         if (ProposedIsr is { } unconfirmed) return Propose(unconfirmed, "retrying an unconfirmed change");
@@ -226,7 +229,7 @@ internal sealed class LeaderState<TReplyTo>
             }
             var lagging = _followers.TryGetValue(id, out var p) && now - p.LastCaughtUpMs > lagTimeMax.TotalMilliseconds;
             if (!replicas.Contains(id)) dropped.Add($"node {id} is no longer a replica");
-            else if (!isAlive(id)) dropped.Add($"node {id} is down or unreachable");
+            else if (seesMajority && !isAlive(id)) dropped.Add($"node {id} is down or unreachable");
             else if (lagging) dropped.Add($"node {id} has not caught up for {(now - p!.LastCaughtUpMs) / 1000.0:0.#}s");
             else keep.Add(id);
         }

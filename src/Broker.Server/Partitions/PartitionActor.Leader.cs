@@ -27,7 +27,8 @@ public sealed partial class PartitionActor
         var replicas = _descriptor.ReplicasOf(_partition);
         var me = _nodeId;
         var unclean = _config.UncleanLeaderElection;
-        _metadata.ElectAsync(_descriptor.TopicId, _partition, replicas, current => ElectionRule.Decide(current, me, replicas, unclean, live.IsAlive))
+        var isolated = live.SeesMajority ? null : live.Describe();
+        _metadata.ElectAsync(_descriptor.TopicId, _partition, replicas, current => ElectionRule.Decide(current, me, replicas, unclean, live.IsAlive, isolated))
             .PipeTo(Self, success: outcome => new ElectionWritten(outcome));
         Become(() =>
         {
@@ -403,7 +404,8 @@ public sealed partial class PartitionActor
 
     private void CheckIsr()
     {
-        if (_leader.CheckIsr(_descriptor.ReplicasOf(_partition), LiveNodes.Of(Context.System).IsAlive, _settings.ReplicaLagTimeMax) is { } change)
+        var live = LiveNodes.Of(Context.System);
+        if (_leader.CheckIsr(_descriptor.ReplicasOf(_partition), live.IsAlive, _settings.ReplicaLagTimeMax, live.SeesMajority) is { } change)
             WriteIsr(change);
     }
 

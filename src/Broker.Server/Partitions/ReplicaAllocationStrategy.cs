@@ -47,10 +47,12 @@ public sealed class ReplicaAllocationStrategy(TimeSpan metadataTimeout) : IActor
         var leader = LeaderChoice.For(topic, partition, state, config.UncleanLeaderElection, regions.ContainsKey, out var unclean);
         if (leader < 0)
         {
-            if (!_offlineWarned.ShouldWarn(shardId)) return null!;
+            // Not allocated: a region that is not registered (Nobody) makes the coordinator leave the request
+            // unanswered and the region ask again; null would throw in the coordinator and restart it.
+            if (!_offlineWarned.ShouldWarn(shardId)) return ActorRefs.Nobody;
             _log.Warning("partition {0} is offline: no in-sync replica (ISR {1}) is alive; it stays offline until one returns (unclean.leader.election.enable is off)",
                 shardId, state is null ? "?" : string.Join(",", state.Isr));
-            return null!; // not allocated: sharding retries later
+            return ActorRefs.Nobody;
         }
         if (unclean)
             _log.Error("UNCLEAN LEADER ELECTION for partition {0}: no in-sync replica is alive, so node {1}, which may lack acknowledged records, will lead (unclean.leader.election.enable=true)", shardId, leader);

@@ -44,6 +44,16 @@ public sealed class DownedNodeRestartTests(ITestOutputHelper output) : IAsyncLif
             node.Resume();
         }
 
+        // Woken, the node sees its followers unreachable before it learns it was removed. It must not act on that
+        // view: it once shrank the ISR of a partition it led to itself alone, which left that partition offline
+        // until it came back. The partitions it led are led by the two others.
+        await ThreeNodeCluster.Eventually(async () =>
+        {
+            await using var admin = new AdminClient(new ClientConfig { BootstrapServers = _cluster.BootstrapIn(0, 1), RequestTimeout = TimeSpan.FromSeconds(5) });
+            var described = (await admin.GetMetadataAsync([Topic])).Topics.Single();
+            return described.Partitions.All(p => p.LeaderId > 0 && p.LeaderId != pausedId && p.Isr.Any(id => id != pausedId));
+        }, TimeSpan.FromSeconds(30), $"every partition led by a node other than the woken node {pausedId}");
+
         try
         {
             await ThreeNodeCluster.Eventually(() => Task.FromResult(node.Output.Contains("restarting: ")),

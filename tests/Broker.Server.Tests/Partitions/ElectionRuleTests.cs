@@ -23,6 +23,17 @@ public sealed class ElectionRuleTests
     }
 
     [Fact]
+    public void A_replica_that_does_not_see_a_majority_of_the_cluster_does_not_stand_for_election()
+    {
+        // A node woken from a pause (or cut off) sees the others unreachable: electing itself would write an ISR of
+        // itself alone and fence the real leader, leaving the partition's only in-sync replica where nobody reaches it.
+        var current = new PartitionState(4, 7, 2, [2, 1, 3]);
+        var refused = Assert.IsType<ElectionRule.Candidacy.NotEligible>(
+            ElectionRule.Decide(current, me: 1, Replicas, uncleanAllowed: true, isAlive: id => id == 1, isolated: "1 of 3 members reachable"));
+        Assert.Contains("does not see a majority of the cluster (1 of 3 members reachable)", refused.Reason);
+    }
+
+    [Fact]
     public void Old_members_that_are_no_longer_replicas_stay_out_of_the_new_ISR()
     {
         var current = new PartitionState(1, 0, 1, [1, 4]);

@@ -107,6 +107,25 @@ public sealed class LeaderStateTests
     }
 
     [Fact]
+    public void A_leader_that_does_not_see_a_majority_of_the_cluster_drops_nobody_for_being_unreachable_only_for_lagging()
+    {
+        // A leader woken from a pause sees its followers unreachable before the others have moved the partition away:
+        // shrinking the ISR to itself would leave the partition's only in-sync replica on the node nobody reaches.
+        Fetch(2, 20);
+        Fetch(3, 20);
+        _alive.Remove(2);
+        _alive.Remove(3);
+        Assert.Null(_leader.CheckIsr(Replicas, IsAlive, LagMax, seesMajority: false));
+
+        _clock.Advance(TimeSpan.FromSeconds(31)); // the lag rule still holds (followers that really stopped fetching)
+        AppendOnLeader(1);
+        var shrink = _leader.CheckIsr(Replicas, IsAlive, LagMax, seesMajority: false);
+        Assert.NotNull(shrink);
+        Assert.Contains("has not caught up", shrink.Why);
+        Assert.DoesNotContain("unreachable", shrink.Why);
+    }
+
+    [Fact]
     public void While_an_expansion_is_being_written_the_new_member_already_holds_the_high_watermark()
     {
         LeadWithNode3OutOfSync();
