@@ -77,8 +77,13 @@ public sealed class BrokerNode : IAsyncDisposable
             if (tls is not null) system.Log.Info("mutual TLS between nodes: this node is {0}; only nodes with a certificate from the cluster CA may connect", tls.NodeCertificate.Subject);
             if (kafka is not null) kafka.Start(system, gateway);
             else if (settings.Kafka.Enabled) system.Log.Warning("{0}; the node runs without it", kafkaProblem);
-            system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory), "membership-recorder");
+            system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory, quorum?.VoterIds), "membership-recorder");
             system.ActorOf(QuarantineWatcherActor.Props(), QuarantineWatcherActor.Name);
+            if (quorum is not null)
+            {
+                system.ActorOf(ClusterFormationActor.Props(quorum, settings.NodeId, $"{settings.PublicHost}:{settings.PublicPort}", settings.DataDirectory,
+                    settings.Seeds, Security.ClusterTls.Scheme(tls is not null)), ClusterFormationActor.Name);
+            }
             if (settings.KnownPeers.Count > 0)
             {
                 system.Log.Info("this data directory belonged to a cluster of {0} nodes ({1}); the node serves once {2} of them, itself included, are members",

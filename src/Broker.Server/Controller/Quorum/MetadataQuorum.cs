@@ -39,6 +39,10 @@ public sealed class MetadataQuorum : IAsyncDisposable
 
     public int NodeId => _settings.NodeId;
 
+    /// <summary>The node ids of every voter (on a metadata quorum, every node of the cluster is one).</summary>
+    public IReadOnlySet<int> VoterIds => _voterIds ??= _settings.Voters.Select(v => v.NodeId).ToHashSet();
+    private IReadOnlySet<int>? _voterIds;
+
     /// <summary>The image as applied on this voter: possibly behind the leader; use <see cref="ReadAsync"/> for a linearizable view.</summary>
     public MetadataImage Image => _log.Image;
 
