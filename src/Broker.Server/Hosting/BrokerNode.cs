@@ -79,6 +79,7 @@ public sealed class BrokerNode : IAsyncDisposable
             else if (settings.Kafka.Enabled) system.Log.Warning("{0}; the node runs without it", kafkaProblem);
             system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory, quorum?.VoterIds), "membership-recorder");
             system.ActorOf(QuarantineWatcherActor.Props(), QuarantineWatcherActor.Name);
+            system.ActorOf(DeadProcessDetectorActor.Props(), DeadProcessDetectorActor.Name);
             if (quorum is not null)
             {
                 system.ActorOf(ClusterFormationActor.Props(quorum, settings.NodeId, $"{settings.PublicHost}:{settings.PublicPort}", settings.DataDirectory,
