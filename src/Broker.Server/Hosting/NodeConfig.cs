@@ -45,6 +45,7 @@ public static class NodeConfig
             Rack = node.GetString("rack") ?? "",
             NewDataDirectory = newDataDirectory,
             IsrFencePending = Partitions.LostLogFence.Pending(dataDir, newDataDirectory),
+            HasVoters = config.GetStringList("broker.metadata.quorum.voters") is { Count: > 0 },
         };
         settings = settings with { KnownPeers = Membership.KnownMembers.Load(dataDir).Where(m => m.NodeId != settings.NodeId).ToList() };
         if (settings.Role is not ("seed" or "worker"))
@@ -134,6 +135,11 @@ public static class NodeConfig
         // seeds itself stays first and still forms a cluster when nobody answers): a restarted seed rejoins the
         // running cluster instead of starting an island of one.
         seeds = seeds.Concat(s.KnownPeers.Select(m => m.Address)).Distinct(StringComparer.Ordinal);
+        // On a metadata quorum a node that has been a member never forms a cluster by being its own first seed:
+        // the configured seed could form one while the quorum's controller forms another (seen in the nemesis: the
+        // seed, restarted, stayed alone and Joining for good). It looks for the others; the controller forms it.
+        var self = $"{s.PublicHost}:{s.PublicPort}";
+        if (s.HasVoters && s.KnownPeers.Count > 0) seeds = seeds.Where(seed => seed != self);
         var seedUris = string.Join(",", seeds.Select(seed => Quote($"{Security.ClusterTls.Scheme(s.ClusterTls is not null)}://{BrokerNode.SystemName}@{seed}")));
         var connection = Quote($"Data Source={s.JournalPath};Pooling=True;Default Timeout=60");
         return ConfigurationFactory.ParseString($"""

@@ -30,6 +30,12 @@ public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> S
     /// <summary>The node must leave every ISR before it runs a replica (a new or wiped directory, or a fence not yet committed).</summary>
     public bool IsrFencePending { get; init; }
 
+    /// <summary>
+    /// The node runs a metadata quorum voter (broker.metadata.quorum.voters). Then, once it has been a member, it
+    /// never forms a cluster on its own: the quorum's controller does (<see cref="Membership.FormationRule"/>).
+    /// </summary>
+    public bool HasVoters { get; init; }
+
     /// <summary>akka.cluster.min-nr-of-members: a majority of the last known cluster, this node included.</summary>
     public int MinMembers => Membership.KnownMembers.Quorum(KnownPeers.Count + 1);
     /// <summary>Mutual TLS between nodes (broker.security), or null when it is off (the default).</summary>

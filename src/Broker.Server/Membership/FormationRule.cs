@@ -8,12 +8,13 @@ namespace Broker.Server.Membership;
 /// majority of the voters up). So a node that is still not a member after <see cref="Grace"/> joins with the
 /// controller as its first seed, itself if it is the controller: Akka's first-seed process then asks the others
 /// first and joins a cluster that one of them is in, and forms one only when nobody answers. The others, with the
-/// controller first, join it. A node asks again only when the controller changes.
+/// controller first, join it. A node asks again only when the controller changes. A node that has been a member
+/// is never its own first seed before that (NodeConfig), so the configured seed does not form a second cluster.
 /// </summary>
 public static class FormationRule
 {
     /// <summary>How long Akka's own join through the configured seeds and last known members gets first.</summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The seeds (host:port, first the one that may form the cluster) to join with now, or null to go on waiting:
