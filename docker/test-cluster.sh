@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # End-to-end check of docker/: builds the image, starts docker/compose.yaml (3 nodes) with podman-compose,
-# runs the README's steps from the host, kills one node, checks that the others keep serving and that
-# nothing acknowledged was lost, starts it again, and tears down everything it started.
+# runs the README's steps from the host, checks that Prometheus scrapes the three nodes, kills one node,
+# checks that the others keep serving, that nothing acknowledged was lost and that Prometheus sees the node
+# down, starts it again, and tears down everything it started.
+# All traffic stays on a podman network the script creates (fixed subnet, 10.89.77.0/24 unless
+# BROKER_SUBNET says otherwise): the nodes advertise its gateway, which is this machine on that network, and
+# the host's clients talk to the nodes there; nothing goes to the machine's external address.
 # Exits 0 only if every check passed; skips (exit 0, saying so) when podman or podman-compose is missing.
 #
-# Needs root (debootstrap, the health checks' bridge setting below) and the .NET SDK. No registry is used:
-# the base image is built with debootstrap from the Debian mirror apt uses, unless BASE_IMAGE exists.
+# Needs root (debootstrap, the hairpin setting below), the .NET SDK and Debian's prometheus package (its
+# binary goes into the Prometheus image). No container registry is used: the base image is built with
+# debootstrap from the Debian mirror apt uses, unless BASE_IMAGE exists, and the Prometheus image on it.
 # Settings (environment):
 #   BASE_IMAGE          runtime base image (default localhost/debian:bookworm; built when missing)
-#   BROKER_ADVERTISED_HOST  address of this machine that containers reach (default: first IPv4 of hostname -I)
+#   BROKER_SUBNET       the test network's subnet (default 10.89.77.0/24); the nodes advertise its first
+#                       address, the gateway (compose.yaml's own network settings are not used by podman-compose)
+#   PROMETHEUS_IMAGE    Prometheus image (default localhost/broker-prometheus:latest, built from BASE_IMAGE and
+#                       /usr/bin/prometheus when missing)
 #   KILL_SERVICE        the node to kill (default broker-2; broker-1 is the seed and oldest node)
 #   RECORDS             records produced before the kill (default 1000)
 #   EXPECT_REPLICATION  1 (default): records acknowledged before the kill must all be readable after it;
@@ -35,6 +43,9 @@ expect_replication=${EXPECT_REPLICATION:-1}
 work=$(mktemp -d /tmp/broker-test-cluster.XXXXXX)
 broker="$repo/docker/out/broker"
 compose=(podman-compose -p "$project" -f "$repo/docker/compose.yaml")
+network=$project
+subnet=${BROKER_SUBNET:-10.89.77.0/24}
+prometheus_image=${PROMETHEUS_IMAGE:-localhost/broker-prometheus:latest}
 
 # runc and no default ulimits: crun fails on cgroups and rlimits on these machines.
 if [[ -z "${CONTAINERS_CONF:-}" ]]; then
@@ -49,14 +60,18 @@ EOF
     export CONTAINERS_CONF="$work/containers.conf"
 fi
 
-export BROKER_ADVERTISED_HOST=${BROKER_ADVERTISED_HOST:-$(hostname -I | tr ' ' '\n' | grep -m1 -E '^[0-9]+(\.[0-9]+){3}$' || true)}
-[[ -n "$BROKER_ADVERTISED_HOST" ]] || fail "no IPv4 address found for this machine; set BROKER_ADVERTISED_HOST"
-# The host's clients: the CLI just published, bootstrapping from every node, reachable back at this machine's address.
+[[ "$subnet" =~ ^([0-9]+\.[0-9]+\.[0-9]+)\.0/24$ ]] || fail "BROKER_SUBNET must be a /24 ending in .0, not $subnet"
+# The gateway of the test network: this machine, as the containers see it, and only reachable through that network.
+export BROKER_ADVERTISED_HOST=${BASH_REMATCH[1]}.1
+export BROKER_NETWORK=$network PROMETHEUS_IMAGE=$prometheus_image
+# The host's clients: the CLI just published, bootstrapping from every node, reachable back at the gateway.
 export BROKER_BOOTSTRAP="$BROKER_ADVERTISED_HOST:9191,$BROKER_ADVERTISED_HOST:9192,$BROKER_ADVERTISED_HOST:9193"
 export BROKER_CLIENT_HOST="$BROKER_ADVERTISED_HOST"
 
 started=0
 built=0
+built_prometheus=0
+network_created=0
 cleanup() {
     local rc=$?
     if (( started )); then
@@ -67,7 +82,12 @@ cleanup() {
             log "container logs (last 40 lines each) kept in $work"
         fi
         "${compose[@]}" down -v > "$work/down.log" 2>&1 || true
-        podman network rm -f "${project}_default" > /dev/null 2>&1 || true
+    fi
+    if (( network_created )); then
+        podman network rm -f "$network" > /dev/null 2>&1 || true
+    fi
+    if (( built_prometheus )) && [[ "${KEEP_IMAGE:-0}" != 1 ]]; then
+        podman rmi -f "$prometheus_image" > /dev/null 2>&1 || true
     fi
     if (( built )) && [[ "${KEEP_IMAGE:-0}" != 1 ]]; then
         podman rmi -f "$image" > /dev/null 2>&1 || true
@@ -82,10 +102,10 @@ trap cleanup EXIT
 container() { podman ps -a --filter "label=io.podman.compose.project=$project" --filter "label=com.docker.compose.service=$1" --format '{{.Names}}'; }
 
 # netavark leaves hairpin off on its bridge ports, so a container cannot reach its own published port, which
-# is the address its node advertises and its health check asks (Docker's userland proxy needs no such step).
+# is the address its node advertises (Docker's userland proxy needs no such step).
 hairpin() {
     local bridge
-    bridge=$(podman network inspect "${project}_default" --format '{{.NetworkInterface}}')
+    bridge=$(podman network inspect "$network" --format '{{.NetworkInterface}}')
     for f in /sys/class/net/"$bridge"/brif/*/hairpin_mode; do echo 1 > "$f"; done
 }
 
@@ -133,9 +153,35 @@ consumed() {
         | sort -n > "$3" || true
 }
 
-for port in 9191 9192 9193; do
-    ! ss -ltn "sport = :$port" | grep -q LISTEN || fail "port $port is in use; compose.yaml publishes 9191-9193"
+# Prometheus' view of its scrape targets: "job instance health lastError" lines, asked through its published port.
+targets() {
+    python3 - "http://$BROKER_ADVERTISED_HOST:9090/api/v1/targets" <<'PY' 2>/dev/null || true
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
+    for t in json.load(r)["data"]["activeTargets"]:
+        print(t["labels"]["job"], t["labels"]["instance"], t["health"], t.get("lastError", "").replace(" ", "_") or "-")
+PY
+}
+
+# wait_targets UP_HOSTS [DOWN_HOSTS]: Prometheus reports each of UP_HOSTS' :8080 targets up (and each of DOWN_HOSTS' down).
+wait_targets() {
+    local deadline=$((SECONDS + 90)) now ok h
+    while :; do
+        now=$(targets)
+        ok=1
+        for h in $1; do grep -q "^broker $h:8080 up " <<< "$now" || ok=0; done
+        for h in ${2:-}; do grep -q "^broker $h:8080 down " <<< "$now" || ok=0; done
+        (( ok )) && { printf '%s\n' "$now" > "$work/targets.txt"; return 0; }
+        (( SECONDS < deadline )) || fail "Prometheus targets after 90 s (wanted up: $1; down: ${2:-none}): $(tr '\n' ';' <<< "$now")"
+        sleep 3
+    done
+}
+
+for port in 9191 9192 9193 19092 19093 19094 18081 18082 18083 9090; do
+    ! ss -ltn "sport = :$port" | grep -q LISTEN || fail "port $port is in use; compose.yaml publishes it"
 done
+! podman network exists "$network" || fail "podman network $network exists already (left by an earlier run? podman network rm $network)"
+! ip route | grep -q "^${subnet} " || fail "$subnet is routed on this machine already; set BROKER_SUBNET to a free /24"
 
 if ! podman image exists "$base_image"; then
     command -v debootstrap > /dev/null || fail "$base_image is missing and debootstrap is not installed"
@@ -149,6 +195,24 @@ if ! podman image exists "$base_image"; then
     rm -rf "$work/rootfs"
 fi
 
+if ! podman image exists "$prometheus_image"; then
+    [[ -x /usr/bin/prometheus ]] || fail "$prometheus_image is missing and /usr/bin/prometheus is not installed (apt-get install prometheus)"
+    log "building $prometheus_image on $base_image with this machine's /usr/bin/prometheus"
+    mkdir -p "$work/prometheus"
+    cp /usr/bin/prometheus "$work/prometheus/"
+    cat > "$work/prometheus/Containerfile" <<EOF
+FROM $base_image
+COPY prometheus /bin/prometheus
+RUN mkdir -p /prometheus && chown 65534:65534 /prometheus
+USER 65534
+WORKDIR /prometheus
+ENTRYPOINT ["/bin/prometheus", "--storage.tsdb.path=/prometheus"]
+EOF
+    built_prometheus=1
+    podman build -f "$work/prometheus/Containerfile" -t "$prometheus_image" "$work/prometheus" > "$work/prometheus-build.log" 2>&1 \
+        || fail "Prometheus image build failed, see $work/prometheus-build.log"
+fi
+
 log "publishing broker (self-contained, linux-x64) into docker/out"
 nice -n 10 dotnet publish "$repo/src/Broker.Cli" -c Release -r linux-x64 --self-contained -o "$repo/docker/out" \
     > "$work/publish.log" 2>&1 || fail "dotnet publish failed, see $work/publish.log"
@@ -159,13 +223,18 @@ built=1
 nice -n 10 podman build -f "$repo/docker/Dockerfile" --build-arg RUNTIME_IMAGE="$base_image" --build-arg APP_FROM=prebuilt \
     -t "$image" "$repo" > "$work/build.log" 2>&1 || fail "image build failed, see $work/build.log"
 
-log "starting 3 nodes (advertised at $BROKER_ADVERTISED_HOST:9191-9193)"
+podman network create --subnet "$subnet" --gateway "$BROKER_ADVERTISED_HOST" --label "io.podman.compose.project=$project" \
+    "$network" > /dev/null || fail "podman network create $network ($subnet) failed"
+network_created=1
+log "starting 3 nodes and Prometheus on network $network ($subnet; nodes advertised at its gateway $BROKER_ADVERTISED_HOST:9191-9193)"
 started=1
 "${compose[@]}" up -d > "$work/up.log" 2>&1 || fail "podman-compose up failed, see $work/up.log"
 hairpin
 wait_healthy broker-1 broker-2 broker-3
 wait_nodes_up 3
 log "3 containers healthy, cluster status shows 3 nodes Up"
+wait_targets "broker-1 broker-2 broker-3"
+log "Prometheus (:9090) scrapes the 3 nodes: $(awk '{print $2 " " $3}' "$work/targets.txt" | sort | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
 
 timeout 60 "$broker" topics create orders --partitions 6 --replication-factor 3 > /dev/null || fail "topics create"
 produce orders 1 "$records" || fail "$(produce_error orders 1 "$records")"
@@ -177,6 +246,9 @@ podman kill "$(container "$kill_service")" > /dev/null 2>&1 || fail "podman kill
 log "killed $kill_service"
 wait_nodes_up 2
 log "cluster status shows the 2 other nodes Up"
+survivors=$(printf '%s\n' broker-1 broker-2 broker-3 | grep -vx "$kill_service" | tr '\n' ' ')
+wait_targets "$survivors" "$kill_service"
+log "Prometheus: $kill_service's target down, the others up"
 
 timeout 60 "$broker" topics create after-kill --partitions 3 > /dev/null || fail "topics create after the kill"
 produce after-kill 1 100 || fail "$(produce_error after-kill 1 100)"
@@ -207,3 +279,5 @@ hairpin
 wait_healthy "$kill_service"
 wait_nodes_up 3
 log "$kill_service started again and rejoined: 3 nodes Up"
+wait_targets "broker-1 broker-2 broker-3"
+log "Prometheus scrapes all 3 nodes again"

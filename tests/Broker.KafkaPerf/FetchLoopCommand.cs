@@ -45,6 +45,7 @@ internal static class FetchLoopCommand
             var offsets = partitions.ToDictionary(p => p, _ => 0L);
             long done = 0, bytes = 0;
             var correlation = 0;
+            var waited = TimeSpan.Zero; // request sent to response read: the node's side of each round trip
             var watch = Stopwatch.StartNew();
             while (done < total)
             {
@@ -53,7 +54,9 @@ internal static class FetchLoopCommand
                     ReplicaId = -1, MaxWaitMs = 500, MinBytes = 1, MaxBytes = 52428800, SessionEpoch = -1,
                     Topics = [new() { Topic = name, Partitions = [.. partitions.Select(p => new FetchRequest.FetchPartition { Partition = p, FetchOffset = offsets[p], PartitionMaxBytes = parse.GetValue(fetchBytes), CurrentLeaderEpoch = -1, LogStartOffset = -1 })] }],
                 };
+                var sent = Stopwatch.GetTimestamp();
                 var response = await ExchangeAsync(socket, ++correlation, request);
+                waited += Stopwatch.GetElapsedTime(sent);
                 if (response.ErrorCode != 0)
                 {
                     Console.Error.WriteLine($"error: fetch answered error {response.ErrorCode}");
@@ -90,6 +93,7 @@ internal static class FetchLoopCommand
                 }
             }
             watch.Stop();
+            Console.Error.WriteLine($"{correlation} fetches, {bytes / 1024.0 / correlation:0} KiB and {waited.TotalMilliseconds / correlation:0.0} ms (request to whole response) each on average");
             PerfReport.Consumed(parse.GetValue(output) == "json", 1, Math.Min(done, total), watch.Elapsed.TotalSeconds, bytes);
             return 0;
         });

@@ -139,9 +139,25 @@ public sealed partial class PartitionActor
             read.Batches.RemoveAll(b => !wanted.Contains(b.SequenceNr));
             then(read);
         };
+        var (from, to) = (_log.Index.SequenceNr(first), _log.Index.SequenceNr(last));
+        if (!_batchReaderChecked)
+        {
+            _batchReader = JournalBatchReader.For(Context.System.Settings.Config);
+            _batchReaderChecked = true;
+        }
+        if (_batchReader is { } reader)
+        {
+            var persistenceId = PersistenceId;
+            Task.Run(() => reader.Read(persistenceId, from, to, id)).PipeTo(Self);
+            return;
+        }
         var journal = Persistence.Instance.Apply(Context.System).JournalFor(null);
-        Context.ActorOf(ColdReaderActor.Props(journal, PersistenceId, _log.Index.SequenceNr(first), _log.Index.SequenceNr(last), id, _settings.RequestTimeout));
+        Context.ActorOf(ColdReaderActor.Props(journal, PersistenceId, from, to, id, _settings.RequestTimeout));
     }
+
+    /// <summary>Reads cold batches straight from the SQLite journal (null: the journal is something else, so replays are used).</summary>
+    private JournalBatchReader? _batchReader;
+    private bool _batchReaderChecked;
 
     private void OnColdBatchesRead(ColdBatchesRead read)
     {
