@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 
 namespace Broker.Cli.Commands;
 
@@ -55,10 +56,36 @@ internal static class KafkaAdmin
         {
             return await body();
         }
+        catch (CreateAclsException ex)
+        {
+            return Failed(ex.Results.Select(r => r.Error));
+        }
+        catch (DeleteAclsException ex)
+        {
+            return Failed(ex.Results.Select(r => r.Error));
+        }
+        catch (DescribeAclsException ex)
+        {
+            return Failed([ex.Result.Error]);
+        }
+        catch (AlterUserScramCredentialsException ex)
+        {
+            return Failed(ex.Results.Select(r => r.Error));
+        }
+        catch (DescribeUserScramCredentialsException ex)
+        {
+            return Failed(ex.Results.UserScramCredentialsDescriptions.Select(r => r.Error));
+        }
         catch (KafkaException ex)
         {
             Console.Error.WriteLine($"error: {ex.Error.Code} ({(int)ex.Error.Code}): {ex.Message}");
             return CliRunner.Failed;
         }
     });
+
+    private static int Failed(IEnumerable<Error> errors)
+    {
+        foreach (var e in errors.Where(e => e.IsError)) Console.Error.WriteLine($"error: {e.Code} ({(int)e.Code}): {e.Reason}");
+        return CliRunner.Failed;
+    }
 }

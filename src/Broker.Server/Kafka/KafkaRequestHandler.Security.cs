@@ -190,7 +190,8 @@ internal sealed partial class KafkaRequestHandler
         {
             return new K.DescribeUserScramCredentialsResponse { ErrorCode = KafkaErrors.RequestTimedOut, ErrorMessage = ex.Message };
         }
-        var names = request.Users?.Select(u => u.Name) ?? table.Entries.Values.Where(u => !u.Deleted).Select(u => u.Name);
+        // Null or empty: every user (Kafka's rule).
+        var names = request.Users is { Count: > 0 } asked ? asked.Select(u => u.Name) : table.Entries.Values.Where(u => !u.Deleted).Select(u => u.Name);
         var results = new List<K.DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult>();
         foreach (var name in names)
         {
