@@ -75,12 +75,5 @@ public enum ErrorCode : short
     /// <summary>A member of the group is assigned this partition: its committed offset cannot be deleted while the group consumes it.</summary>
     GroupSubscribedToTopic = 37,
 
-    // Authorization (Kafka's ACLs, docs/security.md). The message names the missing ACL and the command that grants it.
-    /// <summary>The principal has no ACL allowing this operation on the topic (or a Deny forbids it).</summary>
-    TopicAuthorizationFailed = 38,
-    /// <summary>The principal has no ACL allowing this operation on the consumer group (or a Deny forbids it).</summary>
-    GroupAuthorizationFailed = 39,
-    /// <summary>The principal has no ACL allowing this operation on the cluster (or a Deny forbids it).</summary>
-    ClusterAuthorizationFailed = 40,
     Unknown = 99,
 }

@@ -97,9 +97,6 @@ internal static class KafkaErrors
         ErrorCode.InvalidProducerEpoch => InvalidProducerEpoch,
         ErrorCode.InvalidRecord => InvalidRecord,
         ErrorCode.InvalidTimestamp => InvalidTimestamp,
-        ErrorCode.TopicAuthorizationFailed => TopicAuthorizationFailed,
-        ErrorCode.GroupAuthorizationFailed => GroupAuthorizationFailed,
-        ErrorCode.ClusterAuthorizationFailed => ClusterAuthorizationFailed,
         _ => UnknownServerError,
     };
 }

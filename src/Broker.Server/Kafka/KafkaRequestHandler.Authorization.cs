@@ -270,6 +270,33 @@ internal sealed partial class KafkaRequestHandler
         return response;
     }
 
+    /// <summary>ListGroups answers only the groups the principal may Describe (as Kafka does): no error, fewer groups.</summary>
+    private Task<IKafkaMessage?> AuthorizedListGroups(K.ListGroupsRequest request, KafkaPrincipal who) =>
+        Then(ListGroupsAsync(request), m =>
+        {
+            var response = (K.ListGroupsResponse)m;
+            response.Groups = response.Groups.Where(g => Allowed(who, AclOperation.Describe, ResourceType.Group, g.GroupId)).ToList();
+        });
+
+    /// <summary>DescribeGroups: each group the principal may not Describe is answered GROUP_AUTHORIZATION_FAILED.</summary>
+    private Task<IKafkaMessage?> AuthorizedDescribeGroups(K.DescribeGroupsRequest request, KafkaPrincipal who)
+    {
+        request.Groups = Strip(request.Groups, g => g, who, AclOperation.Describe, out var denied, ResourceType.Group);
+        var refused = denied.Select(g => new K.DescribeGroupsResponse.DescribedGroup { GroupId = g, ErrorCode = KafkaErrors.GroupAuthorizationFailed }).ToList();
+        if (request.Groups.Count == 0) return Task.FromResult<IKafkaMessage?>(new K.DescribeGroupsResponse { Groups = refused });
+        return Then(DescribeGroupsAsync(request), m =>
+        {
+            var response = (K.DescribeGroupsResponse)m;
+            response.Groups = response.Groups.Concat(refused).ToList();
+        });
+    }
+
+    /// <summary>DescribeCluster: Describe on the cluster, or CLUSTER_AUTHORIZATION_FAILED.</summary>
+    private Task<IKafkaMessage?> AuthorizedDescribeCluster(K.DescribeClusterRequest request, KafkaPrincipal who) =>
+        ClusterRefusal(who, AclOperation.Describe) is { } refusal
+            ? Task.FromResult<IKafkaMessage?>(new K.DescribeClusterResponse { ErrorCode = KafkaErrors.ClusterAuthorizationFailed, ErrorMessage = refusal })
+            : DescribeClusterAsync(request);
+
     /// <summary>InitProducerId without a transactional id: IdempotentWrite on the cluster, or Write on some topic (Kafka 2.8+).</summary>
     private Task<IKafkaMessage?> AuthorizedInitProducerId(K.InitProducerIdRequest request, KafkaPrincipal who)
     {
@@ -280,8 +307,8 @@ internal sealed partial class KafkaRequestHandler
     }
 
     /// <summary>
-    /// The APIs without a finer check yet need the cluster resource: Describe to read (DescribeGroups, ListGroups,
-    /// DescribeConfigs, DescribeCluster, ListPartitionReassignments, DescribeProducers), Alter to change (DeleteGroups,
+    /// The APIs without a finer check yet need the cluster resource: Describe to read (DescribeConfigs,
+    /// ListPartitionReassignments, DescribeProducers), Alter to change (DeleteGroups,
     /// OffsetDelete, IncrementalAlterConfigs, CreatePartitions, ElectLeaders, AlterPartitionReassignments, DeleteRecords).
     /// Stricter than Kafka, which checks these per topic or group; a refusal closes the connection (logged, naming the ACL).
     /// </summary>
@@ -290,8 +317,7 @@ internal sealed partial class KafkaRequestHandler
         if (!Checks) return;
         var operation = apiKey switch
         {
-            K.DescribeGroupsRequest.Api or K.ListGroupsRequest.Api or K.DescribeConfigsRequest.Api or K.DescribeClusterRequest.Api
-                or K.ListPartitionReassignmentsRequest.Api or K.DescribeProducersRequest.Api => AclOperation.Describe,
+            K.DescribeConfigsRequest.Api or K.ListPartitionReassignmentsRequest.Api or K.DescribeProducersRequest.Api => AclOperation.Describe,
             _ => AclOperation.Alter,
         };
         if (!Allowed(who, operation, ResourceType.Cluster, AclBinding.ClusterName))

@@ -200,6 +200,12 @@ internal sealed partial class KafkaRequestHandler
                 var leave = K.LeaveGroupRequest.Read(ref body, version);
                 return ForGroup(leave.GroupId, who, () => LeaveGroupAsync(leave, version), () => new K.LeaveGroupResponse { ErrorCode = KafkaErrors.GroupAuthorizationFailed });
             }
+            case K.ListGroupsRequest.Api:
+                return AuthorizedListGroups(K.ListGroupsRequest.Read(ref body, version), who);
+            case K.DescribeGroupsRequest.Api:
+                return AuthorizedDescribeGroups(K.DescribeGroupsRequest.Read(ref body, version), who);
+            case K.DescribeClusterRequest.Api:
+                return AuthorizedDescribeCluster(K.DescribeClusterRequest.Read(ref body, version), who);
             case K.ApiVersionsRequest.Api or K.SaslHandshakeRequest.Api or K.SaslAuthenticateRequest.Api:
                 return Dispatch(header, ref body, parked);
             default:
