@@ -82,14 +82,26 @@ internal sealed partial class KafkaRequestHandler
         return response;
     }
 
+    /// <summary>
+    /// Fetch: Read on each topic. Checked on the request and again on the answer, since a fetch session (KIP-227)
+    /// answers partitions the request no longer names: one whose ACL was removed since gets TOPIC_AUTHORIZATION_FAILED
+    /// and no records.
+    /// </summary>
     private Task<IKafkaMessage?> AuthorizedFetch(K.FetchRequest request, short version, ParkedFetches parked, KafkaPrincipal who)
     {
-        request.Topics = Strip(request.Topics, t => t.Topic.Length > 0 ? t.Topic : _topicIds.Resolve(t.TopicId) ?? "", who, AclOperation.Read, out var denied);
-        if (denied.Count == 0) return FetchAsync(request, version, parked);
+        request.Topics = Strip(request.Topics, t => TopicName(t.Topic, t.TopicId), who, AclOperation.Read, out var denied);
         return Then(FetchAsync(request, version, parked), m =>
         {
             var response = (K.FetchResponse)m;
-            var topics = response.Responses.ToList();
+            var topics = new List<K.FetchResponse.FetchableTopicResponse>(response.Responses.Count + denied.Count);
+            foreach (var t in response.Responses)
+            {
+                if (!Allowed(who, AclOperation.Read, ResourceType.Topic, TopicName(t.Topic, t.TopicId)))
+                {
+                    foreach (var p in t.Partitions) (p.ErrorCode, p.Records) = (KafkaErrors.TopicAuthorizationFailed, ReadOnlyMemory<byte>.Empty);
+                }
+                topics.Add(t);
+            }
             foreach (var t in denied)
             {
                 topics.Add(new()
@@ -105,6 +117,9 @@ internal sealed partial class KafkaRequestHandler
             response.Responses = topics;
         });
     }
+
+    /// <summary>A topic named by name (Fetch up to v12) or by id (v13+); an id not known is no name, so no ACL matches it but a wildcard.</summary>
+    private string TopicName(string name, Guid id) => name.Length > 0 ? name : _topicIds.Resolve(id) ?? "";
 
     private Task<IKafkaMessage?> AuthorizedListOffsets(K.ListOffsetsRequest request, short version, KafkaPrincipal who)
     {
@@ -183,8 +198,8 @@ internal sealed partial class KafkaRequestHandler
         List<string> denied;
         if (version >= 6)
         {
-            request.Topics = Strip(request.Topics, t => t.Name ?? _topicIds.Resolve(t.TopicId) ?? "", who, AclOperation.Delete, out var deniedStates);
-            denied = deniedStates.Select(t => t.Name ?? _topicIds.Resolve(t.TopicId) ?? "").ToList();
+            request.Topics = Strip(request.Topics, t => TopicName(t.Name ?? "", t.TopicId), who, AclOperation.Delete, out var deniedStates);
+            denied = deniedStates.Select(t => TopicName(t.Name ?? "", t.TopicId)).ToList();
         }
         else
         {

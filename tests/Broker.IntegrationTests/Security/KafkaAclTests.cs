@@ -185,6 +185,39 @@ public sealed class KafkaAclTests : IAsyncLifetime
         Assert.Contains("User:alice", await Admin("acls", "list", "--principal", "User:alice"));
     }
 
+    [Fact]
+    public async Task A_removed_ACL_stops_a_consumer_that_is_already_consuming()
+    {
+        await Admin("topics-create", "revoked");
+        await Admin("acls", "add", "--allow", "User:dave", "--operation", "Read", "--operation", "Write", "--topic", "revoked");
+        await Admin("acls", "add", "--allow", "User:dave", "--operation", "Read", "--group", "dave");
+        await Admin("users", "add", "dave", "--password", "dave-secret");
+        var config = new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = _broker.KafkaBootstrap, SecurityProtocol = Confluent.Kafka.SecurityProtocol.SaslSsl, SslCaLocation = _certs.ClusterCa,
+            SaslMechanism = Confluent.Kafka.SaslMechanism.ScramSha512, SaslUsername = "dave", SaslPassword = "dave-secret",
+            GroupId = "dave", EnableAutoCommit = false, AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest,
+        };
+        var (exit, _, errors) = await Kcat("dave", "before\n", "-P", "-t", "revoked");
+        Assert.True(exit == 0, errors);
+        using var consumer = new Confluent.Kafka.ConsumerBuilder<Confluent.Kafka.Ignore, string>(config).Build();
+        consumer.Assign(new Confluent.Kafka.TopicPartitionOffset("revoked", 0, Confluent.Kafka.Offset.Beginning));
+        Assert.Equal("before", consumer.Consume(TimeSpan.FromSeconds(30))?.Message.Value);
+
+        await Admin("acls", "remove", "--allow", "User:dave", "--operation", "Read", "--topic", "revoked");
+        (exit, _, errors) = await Kcat("dave", "after\n", "-P", "-t", "revoked");
+        Assert.True(exit == 0, errors);
+        var refused = await Assert.ThrowsAsync<Confluent.Kafka.ConsumeException>(() => Task.Run(() =>
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (DateTime.UtcNow < deadline)
+            {
+                if (consumer.Consume(TimeSpan.FromSeconds(1)) is { } record) Assert.Fail($"consumed '{record.Message.Value}' after the ACL was removed");
+            }
+        }));
+        Assert.Equal(Confluent.Kafka.ErrorCode.TopicAuthorizationFailed, refused.Error.Code);
+    }
+
     /// <summary>The python confluent-kafka programs; argv: bootstrap, CA, user, password, then their own.</summary>
     private static class PythonScript
     {
