@@ -105,6 +105,11 @@ public sealed class KafkaListener : IDisposable
             return Done.Instance;
         });
         log.Info("Kafka listener on {0}:{1}, advertised as {2}:{3} ({4})", _settings.Host, BoundPort, AdvertisedHost, AdvertisedPort, SecurityProtocol);
+        if (security.Settings.Enabled && _settings.Sasl is null && _settings.Ssl is not { ClientAuth: Security.KafkaClientAuth.Required })
+        {
+            log.Warning("Kafka listener: authorization is on but clients do not authenticate (no SASL, no required client certificate): every client is User:ANONYMOUS "
+                + "and gets only what ACLs grant User:ANONYMOUS or User:*; set broker.kafka.security-protocol = SASL_SSL or ssl.client-auth = required");
+        }
     }
 
     private async Task AcceptAsync(KafkaRequestHandler handler, ILoggingAdapter log)

@@ -79,6 +79,19 @@ public sealed class AuthorizerTests
     }
 
     [Fact]
+    public void Settings_are_off_by_default_and_a_super_user_must_be_a_principal()
+    {
+        var defaults = AuthorizationSettings.Create(Akka.Configuration.ConfigurationFactory.ParseString("authorization { enabled = off }"));
+        Assert.False(defaults.Enabled);
+        var on = AuthorizationSettings.Create(Akka.Configuration.ConfigurationFactory.ParseString("""authorization { enabled = on, super-users = ["User:admin"] }"""));
+        Assert.True(on.Enabled);
+        Assert.Contains("User:admin", on.SuperUsers);
+        var wrong = Assert.Throws<Akka.Configuration.ConfigurationException>(() =>
+            AuthorizationSettings.Create(Akka.Configuration.ConfigurationFactory.ParseString("""authorization { enabled = on, super-users = ["admin"] }""")));
+        Assert.Contains("User:NAME", wrong.Message);
+    }
+
+    [Fact]
     public void An_ACL_removed_and_added_again_moves_forward_and_both_tables_round_trip()
     {
         var acl = Acl(ResourceType.Topic, "t", Alice, AclOperation.Read);
