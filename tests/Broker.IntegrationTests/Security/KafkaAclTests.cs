@@ -218,6 +218,44 @@ public sealed class KafkaAclTests : IAsyncLifetime
         Assert.Equal(Confluent.Kafka.ErrorCode.TopicAuthorizationFailed, refused.Error.Code);
     }
 
+    [Fact]
+    public async Task Hand_crafted_Akka_Remote_frames_and_garbage_at_the_Kafka_and_HTTP_ports_reach_nothing()
+    {
+        // What an attacker would send an Akka.Remote port: a length-prefixed frame naming Akka's JSON serializer (id 1)
+        // with a $type to instantiate, and raw random bytes.
+        var json = System.Text.Encoding.UTF8.GetBytes("""{"$type":"System.Diagnostics.ProcessStartInfo, System.Diagnostics.Process","FileName":"touch"}""");
+        var frame = new byte[8 + json.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame, 4 + json.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(4), 1);
+        json.CopyTo(frame, 8);
+        foreach (var port in new[] { _broker.KafkaPort, _broker.HttpPort })
+        {
+            foreach (var payload in new[] { frame, System.Security.Cryptography.RandomNumberGenerator.GetBytes(64) })
+            {
+                using var tcp = new System.Net.Sockets.TcpClient();
+                await tcp.ConnectAsync("127.0.0.1", port);
+                var stream = tcp.GetStream();
+                await stream.WriteAsync(payload);
+                var answer = new byte[512];
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+                int read;
+                try
+                {
+                    read = await stream.ReadAsync(answer, timeout.Token);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException)
+                {
+                    read = 0;
+                }
+                // The Kafka port (TLS) closes without a byte; the HTTP port answers 400 at most.
+                var text = System.Text.Encoding.ASCII.GetString(answer, 0, read);
+                Assert.True(read == 0 || text.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"port {port} answered: {text}");
+            }
+        }
+        Assert.False(_broker.HasExited, _broker.Output);
+        await Alice_with_Write_and_Read_produces_and_consumes_with_kcat();
+    }
+
     /// <summary>The python confluent-kafka programs; argv: bootstrap, CA, user, password, then their own.</summary>
     private static class PythonScript
     {
