@@ -21,5 +21,7 @@ var root = new RootCommand("""
     PerfCommand.Create(),
     ClusterCommand.Create(),
     CertsCommand.Create(),
+    AclsCommand.Create(),
+    UsersCommand.Create(),
 };
 return await CliRunner.InvokeAsync(root, args);

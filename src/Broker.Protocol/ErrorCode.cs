@@ -74,5 +74,6 @@ public enum ErrorCode : short
     // Consumer groups (admin).
     /// <summary>A member of the group is assigned this partition: its committed offset cannot be deleted while the group consumes it.</summary>
     GroupSubscribedToTopic = 37,
+
     Unknown = 99,
 }

@@ -31,7 +31,7 @@ internal static class ConsumeCommand
             var name = parse.GetValue(topic)!;
             var total = parse.GetValue(records);
             var servers = parse.GetValue(bootstrap)!;
-            var partitions = KafkaOptions.Partitions(servers, name, TimeSpan.FromSeconds(10));
+            var partitions = KafkaOptions.Partitions(servers, name, TimeSpan.FromSeconds(10), parse.GetValue(set)!);
             var count = Math.Clamp(parse.GetValue(consumers), 1, partitions.Count);
             var idle = TimeSpan.FromMilliseconds(parse.GetValue(timeoutMs));
             var config = new ConsumerConfig

@@ -37,7 +37,7 @@ internal static class FetchLoopCommand
             var name = parse.GetValue(topic)!;
             var total = parse.GetValue(records);
             var servers = parse.GetValue(bootstrap)!;
-            var partitions = KafkaOptions.Partitions(servers, name, TimeSpan.FromSeconds(10));
+            var partitions = KafkaOptions.Partitions(servers, name, TimeSpan.FromSeconds(10), []);
             var first = servers.Split(',')[0];
             var colon = first.LastIndexOf(':');
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -52,10 +52,18 @@ internal static class KafkaOptions
         }
     }
 
-    /// <summary>The partitions of <paramref name="topic"/> as the listener's Metadata reports them, waiting briefly for leaders (elected after CreateTopics returns).</summary>
-    public static List<int> Partitions(string bootstrap, string topic, TimeSpan wait)
+    /// <summary>An admin client with the same --set properties (security.protocol, sasl.*, ...) as the producers and consumers.</summary>
+    public static IAdminClient Admin(string bootstrap, IEnumerable<string> set)
     {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        var config = new AdminClientConfig { BootstrapServers = bootstrap };
+        Apply(config, set);
+        return new AdminClientBuilder(config).Build();
+    }
+
+    /// <summary>The partitions of <paramref name="topic"/> as the listener's Metadata reports them, waiting briefly for leaders (elected after CreateTopics returns).</summary>
+    public static List<int> Partitions(string bootstrap, string topic, TimeSpan wait, IEnumerable<string> set)
+    {
+        using var admin = Admin(bootstrap, set);
         var deadline = DateTime.UtcNow + wait;
         while (true)
         {

@@ -52,8 +52,8 @@ internal static class ProduceCommand
             var count = Math.Max(1, parse.GetValue(producers));
             var name = parse.GetValue(topic)!;
             var servers = parse.GetValue(bootstrap)!;
-            await EnsureTopic(servers, name, parse.GetValue(partitions), parse.GetValue(replication));
-            KafkaOptions.Partitions(servers, name, TimeSpan.FromSeconds(30));
+            await EnsureTopic(servers, name, parse.GetValue(partitions), parse.GetValue(replication), parse.GetValue(set)!);
+            KafkaOptions.Partitions(servers, name, TimeSpan.FromSeconds(30), parse.GetValue(set)!);
             var config = new ProducerConfig
             {
                 BootstrapServers = servers, Acks = KafkaOptions.ParseAcks(parse.GetValue(acks)), EnableIdempotence = false,
@@ -140,9 +140,9 @@ internal static class ProduceCommand
         }
     }
 
-    private static async Task EnsureTopic(string bootstrap, string name, int partitions, short replicationFactor)
+    private static async Task EnsureTopic(string bootstrap, string name, int partitions, short replicationFactor, IEnumerable<string> set)
     {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        using var admin = KafkaOptions.Admin(bootstrap, set);
         try
         {
             await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = partitions, ReplicationFactor = replicationFactor }]);

@@ -53,6 +53,11 @@ internal static class KafkaApis
         new(DescribeProducersRequest.Api, "DescribeProducers", 0, 0, 0, DescribeProducersRequest.IsFlexible),
         new(DeleteGroupsRequest.Api, "DeleteGroups", 0, 2, 0, DeleteGroupsRequest.IsFlexible),
         new(OffsetDeleteRequest.Api, "OffsetDelete", 0, 0, 0, OffsetDeleteRequest.IsFlexible),
+        new(DescribeAclsRequest.Api, "DescribeAcls", 1, 3, 1, DescribeAclsRequest.IsFlexible),
+        new(CreateAclsRequest.Api, "CreateAcls", 1, 3, 1, CreateAclsRequest.IsFlexible),
+        new(DeleteAclsRequest.Api, "DeleteAcls", 1, 3, 1, DeleteAclsRequest.IsFlexible),
+        new(DescribeUserScramCredentialsRequest.Api, "DescribeUserScramCredentials", 0, 0, 0, DescribeUserScramCredentialsRequest.IsFlexible),
+        new(AlterUserScramCredentialsRequest.Api, "AlterUserScramCredentials", 0, 0, 0, AlterUserScramCredentialsRequest.IsFlexible),
         new(SaslHandshakeRequest.Api, "SaslHandshake", 0, 1, 0, SaslHandshakeRequest.IsFlexible),
         new(SaslAuthenticateRequest.Api, "SaslAuthenticate", 0, 2, 0, SaslAuthenticateRequest.IsFlexible),
     ];

@@ -41,6 +41,11 @@ internal sealed class KafkaConnection
     /// <summary>This connection's SASL exchange when the listener authenticates (SASL_*), or null.</summary>
     public Security.Sasl.SaslAuthenticator? Sasl { get; init; }
 
+    /// <summary>Who is on the other end: the SASL user once authenticated, else the TLS client certificate's CN, else ANONYMOUS.</summary>
+    private KafkaPrincipal Principal => KafkaPrincipal.Of(Sasl?.Principal ?? _tlsPrincipal, _remote);
+
+    private string _tlsPrincipal = "ANONYMOUS";
+
     /// <summary>A response to come, in request order; a null response (acks=0) writes nothing.</summary>
     private readonly record struct PendingResponse(Task<IKafkaMessage?> Response, int CorrelationId, short Version, short HeaderVersion);
 
@@ -53,6 +58,7 @@ internal sealed class KafkaConnection
         {
             if (await Tls.AcceptAsync(network, _remote, _log, cts.Token) is not { } session) return;
             stream = session.Stream;
+            _tlsPrincipal = session.Principal;
         }
         await using var _ = stream;
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
@@ -161,7 +167,7 @@ internal sealed class KafkaConnection
             var answer = Security.Sasl.KafkaSaslGate.Handle(Sasl, apiKey, api.Name, ref reader, version, _remote, _log);
             return new PendingResponse(answer, header.CorrelationId, version, api.ResponseHeaderVersion(version));
         }
-        var response = _handler.Handle(header, ref reader, _parkedFetches);
+        var response = _handler.Handle(header, ref reader, _parkedFetches, Principal);
         return new PendingResponse(response, header.CorrelationId, version, api.ResponseHeaderVersion(version));
     }
 

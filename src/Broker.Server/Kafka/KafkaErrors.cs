@@ -49,6 +49,11 @@ internal static class KafkaErrors
     public const short FencedLeaderEpoch = 74;
     public const short UnsupportedCompressionType = 76;
     public const short InvalidTimestamp = 32;
+    public const short TopicAuthorizationFailed = 29;
+    public const short ResourceNotFound = 91;
+    public const short UnacceptableCredential = 93;
+    public const short GroupAuthorizationFailed = 30;
+    public const short ClusterAuthorizationFailed = 31;
     public const short GroupSubscribedToTopic = 86;
     public const short InvalidRecord = 87;
     public const short UnknownTopicId = 100;

@@ -33,6 +33,9 @@ public sealed class KafkaListener : IDisposable
 
     private readonly Security.KafkaTls? _tls;
 
+    /// <summary>SASL credentials: the replicated users, then the config file's bootstrap users (null without SASL).</summary>
+    private Security.Sasl.ICredentialStore? _credentials;
+
     /// <summary>Kafka's name for what the listener speaks: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.</summary>
     public string SecurityProtocol => (_settings.Sasl is null ? "" : "SASL_") + (_tls is null ? "PLAINTEXT" : "SSL");
 
@@ -86,8 +89,15 @@ public sealed class KafkaListener : IDisposable
     public void Start(ActorSystem system, IActorRef gateway)
     {
         var log = Logging.GetLogger(system, "kafka-listener");
-        var handler = new KafkaRequestHandler(gateway, BrokerSettings.Create(system.Settings.Config), _settings, Membership.NodeIdentity.Self(system), AdvertisedHost, AdvertisedPort,
-            new FetchSessionCache(_settings.MaxFetchSessions, TimeProvider.System), new NoLeaderMoves(), log);
+        var security = Security.Authorization.ClusterSecurity.Get(system);
+        _credentials = _settings.Sasl is { } sasl ? security.Credentials(sasl.Credentials) : null;
+        var brokerSettings = BrokerSettings.Create(system.Settings.Config);
+        var handler = new KafkaRequestHandler(gateway, brokerSettings, _settings, Membership.NodeIdentity.Self(system), AdvertisedHost, AdvertisedPort,
+            new FetchSessionCache(_settings.MaxFetchSessions, TimeProvider.System), new NoLeaderMoves(), log)
+        {
+            Security = security,
+            Metadata = new Metadata.MetadataStore(system, brokerSettings.MetadataTimeout),
+        };
         _accepting = AcceptAsync(handler, log);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "kafka-listener", async () =>
         {
@@ -95,6 +105,11 @@ public sealed class KafkaListener : IDisposable
             return Done.Instance;
         });
         log.Info("Kafka listener on {0}:{1}, advertised as {2}:{3} ({4})", _settings.Host, BoundPort, AdvertisedHost, AdvertisedPort, SecurityProtocol);
+        if (security.Settings.Enabled && _settings.Sasl is null && _settings.Ssl is not { ClientAuth: Security.KafkaClientAuth.Required })
+        {
+            log.Warning("Kafka listener: authorization is on but clients do not authenticate (no SASL, no required client certificate): every client is User:ANONYMOUS "
+                + "and gets only what ACLs grant User:ANONYMOUS or User:*; set broker.kafka.security-protocol = SASL_SSL or ssl.client-auth = required");
+        }
     }
 
     private async Task AcceptAsync(KafkaRequestHandler handler, ILoggingAdapter log)
@@ -119,7 +134,7 @@ public sealed class KafkaListener : IDisposable
             var connection = new KafkaConnection(client, handler, _settings, log)
             {
                 Tls = _tls,
-                Sasl = _settings.Sasl is { } sasl ? new Security.Sasl.SaslAuthenticator(sasl.Credentials, sasl.EnabledMechanisms) : null,
+                Sasl = _settings.Sasl is { } sasl ? new Security.Sasl.SaslAuthenticator(_credentials!, sasl.EnabledMechanisms) : null,
             };
             _connections[connection] = Task.Run(async () =>
             {

@@ -49,7 +49,28 @@ internal sealed partial class KafkaRequestHandler
     /// Reads the request body now (a malformed one throws <see cref="KafkaProtocolException"/> and closes the
     /// connection) and returns its response to come; null for a produce with acks=0.
     /// </summary>
-    public Task<IKafkaMessage?> Handle(K.RequestHeader header, ref KafkaReader body, ParkedFetches parked)
+    public Task<IKafkaMessage?> Handle(K.RequestHeader header, ref KafkaReader body, ParkedFetches parked, KafkaPrincipal who)
+    {
+        var version = header.RequestApiVersion;
+        switch (header.RequestApiKey)
+        {
+            case K.CreateAclsRequest.Api:
+                return CreateAclsAsync(K.CreateAclsRequest.Read(ref body, version), who);
+            case K.DescribeAclsRequest.Api:
+                return DescribeAclsAsync(K.DescribeAclsRequest.Read(ref body, version), who);
+            case K.DeleteAclsRequest.Api:
+                return DeleteAclsAsync(K.DeleteAclsRequest.Read(ref body, version), who);
+            case K.AlterUserScramCredentialsRequest.Api:
+                return AlterUserScramCredentialsAsync(K.AlterUserScramCredentialsRequest.Read(ref body, version), who);
+            case K.DescribeUserScramCredentialsRequest.Api:
+                return DescribeUserScramCredentialsAsync(K.DescribeUserScramCredentialsRequest.Read(ref body, version), who);
+            default:
+                return Checks ? HandleAuthorized(header, ref body, parked, who) : Dispatch(header, ref body, parked);
+        }
+    }
+
+    /// <summary>The request's handler, with no ACL check (authorization off, or passed).</summary>
+    private Task<IKafkaMessage?> Dispatch(K.RequestHeader header, ref KafkaReader body, ParkedFetches parked)
     {
         var version = header.RequestApiVersion;
         switch (header.RequestApiKey)
@@ -126,6 +147,70 @@ internal sealed partial class KafkaRequestHandler
                 });
             default:
                 throw new KafkaProtocolException($"API key {header.RequestApiKey} has no handler");
+        }
+    }
+
+    /// <summary>As <see cref="Handle"/>, with every request checked against the ACLs first (KafkaRequestHandler.Authorization.cs).</summary>
+    private Task<IKafkaMessage?> HandleAuthorized(K.RequestHeader header, ref KafkaReader body, ParkedFetches parked, KafkaPrincipal who)
+    {
+        var version = header.RequestApiVersion;
+        switch (header.RequestApiKey)
+        {
+            case K.MetadataRequest.Api:
+                return AuthorizedMetadata(K.MetadataRequest.Read(ref body, version), version, who);
+            case K.ProduceRequest.Api:
+                return AuthorizedProduce(K.ProduceRequest.Read(ref body, version), version, who);
+            case K.FetchRequest.Api:
+                return AuthorizedFetch(K.FetchRequest.Read(ref body, version), version, parked, who);
+            case K.ListOffsetsRequest.Api:
+                return AuthorizedListOffsets(K.ListOffsetsRequest.Read(ref body, version), version, who);
+            case K.OffsetForLeaderEpochRequest.Api:
+                return AuthorizedOffsetForLeaderEpoch(K.OffsetForLeaderEpochRequest.Read(ref body, version), who);
+            case K.CreateTopicsRequest.Api:
+                return AuthorizedCreateTopics(K.CreateTopicsRequest.Read(ref body, version), version, who);
+            case K.DeleteTopicsRequest.Api:
+                return AuthorizedDeleteTopics(K.DeleteTopicsRequest.Read(ref body, version), version, who);
+            case K.InitProducerIdRequest.Api:
+                return AuthorizedInitProducerId(K.InitProducerIdRequest.Read(ref body, version), who);
+            case K.FindCoordinatorRequest.Api:
+                return Task.FromResult<IKafkaMessage?>(AuthorizedFindCoordinator(K.FindCoordinatorRequest.Read(ref body, version), version, who));
+            case K.OffsetCommitRequest.Api:
+                return AuthorizedOffsetCommit(K.OffsetCommitRequest.Read(ref body, version), who);
+            case K.OffsetFetchRequest.Api:
+                return AuthorizedOffsetFetch(K.OffsetFetchRequest.Read(ref body, version), version, who);
+            case K.JoinGroupRequest.Api:
+            {
+                var join = K.JoinGroupRequest.Read(ref body, version);
+                var clientId = header.ClientId ?? "";
+                return ForGroup(join.GroupId, who, () => JoinGroupAsync(join, clientId),
+                    () => new K.JoinGroupResponse { ErrorCode = KafkaErrors.GroupAuthorizationFailed, GenerationId = -1, MemberId = join.MemberId });
+            }
+            case K.SyncGroupRequest.Api:
+            {
+                var sync = K.SyncGroupRequest.Read(ref body, version);
+                return ForGroup(sync.GroupId, who, () => SyncGroupAsync(sync), () => new K.SyncGroupResponse { ErrorCode = KafkaErrors.GroupAuthorizationFailed });
+            }
+            case K.HeartbeatRequest.Api:
+            {
+                var heartbeat = K.HeartbeatRequest.Read(ref body, version);
+                return ForGroup(heartbeat.GroupId, who, () => HeartbeatAsync(heartbeat), () => new K.HeartbeatResponse { ErrorCode = KafkaErrors.GroupAuthorizationFailed });
+            }
+            case K.LeaveGroupRequest.Api:
+            {
+                var leave = K.LeaveGroupRequest.Read(ref body, version);
+                return ForGroup(leave.GroupId, who, () => LeaveGroupAsync(leave, version), () => new K.LeaveGroupResponse { ErrorCode = KafkaErrors.GroupAuthorizationFailed });
+            }
+            case K.ListGroupsRequest.Api:
+                return AuthorizedListGroups(K.ListGroupsRequest.Read(ref body, version), who);
+            case K.DescribeGroupsRequest.Api:
+                return AuthorizedDescribeGroups(K.DescribeGroupsRequest.Read(ref body, version), who);
+            case K.DescribeClusterRequest.Api:
+                return AuthorizedDescribeCluster(K.DescribeClusterRequest.Read(ref body, version), who);
+            case K.ApiVersionsRequest.Api or K.SaslHandshakeRequest.Api or K.SaslAuthenticateRequest.Api:
+                return Dispatch(header, ref body, parked);
+            default:
+                RequireCluster(header.RequestApiKey, who);
+                return Dispatch(header, ref body, parked);
         }
     }
 

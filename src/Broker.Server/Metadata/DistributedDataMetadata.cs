@@ -19,16 +19,30 @@ internal sealed class DistributedDataMetadata(ActorSystem system, TimeSpan timeo
 
     public Task<ProducerIdBlocks> ProducerIdsAsync(bool majority) => GetAsync(MetadataKeys.ProducerIds, ProducerIdBlocks.Empty, majority);
 
+    public Task<AclTable> AclsAsync(bool majority) => GetAsync(MetadataKeys.Acls, AclTable.Empty, majority);
+
+    public Task<UserTable> UsersAsync(bool majority) => GetAsync(MetadataKeys.Users, UserTable.Empty, majority);
+
+    public Task UpdateAclsAsync(Func<AclTable, AclTable> modify) => UpdateAsync(MetadataKeys.Acls, AclTable.Empty, modify);
+
+    public Task UpdateUsersAsync(Func<UserTable, UserTable> modify) => UpdateAsync(MetadataKeys.Users, UserTable.Empty, modify);
+
     public Task UpdateTopicsAsync(Func<TopicTable, TopicTable> modify) => UpdateAsync(MetadataKeys.Topics, TopicTable.Empty, modify);
 
     public Task UpdatePartitionsAsync(Func<PartitionStateTable, PartitionStateTable> modify) => UpdateAsync(MetadataKeys.Partitions, PartitionStateTable.Empty, modify);
 
     public Task UpdateProducerIdsAsync(Func<ProducerIdBlocks, ProducerIdBlocks> modify) => UpdateAsync(MetadataKeys.ProducerIds, ProducerIdBlocks.Empty, modify);
 
-    public IDisposable Subscribe(IActorRef subscriber, bool topics)
+    public IDisposable Subscribe(IActorRef subscriber, MetadataTable table)
     {
-        IKey key = topics ? MetadataKeys.Topics : MetadataKeys.Partitions;
-        _replicator.Tell(topics ? Dsl.Subscribe(MetadataKeys.Topics, subscriber) : Dsl.Subscribe(MetadataKeys.Partitions, subscriber));
+        (IKey key, object subscribe) = table switch
+        {
+            MetadataTable.Topics => ((IKey)MetadataKeys.Topics, (object)Dsl.Subscribe(MetadataKeys.Topics, subscriber)),
+            MetadataTable.Partitions => (MetadataKeys.Partitions, Dsl.Subscribe(MetadataKeys.Partitions, subscriber)),
+            MetadataTable.Acls => (MetadataKeys.Acls, Dsl.Subscribe(MetadataKeys.Acls, subscriber)),
+            _ => (MetadataKeys.Users, Dsl.Subscribe(MetadataKeys.Users, subscriber)),
+        };
+        _replicator.Tell(subscribe);
         return new Unsubscribe(_replicator, key, subscriber);
     }
 

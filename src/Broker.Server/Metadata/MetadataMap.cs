@@ -35,7 +35,7 @@ internal sealed class MetadataMap<TValue, TTable>(string name, TTable empty, Fun
             : throw new Protocol.Serialization.WireFormatException($"metadata map {name}: an entry is not a one-entry {typeof(TTable).Name}");
 }
 
-/// <summary>The three tables the broker keeps in the metadata quorum.</summary>
+/// <summary>The tables the broker keeps in the metadata quorum.</summary>
 internal static class MetadataMaps
 {
     public static readonly MetadataMap<TopicEntry, TopicTable> Topics = new("topics", TopicTable.Empty, e => new TopicTable(e));
@@ -43,4 +43,8 @@ internal static class MetadataMaps
     public static readonly MetadataMap<PartitionState, PartitionStateTable> Partitions = new("partitions", PartitionStateTable.Empty, e => new PartitionStateTable(e));
 
     public static readonly MetadataMap<ProducerIdBlock, ProducerIdBlocks> ProducerIds = new("producer-ids", ProducerIdBlocks.Empty, e => new ProducerIdBlocks(e));
+
+    public static readonly MetadataMap<AclEntry, AclTable> Acls = new("acls", AclTable.Empty, e => new AclTable(e));
+
+    public static readonly MetadataMap<UserEntry, UserTable> Users = new("users", UserTable.Empty, e => new UserTable(e));
 }

@@ -24,30 +24,43 @@ internal sealed class QuorumMetadata(MetadataQuorum quorum, TimeSpan timeout) : 
 
     public Task<ProducerIdBlocks> ProducerIdsAsync(bool majority) => ReadAsync(MetadataMaps.ProducerIds, majority);
 
+    public Task<AclTable> AclsAsync(bool majority) => ReadAsync(MetadataMaps.Acls, majority);
+
+    public Task<UserTable> UsersAsync(bool majority) => ReadAsync(MetadataMaps.Users, majority);
+
+    public Task UpdateAclsAsync(Func<AclTable, AclTable> modify) => UpdateAsync(MetadataMaps.Acls, modify);
+
+    public Task UpdateUsersAsync(Func<UserTable, UserTable> modify) => UpdateAsync(MetadataMaps.Users, modify);
+
     public Task UpdateTopicsAsync(Func<TopicTable, TopicTable> modify) => UpdateAsync(MetadataMaps.Topics, modify);
 
     public Task UpdatePartitionsAsync(Func<PartitionStateTable, PartitionStateTable> modify) => UpdateAsync(MetadataMaps.Partitions, modify);
 
     public Task UpdateProducerIdsAsync(Func<ProducerIdBlocks, ProducerIdBlocks> modify) => UpdateAsync(MetadataMaps.ProducerIds, modify);
 
-    public IDisposable Subscribe(IActorRef subscriber, bool topics)
+    public IDisposable Subscribe(IActorRef subscriber, MetadataTable table) => table switch
     {
-        var subscription = topics ? Subscribe(MetadataMaps.Topics, subscriber) : Subscribe(MetadataMaps.Partitions, subscriber);
-        // What is committed already: a subscriber never misses the state it subscribed in.
-        subscriber.Tell(topics ? MetadataMaps.Topics.Decode(quorum.Image.Map(MetadataMaps.Topics.Name)) : MetadataMaps.Partitions.Decode(quorum.Image.Map(MetadataMaps.Partitions.Name)));
-        return subscription;
-    }
+        MetadataTable.Topics => Subscribe(MetadataMaps.Topics, subscriber),
+        MetadataTable.Partitions => Subscribe(MetadataMaps.Partitions, subscriber),
+        MetadataTable.Acls => Subscribe(MetadataMaps.Acls, subscriber),
+        _ => Subscribe(MetadataMaps.Users, subscriber),
+    };
 
     private IDisposable Subscribe<TValue, TTable>(MetadataMap<TValue, TTable> map, IActorRef subscriber)
         where TValue : class, IComparable<TValue>
-        where TTable : VersionedMap<TValue, TTable> =>
+        where TTable : VersionedMap<TValue, TTable>
+    {
         // Called on the quorum's applier thread, in log order: decode (cached) and hand off.
-        quorum.Subscribe(change =>
+        var subscription = quorum.Subscribe(change =>
         {
             var relevant = change is SnapshotLoaded
                 || change is RecordApplied { Record: PutEntries put, Result: EntriesPut } && put.Map == map.Name;
             if (relevant) subscriber.Tell(map.Decode(change.Image.Map(map.Name)));
         });
+        // What is committed already: a subscriber never misses the state it subscribed in.
+        subscriber.Tell(map.Decode(quorum.Image.Map(map.Name)));
+        return subscription;
+    }
 
     private async Task<TTable> ReadAsync<TValue, TTable>(MetadataMap<TValue, TTable> map, bool majority)
         where TValue : class, IComparable<TValue>

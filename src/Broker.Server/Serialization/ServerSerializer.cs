@@ -8,6 +8,8 @@ using Broker.Protocol.Serialization;
 using Broker.Server.Gateway;
 using Broker.Server.Metadata;
 using Broker.Server.Partitions;
+using Broker.Server.Security.Authorization;
+using Broker.Server.Security.Sasl;
 using Broker.Server.Topics;
 
 namespace Broker.Server.Serialization;
@@ -55,6 +57,8 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             for (var i = 0; i < n; i++) builder[r.ReadString()!] = new ProducerIdBlock(r.ReadInt64());
             return new ProducerIdBlocks(builder.ToImmutable());
         })
+        .Add<AclTable>("ACL@1", WriteAclTable, (ref WireReader r, byte[] _) => ReadAclTable(ref r))
+        .Add<UserTable>("USR@1", WriteUserTable, (ref WireReader r, byte[] _) => ReadUserTable(ref r))
         // ---- node-internal requests and replies ----
         .Add<AppendBatch>("AB@3", (w, a) =>
         {
@@ -282,6 +286,90 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             builder[name] = new TopicEntry(ReadTopic(ref r, withReassignments), version, deleted);
         }
         return new TopicTable(builder.ToImmutable());
+    }
+
+    private static void WriteAclTable(WireWriter w, AclTable table)
+    {
+        w.WriteCount(table.Entries.Count);
+        foreach (var (key, entry) in table.Entries)
+        {
+            w.WriteString(key);
+            w.WriteInt64(entry.Version);
+            w.WriteBool(entry.Deleted);
+            var acl = entry.Acl;
+            w.WriteByte((byte)acl.ResourceType);
+            w.WriteString(acl.ResourceName);
+            w.WriteByte((byte)acl.Pattern);
+            w.WriteString(acl.Principal);
+            w.WriteString(acl.Host);
+            w.WriteByte((byte)acl.Operation);
+            w.WriteByte((byte)acl.Permission);
+        }
+    }
+
+    private static AclTable ReadAclTable(ref WireReader r)
+    {
+        var n = r.ReadCount();
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, AclEntry>(StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+        {
+            var key = r.ReadString()!;
+            var (version, deleted) = (r.ReadInt64(), r.ReadBool());
+            var acl = new AclBinding(ReadEnum<ResourceType>(ref r), r.ReadString()!, ReadEnum<PatternType>(ref r), r.ReadString()!, r.ReadString()!,
+                ReadEnum<AclOperation>(ref r), ReadEnum<AclPermissionType>(ref r));
+            builder[key] = new AclEntry(acl, version, deleted);
+        }
+        return new AclTable(builder.ToImmutable());
+    }
+
+    private static void WriteUserTable(WireWriter w, UserTable table)
+    {
+        w.WriteCount(table.Entries.Count);
+        foreach (var (key, user) in table.Entries)
+        {
+            w.WriteString(key);
+            w.WriteInt64(user.Version);
+            w.WriteBool(user.Deleted);
+            w.WriteCount(user.Credentials.Length);
+            foreach (var c in user.Credentials)
+            {
+                w.WriteByte((byte)c.Mechanism);
+                w.WriteBytes(c.Salt);
+                w.WriteInt32(c.Iterations);
+                w.WriteBytes(c.StoredKey);
+                w.WriteBytes(c.ServerKey);
+            }
+        }
+    }
+
+    private static UserTable ReadUserTable(ref WireReader r)
+    {
+        var n = r.ReadCount();
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, UserEntry>(StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+        {
+            var name = r.ReadString()!;
+            var (version, deleted) = (r.ReadInt64(), r.ReadBool());
+            var count = r.ReadCount();
+            var credentials = ImmutableArray.CreateBuilder<ScramCredential>(count);
+            for (var j = 0; j < count; j++)
+            {
+                var mechanism = ReadEnum<ScramMechanism>(ref r);
+                var salt = r.ReadBytesAsMemory().ToArray();
+                var iterations = r.ReadInt32();
+                credentials.Add(new ScramCredential(mechanism, salt, iterations, r.ReadBytesAsMemory().ToArray(), r.ReadBytesAsMemory().ToArray()));
+            }
+            builder[name] = new UserEntry(name, credentials.MoveToImmutable(), version, deleted);
+        }
+        return new UserTable(builder.ToImmutable());
+    }
+
+    /// <summary>An enum stored as one byte; a value this version does not define is a format error, not a new member.</summary>
+    private static T ReadEnum<T>(ref WireReader r) where T : struct, Enum
+    {
+        var value = r.ReadByte();
+        var e = (T)Enum.ToObject(typeof(T), value);
+        return Enum.IsDefined(e) ? e : throw new WireFormatException($"{typeof(T).Name} {value} is not known to this version");
     }
 
     private static void WritePartitionStates(WireWriter w, PartitionStateTable table)

@@ -102,6 +102,52 @@ public sealed class ClusterTlsTests(TlsClusterFixture cluster) : IClassFixture<T
         await cluster.AssertServesAsync();
     }
 
+    [Fact]
+    public async Task A_forged_Join_with_a_members_address_and_a_forged_Down_from_an_unauthenticated_peer_change_nothing()
+    {
+        // The attacker: an Akka.NET cluster system advertising the worker's own host:port (a new uid for an existing
+        // member's address), with a node-looking certificate from the client CA, which it trusts as the cluster's.
+        using var clientCa = PemFiles.LoadWithKey(cluster.Certs.ClientCa, cluster.Certs.ClientCaKey, "client CA", "key", DateTimeOffset.UtcNow);
+        using var cert = DevCertificates.IssueNode(clientCa, "2", ["127.0.0.1"], TimeSpan.FromDays(1), DateTimeOffset.UtcNow);
+        var readyBefore = TlsClusterFixture.Count(cluster.Worker, "node ready");
+        var before = TlsClusterFixture.Count(cluster.Seed, Refused);
+        var config = Akka.Configuration.ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0, public-hostname = 127.0.0.1, public-port = {{cluster.Worker.Port}} }
+            akka.cluster.seed-nodes = []
+            akka.loglevel = WARNING
+            """).WithFallback(ClusterTls.AkkaConfig);
+        var ssl = new Akka.Remote.Transport.DotNetty.DotNettySslSetup(cert, suppressValidation: true, requireMutualAuthentication: true);
+        var attacker = Akka.Actor.ActorSystem.Create("broker", Akka.Actor.Setup.ActorSystemSetup.Create(Akka.Actor.BootstrapSetup.Create().WithConfig(config), ssl));
+        try
+        {
+            var seed = new Akka.Actor.Address("akka.ssl.tcp", "broker", "127.0.0.1", cluster.Seed.Port);
+            var worker = new Akka.Actor.Address("akka.ssl.tcp", "broker", "127.0.0.1", cluster.Worker.Port);
+            var daemon = attacker.ActorSelection(new Akka.Actor.RootActorPath(seed) / "system" / "cluster" / "core" / "daemon");
+            // Akka.Cluster's own messages, built as an attacker would (they are internal): Join(member address, new uid), Down(worker).
+            var clusterAssembly = typeof(Akka.Cluster.Cluster).Assembly;
+            var uniqueAddress = new Akka.Cluster.UniqueAddress(worker, Random.Shared.Next());
+            var joinType = clusterAssembly.GetType("Akka.Cluster.InternalClusterAction+Join", throwOnError: true)!;
+            var join = joinType.GetConstructors()[0].GetParameters().Length == 3
+                ? Activator.CreateInstance(joinType, uniqueAddress, System.Collections.Immutable.ImmutableHashSet<string>.Empty, Akka.Util.AppVersion.Zero)
+                : Activator.CreateInstance(joinType, uniqueAddress, System.Collections.Immutable.ImmutableHashSet<string>.Empty);
+            var down = Activator.CreateInstance(clusterAssembly.GetType("Akka.Cluster.ClusterUserAction+Down", throwOnError: true)!, worker);
+            daemon.Tell(join);
+            daemon.Tell(down);
+            await TlsClusterFixture.WaitForMoreAsync(cluster.Seed, Refused, before, "the seed refuses the attacker's certificate");
+        }
+        finally
+        {
+            await attacker.Terminate();
+        }
+        // Nothing changed: the worker was neither replaced nor downed (it did not restart), both are Up and serving.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, await cluster.UpMembersAsync());
+        Assert.Equal(readyBefore, TlsClusterFixture.Count(cluster.Worker, "node ready"));
+        Assert.DoesNotContain("Marking node as DOWN", cluster.Seed.Output, StringComparison.OrdinalIgnoreCase);
+        await cluster.AssertServesAsync();
+    }
+
     /// <summary>
     /// Starts a real node that trusts <paramref name="caPath"/> and presents <paramref name="cert"/>, seeded at the TLS
     /// cluster: the seed refuses its certificate (and it refuses the seed's), it never becomes a member.

@@ -37,6 +37,10 @@ public sealed record ScramCredential(ScramMechanism Mechanism, byte[] Salt, int 
         return new ScramCredential(mechanism, salt, iterations, Hash(mechanism, Hmac(mechanism, salted, "Client Key"u8)), Hmac(mechanism, salted, "Server Key"u8));
     }
 
+    /// <summary>The credential from a salted password a client derived itself (Kafka's AlterUserScramCredentials): the password never travels.</summary>
+    public static ScramCredential FromSaltedPassword(ScramMechanism mechanism, byte[] salt, int iterations, byte[] salted) =>
+        new(mechanism, salt, iterations, Hash(mechanism, Hmac(mechanism, salted, "Client Key"u8)), Hmac(mechanism, salted, "Server Key"u8));
+
     /// <summary>Whether <paramref name="password"/> is the one this credential was made from (PLAIN), in constant time.</summary>
     public bool Matches(string password)
     {

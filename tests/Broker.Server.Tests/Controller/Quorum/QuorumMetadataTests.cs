@@ -102,7 +102,7 @@ public sealed class QuorumMetadataTests() : TestKit("akka.loglevel = WARNING")
         await cluster.LeaderAsync(ElectionDeadline);
         var store = new QuorumMetadata(cluster[1], Timeout);
         var probe = CreateTestProbe();
-        using var subscription = store.Subscribe(probe.Ref, topics: false);
+        using var subscription = store.Subscribe(probe.Ref, MetadataTable.Partitions);
         probe.ExpectMsg<PartitionStateTable>(t => t.Entries.Count == 0);
 
         var many = Enumerable.Range(0, 200).ToImmutableSortedDictionary(p => $"tid/{p}", _ => State(0, 0, PartitionState.NoLeader, 1, 2, 3), StringComparer.Ordinal);
