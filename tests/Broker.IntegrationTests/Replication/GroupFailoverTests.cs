@@ -73,23 +73,23 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
             }
         }
         await cluster.WaitForIsrAsync(OffsetsTopic, 3, Wait);
-        await CheckAsync(cluster, groups, expected, "after the commits");
+        await CheckAsync(output, cluster, groups, expected, "after the commits");
 
         for (var i = 0; i < cluster.Size; i++)
         {
             var watch = Stopwatch.StartNew();
             cluster.Kill(i);
-            await CheckAsync(cluster, groups, expected, $"node {i} killed");
+            await CheckAsync(output, cluster, groups, expected, $"node {i} killed");
             output.WriteLine($"node {i} killed: every group readable and exact after {watch.Elapsed.TotalSeconds:0.0} s");
             await cluster.WaitForKilledNodesRemovedAsync();
             await cluster.StartNodeAsync(i);
             await cluster.WaitForMembersAsync(3, Wait);
-            await CheckAsync(cluster, groups, expected, $"node {i} restarted");
+            await CheckAsync(output, cluster, groups, expected, $"node {i} restarted");
         }
 
         var all = Stopwatch.StartNew();
         await cluster.KillAllAndRestartAsync();
-        await CheckAsync(cluster, groups, expected, "all three killed and restarted");
+        await CheckAsync(output, cluster, groups, expected, "all three killed and restarted");
         output.WriteLine($"all three killed and restarted: every group exact after {all.Elapsed.TotalSeconds:0.0} s");
 
         await AssertListedEverywhereAsync(cluster, groups, cluster.Size);
@@ -119,7 +119,7 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
         }
         await cluster.StartNodeAsync(3);
         await cluster.WaitForMembersAsync(4, Wait);
-        await CheckAsync(cluster, groups, expected, "a fourth node joined", nodes: 4);
+        await CheckAsync(output, cluster, groups, expected, "a fourth node joined", nodes: 4);
         await AssertListedEverywhereAsync(cluster, groups, 4);
     }
 
@@ -136,7 +136,7 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
     }
 
     /// <summary>Every group, asked through every running node, has exactly the expected offsets; a read may fail while a coordinator moves, never differ.</summary>
-    private static async Task CheckAsync(ThreeNodeCluster cluster, string[] groups, Dictionary<string, Dictionary<int, long>> expected, string step, int nodes = 3)
+    private static async Task CheckAsync(ITestOutputHelper output, ThreeNodeCluster cluster, string[] groups, Dictionary<string, Dictionary<int, long>> expected, string step, int nodes = 3)
     {
         for (var i = 0; i < nodes; i++)
         {
@@ -145,10 +145,30 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
             foreach (var group in groups)
             {
                 Dictionary<int, long>? committed = null;
-                await ThreeNodeCluster.Eventually(async () => (committed = await CommittedAsync(admin, group)) is not null, Wait, $"{group} readable through node {i} ({step})");
+                try
+                {
+                    await ThreeNodeCluster.Eventually(async () => (committed = await CommittedAsync(admin, group)) is not null, Wait, $"{group} readable through node {i} ({step})");
+                }
+                catch (TimeoutException)
+                {
+                    PrintPartitionLog(output, cluster, OffsetsPartitionOf(group), nodes);
+                    throw;
+                }
                 Assert.True(expected[group].OrderBy(kv => kv.Key).SequenceEqual(committed!.OrderBy(kv => kv.Key)),
                     $"{step}: {group} through node {i} has offsets [{string.Join(", ", committed!.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}:{kv.Value}"))}], expected [{string.Join(", ", expected[group].OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}:{kv.Value}"))}]");
             }
+        }
+    }
+
+    /// <summary>What the running nodes logged about a __consumer_offsets partition (its leadership and its coordinators).</summary>
+    private static void PrintPartitionLog(ITestOutputHelper output, ThreeNodeCluster cluster, int partition, int nodes)
+    {
+        var name = $"{OffsetsTopic}/{partition}";
+        for (var i = 0; i < nodes; i++)
+        {
+            if (!cluster.IsRunning(i)) continue;
+            foreach (var line in cluster.Node(i).Output.Split('\n').Where(l => l.Contains(name, StringComparison.Ordinal)).TakeLast(25))
+                output.WriteLine($"node {i}: {line}");
         }
     }
 
