@@ -74,6 +74,11 @@ public enum ErrorCode : short
     // Consumer groups (admin).
     /// <summary>A member of the group is assigned this partition: its committed offset cannot be deleted while the group consumes it.</summary>
     GroupSubscribedToTopic = 37,
+    /// <summary>
+    /// The group's coordinator is no longer here (its internal partition's leadership moved, or a write to it failed): retry;
+    /// the request is routed to the new coordinator once it has read the group back (Kafka: NOT_COORDINATOR).
+    /// </summary>
+    NotCoordinator = 38,
 
     Unknown = 99,
 }

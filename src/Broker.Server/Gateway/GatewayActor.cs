@@ -4,6 +4,7 @@ using Akka.DistributedData;
 using Akka.Event;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Server.Groups;
 using Broker.Server.Membership;
 using Broker.Server.Metadata;
 using Broker.Server.Monitoring;
@@ -27,7 +28,6 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private readonly BrokerSettings _settings;
     private readonly IActorRef _partitions;
     private readonly IActorRef _registry;
-    private readonly IActorRef _groups;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MetadataStore _store;
@@ -37,12 +37,11 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private PartitionStateTable _states = PartitionStateTable.Empty;
     private LiveNodes _live;
 
-    public GatewayActor(BrokerSettings settings, IActorRef partitions, IActorRef registry, IActorRef groups)
+    public GatewayActor(BrokerSettings settings, IActorRef partitions, IActorRef registry)
     {
         _settings = settings;
         _partitions = partitions;
         _registry = registry;
-        _groups = groups;
         _store = new MetadataStore(Context.System, settings.MetadataTimeout);
         _live = new LiveNodes(_cluster.State);
         _producerIds = Context.ActorOf(ProducerIdManagerActor.Props(settings), ProducerIdManagerActor.Name);
@@ -71,9 +70,9 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<MetadataRequest>(r => Metadata(r, Sender, refreshed: false));
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.ClusterStatusTimeout).PipeTo(Sender));
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.ClusterStatusTimeout).PipeTo(Sender));
-        Receive<IGroupMessage>(RouteToGroup);
+        Receive<IGroupMessage>(r => RouteToGroup(r, Sender, refreshed: false));
         Receive<InitProducerIdRequest>(r => _producerIds.Forward(r));
-        Receive<ListGroupsRequest>(_ => GroupLister.ListAsync(Context.System, _groups, _settings.RequestTimeout).PipeTo(Sender));
+        Receive<ListGroupsRequest>(_ => GroupLister.ListAsync(_partitions, _topics.Find(OffsetsTopic.Name)?.Partitions ?? 0, _settings.RequestTimeout).PipeTo(Sender));
         Receive<RetryWithTopics>(Retry);
         Receive<MalformedRequest>(m =>
         {
@@ -88,8 +87,8 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         });
     }
 
-    public static Props Props(BrokerSettings settings, IActorRef partitions, IActorRef registry, IActorRef groups) =>
-        Akka.Actor.Props.Create(() => new GatewayActor(settings, partitions, registry, groups));
+    public static Props Props(BrokerSettings settings, IActorRef partitions, IActorRef registry) =>
+        Akka.Actor.Props.Create(() => new GatewayActor(settings, partitions, registry));
 
     protected override void PreStart()
     {
@@ -178,6 +177,8 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
             case OffsetForLeaderEpochRequest o: RouteToPartition(o, o.Topic, o.Partition, retry.ReplyTo, refreshed: true); break;
             case DescribeProducersRequest dp: RouteToPartition(dp, dp.Topic, dp.Partition, retry.ReplyTo, refreshed: true); break;
             case MetadataRequest m: Metadata(m, retry.ReplyTo, refreshed: true); break;
+            case IGroupMessage g: RouteToGroup(g, retry.ReplyTo, refreshed: true); break;
+            case OffsetsTopicCreated created: RouteCreated(created, retry.ReplyTo); break;
             case IBrokerResponse answer: retry.ReplyTo.Tell(answer); break; // the registry's answer, now that this node has read what it wrote
         }
     }
@@ -196,16 +197,57 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         MetadataBuilder.Build(request, _topics, _states, _live, _partitions, _cluster.State, _settings).PipeTo(replyTo);
     }
 
-    /// <summary>Group requests go to the group's coordinator entity, which replies to the client directly.</summary>
-    private void RouteToGroup(IGroupMessage request)
+    /// <summary>
+    /// Group requests go to the leader of the group's __consumer_offsets partition (through the partition shard region),
+    /// beside which the group's coordinator runs and replies to the client directly. The topic is created on first use.
+    /// </summary>
+    private void RouteToGroup(IGroupMessage request, IActorRef replyTo, bool refreshed)
     {
         const int maxGroupIdLength = 249;
         if (string.IsNullOrEmpty(request.GroupId) || request.GroupId.Length > maxGroupIdLength)
         {
-            Sender.Tell(new ErrorResponse(ErrorCode.InvalidGroupId, $"group id must be 1 to {maxGroupIdLength} characters, got '{request.GroupId}'"));
+            replyTo.Tell(new ErrorResponse(ErrorCode.InvalidGroupId, $"group id must be 1 to {maxGroupIdLength} characters, got '{request.GroupId}'"));
             return;
         }
-        _groups.Forward(request);
+        if (_topics.Find(OffsetsTopic.Name) is not null)
+        {
+            _partitions.Tell(request, replyTo);
+            return;
+        }
+        if (!refreshed)
+        {
+            RefreshAndRetry(request, replyTo); // another node may have created it
+            return;
+        }
+        var spec = new TopicSpec(OffsetsTopic.Name, _settings.Groups.OffsetsTopicPartitions, -1, new Dictionary<string, string>());
+        CreateOffsetsTopicAsync(_registry, _store, spec, request, replyTo, _settings.RequestTimeout).PipeTo(Self);
+    }
+
+    /// <summary>First use of groups in the cluster: creates __consumer_offsets (RF min(3, live nodes)), then reads the topics from a majority.</summary>
+    private static async Task<RetryWithTopics> CreateOffsetsTopicAsync(IActorRef registry, MetadataStore store, TopicSpec spec, IGroupMessage request, IActorRef replyTo, TimeSpan timeout)
+    {
+        string? problem = null;
+        try
+        {
+            var result = (await registry.Ask<CreateTopicsResponse>(new CreateTopicsRequest([spec]), timeout).ConfigureAwait(false)).Results[0];
+            if (result.Error is not (ErrorCode.None or ErrorCode.TopicAlreadyExists)) problem = $"{result.Error}: {result.ErrorMessage}";
+        }
+        catch (Exception ex)
+        {
+            problem = $"the topic registry did not answer ({ex.GetType().Name})";
+        }
+        return await ReadMajorityAsync(store, new OffsetsTopicCreated(request, problem), replyTo).ConfigureAwait(false);
+    }
+
+    private void RouteCreated(OffsetsTopicCreated created, IActorRef replyTo)
+    {
+        if (_topics.Find(OffsetsTopic.Name) is not null)
+        {
+            _partitions.Tell(created.Request, replyTo);
+            return;
+        }
+        replyTo.Tell(new ErrorResponse(ErrorCode.NotCoordinator,
+            $"the internal topic {OffsetsTopic.Name}, where groups live, could not be created ({created.Problem ?? "not visible yet"}); retry"));
     }
 
     /// <summary>Whether a request for the partition can go to its leader; on None, the topic and its leader/ISR state as this node knows them.</summary>

@@ -16,3 +16,6 @@ public sealed record HostedPartitionsReply(IReadOnlyList<HostedPartition> Partit
 
 /// <summary>Local: a request that named a topic missing from the gateway's cache, retried once the registry answered.</summary>
 internal sealed record RetryWithTopics(object Request, IActorRef ReplyTo, Metadata.TopicTable? Topics, Metadata.PartitionStateTable? States) : INoSerializationVerificationNeeded;
+
+/// <summary>The gateway created (or found) __consumer_offsets for a group request; <paramref name="Problem"/> says why not.</summary>
+internal sealed record OffsetsTopicCreated(IGroupMessage Request, string? Problem) : INoSerializationVerificationNeeded;

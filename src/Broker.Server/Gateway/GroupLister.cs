@@ -1,8 +1,4 @@
 using Akka.Actor;
-using Akka.Persistence.Query;
-using Akka.Persistence.Sql.Query;
-using Akka.Streams;
-using Akka.Streams.Dsl;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Server.Groups;
@@ -10,37 +6,36 @@ using Broker.Server.Groups;
 namespace Broker.Server.Gateway;
 
 /// <summary>
-/// Answers ListGroups: the groups are the persistence ids under <c>group/</c> in the node's journal (read
-/// with Akka.Persistence.Query), each asked for its state. A group lives in the journal from its first
-/// generation or commit, so this lists exactly the groups that exist.
+/// Answers ListGroups for the whole cluster from any node: every group lives in one partition of
+/// <see cref="OffsetsTopic"/>, so the leader of each partition is asked for the groups it coordinates.
 /// </summary>
 internal static class GroupLister
 {
-    public static async Task<ListGroupsResponse> ListAsync(ActorSystem system, IActorRef groups, TimeSpan timeout)
+    public static async Task<ListGroupsResponse> ListAsync(IActorRef partitions, int offsetsPartitions, TimeSpan timeout)
     {
-        try
+        var asks = new List<Task<ListGroupsResponse>>(offsetsPartitions);
+        for (var p = 0; p < offsetsPartitions; p++)
+            asks.Add(partitions.Ask<ListGroupsResponse>(new ListCoordinatedGroups(OffsetsTopic.Name, p), timeout));
+        var listings = new List<GroupListing>();
+        for (var p = 0; p < asks.Count; p++)
         {
-            var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-            var ids = await journal.CurrentPersistenceIds()
-                .Where(id => id.StartsWith(GroupEntity.PersistencePrefix, StringComparison.Ordinal))
-                .RunWith(Sink.Seq<string>(), system.Materializer())
-                .WaitAsync(timeout).ConfigureAwait(false);
-
-            var asks = new List<Task<DescribeGroupResponse>>(ids.Count);
-            foreach (var id in ids)
-                asks.Add(groups.Ask<DescribeGroupResponse>(new DescribeGroupRequest(id[GroupEntity.PersistencePrefix.Length..]), timeout));
-            var listings = new List<GroupListing>(asks.Count);
-            foreach (var ask in asks)
+            ListGroupsResponse answer;
+            try
             {
-                var d = await ask.ConfigureAwait(false);
-                if (d.Error == ErrorCode.None) listings.Add(new GroupListing(d.GroupId, d.State, d.ProtocolType, d.Members.Count));
+                answer = await asks[p].ConfigureAwait(false);
             }
-            listings.Sort(static (a, b) => string.CompareOrdinal(a.GroupId, b.GroupId));
-            return new ListGroupsResponse(ErrorCode.None, null, listings);
+            catch (Exception ex) when (ex is TimeoutException or AskTimeoutException)
+            {
+                answer = new ListGroupsResponse(ErrorCode.RequestTimedOut, $"no answer within {timeout.TotalSeconds:0}s", []);
+            }
+            if (answer.Error != ErrorCode.None)
+            {
+                return new ListGroupsResponse(answer.Error,
+                    $"the coordinators of {OffsetsTopic.Name}/{p} did not list their groups ({answer.ErrorMessage}); its leader may be moving, retry", []);
+            }
+            listings.AddRange(answer.Groups);
         }
-        catch (Exception ex) when (ex is TimeoutException or AskTimeoutException)
-        {
-            return new ListGroupsResponse(ErrorCode.RequestTimedOut, $"listing groups took longer than {timeout.TotalSeconds:0}s; retry", []);
-        }
+        listings.Sort(static (a, b) => string.CompareOrdinal(a.GroupId, b.GroupId));
+        return new ListGroupsResponse(ErrorCode.None, null, listings);
     }
 }

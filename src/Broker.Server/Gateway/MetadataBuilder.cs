@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Server.Groups;
 using Broker.Server.Membership;
 using Broker.Server.Metadata;
 using Broker.Server.Partitions;
@@ -19,7 +20,8 @@ internal static class MetadataBuilder
         IActorRef partitions, ClusterEvent.CurrentClusterState state, BrokerSettings settings)
     {
         var brokers = Brokers(state);
-        var wanted = request.Topics ?? topics.Live.Select(t => t.Name).ToList();
+        // Internal topics (__consumer_offsets) are listed only when asked for by name.
+        var wanted = request.Topics ?? topics.Live.Select(t => t.Name).Where(n => !OffsetsTopic.IsInternal(n)).ToList();
         var result = new List<TopicMetadata>(wanted.Count);
         foreach (var name in wanted)
         {

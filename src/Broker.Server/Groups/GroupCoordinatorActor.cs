@@ -1,123 +1,109 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
-using Akka.Persistence;
+using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Server.Partitions;
 using Broker.Server.Topics;
 
 namespace Broker.Server.Groups;
 
 /// <summary>
-/// Hosts one consumer group's <see cref="GroupCoordinator"/> as a sharded persistent actor (entity id = group
-/// id) whose journal holds the group's generations and committed offsets, snapshotted so recovery stays short.
-/// Since all of its state is in its journal, it can restart or move to another node and carry on. The rules
-/// (group states, sessions, fencing) are in <see cref="GroupCoordinator"/>; this actor persists what it
-/// decides, sends its replies, keeps the requesters of pending joins and syncs, and drives its clock tick.
+/// Hosts one consumer group's <see cref="GroupCoordinator"/> beside the leader of the group's
+/// <see cref="OffsetsTopic"/> partition, as a child of that partition's <see cref="GroupPartitionActor"/>, which
+/// built the group from the partition's log. The rules (group states, sessions, fencing) are in
+/// <see cref="GroupCoordinator"/>; this actor writes what it decides into the partition (one batch per outcome,
+/// acks=all, only in the leader epoch the log was read in), sends the replies once the batch is committed, keeps the
+/// requesters of pending joins and syncs, and drives its clock tick. A write that fails means the state here may
+/// differ from the log: the actor answers NotCoordinator, hands what it had stashed back to its parent and stops, and
+/// the parent reads the partition again.
 ///
-/// Phases: WaitingForTopics (after recovery; stashes requests until it knows the topics' partition counts,
-/// so the first assignment covers every partition) -> Active.
+/// States: WaitingForTopics (stashes requests until it knows the topics' partition counts, so the first assignment
+/// covers every partition) -> Active &lt;-> Writing (a batch is in flight; everything else waits, as a persistent
+/// actor's commands wait for its journal).
 /// </summary>
-public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
+internal sealed class GroupCoordinatorActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private readonly string _groupId;
     private readonly GroupSettings _settings;
     private readonly IActorRef _registry;
+    private readonly GroupLease _lease;
+    private readonly TimeProvider _time;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly GroupCoordinator _group;
     // Requesters waiting for a join or sync reply, by member id: transport, not part of the group's model.
     private readonly Dictionary<string, IActorRef> _pendingJoins = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IActorRef> _pendingSyncs = new(StringComparer.Ordinal);
-    private int _eventsSinceSnapshot;
 
-    public GroupCoordinatorActor(string groupId, BrokerSettings settings, IActorRef registry, TimeProvider time)
+    public GroupCoordinatorActor(string groupId, GroupSettings settings, IActorRef registry, GroupLease lease, GroupCoordinator group, TimeProvider time)
     {
         _groupId = groupId;
-        _settings = settings.Groups;
+        _settings = settings;
         _registry = registry;
-        _group = new GroupCoordinator(groupId, _settings, time, _log);
-        PersistenceId = GroupEntity.PersistencePrefix + groupId;
-
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is GroupSnapshot snapshot) _group.Apply(snapshot);
-        });
-        Recover<GenerationStarted>(_group.Apply);
-        Recover<AssignmentsSynced>(_group.Apply);
-        Recover<OffsetsCommitted>(_group.Apply);
-        Recover<GroupDeleted>(_group.Apply);
-        Recover<OffsetsDeleted>(_group.Apply);
-        Recover<RecoveryCompleted>(_ => OnRecovered());
+        _lease = lease;
+        _group = group;
+        _time = time;
+        WaitingForTopics();
     }
 
-    public override string PersistenceId { get; }
+    public IStash Stash { get; set; } = null!;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string groupId, BrokerSettings settings, IActorRef registry) =>
-        Props(groupId, settings, registry, TimeProvider.System);
+    public static Props Props(string groupId, GroupSettings settings, IActorRef registry, GroupLease lease, GroupCoordinator group, TimeProvider time) =>
+        Akka.Actor.Props.Create(() => new GroupCoordinatorActor(groupId, settings, registry, lease, group, time));
 
-    public static Props Props(string groupId, BrokerSettings settings, IActorRef registry, TimeProvider time) =>
-        Akka.Actor.Props.Create(() => new GroupCoordinatorActor(groupId, settings, registry, time));
-
-    // ---- phases ----
-
-    private void OnRecovered()
+    protected override void PreStart()
     {
-        Carry(_group.Recovered());
         DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(TopicRegistryTopics.Changes, Self));
         Timers.StartPeriodicTimer(GroupTick.Instance, GroupTick.Instance, _settings.TickInterval);
-        WaitingForTopics();
+        AskForTopics();
     }
+
+    protected override void PostStop() => DistributedPubSub.Get(Context.System).Mediator.Tell(new Unsubscribe(TopicRegistryTopics.Changes, Self));
+
+    // ---- phases ----
 
     /// <summary>Requests wait (stashed) until the topic list is known, so the first assignment covers every partition.</summary>
     private void WaitingForTopics()
     {
-        AskForTopics();
-        Become(() =>
+        Receive<TopicsSnapshot>(snapshot =>
         {
-            Command<TopicsSnapshot>(snapshot =>
-            {
-                OnTopics(snapshot);
-                Active();
-            });
-            Command<Status.Failure>(f =>
-            {
-                _log.Warning("group {0}: topic registry did not answer ({1}); retrying", _groupId, f.Cause.Message);
-                AskForTopics();
-            });
-            Command<SubscribeAck>(_ => { });
-            Command<GroupTick>(_ => { });
-            CommandAny(_ => Stash.Stash());
+            Become(Active);
+            // Members of the generation read back get a fresh session; a half-done rebalance starts again.
+            Carry(_group.Recovered());
+            OnTopics(snapshot);
+            Stash.UnstashAll();
         });
+        Receive<Status.Failure>(f =>
+        {
+            _log.Warning("group {0}: topic registry did not answer ({1}); retrying", _groupId, f.Cause.Message);
+            AskForTopics();
+        });
+        Receive<SubscribeAck>(_ => { });
+        Receive<UnsubscribeAck>(_ => { });
+        Receive<GroupTick>(_ => { });
+        ReceiveAny(_ => Stash.Stash());
     }
 
     private void AskForTopics() => _registry.Ask<TopicsSnapshot>(GetAllTopics.Instance, _settings.RegistryTimeout).PipeTo(Self);
 
     private void Active()
     {
-        Become(() =>
-        {
-            Command<JoinGroupRequest>(r => Carry(_group.Join(r)));
-            Command<SyncGroupRequest>(r => Carry(_group.Sync(r)));
-            Command<HeartbeatRequest>(r => Carry(_group.Heartbeat(r)));
-            Command<LeaveGroupRequest>(r => Carry(_group.Leave(r)));
-            Command<OffsetCommitRequest>(r => Carry(_group.Commit(r)));
-            Command<OffsetFetchRequest>(r => Sender.Tell(_group.FetchOffsets(r)));
-            Command<DescribeGroupRequest>(_ => Sender.Tell(_group.Describe()));
-            Command<DeleteGroupRequest>(_ => Carry(_group.Delete()));
-            Command<DeleteGroupOffsetsRequest>(r => Carry(_group.DeleteOffsets(r)));
-            Command<GroupTick>(_ => Carry(_group.Tick()));
-            Command<TopicsSnapshot>(OnTopics);
-            Command<SubscribeAck>(_ => { });
-            Command<Status.Failure>(f => _log.Warning("group {0}: topic registry did not answer ({1}); waiting for its next update", _groupId, f.Cause.Message));
-            Command<SaveSnapshotSuccess>(s => DeleteMessages(s.Metadata.SequenceNr));
-            Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "group {0}: snapshot failed; recovery will replay more", _groupId));
-            Command<DeleteMessagesSuccess>(_ => DeleteSnapshots(new SnapshotSelectionCriteria(LastSequenceNr - 1)));
-            Command<DeleteMessagesFailure>(f => _log.Warning(f.Cause, "group {0}: deleting old events failed", _groupId));
-            Command<DeleteSnapshotsSuccess>(_ => { });
-            Command<DeleteSnapshotsFailure>(_ => { });
-        });
-        Stash.UnstashAll();
+        Receive<JoinGroupRequest>(r => Carry(_group.Join(r)));
+        Receive<SyncGroupRequest>(r => Carry(_group.Sync(r)));
+        Receive<HeartbeatRequest>(r => Carry(_group.Heartbeat(r)));
+        Receive<LeaveGroupRequest>(r => Carry(_group.Leave(r)));
+        Receive<OffsetCommitRequest>(r => Carry(_group.Commit(r)));
+        Receive<OffsetFetchRequest>(r => Sender.Tell(_group.FetchOffsets(r)));
+        Receive<DescribeGroupRequest>(_ => Sender.Tell(_group.Describe()));
+        Receive<DeleteGroupRequest>(_ => Carry(_group.Delete()));
+        Receive<DeleteGroupOffsetsRequest>(r => Carry(_group.DeleteOffsets(r)));
+        Receive<GroupTick>(_ => Carry(_group.Tick()));
+        Receive<TopicsSnapshot>(OnTopics);
+        Receive<SubscribeAck>(_ => { });
+        Receive<UnsubscribeAck>(_ => { });
+        Receive<Status.Failure>(f => _log.Warning("group {0}: topic registry did not answer ({1}); waiting for its next update", _groupId, f.Cause.Message));
     }
 
     private void OnTopics(TopicsSnapshot snapshot)
@@ -129,7 +115,7 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
 
     // ---- carrying out an outcome ----
 
-    /// <summary>Keeps a waiting requester, persists the events (nothing else is handled meanwhile), then sends the replies.</summary>
+    /// <summary>Keeps a waiting requester, writes the events (nothing else is handled meanwhile), then sends the replies.</summary>
     private void Carry(GroupOutcome outcome)
     {
         var requester = Sender;
@@ -140,13 +126,58 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
             Send(outcome, requester);
             return;
         }
-        var left = outcome.Events.Count;
-        PersistAll(outcome.Events, _ =>
+        var batch = GroupRecords.Encode(_groupId, outcome.Events, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        _lease.Replica.Tell(new AppendBatch(OffsetsTopic.Name, _lease.Partition, _lease.TopicId, Acks: -1, batch)
         {
-            if (--left > 0) return;
-            Send(outcome, requester);
-            CountEvents(outcome.Events.Count);
+            LeaderEpoch = _lease.LeaderEpoch,
+            ExactLeaderEpoch = true,
         });
+        Timers.StartSingleTimer(WriteTimedOut.Instance, WriteTimedOut.Instance, _settings.WriteTimeout);
+        Become(() => Writing(outcome, requester));
+    }
+
+    private void Writing(GroupOutcome outcome, IActorRef requester)
+    {
+        Receive<AppendResult>(result =>
+        {
+            Timers.Cancel(WriteTimedOut.Instance);
+            if (result.Error != ErrorCode.None)
+            {
+                Fail(requester, $"writing to {OffsetsTopic.Name}/{_lease.Partition} failed ({result.Error}: {result.ErrorMessage})");
+                return;
+            }
+            Send(outcome, requester);
+            Become(Active);
+            Stash.UnstashAll();
+        });
+        Receive<WriteTimedOut>(_ => Fail(requester, $"writing to {OffsetsTopic.Name}/{_lease.Partition} took longer than {_settings.WriteTimeout.TotalSeconds:0}s"));
+        Receive<GroupTick>(_ => { });
+        Receive<SubscribeAck>(_ => { });
+        Receive<UnsubscribeAck>(_ => { });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    /// <summary>
+    /// The log may not hold what this state holds: answer NotCoordinator to whoever waits, give the stashed requests back
+    /// to the parent (which reads the partition again, then serves them) and stop.
+    /// </summary>
+    private void Fail(IActorRef requester, string why)
+    {
+        _log.Warning("group {0}: {1}; reading the group back from its partition", _groupId, why);
+        var text = $"the coordinator of group {_groupId} moved or is reloading ({why}); retry";
+        var refusal = new ErrorResponse(ErrorCode.NotCoordinator, text);
+        if (!requester.IsNobody() && !requester.Equals(Self)) requester.Tell(refusal);
+        foreach (var waiting in _pendingJoins.Values) waiting.Tell(refusal);
+        foreach (var waiting in _pendingSyncs.Values) waiting.Tell(refusal);
+        _pendingJoins.Clear();
+        _pendingSyncs.Clear();
+        // The parent first learns of the failure (and stops routing here), then gets the waiting requests back.
+        Context.Parent.Tell(new GroupCoordinatorFailed(_groupId, why));
+        foreach (var envelope in Stash.ClearStash())
+        {
+            if (envelope.Message is IGroupMessage) Context.Parent.Tell(envelope.Message, envelope.Sender);
+        }
+        Context.Stop(Self);
     }
 
     private void Send(GroupOutcome outcome, IActorRef requester)
@@ -168,14 +199,8 @@ public sealed class GroupCoordinatorActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    // ---- snapshots ----
-
-    /// <summary>Counted once an outcome's events are all persisted, so a snapshot never runs ahead of the journal.</summary>
-    private void CountEvents(int count)
+    private sealed record WriteTimedOut
     {
-        _eventsSinceSnapshot += count;
-        if (_eventsSinceSnapshot < _settings.SnapshotEveryEvents) return;
-        _eventsSinceSnapshot = 0;
-        SaveSnapshot(_group.Snapshot());
+        public static readonly WriteTimedOut Instance = new();
     }
 }

@@ -5,9 +5,24 @@ using Broker.Server.Serialization;
 
 namespace Broker.Server.Groups;
 
-// Messages of the group coordinator (GroupCoordinatorActor.cs). The client-facing requests live in
-// Broker.Protocol (Messages/Groups.cs, Messages/GroupOffsets.cs); these are its journal events, its
-// snapshot and its local timers.
+// Messages of the group coordinators (GroupCoordinatorActor.cs) and their partition host (GroupPartitionActor.cs).
+// The client-facing requests live in Broker.Protocol (Messages/Groups.cs, Messages/GroupOffsets.cs); these are the
+// group's events (records of its __consumer_offsets partition, GroupRecords), its snapshot and local messages.
+
+/// <summary>
+/// The leadership a coordinator writes under: the local leading replica of its <see cref="OffsetsTopic"/> partition,
+/// the topic's incarnation and the leader epoch in which the host read the log (a write in any other epoch is refused).
+/// </summary>
+internal sealed record GroupLease(IActorRef Replica, int Partition, string TopicId, int LeaderEpoch);
+
+/// <summary>From a coordinator to its host: a write failed, so the group must be read back from the partition.</summary>
+internal sealed record GroupCoordinatorFailed(string GroupId, string Reason) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// From a gateway (ListGroups) to the leader of one <see cref="OffsetsTopic"/> partition: the groups it coordinates,
+/// answered with a <see cref="ListGroupsResponse"/>.
+/// </summary>
+public sealed record ListCoordinatedGroups(string Topic, int Partition) : Partitions.IPartitionCommand;
 
 /// <summary>A member as persisted: enough to resume the generation after a restart or a move.</summary>
 public sealed record PersistedMember(

@@ -7,15 +7,19 @@ public sealed record GroupSettings(
     TimeSpan InitialRebalanceDelay,
     TimeSpan MinSessionTimeout,
     TimeSpan MaxSessionTimeout,
-    int SnapshotEveryEvents,
     TimeSpan TickInterval,
-    TimeSpan RegistryTimeout)
+    TimeSpan RegistryTimeout,
+    int OffsetsTopicPartitions,
+    TimeSpan WriteTimeout,
+    TimeSpan LoadRetryInterval)
 {
     public static GroupSettings Create(Config broker) => new(
         InitialRebalanceDelay: broker.GetTimeSpan("groups.initial-rebalance-delay"),
         MinSessionTimeout: broker.GetTimeSpan("groups.min-session-timeout"),
         MaxSessionTimeout: broker.GetTimeSpan("groups.max-session-timeout"),
-        SnapshotEveryEvents: broker.GetInt("groups.snapshot-every-events"),
         TickInterval: broker.GetTimeSpan("groups.tick-interval"),
-        RegistryTimeout: broker.GetTimeSpan("groups.registry-timeout"));
+        RegistryTimeout: broker.GetTimeSpan("groups.registry-timeout"),
+        OffsetsTopicPartitions: broker.GetInt("groups.offsets-topic-partitions"),
+        WriteTimeout: broker.GetTimeSpan("groups.write-timeout"),
+        LoadRetryInterval: broker.GetTimeSpan("groups.load-retry-interval"));
 }

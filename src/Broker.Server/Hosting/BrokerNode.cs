@@ -5,7 +5,6 @@ using Akka.Event;
 using Broker.Protocol;
 using Broker.Server.Controller.Quorum;
 using Broker.Server.Gateway;
-using Broker.Server.Groups;
 using Broker.Server.Kafka;
 using Broker.Server.Membership;
 using Broker.Server.Monitoring;
@@ -116,7 +115,8 @@ public sealed class BrokerNode : IAsyncDisposable
 
     /// <summary>
     /// Starts the node's actors in an ActorSystem that has the node's configuration: the topic registry
-    /// singleton, the partition and group-coordinator shard regions and the gateway at /user/gateway (returned).
+    /// singleton, the partition shard region (whose __consumer_offsets leaders host the group coordinators) and the
+    /// gateway at /user/gateway (returned).
     /// </summary>
     public static IActorRef StartActors(ActorSystem system)
     {
@@ -126,18 +126,13 @@ public sealed class BrokerNode : IAsyncDisposable
         var registry = TopicRegistry.Start(system, broker);
         var partitions = ClusterSharding.Get(system).Start(
             PartitionEntity.TypeName,
-            PartitionLeaderEntity.Props,
+            entityId => PartitionLeaderEntity.Props(entityId, broker.Groups, registry),
             ClusterShardingSettings.Create(system),
-            new PartitionEntity(),
+            new PartitionEntity(broker.Groups.OffsetsTopicPartitions),
             new ReplicaAllocationStrategy(broker.MetadataTimeout),
             StopPartitionLeader.Instance);
         system.ActorOf(ReplicaManagerActor.Props(broker, partitions, nodeId), ReplicaManagerActor.Name);
-        var groups = ClusterSharding.Get(system).Start(
-            GroupEntity.TypeName,
-            groupId => GroupCoordinatorActor.Props(groupId, broker, registry),
-            ClusterShardingSettings.Create(system),
-            new GroupEntity(maxShards: 50));
-        return system.ActorOf(GatewayActor.Props(broker, partitions, registry, groups), Wellknown.GatewayName);
+        return system.ActorOf(GatewayActor.Props(broker, partitions, registry), Wellknown.GatewayName);
     }
 
     /// <summary>The cluster watcher and the web server (broker.http); null when off or its port is taken (the node runs on without it).</summary>

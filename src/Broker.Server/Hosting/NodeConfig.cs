@@ -154,7 +154,6 @@ public static class NodeConfig
             akka.cluster.distributed-data.durable.sqlite.path = {Quote(Path.Combine(s.DataDirectory, "metadata.db"))}
             akka.persistence.journal.sql.connection-string = {connection}
             akka.persistence.snapshot-store.sql.connection-string = {connection}
-            akka.persistence.query.journal.sql.connection-string = {connection}
             """);
     }
 

@@ -16,6 +16,7 @@ internal static class KafkaErrors
     public const short BrokerNotAvailable = 8;
     public const short MessageTooLarge = 10;
     public const short CoordinatorNotAvailable = 15;
+    public const short NotCoordinator = 16;
     public const short InvalidTopic = 17;
     public const short NotEnoughReplicas = 19;
     public const short NotEnoughReplicasAfterAppend = 20;
@@ -87,6 +88,7 @@ internal static class KafkaErrors
         ErrorCode.InconsistentGroupProtocol => InconsistentGroupProtocol,
         ErrorCode.InvalidSessionTimeout => InvalidSessionTimeout,
         ErrorCode.InvalidGroupId => InvalidGroupId,
+        ErrorCode.NotCoordinator => NotCoordinator,
         ErrorCode.NotEnoughReplicas => NotEnoughReplicas,
         ErrorCode.NotEnoughReplicasAfterAppend => NotEnoughReplicasAfterAppend,
         ErrorCode.FencedLeaderEpoch => FencedLeaderEpoch,

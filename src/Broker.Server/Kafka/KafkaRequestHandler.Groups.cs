@@ -1,6 +1,7 @@
 using Broker.Kafka;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Server.Groups;
 using K = Broker.Kafka.Messages;
 
 namespace Broker.Server.Kafka;
@@ -11,10 +12,11 @@ internal sealed partial class KafkaRequestHandler
     // ---- Group coordinator and committed offsets
 
     /// <summary>
-    /// Any node is every group's coordinator as far as a client can tell: its gateway forwards group requests to
-    /// the group's sharded coordinator wherever that runs. So the answer is always this node.
+    /// A group's coordinator runs beside the leader of its __consumer_offsets partition, so that leader's node is the
+    /// answer. Where that is not known (the topic is created on first use; the leader is moving), this node answers:
+    /// its gateway forwards group requests to the coordinator wherever it runs, so any node serves, one hop longer.
     /// </summary>
-    private K.FindCoordinatorResponse FindCoordinator(K.FindCoordinatorRequest request, short version)
+    private async Task<IKafkaMessage?> FindCoordinatorAsync(K.FindCoordinatorRequest request, short version)
     {
         // key_type 1 is a transactional id, 2 a share group: neither coordinator exists here.
         var refusal = request.KeyType switch
@@ -23,21 +25,51 @@ internal sealed partial class KafkaRequestHandler
             1 => "transactions are not supported: no transaction coordinator",
             _ => $"key type {request.KeyType} is not supported: only consumer groups have a coordinator here",
         };
+        var coordinatorOf = refusal is null ? await CoordinatorLookupAsync().ConfigureAwait(false) : null;
         if (version < 4)
         {
-            return refusal is null
-                ? new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.None, NodeId = _nodeId, Host = _advertisedHost, Port = _advertisedPort }
-                : new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal, NodeId = -1, Host = "", Port = -1 };
+            if (coordinatorOf is null)
+                return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal, NodeId = -1, Host = "", Port = -1 };
+            var (nodeId, host, port) = coordinatorOf(request.Key ?? "");
+            return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.None, NodeId = nodeId, Host = host, Port = port };
         }
         // v4+ (KIP-699): several keys in one request, one answer each.
         var coordinators = new List<K.FindCoordinatorResponse.Coordinator>(request.CoordinatorKeys.Count);
         foreach (var key in request.CoordinatorKeys)
         {
-            coordinators.Add(refusal is null
-                ? new() { Key = key, NodeId = _nodeId, Host = _advertisedHost, Port = _advertisedPort, ErrorCode = KafkaErrors.None }
-                : new() { Key = key, NodeId = -1, Host = "", Port = -1, ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal });
+            if (coordinatorOf is null)
+            {
+                coordinators.Add(new() { Key = key, NodeId = -1, Host = "", Port = -1, ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal });
+                continue;
+            }
+            var (nodeId, host, port) = coordinatorOf(key);
+            coordinators.Add(new() { Key = key, NodeId = nodeId, Host = host, Port = port, ErrorCode = KafkaErrors.None });
         }
         return new K.FindCoordinatorResponse { Coordinators = coordinators };
+    }
+
+    /// <summary>Group id -> the node leading its __consumer_offsets partition (with its Kafka address); this node where that is not known.</summary>
+    private async Task<Func<string, (int NodeId, string Host, int Port)>> CoordinatorLookupAsync()
+    {
+        var self = (_nodeId, _advertisedHost, _advertisedPort);
+        if (await AskAsync(new MetadataRequest([OffsetsTopic.Name]), AskTimeout).ConfigureAwait(false) is not MetadataResponse { Topics: [{ Error: ErrorCode.None } topic] } metadata
+            || topic.Partitions.Count == 0)
+        {
+            return _ => self;
+        }
+        var endpoints = new Dictionary<int, (string Host, int Port)>();
+        foreach (var b in metadata.Brokers)
+        {
+            if (b.NodeId >= 0 && b.Status == "Up" && KafkaEndpoint.Parse(b.Roles) is { } endpoint) endpoints[b.NodeId] = endpoint;
+        }
+        var leaders = new Dictionary<int, int>();
+        foreach (var p in topic.Partitions)
+        {
+            if (p.Error == ErrorCode.None) leaders[p.Partition] = p.LeaderId;
+        }
+        return key => leaders.TryGetValue(OffsetsTopic.PartitionFor(key, topic.Partitions.Count), out var leader) && endpoints.TryGetValue(leader, out var at)
+            ? (leader, at.Host, at.Port)
+            : self;
     }
 
     private async Task<IKafkaMessage?> OffsetCommitAsync(K.OffsetCommitRequest request)

@@ -93,7 +93,7 @@ internal sealed partial class KafkaRequestHandler
             case K.InitProducerIdRequest.Api:
                 return InitProducerIdAsync(K.InitProducerIdRequest.Read(ref body, version));
             case K.FindCoordinatorRequest.Api:
-                return Task.FromResult<IKafkaMessage?>(FindCoordinator(K.FindCoordinatorRequest.Read(ref body, version), version));
+                return FindCoordinatorAsync(K.FindCoordinatorRequest.Read(ref body, version), version);
             case K.OffsetCommitRequest.Api:
                 return OffsetCommitAsync(K.OffsetCommitRequest.Read(ref body, version));
             case K.OffsetFetchRequest.Api:

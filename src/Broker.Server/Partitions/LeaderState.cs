@@ -9,6 +9,8 @@ internal enum AppendAdmission
     Admitted,
     /// <summary>The producer saw a newer leader epoch than this leader's: this leader is stale.</summary>
     StaleLeader,
+    /// <summary>The writer requires the epoch it named (a group coordinator), and this leadership is another one: its state may be stale.</summary>
+    OtherEpoch,
     /// <summary>The producer names another incarnation of the topic (deleted and created again).</summary>
     OtherIncarnation,
     /// <summary>acks=all and the ISR is smaller than min.insync.replicas.</summary>
@@ -125,8 +127,9 @@ internal sealed class LeaderState<TReplyTo>
 
     // ---- appends ----
 
-    public AppendAdmission Fence(int requestLeaderEpoch, bool sameIncarnation) =>
+    public AppendAdmission Fence(int requestLeaderEpoch, bool exactEpoch, bool sameIncarnation) =>
         requestLeaderEpoch > Epoch ? AppendAdmission.StaleLeader
+        : exactEpoch && requestLeaderEpoch != Epoch ? AppendAdmission.OtherEpoch
         : !sameIncarnation ? AppendAdmission.OtherIncarnation
         : AppendAdmission.Admitted;
 

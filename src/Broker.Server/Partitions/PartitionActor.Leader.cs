@@ -197,6 +197,7 @@ public sealed partial class PartitionActor
             Command<OffsetForLeaderEpochRequest>(OffsetForLeaderEpoch);
             Command<DescribeProducersRequest>(DescribeProducers);
             Command<GetPartitionInfo>(_ => Sender.Tell(_replies.Info(ErrorCode.None, null)));
+            Command<GetLeadership>(g => Sender.Tell(new Leadership(g.RequestId, _leader.Epoch, _log.TopicId ?? "", _log.LogStart, _log.HighWatermark, _log.LogEnd)));
             Command<ReplicaFetch>(f => ServeReplicaFetch(f, Sender));
             Command<IsrTick>(_ => CheckIsr());
             Command<ClusterEvent.UnreachableMember>(_ => CheckIsr());
@@ -222,7 +223,7 @@ public sealed partial class PartitionActor
 
     private void Append(AppendBatch command)
     {
-        var fenced = _leader.Fence(command.LeaderEpoch, command.TopicId == _log.TopicId);
+        var fenced = _leader.Fence(command.LeaderEpoch, command.ExactLeaderEpoch, command.TopicId == _log.TopicId);
         if (fenced != AppendAdmission.Admitted)
         {
             Refuse(_replies.AppendRefused(fenced, command, _leader.State!, _config.MinInsyncReplicas));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Akka.Cluster.Sharding;
 using Broker.Protocol.Messages;
+using Broker.Server.Groups;
 
 namespace Broker.Server.Partitions;
 
@@ -8,8 +9,10 @@ namespace Broker.Server.Partitions;
 /// How partitions map onto Akka.Cluster.Sharding: entity id <c>topic/partition</c> (topic names cannot
 /// contain '/'), and one shard per partition (shard id = entity id), because shards, not entities, are
 /// what the allocation strategy places: each partition's leader must go to a node holding an in-sync copy.
+/// A group request goes to the entity of its group's <see cref="OffsetsTopic"/> partition, whose leader hosts the
+/// group's coordinator (<paramref name="offsetsTopicPartitions"/>: broker.groups.offsets-topic-partitions).
 /// </summary>
-public sealed class PartitionEntity() : HashCodeMessageExtractor(maxNumberOfShards: 1)
+public sealed class PartitionEntity(int offsetsTopicPartitions) : HashCodeMessageExtractor(maxNumberOfShards: 1)
 {
     public const string TypeName = "partition";
 
@@ -25,6 +28,7 @@ public sealed class PartitionEntity() : HashCodeMessageExtractor(maxNumberOfShar
     {
         IPartitionMessage m => EntityId(m.Topic, m.Partition),
         IPartitionCommand c => EntityId(c.Topic, c.Partition),
+        IGroupMessage g => EntityId(OffsetsTopic.Name, OffsetsTopic.PartitionFor(g.GroupId, offsetsTopicPartitions)),
         _ => null,
     };
 

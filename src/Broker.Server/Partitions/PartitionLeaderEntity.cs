@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
+using Broker.Server.Groups;
 
 namespace Broker.Server.Partitions;
 
@@ -15,16 +16,22 @@ namespace Broker.Server.Partitions;
 ///
 /// States: WaitingForReplica (requests stashed) -> Forwarding. On the hand-off message it tells the replica to
 /// resign and stops; if the replica stops, so does the entity (the next request starts it again).
+/// The entity of an <see cref="OffsetsTopic"/> partition also hosts that partition's group coordinators
+/// (<see cref="GroupPartitionActor"/>, a child), so they run where the leader runs and stop with its leadership.
 /// </summary>
 public sealed class PartitionLeaderEntity : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private readonly string _topic;
     private readonly int _partition;
+    private readonly GroupSettings _groups;
+    private readonly IActorRef _registry;
 
-    public PartitionLeaderEntity(string topic, int partition)
+    public PartitionLeaderEntity(string topic, int partition, GroupSettings groups, IActorRef registry)
     {
         _topic = topic;
         _partition = partition;
+        _groups = groups;
+        _registry = registry;
         // The node's replica manager (started with the region) owns the replica; ask by path so the entity needs no reference at start.
         var ask = new GetReplica(topic, partition);
         Receive<AskAgain>(_ => Context.ActorSelection("/user/" + ReplicaManagerActor.Name).Tell(ask));
@@ -41,10 +48,10 @@ public sealed class PartitionLeaderEntity : ReceiveActor, IWithUnboundedStash, I
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string entityId)
+    public static Props Props(string entityId, GroupSettings groups, IActorRef registry)
     {
         var (topic, partition) = PartitionEntity.Parse(entityId);
-        return Akka.Actor.Props.Create(() => new PartitionLeaderEntity(topic, partition));
+        return Akka.Actor.Props.Create(() => new PartitionLeaderEntity(topic, partition, groups, registry));
     }
 
     protected override void PreStart()
@@ -65,8 +72,14 @@ public sealed class PartitionLeaderEntity : ReceiveActor, IWithUnboundedStash, I
         }
         Context.Watch(replica);
         replica.Tell(new LeadPartition(Self));
+        var groups = OffsetsTopic.IsInternal(_topic) ? Context.ActorOf(GroupPartitionActor.Props(_partition, replica, _groups, _registry), "groups") : null;
         Become(() =>
         {
+            if (groups is not null)
+            {
+                Receive<IGroupMessage>(m => groups.Forward(m));
+                Receive<ListCoordinatedGroups>(m => groups.Forward(m));
+            }
             Receive<StopPartitionLeader>(_ =>
             {
                 replica.Tell(new ResignLeadership(Self));
@@ -103,6 +116,8 @@ public sealed class PartitionLeaderEntity : ReceiveActor, IWithUnboundedStash, I
             OffsetForLeaderEpochRequest o => new OffsetForLeaderEpochResponse(o.Topic, o.Partition, error, text, -1, -1),
             DescribeProducersRequest dp => new DescribeProducersResponse(dp.Topic, dp.Partition, error, text, []),
             GetPartitionInfo g => new PartitionInfo(g.Topic, g.Partition, error, text, -1, -1, -1, -1, -1, ""),
+            IGroupMessage g => new ErrorResponse(ErrorCode.NotCoordinator, $"group {g.GroupId}: no coordinator on this node ({text}); retry"),
+            ListCoordinatedGroups => new ListGroupsResponse(ErrorCode.NotCoordinator, text, []),
             ReplicaFetch r => new ReplicaFetchResult(r.Topic, r.Partition, r.FetchId, error, text, -1, -1, -1, -1, -1, -1, ReadOnlyMemory<byte>.Empty),
             _ => null,
         };

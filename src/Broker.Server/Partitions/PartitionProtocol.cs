@@ -28,6 +28,12 @@ public sealed record AppendBatch(string Topic, int Partition, string TopicId, sh
 {
     /// <summary>The leader epoch the sending gateway knows (-1 if none): a leader in an older epoch is stale and refuses the batch.</summary>
     public int LeaderEpoch { get; init; } = -1;
+
+    /// <summary>
+    /// Refuse the batch (FencedLeaderEpoch) unless the leader's epoch is exactly <see cref="LeaderEpoch"/>: a group
+    /// coordinator decided it from the log as it was read in that epoch, and in any other its state may be stale.
+    /// </summary>
+    public bool ExactLeaderEpoch { get; init; }
 }
 
 public sealed record AppendResult(string Topic, int Partition, ErrorCode Error, string? ErrorMessage, long BaseOffset) : IServerMessage
@@ -138,6 +144,15 @@ internal sealed record TopicUpdated(TopicDescriptor Topic) : INoSerializationVer
 
 /// <summary>Local, entity to replica manager: give me this node's replica of the partition (created if needed).</summary>
 internal sealed record GetReplica(string Topic, int Partition) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// From the group coordinators hosted beside this partition's leader (Groups/GroupPartitionActor): answered with
+/// <see cref="Leadership"/> only by a leading replica (others stash it until they lead, or answer nothing).
+/// </summary>
+internal sealed record GetLeadership(long RequestId) : INoSerializationVerificationNeeded;
+
+/// <summary>This replica leads in <paramref name="LeaderEpoch"/>; the log's bounds as they are now.</summary>
+internal sealed record Leadership(long RequestId, int LeaderEpoch, string TopicId, long LogStart, long HighWatermark, long LogEnd) : INoSerializationVerificationNeeded;
 
 /// <summary>Reply to <see cref="GetReplica"/>: the replica, or null with a reason (no such topic or partition, not a replica here).</summary>
 internal sealed record ReplicaFound(IActorRef? Replica, ErrorCode Error, string? Reason) : INoSerializationVerificationNeeded;

@@ -57,6 +57,8 @@ internal sealed class PartitionReplies(string topic, int partition, int nodeId, 
     {
         AppendAdmission.StaleLeader => AppendFailed(ErrorCode.NotLeader,
             $"{Name}: node {nodeId} leads epoch {role().LeaderEpoch}, but leader epoch {command.LeaderEpoch} exists; this leader is stale, nothing was written. Retry: the request goes to the current leader"),
+        AppendAdmission.OtherEpoch => AppendFailed(ErrorCode.FencedLeaderEpoch,
+            $"{Name}: the writer holds leader epoch {command.LeaderEpoch}, but this leadership is epoch {role().LeaderEpoch}; nothing was written. The writer must read the log again"),
         AppendAdmission.OtherIncarnation => AppendFailed(ErrorCode.NotLeader,
             $"{Name}: this replica's log belongs to another incarnation of the topic than {command.TopicId} (it was deleted and created again moments ago); retry shortly"),
         AppendAdmission.NotEnoughReplicas => AppendFailed(ErrorCode.NotEnoughReplicas,

@@ -6,6 +6,7 @@ using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Serialization;
 using Broker.Server.Gateway;
+using Broker.Server.Groups;
 using Broker.Server.Metadata;
 using Broker.Server.Partitions;
 using Broker.Server.Security.Authorization;
@@ -60,20 +61,31 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         .Add<AclTable>("ACL@1", WriteAclTable, (ref WireReader r, byte[] _) => ReadAclTable(ref r))
         .Add<UserTable>("USR@1", WriteUserTable, (ref WireReader r, byte[] _) => ReadUserTable(ref r))
         // ---- node-internal requests and replies ----
-        .Add<AppendBatch>("AB@3", (w, a) =>
+        .Add<AppendBatch>("AB@4", (w, a) =>
         {
             w.WriteString(a.Topic);
             w.WriteInt32(a.Partition);
             w.WriteString(a.TopicId);
             w.WriteInt16(a.Acks);
             w.WriteInt32(a.LeaderEpoch);
+            w.WriteBool(a.ExactLeaderEpoch);
             w.WriteBytes(a.Batch.Span);
         }, (ref WireReader r, byte[] _) =>
         {
+            var (topic, partition, topicId, acks, epoch, exact) = (r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt16(), r.ReadInt32(), r.ReadBool());
+            return new AppendBatch(topic, partition, topicId, acks, r.ReadBytesAsMemory()) { LeaderEpoch = epoch, ExactLeaderEpoch = exact };
+        }, a => StringSize(a.Topic) + 4 + StringSize(a.TopicId) + 2 + 4 + 1 + 4 + a.Batch.Length)
+        .AddLegacy("AB@3", (ref WireReader r, byte[] _) =>
+        {
             var (topic, partition, topicId, acks, epoch) = (r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt16(), r.ReadInt32());
             return new AppendBatch(topic, partition, topicId, acks, r.ReadBytesAsMemory()) { LeaderEpoch = epoch };
-        }, a => StringSize(a.Topic) + 4 + StringSize(a.TopicId) + 2 + 4 + 4 + a.Batch.Length)
+        })
         .AddLegacy("AB@2", (ref WireReader r, byte[] _) => new AppendBatch(r.ReadString()!, r.ReadInt32(), r.ReadString()!, r.ReadInt16(), r.ReadBytesAsMemory()))
+        .Add<ListCoordinatedGroups>("LCG@1", (w, l) =>
+        {
+            w.WriteString(l.Topic);
+            w.WriteInt32(l.Partition);
+        }, (ref WireReader r, byte[] _) => new ListCoordinatedGroups(r.ReadString()!, r.ReadInt32()))
         .Add<AppendResult>("AR2", (w, a) =>
         {
             w.WriteString(a.Topic);

@@ -46,6 +46,9 @@ public sealed class AckChecker(int partitions)
 
     public void Failed() => Interlocked.Increment(ref _failures);
 
+    /// <summary>Every acknowledged (partition, offset).</summary>
+    public IReadOnlyCollection<(int Partition, long Offset)> AcknowledgedOffsets => (IReadOnlyCollection<(int, long)>)_acked.Keys;
+
     /// <summary>Per partition, the offset after the highest acknowledged record (0 if none).</summary>
     public long[] AcknowledgedEnds()
     {

@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace Broker.Server.Tests.Groups;
 
 /// <summary>
-/// The group coordinator actor's wiring through a real node's gateway (real SQLite journal): joins parked
+/// The group coordinator actor's wiring through a real node's gateway (its __consumer_offsets partitions in a real SQLite journal): joins parked
 /// until the rebalance completes, heartbeats, describe, topic growth from the registry, gateway errors, listing,
 /// and recovery after a restart. The rules themselves are tested on the plain class in GroupCoordinatorTests.
 /// </summary>
@@ -18,7 +18,6 @@ public sealed class GroupCoordinatorActorTests(ITestOutputHelper output) : NodeT
     internal const string FastGroups = """
         broker.groups.initial-rebalance-delay = 0s
         broker.groups.tick-interval = 100ms
-        broker.groups.snapshot-every-events = 3
         """;
 
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(15);
@@ -164,7 +163,7 @@ public sealed class GroupCoordinatorActorTests(ITestOutputHelper output) : NodeT
         var probe = CreateTestProbe(first);
         gateway.Tell(JoinRequest("g11", "", ["durable"], sessionMs: 10_000), probe.Ref);
         var joined = probe.ExpectMsg<JoinGroupResponse>(Long);
-        // Enough commits to pass snapshot-every-events, so recovery goes through a snapshot and the events after it.
+        // Several commits, each one batch in the group's __consumer_offsets partition, read back in order after the restart.
         for (var i = 1; i <= 5; i++)
         {
             var committed = Request<OffsetCommitResponse>(gateway, new OffsetCommitRequest("g11", joined.GenerationId, joined.MemberId,

@@ -19,9 +19,11 @@ public sealed class GroupCoordinatorTests
         InitialRebalanceDelay: TimeSpan.Zero,
         MinSessionTimeout: TimeSpan.FromSeconds(1),
         MaxSessionTimeout: TimeSpan.FromMinutes(30),
-        SnapshotEveryEvents: 500,
         TickInterval: TimeSpan.FromMilliseconds(250),
-        RegistryTimeout: TimeSpan.FromSeconds(10));
+        RegistryTimeout: TimeSpan.FromSeconds(10),
+        OffsetsTopicPartitions: 10,
+        WriteTimeout: TimeSpan.FromSeconds(15),
+        LoadRetryInterval: TimeSpan.FromMilliseconds(500));
 
     private readonly FakeTimeProvider _clock = new();
     private readonly Group _group;

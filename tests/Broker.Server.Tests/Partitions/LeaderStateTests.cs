@@ -245,10 +245,13 @@ public sealed class LeaderStateTests
     [Fact]
     public void Appends_are_fenced_by_epoch_and_incarnation_and_acks_all_needs_min_insync_replicas()
     {
-        Assert.Equal(AppendAdmission.StaleLeader, _leader.Fence(requestLeaderEpoch: 2, sameIncarnation: true));
-        Assert.Equal(AppendAdmission.OtherIncarnation, _leader.Fence(requestLeaderEpoch: 1, sameIncarnation: false));
-        Assert.Equal(AppendAdmission.Admitted, _leader.Fence(requestLeaderEpoch: 0, sameIncarnation: true));
-        Assert.Equal(AppendAdmission.Admitted, _leader.Fence(requestLeaderEpoch: -1, sameIncarnation: true));
+        Assert.Equal(AppendAdmission.StaleLeader, _leader.Fence(requestLeaderEpoch: 2, exactEpoch: false, sameIncarnation: true));
+        Assert.Equal(AppendAdmission.OtherIncarnation, _leader.Fence(requestLeaderEpoch: 1, exactEpoch: false, sameIncarnation: false));
+        Assert.Equal(AppendAdmission.Admitted, _leader.Fence(requestLeaderEpoch: 0, exactEpoch: false, sameIncarnation: true));
+        Assert.Equal(AppendAdmission.Admitted, _leader.Fence(requestLeaderEpoch: -1, exactEpoch: false, sameIncarnation: true));
+        // A group coordinator's write names the epoch it read the log in, and only that epoch takes it.
+        Assert.Equal(AppendAdmission.OtherEpoch, _leader.Fence(requestLeaderEpoch: 0, exactEpoch: true, sameIncarnation: true));
+        Assert.Equal(AppendAdmission.Admitted, _leader.Fence(requestLeaderEpoch: _leader.Epoch, exactEpoch: true, sameIncarnation: true));
 
         Assert.Equal(AppendAdmission.Admitted, _leader.CheckMinIsr(acks: -1, minInsyncReplicas: 3));
         Assert.Equal(AppendAdmission.NotEnoughReplicas, _leader.CheckMinIsr(acks: -1, minInsyncReplicas: 4));

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+using Broker.Server.Partitions;
+using Broker.Server.Serialization;
+
+namespace Broker.Server.Groups;
+
+/// <summary>
+/// The group coordinators of one <see cref="OffsetsTopic"/> partition, beside its leader (Kafka's GroupCoordinator and
+/// GroupMetadataManager for one partition): a child of the partition's <see cref="PartitionLeaderEntity"/>, so it runs
+/// where the leader runs and stops when the leadership is handed off. Once the local replica leads, it reads the
+/// partition from its log start to the log end it had when it became leader (fetches carry that leader epoch, and wait
+/// for the high watermark, so what it reads is committed), rebuilds every group in it, and then serves each group from a
+/// child <see cref="GroupCoordinatorActor"/> that writes in the same epoch. Requests that arrive meanwhile wait.
+///
+/// States: WaitingForLeadership (asks the local replica until it answers as leader) -> Loading (reads the log) ->
+/// Active. A coordinator whose write failed (leadership lost or moved to another epoch, ISR too small, timeout) sends
+/// this actor back to WaitingForLeadership: every coordinator stops and the partition is read again.
+/// </summary>
+public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+{
+    private readonly int _partition;
+    private readonly IActorRef _replica;
+    private readonly GroupSettings _settings;
+    private readonly IActorRef _registry;
+    private readonly TimeProvider _time;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, IActorRef> _coordinators = new(StringComparer.Ordinal);
+    private Dictionary<string, GroupCoordinator> _loaded = new(StringComparer.Ordinal);
+    private long _requestId;
+    private GroupLease? _lease;
+    private long _next;
+    private long _loadFrom;
+    private long _loadEnd;
+    private long _loadStarted;
+
+    public GroupPartitionActor(int partition, IActorRef replica, GroupSettings settings, IActorRef registry, TimeProvider time)
+    {
+        _partition = partition;
+        _replica = replica;
+        _settings = settings;
+        _registry = registry;
+        _time = time;
+        WaitingForLeadership();
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(int partition, IActorRef replica, GroupSettings settings, IActorRef registry) =>
+        Akka.Actor.Props.Create(() => new GroupPartitionActor(partition, replica, settings, registry, TimeProvider.System));
+
+    private string Name => $"{OffsetsTopic.Name}/{_partition}";
+
+    protected override void PreStart() => AskLeadership();
+
+    // ---- phases ----
+
+    private void WaitingForLeadership()
+    {
+        Receive<Leadership>(l =>
+        {
+            if (l.RequestId != _requestId) return;
+            Timers.Cancel(Retry.Instance);
+            StartLoading(l);
+        });
+        Receive<Retry>(_ => AskLeadership());
+        Receive<GroupCoordinatorFailed>(_ => { });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void AskLeadership()
+    {
+        _replica.Tell(new GetLeadership(++_requestId));
+        Timers.StartSingleTimer(Retry.Instance, Retry.Instance, _settings.LoadRetryInterval);
+    }
+
+    private void StartLoading(Leadership leadership)
+    {
+        _lease = new GroupLease(_replica, _partition, leadership.TopicId, leadership.LeaderEpoch);
+        _loaded = new Dictionary<string, GroupCoordinator>(StringComparer.Ordinal);
+        _next = _loadFrom = leadership.LogStart;
+        _loadEnd = leadership.LogEnd;
+        _loadStarted = Stopwatch.GetTimestamp();
+        Become(Loading);
+        if (_next >= _loadEnd) Activate();
+        else Fetch();
+    }
+
+    private void Loading()
+    {
+        Receive<FetchResponse>(OnFetched);
+        Receive<Retry>(_ => Fetch());
+        Receive<GroupCoordinatorFailed>(_ => { });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Fetch() =>
+        _replica.Tell(new FetchRequest(OffsetsTopic.Name, _partition, _next, MaxBytes: 0, MaxWaitMs: 500) { CurrentLeaderEpoch = _lease!.LeaderEpoch });
+
+    private void OnFetched(FetchResponse fetched)
+    {
+        if (fetched.Error == ErrorCode.OffsetOutOfRange && fetched.LogStartOffset > _next)
+        {
+            _next = fetched.LogStartOffset; // retention or DeleteRecords moved the log start meanwhile
+            Fetch();
+            return;
+        }
+        if (fetched.Error != ErrorCode.None)
+        {
+            _log.Info("{0}: reading the groups back stopped ({1}: {2}); waiting to lead again", Name, fetched.Error, fetched.ErrorMessage);
+            Become(WaitingForLeadership);
+            AskLeadership();
+            return;
+        }
+        var events = new List<(string GroupId, IServerMessage Event)>();
+        _next = GroupRecords.Decode(fetched.Records, _next, events);
+        foreach (var (groupId, e) in events)
+        {
+            if (!_loaded.TryGetValue(groupId, out var group)) _loaded[groupId] = group = NewGroup(groupId);
+            group.Apply(e);
+        }
+        if (_next >= _loadEnd) Activate();
+        else Fetch(); // an empty answer waited for the high watermark: ask again
+    }
+
+    private void Activate()
+    {
+        foreach (var (groupId, group) in _loaded) Start(groupId, group);
+        var took = Stopwatch.GetElapsedTime(_loadStarted);
+        _log.Info("{0}: coordinating {1} group(s) in leader epoch {2}, read back from offsets {3} to {4} in {5:0} ms",
+            Name, _loaded.Count, _lease!.LeaderEpoch, _loadFrom, _loadEnd, took.TotalMilliseconds);
+        _loaded = new Dictionary<string, GroupCoordinator>(StringComparer.Ordinal);
+        Become(Active);
+        Stash.UnstashAll();
+    }
+
+    private void Active()
+    {
+        Receive<IGroupMessage>(m => Coordinator(m.GroupId).Forward(m));
+        Receive<ListCoordinatedGroups>(_ => ListAsync(_settings.RegistryTimeout).PipeTo(Sender));
+        Receive<GroupCoordinatorFailed>(f =>
+        {
+            _log.Warning("{0}: group {1} could not write ({2}); reading the partition again", Name, f.GroupId, f.Reason);
+            foreach (var child in _coordinators.Values) Context.Stop(child);
+            _coordinators.Clear();
+            Become(WaitingForLeadership);
+            AskLeadership();
+        });
+    }
+
+    // ---- coordinators ----
+
+    private GroupCoordinator NewGroup(string groupId) => new(groupId, _settings, _time, _log);
+
+    private IActorRef Coordinator(string groupId) =>
+        _coordinators.TryGetValue(groupId, out var child) ? child : Start(groupId, NewGroup(groupId));
+
+    private IActorRef Start(string groupId, GroupCoordinator group)
+    {
+        var child = Context.ActorOf(GroupCoordinatorActor.Props(groupId, _settings, _registry, _lease!, group, _time));
+        _coordinators[groupId] = child;
+        return child;
+    }
+
+    /// <summary>Every group of this partition that exists (a deleted or never-used group describes itself as UnknownGroup).</summary>
+    private async Task<ListGroupsResponse> ListAsync(TimeSpan timeout)
+    {
+        var asks = new List<Task<DescribeGroupResponse>>(_coordinators.Count);
+        foreach (var (groupId, child) in _coordinators) asks.Add(child.Ask<DescribeGroupResponse>(new DescribeGroupRequest(groupId), timeout));
+        try
+        {
+            var listings = new List<GroupListing>(asks.Count);
+            foreach (var d in await Task.WhenAll(asks).ConfigureAwait(false))
+            {
+                if (d.Error == ErrorCode.None) listings.Add(new GroupListing(d.GroupId, d.State, d.ProtocolType, d.Members.Count));
+            }
+            return new ListGroupsResponse(ErrorCode.None, null, listings);
+        }
+        catch (Exception ex) when (ex is TimeoutException or AskTimeoutException)
+        {
+            return new ListGroupsResponse(ErrorCode.RequestTimedOut, $"the groups of {OffsetsTopic.Name}/{_partition} did not all answer within {timeout.TotalSeconds:0}s; retry", []);
+        }
+    }
+
+    private sealed record Retry
+    {
+        public static readonly Retry Instance = new();
+    }
+}

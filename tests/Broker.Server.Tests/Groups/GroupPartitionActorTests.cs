@@ -1,0 +1,111 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Broker.Protocol;
+using Broker.Protocol.Messages;
+using Broker.Protocol.Records;
+using Broker.Server.Groups;
+using Broker.Server.Partitions;
+using Broker.Server.Serialization;
+using Broker.Server.Topics;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Broker.Server.Tests.Groups;
+
+/// <summary>
+/// The coordinators of a __consumer_offsets partition against a probe standing in for its leading replica: a group is
+/// rebuilt from the partition's log read in the leader's epoch, a write names that epoch exactly and is answered only
+/// once committed, and a refused write answers NotCoordinator and sends the host back to reading the partition.
+/// </summary>
+public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTestKit(output, GroupCoordinatorActorTests.FastGroups)
+{
+    private const int Partition = 3;
+    private const int Epoch = 7;
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(10);
+
+    private GroupSettings Settings => BrokerSettings.Create(Sys.Settings.Config).Groups;
+
+    /// <summary>A registry that answers every GetAllTopics with no topics.</summary>
+    private IActorRef Registry()
+    {
+        var registry = CreateTestProbe();
+        registry.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is GetAllTopics) sender.Tell(new TopicsSnapshot([]));
+            return AutoPilot.KeepRunning;
+        }));
+        return registry.Ref;
+    }
+
+    private static byte[] Stored(long baseOffset, string groupId, params IServerMessage[] events)
+    {
+        var batch = GroupRecords.Encode(groupId, events, 0);
+        RecordBatch.SetBaseOffset(batch, baseOffset);
+        return batch;
+    }
+
+    private static FetchResponse Records(long highWatermark, params byte[][] batches) =>
+        new(OffsetsTopic.Name, Partition, ErrorCode.None, null, highWatermark, 0, batches.SelectMany(b => b).ToArray());
+
+    /// <summary>Starts a host whose replica leads in <see cref="Epoch"/> with <paramref name="logEnd"/>, and answers its first fetch (an empty log needs none).</summary>
+    private (IActorRef Host, TestProbe Replica) Loaded(long logEnd, FetchResponse? firstFetch)
+    {
+        var replica = CreateTestProbe();
+        var host = Sys.ActorOf(GroupPartitionActor.Props(Partition, replica.Ref, Settings, Registry()));
+        var ask = replica.ExpectMsg<GetLeadership>(Long);
+        replica.Reply(new Leadership(ask.RequestId, Epoch, "topic-id", 0, logEnd, logEnd));
+        if (firstFetch is null) return (host, replica);
+        var fetch = replica.ExpectMsg<FetchRequest>(Long);
+        Assert.Equal(0, fetch.Offset);
+        Assert.Equal(Epoch, fetch.CurrentLeaderEpoch);
+        replica.Reply(firstFetch);
+        return (host, replica);
+    }
+
+    [Fact]
+    public void A_group_is_rebuilt_from_its_partition_read_in_the_leaders_epoch()
+    {
+        var (host, _) = Loaded(logEnd: 3, Records(3,
+            Stored(0, "g", new OffsetsCommitted([new CommittedOffset("t", 0, 10, null), new CommittedOffset("t", 1, 20, null)])),
+            Stored(1, "other", new OffsetsCommitted([new CommittedOffset("t", 0, 99, null)])),
+            Stored(2, "g", new OffsetsCommitted([new CommittedOffset("t", 0, 15, null)]))));
+
+        host.Tell(new OffsetFetchRequest("g", null));
+        var fetched = ExpectMsg<OffsetFetchResponse>(Long);
+        Assert.Equal([15L, 20L], fetched.Offsets.Select(o => o.Offset).ToArray());
+        host.Tell(new ListCoordinatedGroups(OffsetsTopic.Name, Partition));
+        Assert.Equal(["g", "other"], ExpectMsg<ListGroupsResponse>(Long).Groups.Select(g => g.GroupId).Order().ToArray());
+    }
+
+    [Fact]
+    public void A_commit_is_written_in_the_leaders_epoch_and_answered_only_once_committed()
+    {
+        var (host, replica) = Loaded(logEnd: 0, firstFetch: null);
+        host.Tell(new OffsetCommitRequest("g", -1, "", [new OffsetCommitPartition("t", 0, 42, null)]));
+
+        var append = replica.ExpectMsg<AppendBatch>(Long);
+        Assert.Equal((OffsetsTopic.Name, Partition, (short)-1, Epoch, true), (append.Topic, append.Partition, append.Acks, append.LeaderEpoch, append.ExactLeaderEpoch));
+        var events = new List<(string GroupId, IServerMessage Event)>();
+        GroupRecords.Decode(append.Batch, 0, events);
+        Assert.Equal(42, Assert.IsType<OffsetsCommitted>(Assert.Single(events, e => e.GroupId == "g").Event).Offsets[0].Offset);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // not before the high watermark passes it
+        replica.Reply(new AppendResult(OffsetsTopic.Name, Partition, ErrorCode.None, null, 0));
+        Assert.Equal(ErrorCode.None, ExpectMsg<OffsetCommitResponse>(Long).Error);
+    }
+
+    [Fact]
+    public void A_refused_write_answers_NotCoordinator_and_the_partition_is_read_again()
+    {
+        var (host, replica) = Loaded(logEnd: 0, firstFetch: null);
+        host.Tell(new OffsetCommitRequest("g", -1, "", [new OffsetCommitPartition("t", 0, 42, null)]));
+        replica.ExpectMsg<AppendBatch>(Long);
+        replica.Reply(new AppendResult(OffsetsTopic.Name, Partition, ErrorCode.FencedLeaderEpoch, "another epoch", -1));
+
+        var refused = ExpectMsg<ErrorResponse>(Long);
+        Assert.Equal(ErrorCode.NotCoordinator, refused.Error);
+        // The host asks who leads again, and serves nothing until it has read the log back.
+        replica.FishForMessage(m => m is GetLeadership, Long);
+        host.Tell(new OffsetFetchRequest("g", null));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+}
