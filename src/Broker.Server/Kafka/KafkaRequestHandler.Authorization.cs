@@ -265,9 +265,9 @@ internal sealed partial class KafkaRequestHandler
     private Task<IKafkaMessage?> ForGroup(string group, KafkaPrincipal who, Func<Task<IKafkaMessage?>> handle, Func<IKafkaMessage> refused) =>
         Allowed(who, AclOperation.Read, ResourceType.Group, group) ? handle() : Task.FromResult<IKafkaMessage?>(refused());
 
-    private K.FindCoordinatorResponse AuthorizedFindCoordinator(K.FindCoordinatorRequest request, short version, KafkaPrincipal who)
+    private async Task<IKafkaMessage?> AuthorizedFindCoordinatorAsync(K.FindCoordinatorRequest request, short version, KafkaPrincipal who)
     {
-        var response = FindCoordinator(request, version);
+        var response = (K.FindCoordinatorResponse)(await FindCoordinatorAsync(request, version).ConfigureAwait(false))!;
         if (request.KeyType != 0) return response;
         if (version < 4)
         {

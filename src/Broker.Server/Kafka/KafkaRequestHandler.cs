@@ -173,7 +173,7 @@ internal sealed partial class KafkaRequestHandler
             case K.InitProducerIdRequest.Api:
                 return AuthorizedInitProducerId(K.InitProducerIdRequest.Read(ref body, version), who);
             case K.FindCoordinatorRequest.Api:
-                return Task.FromResult<IKafkaMessage?>(AuthorizedFindCoordinator(K.FindCoordinatorRequest.Read(ref body, version), version, who));
+                return AuthorizedFindCoordinatorAsync(K.FindCoordinatorRequest.Read(ref body, version), version, who);
             case K.OffsetCommitRequest.Api:
                 return AuthorizedOffsetCommit(K.OffsetCommitRequest.Read(ref body, version), who);
             case K.OffsetFetchRequest.Api:
