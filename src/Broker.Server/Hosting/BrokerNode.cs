@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using Microsoft.Extensions.Logging;
 using Broker.Protocol;
 using Broker.Server.Controller.Quorum;
 using Broker.Server.Gateway;
@@ -110,7 +111,23 @@ public sealed class BrokerNode : IAsyncDisposable
         // quorum log but kept its data must not vote with an empty log: QuorumDirectory.Check says how to recover).
         if (!QuorumDirectory.IsFormatted(quorumSettings.Directory) && (settings.NewDataDirectory || QuorumConfig.FormatIfNew(config)))
             QuorumDirectory.Format(quorumSettings);
-        return await MetadataQuorum.StartAsync(quorumSettings, ct: cancellationToken);
+        return await MetadataQuorum.StartAsync(quorumSettings, QuorumLogging(), cancellationToken);
+    }
+
+    /// <summary>
+    /// DotNext's Raft log lines (elections, leader changes, replication failures) on the node's console, warnings and
+    /// up by default; BROKER_QUORUM_LOG=Information (or Debug) shows more when a quorum does not make progress.
+    /// </summary>
+    private static Microsoft.Extensions.Logging.ILoggerFactory QuorumLogging()
+    {
+        var level = Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(Environment.GetEnvironmentVariable("BROKER_QUORUM_LOG"), ignoreCase: true, out var wanted)
+            ? wanted : Microsoft.Extensions.Logging.LogLevel.Warning;
+        return Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "[yyyy-MM-dd HH:mm:ss.fff] ";
+            o.UseUtcTimestamp = true;
+        }));
     }
 
     /// <summary>
