@@ -115,13 +115,14 @@ public sealed class BrokerNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// DotNext's Raft log lines (elections, leader changes, replication failures) on the node's console, warnings and
-    /// up by default; BROKER_QUORUM_LOG=Information (or Debug) shows more when a quorum does not make progress.
+    /// DotNext's Raft log lines on the node's console: errors by default (its warnings repeat twice a second for a voter
+    /// that is down); BROKER_QUORUM_LOG=Warning, Information or Debug shows elections, leader changes and replication
+    /// failures when a quorum does not make progress.
     /// </summary>
     private static Microsoft.Extensions.Logging.ILoggerFactory QuorumLogging()
     {
         var level = Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(Environment.GetEnvironmentVariable("BROKER_QUORUM_LOG"), ignoreCase: true, out var wanted)
-            ? wanted : Microsoft.Extensions.Logging.LogLevel.Warning;
+            ? wanted : Microsoft.Extensions.Logging.LogLevel.Error;
         return Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(o =>
         {
             o.SingleLine = true;
