@@ -47,9 +47,7 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
         return described.Offsets.ToDictionary(o => o.Partition, o => o.Offset);
     }
 
-    [OptInFact("BROKER_GROUP_KILL_EACH", "Known failure (issue 18): after a voter is SIGKILLed and restarted and then another voter is killed, "
-        + "the metadata quorum stops committing (the restarted voter becomes controller, commits a few entries, then appends nothing more), "
-        + "so the groups' internal partitions get no leader; run with BROKER_QUORUM_LOG=Debug to see it.")]
+    [Fact]
     public async Task Committed_offsets_of_12_groups_stay_exact_through_the_kill_of_every_node_and_of_all_three()
     {
         const string topic = "orders";

@@ -39,6 +39,8 @@ public sealed class MetadataQuorum : IAsyncDisposable
 
     public int NodeId => _settings.NodeId;
 
+    private volatile bool _refreshControllerMetadata;
+
     /// <summary>The node ids of every voter (on a metadata quorum, every node of the cluster is one).</summary>
     public IReadOnlySet<int> VoterIds => _voterIds ??= _settings.Voters.Select(v => v.NodeId).ToHashSet();
     private IReadOnlySet<int>? _voterIds;
@@ -196,7 +198,9 @@ public sealed class MetadataQuorum : IAsyncDisposable
         IPEndPoint? endpoint;
         try
         {
-            var metadata = await leader.GetMetadataAsync(refresh: false, ct).ConfigureAwait(false);
+            // The channel's port is chosen at start (controller-port 0): after the controller restarted, the copy of
+            // its metadata cached here names its old port, so a failed send asks the controller for it again.
+            var metadata = await leader.GetMetadataAsync(refresh: _refreshControllerMetadata, ct).ConfigureAwait(false);
             if (!metadata.TryGetValue(ControllerChannel.MetadataKey, out var address) || !IPEndPoint.TryParse(address, out endpoint)) return null;
         }
         catch (DotNext.Net.Cluster.MemberUnavailableException)
@@ -205,10 +209,18 @@ public sealed class MetadataQuorum : IAsyncDisposable
         }
         try
         {
-            return await ControllerChannel.SendAsync(endpoint, record, ct).ConfigureAwait(false) is { } reply ? MetadataCodec.DecodeResult(reply) : null;
+            var reply = await ControllerChannel.SendAsync(endpoint, record, ct).ConfigureAwait(false);
+            _refreshControllerMetadata = false;
+            return reply is not null ? MetadataCodec.DecodeResult(reply) : null;
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+        {
+            _refreshControllerMetadata = true; // nothing was sent: the port is stale (a restarted controller) or gone
+            return null;
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
         {
+            _refreshControllerMetadata = true;
             // The controller had the record and went away before answering: it may have committed it.
             return new Refused(MetadataError.OutcomeUnknown, $"the controller at {endpoint} stopped answering after receiving the record; read the metadata and retry if it did not apply");
         }
