@@ -33,14 +33,13 @@ public sealed class DeadProcessDetectorActor : ReceiveActor
                 _probing.Remove(p.Address); // gone already, or something listens there: failure detection decides
                 return;
             }
-            var live = LiveNodes.Of(Context.System);
             if (p.Refusals < DeadProcessRule.RefusalsNeeded)
             {
                 Probe(p.Address, p.Refusals);
                 return;
             }
             _probing.Remove(p.Address);
-            if (!DeadProcessRule.ShouldDown(member.Status, p.Refusals, live.SeesMajority)) return;
+            if (!DeadProcessRule.ShouldDown(member.Status, p.Refusals, LiveNodes.Of(Context.System).SeesMajority)) return;
             _log.Warning("node {0} ({1}) is gone: its connection dropped and its port refuses connections, so its process is not running; downing it now "
                 + "instead of waiting for failure detection", NodeIdentity.Of(member), p.Address);
             _cluster.Down(p.Address);
@@ -53,13 +52,7 @@ public sealed class DeadProcessDetectorActor : ReceiveActor
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
-    private Member? MemberAt(Address address)
-    {
-        if (address.Equals(_cluster.SelfAddress)) return null;
-        foreach (var member in _cluster.State.Members)
-            if (member.Address.Equals(address)) return member;
-        return null;
-    }
+    private Member? MemberAt(Address address) => address.Equals(_cluster.SelfAddress) ? null : LiveNodes.MemberAt(_cluster.State, address);
 
     private void Probe(Address address, int refusals)
     {

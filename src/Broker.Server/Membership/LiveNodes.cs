@@ -37,6 +37,14 @@ public sealed class LiveNodes
 
     public static LiveNodes Of(ActorSystem system) => new(Cluster.Get(system).State);
 
+    /// <summary>The member at <paramref name="address"/> in a cluster state (any status), or null if none is there.</summary>
+    public static Member? MemberAt(ClusterEvent.CurrentClusterState state, Address address)
+    {
+        foreach (var member in state.Members)
+            if (member.Address.Equals(address)) return member;
+        return null;
+    }
+
     public int Count => _byId.Count;
 
     /// <summary>Members that count for the split-brain resolver: Up, WeaklyUp, Leaving or Exiting (not Joining, Down or Removed).</summary>

@@ -25,7 +25,7 @@ public sealed class QuarantineWatcherActor : ReceiveActor
         var log = Context.GetLogger();
         Receive<ThisActorSystemQuarantinedEvent>(e =>
         {
-            if (!IsMember(cluster.State, e.RemoteAddress)) return;
+            if (LiveNodes.MemberAt(cluster.State, e.RemoteAddress) is not { Status: not MemberStatus.Removed }) return;
             log.Warning("cluster member {0} has quarantined this node ({1}): the cluster removed it while it was unreachable (paused, overloaded or cut off), "
                 + "and will not talk to this incarnation again; stopping it so that it starts again as a new incarnation and rejoins", e.RemoteAddress, e.LocalAddress);
             cluster.Down(cluster.SelfAddress); // as the split-brain resolver downs a minority: the node shuts down as downed
@@ -37,13 +37,4 @@ public sealed class QuarantineWatcherActor : ReceiveActor
     protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ThisActorSystemQuarantinedEvent));
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
-
-    private static bool IsMember(ClusterEvent.CurrentClusterState state, Address address)
-    {
-        foreach (var member in state.Members)
-        {
-            if (member.Address.Equals(address) && member.Status != MemberStatus.Removed) return true;
-        }
-        return false;
-    }
 }
