@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Broker.IntegrationTests;
@@ -37,12 +35,7 @@ public sealed class BrokerProcess : IDisposable
     public int NodeId => int.Parse(File.ReadAllText(Path.Combine(DataDir, "node.id")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
     public bool HasExited => _process.HasExited;
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Broker.Tests.TestPorts.Free();
 
     /// <summary>
     /// Starts `broker node` and waits until it says it is listening and its cluster is up (or, with

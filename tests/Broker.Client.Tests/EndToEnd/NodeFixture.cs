@@ -1,6 +1,4 @@
 // One real broker node per test run (in this process, temp data dir, free port) for the end-to-end tests.
-using System.Net;
-using System.Net.Sockets;
 using Broker.Server.Hosting;
 using Xunit;
 
@@ -26,14 +24,7 @@ public sealed class NodeFixture : IAsyncLifetime
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public static int FreePort() => Broker.Tests.TestPorts.Free();
 }
 
 [CollectionDefinition(Name)]

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Broker.Server.Controller;
 using Broker.Server.Hosting;
 using Xunit;
@@ -40,14 +38,7 @@ public sealed class BrokerNodeQuorumTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "data", "metadata-quorum", "quorum.meta")));
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    private static int FreePort() => Broker.Tests.TestPorts.Free();
 
     public void Dispose()
     {

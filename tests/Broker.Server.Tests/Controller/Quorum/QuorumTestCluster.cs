@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using Broker.Server.Controller;
 using Broker.Server.Controller.Quorum;
 
@@ -79,14 +78,7 @@ internal sealed class QuorumTestCluster : IAsyncDisposable
         return await via.ProposeAsync(record, cts.Token);
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    private static int FreePort() => Broker.Tests.TestPorts.Free();
 
     public async ValueTask DisposeAsync()
     {
