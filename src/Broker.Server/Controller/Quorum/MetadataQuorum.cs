@@ -70,11 +70,11 @@ public sealed class MetadataQuorum : IAsyncDisposable
         try
         {
             await log.RestoreAsync(ct).ConfigureAwait(false); // before the WAL is built: it replays from the snapshot on
-            // Durability: DotNext 6.12.2 checkpoints and flushes the WAL on every commit (Options.FlushInterval and
-            // FlushOnCommit are obsolete there, "always true"); the term and vote are written through.
+            // Durability: DotNext 6.12.2 flushes the WAL before every commit and writes the term and vote through; a
+            // follower's appends are flushed before it answers by FlushedLog (the WAL alone keeps them in memory).
             // Each entry carries a hash checked on replay: a voter whose log is corrupted fails to start instead of voting with it.
             // (Fixed when the log is created: it cannot change for an existing log.)
-            wal = new WriteAheadLog(new WriteAheadLog.Options
+            wal = new FlushedLog(new WriteAheadLog.Options
             {
                 Location = Path.Combine(logDirectory, "log"),
                 HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash64,
