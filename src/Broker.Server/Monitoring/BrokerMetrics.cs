@@ -74,8 +74,9 @@ public sealed class BrokerMetrics : IExtension
 
     private sealed record TopicCounters(Counter.Child RecordsIn, Counter.Child BytesIn, Counter.Child RecordsOut, Counter.Child BytesOut);
 
-    private TopicCounters For(string topic) => _topics.GetOrAdd(topic, t =>
-        new TopicCounters(_recordsIn.WithLabels(t), _bytesIn.WithLabels(t), _recordsOut.WithLabels(t), _bytesOut.WithLabels(t)));
+    // A static factory with the metrics as its argument: a lambda capturing this allocated a delegate on every batch.
+    private TopicCounters For(string topic) => _topics.GetOrAdd(topic, static (t, m) =>
+        new TopicCounters(m._recordsIn.WithLabels(t), m._bytesIn.WithLabels(t), m._recordsOut.WithLabels(t), m._bytesOut.WithLabels(t)), this);
 
     /// <summary>A batch the partition acknowledged; <paramref name="started"/> is <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> when it came in (0: acks=0, no latency).</summary>
     public void Produced(string topic, ReadOnlySpan<byte> batch, long started)
