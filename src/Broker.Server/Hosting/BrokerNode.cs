@@ -94,11 +94,15 @@ public sealed class BrokerNode : IAsyncDisposable
             await WaitUntilUp(system, settings, cancellationToken);
             return new BrokerNode(system, settings, quorum) { KafkaListener = kafka, Monitor = monitor };
         }
-        catch
+        catch (Exception ex)
         {
             if (kafka is not null) await kafka.StopAsync();
             await system.Terminate();
             if (quorum is not null) await quorum.DisposeAsync();
+            // Akka.Remote stopped the system under the start (a peer refused this node's certificate, or it the peer's):
+            // say so, so that RunAsync starts it again as it does when that happens later (CI stop 22's stranger node
+            // exited with "ActorSystem already terminated" instead).
+            if (CoordinatedShutdown.Get(system).ShutdownReason is { ExitCode: TlsHandshakeFailedExitCode }) throw new TlsHandshakeFailedException(ex);
             throw;
         }
     }
@@ -210,7 +214,16 @@ public sealed class BrokerNode : IAsyncDisposable
     /// </summary>
     public static async Task RunAsync(NodeOverrides overrides, Action<BrokerNode> started, Action<string> restarting, CancellationToken cancellationToken)
     {
-        var node = await StartAsync(overrides, cancellationToken);
+        BrokerNode node;
+        try
+        {
+            node = await StartAsync(overrides, cancellationToken);
+        }
+        catch (TlsHandshakeFailedException)
+        {
+            restarting(TlsHandshakeFailedMessage);
+            node = await RestartAsync(overrides, restarting, cancellationToken);
+        }
         while (true)
         {
             started(node);
@@ -229,7 +242,7 @@ public sealed class BrokerNode : IAsyncDisposable
             // minority side), or its actor system ended for another reason. Either way it comes back as a new incarnation.
             var reason = CoordinatedShutdown.Get(node.System).ShutdownReason;
             restarting(reason is { ExitCode: TlsHandshakeFailedExitCode }
-                ? $"this node's actor system stopped: a TLS handshake it started with another node failed (Akka.Remote then shuts the node down), because that peer refused this node's certificate or this node refused the peer's (see the warning above; check broker.security on both); starting it again as a new incarnation"
+                ? TlsHandshakeFailedMessage
                 : node.WasDownedByCluster
                 ? $"the cluster removed this node ({node.Address}, node id {node.Settings.NodeId}): it was unreachable for too long (a pause, an overloaded host or a network cut) or found itself on the minority side; starting it again as a new incarnation that rejoins the cluster"
                 : $"this node's actor system stopped ({reason?.GetType().Name ?? "no reason given"}) without being asked to; starting it again as a new incarnation that rejoins the cluster");
@@ -237,7 +250,10 @@ public sealed class BrokerNode : IAsyncDisposable
         }
     }
 
-    // The old incarnation's ports may take a moment to be released: try again with a growing pause.
+    private const string TlsHandshakeFailedMessage = "this node's actor system stopped: a TLS handshake it started with another node failed (Akka.Remote then shuts the node down), because that peer refused this node's certificate or this node refused the peer's (see the warning above; check broker.security on both); starting it again as a new incarnation";
+
+    // The old incarnation's ports may take a moment to be released: try again with a growing pause. A start stopped
+    // by a failed TLS handshake is tried again without limit, as a running node is.
     private static async Task<BrokerNode> RestartAsync(NodeOverrides overrides, Action<string> restarting, CancellationToken cancellationToken)
     {
         var pause = TimeSpan.FromSeconds(1);
@@ -247,6 +263,11 @@ public sealed class BrokerNode : IAsyncDisposable
             try
             {
                 return await StartAsync(overrides, cancellationToken);
+            }
+            catch (TlsHandshakeFailedException)
+            {
+                restarting(TlsHandshakeFailedMessage);
+                pause = TimeSpan.FromSeconds(Math.Min(30, pause.TotalSeconds * 2));
             }
             catch (Exception ex) when (attempt < 10 && ex is IOException or InvalidOperationException or global::System.Net.Sockets.SocketException)
             {
@@ -265,3 +286,7 @@ public sealed class BrokerNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync();
 }
+
+/// <summary>The node's actor system was stopped while it started, because a TLS handshake with another node failed.</summary>
+public sealed class TlsHandshakeFailedException(Exception inner)
+    : Exception("a TLS handshake with another node failed while this node started, and Akka.Remote stopped it", inner);
