@@ -135,6 +135,9 @@ public sealed class ConsumerGroupProtocolTests(ITestOutputHelper output) : IAsyn
         Assert.NotNull(movedAfter);
         // Session timeout, plus one coordinator tick and a heartbeat interval for the survivors to learn it.
         Assert.True(movedAfter < SessionTimeout + TimeSpan.FromSeconds(3), $"partitions moved only after {movedAfter}");
+        // ... and not before: the killed member sent no leave, so only its session's expiry moved them (its last heartbeat
+        // was at most one 500 ms interval before the kill).
+        Assert.True(movedAfter > SessionTimeout - TimeSpan.FromSeconds(1), $"partitions moved already after {movedAfter}: the member was not killed?");
         Assert.Empty(first.Assignment.Intersect(second.Assignment));
 
         // Nothing the killed member committed is read again, nothing is missing, nothing was read twice.
