@@ -38,14 +38,21 @@ internal sealed class MessageEmitter
             if (_structNames.ContainsKey(name)) continue;
             var clrName = name;
             // Structs are nested in the message class, beside its properties: a struct named like one of them gets a suffix.
-            foreach (var top in _message.Fields)
-            {
-                if (top.ClrName == clrName || clrName == _message.Name) clrName += "Data";
-            }
+            // Also a field of another struct: inside that struct's class the property would hide the type.
+            while (clrName == _message.Name || HasFieldNamed(_message.Fields, clrName)) clrName += "Data";
             _structNames[name] = clrName;
             _structs.Add(field);
             CollectStructs(field.Fields);
         }
+    }
+
+    private static bool HasFieldNamed(List<FieldSpec> fields, string clrName)
+    {
+        foreach (var f in fields)
+        {
+            if (f.ClrName == clrName || HasFieldNamed(f.Fields, clrName)) return true;
+        }
+        return false;
     }
 
     private string EmitMessage()
@@ -271,7 +278,8 @@ internal sealed class MessageEmitter
             case "records": return "reader.ReadRecords(" + flex + ")";
             default:
                 if (!f.HasStruct) throw new FormatException(f.Name + ": unknown type " + type);
-                if (nullableElement) throw new FormatException(f.Name + ": nullable structs are not supported by this generator yet");
+                // A nullable struct is preceded by an int8: -1 for null, 1 for present (Kafka's generated code).
+                if (nullableElement) return "(reader.ReadInt8() < 0 ? null : " + _structNames[f.ElementType] + ".Read(ref reader, version))";
                 return _structNames[f.ElementType] + ".Read(ref reader, version)";
         }
     }
@@ -313,7 +321,10 @@ internal sealed class MessageEmitter
             case "string": return nullableElement ? "writer.WriteNullableString(" + value + ", " + flex + ")" : "writer.WriteString(" + value + ", " + flex + ")";
             case "bytes": return nullableElement ? "writer.WriteNullableBytes(" + value + ", " + flex + ")" : "writer.WriteBytes(" + value + ", " + flex + ")";
             case "records": return "writer.WriteRecords(" + value + ", " + flex + ")";
-            default: return value + ".Write(writer, version)";
+            default:
+                if (nullableElement && f.HasStruct)
+                    return "{ var present = " + value + "; if (present is null) writer.WriteInt8(-1); else { writer.WriteInt8(1); present.Write(writer, version); } }";
+                return value + ".Write(writer, version)";
         }
     }
 
@@ -323,7 +334,7 @@ internal sealed class MessageEmitter
     {
         var nullable = !f.NullableVersions.IsEmpty;
         if (f.IsArray) return "IReadOnlyList<" + ElementClr(f) + ">" + (nullable ? "?" : "");
-        if (f.HasStruct) return _structNames[f.ElementType];
+        if (f.HasStruct) return _structNames[f.ElementType] + (nullable ? "?" : "");
         return ScalarClr(f.Type, nullable);
     }
 
@@ -350,7 +361,7 @@ internal sealed class MessageEmitter
     {
         var nullable = !f.NullableVersions.IsEmpty;
         if (f.IsArray) return nullable && f.Default == "null" ? "null" : "Array.Empty<" + ElementClr(f) + ">()";
-        if (f.HasStruct) return "new " + _structNames[f.ElementType] + "()";
+        if (f.HasStruct) return nullable && f.Default == "null" ? "null" : "new " + _structNames[f.ElementType] + "()";
         var d = f.Default;
         switch (f.Type)
         {
@@ -372,7 +383,7 @@ internal sealed class MessageEmitter
         var nullable = !f.NullableVersions.IsEmpty;
         var p = f.ClrName;
         if (f.IsArray) return nullable && f.Default == "null" ? p + " is not null" : p + " is { Count: > 0 }";
-        if (f.HasStruct) return "!" + p + ".IsAllDefault()";
+        if (f.HasStruct) return nullable && f.Default == "null" ? p + " is not null" : "!" + p + ".IsAllDefault()";
         switch (f.Type)
         {
             case "string":

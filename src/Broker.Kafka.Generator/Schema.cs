@@ -124,11 +124,38 @@ internal sealed class MessageSpec
             Flexible = Versions.Parse(FieldSpec.Str(json, "flexibleVersions")),
         };
         if (FieldSpec.Str(json, "apiKey") is { } key) spec.ApiKey = int.Parse(key, CultureInfo.InvariantCulture);
-        if (json.ContainsKey("commonStructs")) throw new FormatException(spec.Name + ": commonStructs are not supported by this generator yet");
         if (json.TryGetValue("fields", out var fields) && fields is List<object?> list)
         {
             foreach (var f in list) spec.Fields.Add(FieldSpec.From((Dictionary<string, object?>)f!));
         }
+        if (json.TryGetValue("commonStructs", out var common) && common is List<object?> structs)
+        {
+            // A common struct is declared once and used by type name (ConsumerGroupHeartbeatResponse's TopicPartitions):
+            // give each field of that type the struct's fields, as if declared inline.
+            var byName = new Dictionary<string, List<FieldSpec>>(StringComparer.Ordinal);
+            foreach (var c in structs)
+            {
+                var declared = FieldSpec.From(WithType((Dictionary<string, object?>)c!));
+                byName[declared.Name] = declared.Fields;
+            }
+            ResolveCommon(spec.Fields, byName);
+        }
         return spec;
+    }
+
+    private static Dictionary<string, object?> WithType(Dictionary<string, object?> json)
+    {
+        var copy = new Dictionary<string, object?>(json, StringComparer.Ordinal);
+        if (!copy.ContainsKey("type")) copy["type"] = copy["name"];
+        return copy;
+    }
+
+    private static void ResolveCommon(List<FieldSpec> fields, Dictionary<string, List<FieldSpec>> common)
+    {
+        foreach (var f in fields)
+        {
+            if (f.Fields.Count == 0 && common.TryGetValue(f.ElementType, out var declared)) f.Fields = declared;
+            ResolveCommon(f.Fields, common);
+        }
     }
 }

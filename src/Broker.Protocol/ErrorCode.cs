@@ -80,5 +80,13 @@ public enum ErrorCode : short
     /// </summary>
     NotCoordinator = 38,
 
+    // KIP-848 consumer groups.
+    /// <summary>The member's epoch is not the one the coordinator has for it (or it was removed): it must rejoin with epoch 0 (Kafka: FENCED_MEMBER_EPOCH).</summary>
+    FencedMemberEpoch = 39,
+    /// <summary>A commit carried an older member epoch than the member's current one: the member must refresh its epoch by heartbeat (Kafka: STALE_MEMBER_EPOCH).</summary>
+    StaleMemberEpoch = 40,
+    /// <summary>The server-side assignor the member asked for is not one the broker offers (Kafka: UNSUPPORTED_ASSIGNOR).</summary>
+    UnsupportedAssignor = 41,
+
     Unknown = 99,
 }

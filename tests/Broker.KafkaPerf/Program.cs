@@ -16,6 +16,7 @@ var root = new RootCommand("""
     ProduceCommand.Create(),
     ConsumeCommand.Create(),
     FetchLoopCommand.Create(),
+    GroupMemberCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -62,4 +62,8 @@ public static class BrokerManifests
     public const string DeleteGroupResponse = "DLGR";
     public const string DeleteGroupOffsetsRequest = "DGO";
     public const string DeleteGroupOffsetsResponse = "DGOR";
+    public const string ConsumerGroupHeartbeatRequest = "CGH";
+    public const string ConsumerGroupHeartbeatResponse = "CGHR";
+    public const string DescribeConsumerGroupRequest = "CGD";
+    public const string DescribeConsumerGroupResponse = "CGDR";
 }

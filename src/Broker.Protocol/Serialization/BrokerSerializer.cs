@@ -69,6 +69,10 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
         DeleteGroupResponse => BrokerManifests.DeleteGroupResponse,
         DeleteGroupOffsetsRequest => BrokerManifests.DeleteGroupOffsetsRequest,
         DeleteGroupOffsetsResponse => BrokerManifests.DeleteGroupOffsetsResponse,
+        ConsumerGroupHeartbeatRequest => BrokerManifests.ConsumerGroupHeartbeatRequest,
+        ConsumerGroupHeartbeatResponse => BrokerManifests.ConsumerGroupHeartbeatResponse,
+        DescribeConsumerGroupRequest => BrokerManifests.DescribeConsumerGroupRequest,
+        DescribeConsumerGroupResponse => BrokerManifests.DescribeConsumerGroupResponse,
         _ => throw new ArgumentException($"BrokerSerializer cannot serialize {o.GetType()}"),
     };
 

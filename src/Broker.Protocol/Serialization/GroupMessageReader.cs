@@ -147,9 +147,50 @@ internal static class GroupMessageReader
                 for (var i = 0; i < n; i++) groups[i] = new GroupListing(Name(ref r), Text(ref r), Text(ref r), r.ReadInt32());
                 return new ListGroupsResponse(error, message, groups);
             }
+            case BrokerManifests.ConsumerGroupHeartbeatRequest:
+                return new ConsumerGroupHeartbeatRequest(Name(ref r), Text(ref r), r.ReadInt32(), Text(ref r), r.ReadInt32(),
+                    ReadNullableNames(ref r), r.ReadString(), ReadNullablePartitions(ref r));
+            case BrokerManifests.ConsumerGroupHeartbeatResponse:
+            {
+                var (error, message) = Error(ref r);
+                return new ConsumerGroupHeartbeatResponse(error, message, Text(ref r), r.ReadInt32(), r.ReadInt32(), ReadNullablePartitions(ref r));
+            }
+            case BrokerManifests.DescribeConsumerGroupRequest:
+                return new DescribeConsumerGroupRequest(Name(ref r));
+            case BrokerManifests.DescribeConsumerGroupResponse:
+            {
+                var (error, message) = Error(ref r);
+                var groupId = Text(ref r);
+                var state = Text(ref r);
+                var groupEpoch = r.ReadInt32();
+                var assignmentEpoch = r.ReadInt32();
+                var assignor = Text(ref r);
+                var n = r.ReadCount(MemberDescriptionMinBytes);
+                var members = new ConsumerGroupMemberDescription[n];
+                for (var i = 0; i < n; i++)
+                {
+                    members[i] = new ConsumerGroupMemberDescription(Text(ref r), Text(ref r), r.ReadInt32(), ReadNullableNames(ref r) ?? [],
+                        ReadPartitions(ref r), ReadPartitions(ref r));
+                }
+                return new DescribeConsumerGroupResponse(error, message, groupId, state, groupEpoch, assignmentEpoch, assignor, members);
+            }
             default:
                 return null;
         }
+    }
+
+    private static string[]? ReadNullableNames(ref WireReader r)
+    {
+        var peek = r;
+        if (peek.ReadInt32() == -1)
+        {
+            r.ReadInt32();
+            return null;
+        }
+        var n = r.ReadCount(4);
+        var names = new string[n];
+        for (var i = 0; i < n; i++) names[i] = Name(ref r);
+        return names;
     }
 
     private static string Name(ref WireReader r) => r.ReadString() ?? throw new WireFormatException("a required name is null");

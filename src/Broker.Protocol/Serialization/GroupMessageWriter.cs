@@ -155,6 +155,45 @@ internal static class GroupMessageWriter
                 return true;
             case ListGroupsRequest:
                 return true;
+            case ConsumerGroupHeartbeatRequest h:
+                w.WriteString(h.GroupId);
+                w.WriteString(h.MemberId);
+                w.WriteInt32(h.MemberEpoch);
+                w.WriteString(h.ClientId);
+                w.WriteInt32(h.RebalanceTimeoutMs);
+                WriteNullableNames(w, h.SubscribedTopics);
+                w.WriteString(h.ServerAssignor);
+                WriteNullablePartitions(w, h.OwnedPartitions);
+                return true;
+            case ConsumerGroupHeartbeatResponse h:
+                WriteError(w, h.Error, h.ErrorMessage);
+                w.WriteString(h.MemberId);
+                w.WriteInt32(h.MemberEpoch);
+                w.WriteInt32(h.HeartbeatIntervalMs);
+                WriteNullablePartitions(w, h.Assignment);
+                return true;
+            case DescribeConsumerGroupRequest d:
+                w.WriteString(d.GroupId);
+                return true;
+            case DescribeConsumerGroupResponse d:
+                WriteError(w, d.Error, d.ErrorMessage);
+                w.WriteString(d.GroupId);
+                w.WriteString(d.State);
+                w.WriteInt32(d.GroupEpoch);
+                w.WriteInt32(d.AssignmentEpoch);
+                w.WriteString(d.Assignor);
+                var consumers = d.Members ?? [];
+                w.WriteCount(consumers.Count);
+                foreach (var m in consumers)
+                {
+                    w.WriteString(m.MemberId);
+                    w.WriteString(m.ClientId);
+                    w.WriteInt32(m.MemberEpoch);
+                    WriteNullableNames(w, m.SubscribedTopics ?? []);
+                    WritePartitions(w, m.Assignment);
+                    WritePartitions(w, m.TargetAssignment);
+                }
+                return true;
             case ListGroupsResponse l:
                 WriteError(w, l.Error, l.ErrorMessage);
                 var groups = l.Groups ?? [];
@@ -187,6 +226,24 @@ internal static class GroupMessageWriter
             w.WriteString(p.Topic);
             w.WriteInt32(p.Partition);
         }
+    }
+
+    /// <summary>Null is count -1 (Kafka's "unchanged since the last heartbeat").</summary>
+    private static void WriteNullablePartitions(WireWriter w, IReadOnlyList<TopicPartition>? partitions)
+    {
+        if (partitions is null) w.WriteInt32(-1);
+        else WritePartitions(w, partitions);
+    }
+
+    private static void WriteNullableNames(WireWriter w, IReadOnlyList<string>? names)
+    {
+        if (names is null)
+        {
+            w.WriteInt32(-1);
+            return;
+        }
+        w.WriteCount(names.Count);
+        foreach (var n in names) w.WriteString(n);
     }
 
     private static void WriteCommitted(WireWriter w, IReadOnlyList<CommittedOffset>? offsets)

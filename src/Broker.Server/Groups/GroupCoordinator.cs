@@ -50,6 +50,8 @@ internal sealed class GroupCoordinator
     private bool _exists;
     private long _rebalanceDeadline;
     private long _joinNotBefore;
+    // KIP-848: the group's state when it is a consumer-protocol group (ConsumerGroupHeartbeat); a group is one or the other.
+    private readonly ConsumerGroup _consumer;
 
     public GroupCoordinator(string groupId, GroupSettings settings, TimeProvider time, ILoggingAdapter? log = null)
     {
@@ -58,7 +60,11 @@ internal sealed class GroupCoordinator
         _time = time;
         _started = time.GetTimestamp();
         _log = log ?? NoLogger.Instance;
+        _consumer = new ConsumerGroup(groupId, settings.Consumer, () => Now);
     }
+
+    /// <summary>The group is a KIP-848 consumer group: it has a consumer-protocol epoch and no classic members.</summary>
+    private bool IsConsumerGroup => _consumer.Exists && _members.Count == 0;
 
     public GroupState State { get; private set; } = GroupState.Empty;
 
@@ -87,6 +93,10 @@ internal sealed class GroupCoordinator
             case OffsetsDeleted deleted:
                 foreach (var p in deleted.Partitions) _offsets.Remove(p);
                 break;
+            case ConsumerGroupUpdated updated:
+                _exists = true;
+                _consumer.Apply(updated);
+                break;
         }
     }
 
@@ -101,6 +111,7 @@ internal sealed class GroupCoordinator
         _offsets.Clear();
         _previousAssignments = new(StringComparer.Ordinal);
         _assignedCounts = new(StringComparer.Ordinal);
+        _consumer.Clear();
         State = GroupState.Empty;
     }
 
@@ -115,6 +126,8 @@ internal sealed class GroupCoordinator
         foreach (var m in _members.Values) previous[m.MemberId] = m.Assignment;
         _previousAssignments = previous;
         _members.Clear();
+        // Classic members took an empty consumer group over (as Kafka converts it): the consumer state is gone.
+        if (e.Members.Count > 0) _consumer.Clear();
         var now = Now;
         foreach (var m in e.Members)
         {
@@ -172,6 +185,7 @@ internal sealed class GroupCoordinator
         var outcome = new GroupOutcome();
         var now = Now;
         foreach (var member in _members.Values) member.Touch(now);
+        _consumer.Recovered();
         if (_members.Count == 0) State = GroupState.Empty;
         else if (AllAssigned()) State = GroupState.Stable;
         else BeginRebalance(outcome, "the leader's assignment was not recorded before the restart");
@@ -201,6 +215,13 @@ internal sealed class GroupCoordinator
     public GroupOutcome Join(JoinGroupRequest request)
     {
         var outcome = new GroupOutcome();
+        if (_consumer.MemberCount > 0)
+        {
+            // Kafka answers a classic member it cannot take into a consumer group with INCONSISTENT_GROUP_PROTOCOL (it
+            // can mix classic and consumer members in one group; this broker does not).
+            return outcome.ToRequester(JoinError(ErrorCode.InconsistentGroupProtocol,
+                $"group {_groupId} is a consumer group (KIP-848, group.protocol=consumer) with {_consumer.MemberCount} member(s); a classic member cannot join it", request.MemberId));
+        }
         if (ValidateJoin(request) is { } invalid)
             return outcome.ToRequester(JoinError(invalid.Error, invalid.Message, request.MemberId));
 
@@ -392,6 +413,42 @@ internal sealed class GroupCoordinator
     private static JoinGroupResponse JoinError(ErrorCode error, string message, string memberId) =>
         new(error, message, -1, "", "", memberId ?? "", []);
 
+    // ---- KIP-848 consumer groups ----
+
+    /// <summary>
+    /// ConsumerGroupHeartbeat (<see cref="ConsumerGroup"/> has the rules). A group with classic members is refused as
+    /// Kafka refuses it when it does not convert the group: GROUP_ID_NOT_FOUND, "not a consumer group".
+    /// </summary>
+    public GroupOutcome ConsumerHeartbeat(ConsumerGroupHeartbeatRequest request)
+    {
+        var outcome = new GroupOutcome();
+        if (_members.Count > 0)
+        {
+            return outcome.ToRequester(new ConsumerGroupHeartbeatResponse(ErrorCode.UnknownGroup,
+                $"group {_groupId} is not a consumer group: it has {_members.Count} classic member(s) (group.protocol=classic)", request.MemberId, request.MemberEpoch, 0, null));
+        }
+        var events = new List<ConsumerGroupUpdated>();
+        var reply = _consumer.Heartbeat(request, events);
+        if (events.Count > 0)
+        {
+            _exists = true;
+            // One event holds the whole state: the last one says everything.
+            outcome.Events.Add(events[^1]);
+        }
+        return outcome.ToRequester(reply);
+    }
+
+    /// <summary>ConsumerGroupDescribe: GROUP_ID_NOT_FOUND for a group that does not exist or is a classic one, as in Kafka.</summary>
+    public DescribeConsumerGroupResponse DescribeConsumer()
+    {
+        if (!IsConsumerGroup)
+        {
+            var why = _members.Count > 0 || Generation > 0 ? $"group {_groupId} is not a consumer group" : UnknownGroupMessage();
+            return new DescribeConsumerGroupResponse(ErrorCode.UnknownGroup, why, _groupId, "Dead", 0, 0, "", []);
+        }
+        return _consumer.Describe();
+    }
+
     // ---- sync, heartbeat, leave ----
 
     public GroupOutcome Sync(SyncGroupRequest request)
@@ -505,6 +562,9 @@ internal sealed class GroupCoordinator
             }
         }
         if (State == GroupState.PreparingRebalance) TryCompleteJoin(outcome, deadlinePassed: now >= _rebalanceDeadline);
+        var events = new List<ConsumerGroupUpdated>();
+        _consumer.Tick(events);
+        if (events.Count > 0) outcome.Events.Add(events[^1]);
         return outcome;
     }
 
@@ -514,6 +574,9 @@ internal sealed class GroupCoordinator
         var outcome = new GroupOutcome();
         var counts = partitionCounts;
         _partitionCounts = counts;
+        var events = new List<ConsumerGroupUpdated>();
+        _consumer.TopicsChanged(counts, events);
+        if (events.Count > 0) outcome.Events.Add(events[^1]);
         if (State != GroupState.Stable || !GroupAssignmentPlanner.AssignsOnServer(_protocolType, _protocol)) return outcome;
         foreach (var (topic, used) in _assignedCounts)
         {
@@ -535,7 +598,13 @@ internal sealed class GroupCoordinator
         var accepted = new List<CommittedOffset>(offsets.Count);
         List<TopicPartition>? owned = null;
 
-        if (request.GenerationId < 0 && string.IsNullOrEmpty(request.MemberId))
+        if (IsConsumerGroup)
+        {
+            // KIP-848: the member epoch fences commits; any partition may be committed, as in Kafka.
+            if (_consumer.CheckCommit(request.MemberId, request.GenerationId) is { } fenced)
+                return outcome.ToRequester(new OffsetCommitResponse(fenced.Error, fenced.Message, []));
+        }
+        else if (request.GenerationId < 0 && string.IsNullOrEmpty(request.MemberId))
         {
             if (_members.Count > 0)
             {
@@ -603,8 +672,8 @@ internal sealed class GroupCoordinator
         var outcome = new GroupOutcome();
         if (!_exists && _members.Count == 0)
             return outcome.ToRequester(new DeleteGroupResponse(ErrorCode.UnknownGroup, UnknownGroupMessage(), _groupId));
-        if (_members.Count > 0)
-            return outcome.ToRequester(new DeleteGroupResponse(ErrorCode.NonEmptyGroup, $"group {_groupId} has {_members.Count} member(s); stop its consumers first", _groupId));
+        if (_members.Count + _consumer.MemberCount > 0)
+            return outcome.ToRequester(new DeleteGroupResponse(ErrorCode.NonEmptyGroup, $"group {_groupId} has {_members.Count + _consumer.MemberCount} member(s); stop its consumers first", _groupId));
         outcome.Events.Add(GroupDeleted.Instance);
         ApplyDeleted();
         _log.Info("group {0} deleted", _groupId);
@@ -620,6 +689,7 @@ internal sealed class GroupCoordinator
         var assigned = new HashSet<TopicPartition>();
         foreach (var m in _members.Values)
             foreach (var p in m.Assignment.Partitions) assigned.Add(p);
+        _consumer.AddHeld(assigned);
         var results = new List<GroupOffsetDeletion>(request.Partitions.Count);
         var deleted = new List<TopicPartition>();
         foreach (var p in request.Partitions)
@@ -657,6 +727,11 @@ internal sealed class GroupCoordinator
     {
         if (!_exists && _members.Count == 0)
             return new DescribeGroupResponse(ErrorCode.UnknownGroup, UnknownGroupMessage(), _groupId, nameof(GroupState.Dead), "", "", 0, [], []);
+        if (IsConsumerGroup)
+        {
+            return new DescribeGroupResponse(ErrorCode.None, null, _groupId, _consumer.State, ConsumerProtocol.ProtocolType, _consumer.Assignor,
+                _consumer.GroupEpoch, _consumer.DescribeMembers(), SortedOffsets());
+        }
         var members = new List<GroupMemberDescription>(_members.Count);
         foreach (var m in SortedMembers())
             members.Add(new GroupMemberDescription(m.MemberId, m.ClientId, m.Assignment.Partitions));

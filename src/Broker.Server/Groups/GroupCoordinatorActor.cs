@@ -98,6 +98,8 @@ internal sealed class GroupCoordinatorActor : ReceiveActor, IWithUnboundedStash,
         Receive<OffsetFetchRequest>(r => Sender.Tell(_group.FetchOffsets(r)));
         Receive<DescribeGroupRequest>(_ => Sender.Tell(_group.Describe()));
         Receive<DeleteGroupRequest>(_ => Carry(_group.Delete()));
+        Receive<ConsumerGroupHeartbeatRequest>(r => Carry(_group.ConsumerHeartbeat(r)));
+        Receive<DescribeConsumerGroupRequest>(_ => Sender.Tell(_group.DescribeConsumer()));
         Receive<DeleteGroupOffsetsRequest>(r => Carry(_group.DeleteOffsets(r)));
         Receive<GroupTick>(_ => Carry(_group.Tick()));
         Receive<TopicsSnapshot>(OnTopics);

@@ -59,6 +59,25 @@ public sealed record GroupDeleted : IServerMessage
 /// <summary>Journal event: these committed offsets were deleted (OffsetDelete).</summary>
 public sealed record OffsetsDeleted(IReadOnlyList<TopicPartition> Partitions) : IServerMessage;
 
+/// <summary>A KIP-848 consumer group member as persisted: subscription, epochs, what it holds, what it is to hold.</summary>
+public sealed record ConsumerMemberState(
+    string MemberId,
+    string ClientId,
+    int RebalanceTimeoutMs,
+    string ServerAssignor,
+    IReadOnlyList<string> Topics,
+    int MemberEpoch,
+    int PreviousMemberEpoch,
+    IReadOnlyList<TopicPartition> Assigned,
+    IReadOnlyList<TopicPartition> PendingRevocation,
+    IReadOnlyList<TopicPartition> Target);
+
+/// <summary>
+/// Journal event: a KIP-848 consumer group's whole state after a change (<see cref="ConsumerGroup"/>): epochs, the
+/// assignor and every member; replay keeps the last one.
+/// </summary>
+public sealed record ConsumerGroupUpdated(int GroupEpoch, int AssignmentEpoch, string Assignor, IReadOnlyList<ConsumerMemberState> Members) : IServerMessage;
+
 /// <summary>Snapshot: the current generation and every committed offset, so recovery replays only what follows it.</summary>
 public sealed record GroupSnapshot(GenerationStarted Generation, IReadOnlyList<CommittedOffset> Offsets) : IServerMessage;
 

@@ -11,8 +11,12 @@ public sealed record GroupSettings(
     TimeSpan RegistryTimeout,
     int OffsetsTopicPartitions,
     TimeSpan WriteTimeout,
-    TimeSpan LoadRetryInterval)
+    TimeSpan LoadRetryInterval,
+    ConsumerGroupSettings? ConsumerProtocol = null)
 {
+    /// <summary>The KIP-848 consumer protocol's settings (<c>broker.groups.consumer</c>); the defaults when not given.</summary>
+    public ConsumerGroupSettings Consumer => ConsumerProtocol ?? ConsumerGroupSettings.Default;
+
     public static GroupSettings Create(Config broker) => new(
         InitialRebalanceDelay: broker.GetTimeSpan("groups.initial-rebalance-delay"),
         MinSessionTimeout: broker.GetTimeSpan("groups.min-session-timeout"),
@@ -21,5 +25,21 @@ public sealed record GroupSettings(
         RegistryTimeout: broker.GetTimeSpan("groups.registry-timeout"),
         OffsetsTopicPartitions: broker.GetInt("groups.offsets-topic-partitions"),
         WriteTimeout: broker.GetTimeSpan("groups.write-timeout"),
-        LoadRetryInterval: broker.GetTimeSpan("groups.load-retry-interval"));
+        LoadRetryInterval: broker.GetTimeSpan("groups.load-retry-interval"),
+        ConsumerProtocol: new ConsumerGroupSettings(
+            Assignors: [.. broker.GetStringList("groups.consumer.assignors")],
+            SessionTimeout: broker.GetTimeSpan("groups.consumer.session-timeout"),
+            HeartbeatInterval: broker.GetTimeSpan("groups.consumer.heartbeat-interval")));
+}
+
+/// <summary>
+/// KIP-848 consumer groups (ConsumerGroupHeartbeat): the server-side assignors offered, the first being the default
+/// (Kafka's group.consumer.assignors), and the session timeout and heartbeat interval the coordinator imposes on
+/// members (group.consumer.session.timeout.ms, group.consumer.heartbeat.interval.ms): in this protocol the broker
+/// decides them, not the client.
+/// </summary>
+public sealed record ConsumerGroupSettings(IReadOnlyList<string> Assignors, TimeSpan SessionTimeout, TimeSpan HeartbeatInterval)
+{
+    /// <summary>Kafka's defaults: uniform then range, 45 s sessions, a heartbeat every 5 s.</summary>
+    public static ConsumerGroupSettings Default { get; } = new(["uniform", "range"], TimeSpan.FromSeconds(45), TimeSpan.FromSeconds(5));
 }

@@ -41,6 +41,8 @@ internal static class KafkaApis
         new(LeaveGroupRequest.Api, "LeaveGroup", 0, 5, 0, LeaveGroupRequest.IsFlexible),
         new(DescribeGroupsRequest.Api, "DescribeGroups", 0, 5, 0, DescribeGroupsRequest.IsFlexible),
         new(ListGroupsRequest.Api, "ListGroups", 0, 5, 0, ListGroupsRequest.IsFlexible),
+        new(ConsumerGroupHeartbeatRequest.Api, "ConsumerGroupHeartbeat", 0, 1, 0, ConsumerGroupHeartbeatRequest.IsFlexible),
+        new(ConsumerGroupDescribeRequest.Api, "ConsumerGroupDescribe", 0, 0, 0, ConsumerGroupDescribeRequest.IsFlexible),
         new(CreatePartitionsRequest.Api, "CreatePartitions", 0, 3, 0, CreatePartitionsRequest.IsFlexible),
         new(DescribeConfigsRequest.Api, "DescribeConfigs", 0, 4, 0, DescribeConfigsRequest.IsFlexible),
         new(AlterPartitionReassignmentsRequest.Api, "AlterPartitionReassignments", 0, 0, 0, AlterPartitionReassignmentsRequest.IsFlexible),

@@ -59,6 +59,9 @@ internal static class KafkaErrors
     public const short InvalidRecord = 87;
     public const short UnknownTopicId = 100;
     public const short UnsupportedEndpointType = 115;
+    public const short FencedMemberEpoch = 110;
+    public const short UnsupportedAssignor = 112;
+    public const short StaleMemberEpoch = 113;
 
     public static short From(ErrorCode error) => error switch
     {
@@ -99,6 +102,9 @@ internal static class KafkaErrors
         ErrorCode.InvalidProducerEpoch => InvalidProducerEpoch,
         ErrorCode.InvalidRecord => InvalidRecord,
         ErrorCode.InvalidTimestamp => InvalidTimestamp,
+        ErrorCode.FencedMemberEpoch => FencedMemberEpoch,
+        ErrorCode.StaleMemberEpoch => StaleMemberEpoch,
+        ErrorCode.UnsupportedAssignor => UnsupportedAssignor,
         _ => UnknownServerError,
     };
 }

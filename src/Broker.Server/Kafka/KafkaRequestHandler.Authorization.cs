@@ -294,6 +294,19 @@ internal sealed partial class KafkaRequestHandler
         });
 
     /// <summary>DescribeGroups: each group the principal may not Describe is answered GROUP_AUTHORIZATION_FAILED.</summary>
+    /// <summary>ConsumerGroupDescribe needs Describe on each group; the others are answered GROUP_AUTHORIZATION_FAILED beside the rest.</summary>
+    private Task<IKafkaMessage?> AuthorizedConsumerGroupDescribe(K.ConsumerGroupDescribeRequest request, KafkaPrincipal who)
+    {
+        request.GroupIds = Strip(request.GroupIds, g => g, who, AclOperation.Describe, out var denied, ResourceType.Group);
+        var refused = denied.Select(g => new K.ConsumerGroupDescribeResponse.DescribedGroup { GroupId = g, ErrorCode = KafkaErrors.GroupAuthorizationFailed }).ToList();
+        if (request.GroupIds.Count == 0) return Task.FromResult<IKafkaMessage?>(new K.ConsumerGroupDescribeResponse { Groups = refused });
+        return Then(ConsumerGroupDescribeAsync(request), m =>
+        {
+            var response = (K.ConsumerGroupDescribeResponse)m;
+            response.Groups = response.Groups.Concat(refused).ToList();
+        });
+    }
+
     private Task<IKafkaMessage?> AuthorizedDescribeGroups(K.DescribeGroupsRequest request, KafkaPrincipal who)
     {
         request.Groups = Strip(request.Groups, g => g, who, AclOperation.Describe, out var denied, ResourceType.Group);

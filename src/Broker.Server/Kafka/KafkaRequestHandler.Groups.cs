@@ -292,6 +292,132 @@ internal sealed partial class KafkaRequestHandler
         return new K.DescribeGroupsResponse { Groups = groups };
     }
 
+    // ---- KIP-848 consumer groups
+
+    /// <summary>
+    /// ConsumerGroupHeartbeat: Kafka names topics by id, the coordinator by name; owned partitions of a topic id this node
+    /// cannot resolve are left out (the topic is gone). Regular-expression subscriptions (v1) are not served.
+    /// </summary>
+    private async Task<IKafkaMessage?> ConsumerGroupHeartbeatAsync(K.ConsumerGroupHeartbeatRequest request, string clientId)
+    {
+        if (!string.IsNullOrEmpty(request.SubscribedTopicRegex))
+        {
+            return new K.ConsumerGroupHeartbeatResponse
+            {
+                ErrorCode = KafkaErrors.InvalidRequest, ErrorMessage = "subscribing by regular expression is not supported by this broker; subscribe to topic names",
+                MemberId = request.MemberId, MemberEpoch = request.MemberEpoch,
+            };
+        }
+        List<TopicPartition>? owned = null;
+        if (request.TopicPartitions is { } held)
+        {
+            owned = [];
+            foreach (var t in held)
+            {
+                if (await TopicNameAsync(t.TopicId).ConfigureAwait(false) is not { } name) continue;
+                foreach (var p in t.Partitions) owned.Add(new TopicPartition(name, p));
+            }
+        }
+        var heartbeat = new ConsumerGroupHeartbeatRequest(request.GroupId, request.MemberId, request.MemberEpoch, clientId, request.RebalanceTimeoutMs,
+            request.SubscribedTopicNames, request.ServerAssignor, owned);
+        var reply = await AskAsync(heartbeat, AskTimeout).ConfigureAwait(false);
+        if (reply is not ConsumerGroupHeartbeatResponse answer)
+        {
+            return new K.ConsumerGroupHeartbeatResponse
+            {
+                ErrorCode = KafkaErrors.From(reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error), ErrorMessage = reply.ErrorMessage,
+                MemberId = request.MemberId, MemberEpoch = request.MemberEpoch,
+            };
+        }
+        return new K.ConsumerGroupHeartbeatResponse
+        {
+            ErrorCode = KafkaErrors.From(answer.Error),
+            ErrorMessage = answer.ErrorMessage,
+            MemberId = answer.MemberId,
+            MemberEpoch = answer.MemberEpoch,
+            HeartbeatIntervalMs = answer.HeartbeatIntervalMs,
+            Assignment = answer.Assignment is { } assigned
+                ? new K.ConsumerGroupHeartbeatResponse.AssignmentData { TopicPartitions = await ByTopicIdAsync(assigned).ConfigureAwait(false) }
+                : null,
+        };
+    }
+
+    private async Task<List<K.ConsumerGroupHeartbeatResponse.TopicPartitionsData>> ByTopicIdAsync(IReadOnlyList<TopicPartition> partitions)
+    {
+        var result = new List<K.ConsumerGroupHeartbeatResponse.TopicPartitionsData>();
+        foreach (var (topic, numbers) in ByTopic(partitions))
+            result.Add(new() { TopicId = await TopicIdAsync(topic).ConfigureAwait(false), Partitions = numbers });
+        return result;
+    }
+
+    /// <summary>The id of a topic by name; asks for every topic's metadata once when the name is not known yet.</summary>
+    private async Task<Guid> TopicIdAsync(string name)
+    {
+        var id = _topicIds.IdOf(name);
+        if (id != Guid.Empty) return id;
+        if (await AskAsync(new MetadataRequest([name]), AskTimeout).ConfigureAwait(false) is MetadataResponse metadata) LearnTopicIds(metadata);
+        return _topicIds.IdOf(name);
+    }
+
+    private static List<(string Topic, List<int> Partitions)> ByTopic(IReadOnlyList<TopicPartition> partitions)
+    {
+        var byTopic = new List<(string Topic, List<int> Partitions)>();
+        foreach (var p in partitions)
+        {
+            if (byTopic.Count == 0 || byTopic[^1].Topic != p.Topic) byTopic.Add((p.Topic, []));
+            byTopic[^1].Partitions.Add(p.Partition);
+        }
+        return byTopic;
+    }
+
+    /// <summary>ConsumerGroupDescribe: each group by its coordinator; a classic or unknown group is GROUP_ID_NOT_FOUND, as in Kafka.</summary>
+    private async Task<IKafkaMessage?> ConsumerGroupDescribeAsync(K.ConsumerGroupDescribeRequest request)
+    {
+        var replies = await Task.WhenAll(request.GroupIds.Select(g => AskAsync(new DescribeConsumerGroupRequest(g), AskTimeout))).ConfigureAwait(false);
+        var groups = new List<K.ConsumerGroupDescribeResponse.DescribedGroup>(replies.Length);
+        for (var i = 0; i < replies.Length; i++)
+        {
+            if (replies[i] is not DescribeConsumerGroupResponse { Error: ErrorCode.None } d)
+            {
+                var error = replies[i].Error == ErrorCode.None ? ErrorCode.Unknown : replies[i].Error;
+                groups.Add(new() { GroupId = request.GroupIds[i], ErrorCode = KafkaErrors.From(error), ErrorMessage = replies[i].ErrorMessage, GroupState = "Dead" });
+                continue;
+            }
+            var members = new List<K.ConsumerGroupDescribeResponse.Member>(d.Members.Count);
+            foreach (var m in d.Members)
+            {
+                members.Add(new()
+                {
+                    MemberId = m.MemberId,
+                    MemberEpoch = m.MemberEpoch,
+                    ClientId = m.ClientId,
+                    ClientHost = "",
+                    SubscribedTopicNames = [.. m.SubscribedTopics],
+                    Assignment = await DescribedAssignmentAsync(m.Assignment).ConfigureAwait(false),
+                    TargetAssignment = await DescribedAssignmentAsync(m.TargetAssignment).ConfigureAwait(false),
+                });
+            }
+            groups.Add(new()
+            {
+                GroupId = d.GroupId,
+                GroupState = d.State,
+                GroupEpoch = d.GroupEpoch,
+                AssignmentEpoch = d.AssignmentEpoch,
+                AssignorName = d.Assignor,
+                Members = members,
+            });
+        }
+        return new K.ConsumerGroupDescribeResponse { Groups = groups };
+    }
+
+    private async Task<K.ConsumerGroupDescribeResponse.AssignmentData> DescribedAssignmentAsync(IReadOnlyList<TopicPartition> partitions)
+    {
+        var topics = new List<K.ConsumerGroupDescribeResponse.TopicPartitionsData>();
+        foreach (var (topic, numbers) in ByTopic(partitions))
+            topics.Add(new() { TopicId = await TopicIdAsync(topic).ConfigureAwait(false), TopicName = topic, Partitions = numbers });
+        return new K.ConsumerGroupDescribeResponse.AssignmentData { TopicPartitions = topics };
+    }
+
     // ---- DeleteGroups / OffsetDelete
 
     /// <summary>Each group is deleted by its own coordinator: only an Empty one (NON_EMPTY_GROUP), only one that exists (GROUP_ID_NOT_FOUND).</summary>

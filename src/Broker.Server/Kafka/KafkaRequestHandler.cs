@@ -110,6 +110,10 @@ internal sealed partial class KafkaRequestHandler
                 return DescribeGroupsAsync(K.DescribeGroupsRequest.Read(ref body, version));
             case K.ListGroupsRequest.Api:
                 return ListGroupsAsync(K.ListGroupsRequest.Read(ref body, version));
+            case K.ConsumerGroupHeartbeatRequest.Api:
+                return ConsumerGroupHeartbeatAsync(K.ConsumerGroupHeartbeatRequest.Read(ref body, version), header.ClientId ?? "");
+            case K.ConsumerGroupDescribeRequest.Api:
+                return ConsumerGroupDescribeAsync(K.ConsumerGroupDescribeRequest.Read(ref body, version));
             case K.DescribeConfigsRequest.Api:
                 return DescribeConfigsAsync(K.DescribeConfigsRequest.Read(ref body, version), version);
             case K.OffsetForLeaderEpochRequest.Api:
@@ -200,6 +204,15 @@ internal sealed partial class KafkaRequestHandler
                 var leave = K.LeaveGroupRequest.Read(ref body, version);
                 return ForGroup(leave.GroupId, who, () => LeaveGroupAsync(leave, version), () => new K.LeaveGroupResponse { ErrorCode = KafkaErrors.GroupAuthorizationFailed });
             }
+            case K.ConsumerGroupHeartbeatRequest.Api:
+            {
+                var heartbeat = K.ConsumerGroupHeartbeatRequest.Read(ref body, version);
+                var clientId = header.ClientId ?? "";
+                return ForGroup(heartbeat.GroupId, who, () => ConsumerGroupHeartbeatAsync(heartbeat, clientId),
+                    () => new K.ConsumerGroupHeartbeatResponse { ErrorCode = KafkaErrors.GroupAuthorizationFailed, MemberId = heartbeat.MemberId, MemberEpoch = heartbeat.MemberEpoch });
+            }
+            case K.ConsumerGroupDescribeRequest.Api:
+                return AuthorizedConsumerGroupDescribe(K.ConsumerGroupDescribeRequest.Read(ref body, version), who);
             case K.ListGroupsRequest.Api:
                 return AuthorizedListGroups(K.ListGroupsRequest.Read(ref body, version), who);
             case K.DescribeGroupsRequest.Api:

@@ -14,6 +14,7 @@ internal static class GroupEventCodec
     public const string GroupSnapshotManifest = "GS";
     public const string GroupDeletedManifest = "GD";
     public const string OffsetsDeletedManifest = "GOD";
+    public const string ConsumerGroupUpdatedManifest = "GC";
 
     public static string? Manifest(object o) => o switch
     {
@@ -23,6 +24,7 @@ internal static class GroupEventCodec
         GroupSnapshot => GroupSnapshotManifest,
         GroupDeleted => GroupDeletedManifest,
         OffsetsDeleted => OffsetsDeletedManifest,
+        ConsumerGroupUpdated => ConsumerGroupUpdatedManifest,
         _ => null,
     };
 
@@ -59,6 +61,9 @@ internal static class GroupEventCodec
                     w.WriteInt32(p.Partition);
                 }
                 return true;
+            case ConsumerGroupUpdated c:
+                WriteConsumerGroup(w, c);
+                return true;
             default:
                 return false;
         }
@@ -91,9 +96,75 @@ internal static class GroupEventCodec
                 for (var i = 0; i < n; i++) partitions[i] = new TopicPartition(r.ReadString()!, r.ReadInt32());
                 return new OffsetsDeleted(partitions);
             }
+            case ConsumerGroupUpdatedManifest:
+                return ReadConsumerGroup(ref r);
             default:
                 return null;
         }
+    }
+
+    private static void WriteConsumerGroup(WireWriter w, ConsumerGroupUpdated c)
+    {
+        w.WriteInt32(c.GroupEpoch);
+        w.WriteInt32(c.AssignmentEpoch);
+        w.WriteString(c.Assignor);
+        w.WriteCount(c.Members.Count);
+        foreach (var m in c.Members)
+        {
+            w.WriteString(m.MemberId);
+            w.WriteString(m.ClientId);
+            w.WriteInt32(m.RebalanceTimeoutMs);
+            w.WriteString(m.ServerAssignor);
+            w.WriteCount(m.Topics.Count);
+            foreach (var t in m.Topics) w.WriteString(t);
+            w.WriteInt32(m.MemberEpoch);
+            w.WriteInt32(m.PreviousMemberEpoch);
+            WritePartitions(w, m.Assigned);
+            WritePartitions(w, m.PendingRevocation);
+            WritePartitions(w, m.Target);
+        }
+    }
+
+    private static ConsumerGroupUpdated ReadConsumerGroup(ref WireReader r)
+    {
+        var groupEpoch = r.ReadInt32();
+        var assignmentEpoch = r.ReadInt32();
+        var assignor = r.ReadString() ?? "";
+        var n = r.ReadCount();
+        var members = new ConsumerMemberState[n];
+        for (var i = 0; i < n; i++)
+        {
+            var memberId = r.ReadString()!;
+            var clientId = r.ReadString() ?? "";
+            var rebalanceTimeout = r.ReadInt32();
+            var serverAssignor = r.ReadString() ?? "";
+            var topicCount = r.ReadCount();
+            var topics = new string[topicCount];
+            for (var t = 0; t < topicCount; t++) topics[t] = r.ReadString()!;
+            var memberEpoch = r.ReadInt32();
+            var previousEpoch = r.ReadInt32();
+            members[i] = new ConsumerMemberState(memberId, clientId, rebalanceTimeout, serverAssignor, topics, memberEpoch, previousEpoch,
+                ReadPartitions(ref r), ReadPartitions(ref r), ReadPartitions(ref r));
+        }
+        return new ConsumerGroupUpdated(groupEpoch, assignmentEpoch, assignor, members);
+    }
+
+    private static void WritePartitions(WireWriter w, IReadOnlyList<TopicPartition> partitions)
+    {
+        w.WriteCount(partitions.Count);
+        foreach (var p in partitions)
+        {
+            w.WriteString(p.Topic);
+            w.WriteInt32(p.Partition);
+        }
+    }
+
+    private static TopicPartition[] ReadPartitions(ref WireReader r)
+    {
+        var n = r.ReadCount();
+        var partitions = new TopicPartition[n];
+        for (var i = 0; i < n; i++) partitions[i] = new TopicPartition(r.ReadString()!, r.ReadInt32());
+        return partitions;
     }
 
     private static void WriteGeneration(WireWriter w, GenerationStarted g)

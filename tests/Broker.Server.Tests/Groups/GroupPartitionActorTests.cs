@@ -25,13 +25,13 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
 
     private GroupSettings Settings => BrokerSettings.Create(Sys.Settings.Config).Groups;
 
-    /// <summary>A registry that answers every GetAllTopics with no topics.</summary>
-    private IActorRef Registry()
+    /// <summary>A registry that answers every GetAllTopics with <paramref name="topics"/> (none by default).</summary>
+    private IActorRef Registry(params TopicDescriptor[] topics)
     {
         var registry = CreateTestProbe();
         registry.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
         {
-            if (message is GetAllTopics) sender.Tell(new TopicsSnapshot([]));
+            if (message is GetAllTopics) sender.Tell(new TopicsSnapshot(topics));
             return AutoPilot.KeepRunning;
         }));
         return registry.Ref;
@@ -48,10 +48,10 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         new(OffsetsTopic.Name, Partition, ErrorCode.None, null, highWatermark, 0, batches.SelectMany(b => b).ToArray());
 
     /// <summary>Starts a host whose replica leads in <see cref="Epoch"/> with <paramref name="logEnd"/>, and answers its first fetch (an empty log needs none).</summary>
-    private (IActorRef Host, TestProbe Replica) Loaded(long logEnd, FetchResponse? firstFetch)
+    private (IActorRef Host, TestProbe Replica) Loaded(long logEnd, FetchResponse? firstFetch, params TopicDescriptor[] topics)
     {
         var replica = CreateTestProbe();
-        var host = Sys.ActorOf(GroupPartitionActor.Props(Partition, replica.Ref, Settings, Registry()));
+        var host = Sys.ActorOf(GroupPartitionActor.Props(Partition, replica.Ref, Settings, Registry(topics)));
         var ask = replica.ExpectMsg<GetLeadership>(Long);
         replica.Reply(new Leadership(ask.RequestId, Epoch, "topic-id", 0, logEnd, logEnd));
         if (firstFetch is null) return (host, replica);
@@ -107,5 +107,32 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         replica.FishForMessage(m => m is GetLeadership, Long);
         host.Tell(new OffsetFetchRequest("g", null));
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void A_consumer_group_written_by_one_coordinator_is_served_by_the_next_one_after_a_move()
+    {
+        var orders = new TopicDescriptor("orders", "orders-id", 4, 1, new Dictionary<string, string>(), [[1], [1], [1], [1]]);
+        var (first, replica) = Loaded(logEnd: 0, firstFetch: null, orders);
+        first.Tell(new ConsumerGroupHeartbeatRequest("g", "m-1", 0, "client", 60_000, ["orders"], null, []));
+        var append = replica.ExpectMsg<AppendBatch>(Long);
+        replica.Reply(new AppendResult(OffsetsTopic.Name, Partition, ErrorCode.None, null, 0));
+        var joined = ExpectMsg<ConsumerGroupHeartbeatResponse>(Long);
+        Assert.Equal((ErrorCode.None, 1, 4), (joined.Error, joined.MemberEpoch, joined.Assignment!.Count));
+
+        // The partition's leadership moves: the next coordinator reads the group back from what the first one wrote.
+        var batch = append.Batch.ToArray();
+        RecordBatch.SetBaseOffset(batch, 0);
+        var (second, _) = Loaded(logEnd: 1, Records(1, batch), orders);
+        second.Tell(new DescribeConsumerGroupRequest("g"));
+        var described = ExpectMsg<DescribeConsumerGroupResponse>(Long);
+        Assert.Equal(("Stable", 1, 1), (described.State, described.GroupEpoch, described.AssignmentEpoch));
+        var member = Assert.Single(described.Members);
+        Assert.Equal(("m-1", 1, 4), (member.MemberId, member.MemberEpoch, member.Assignment.Count));
+
+        // The member carries on with its epoch: a plain heartbeat, nothing to write.
+        second.Tell(new ConsumerGroupHeartbeatRequest("g", "m-1", 1, "client", -1, null, null, null));
+        var carriedOn = ExpectMsg<ConsumerGroupHeartbeatResponse>(Long);
+        Assert.Equal((ErrorCode.None, 1), (carriedOn.Error, carriedOn.MemberEpoch));
     }
 }
