@@ -11,7 +11,9 @@ public sealed record GroupSettings(
     TimeSpan RegistryTimeout,
     int OffsetsTopicPartitions,
     TimeSpan WriteTimeout,
-    TimeSpan LoadRetryInterval)
+    TimeSpan LoadRetryInterval,
+    TimeSpan CheckpointInterval,
+    long CheckpointAfterRecords)
 {
     public static GroupSettings Create(Config broker) => new(
         InitialRebalanceDelay: broker.GetTimeSpan("groups.initial-rebalance-delay"),
@@ -21,5 +23,7 @@ public sealed record GroupSettings(
         RegistryTimeout: broker.GetTimeSpan("groups.registry-timeout"),
         OffsetsTopicPartitions: broker.GetInt("groups.offsets-topic-partitions"),
         WriteTimeout: broker.GetTimeSpan("groups.write-timeout"),
-        LoadRetryInterval: broker.GetTimeSpan("groups.load-retry-interval"));
+        LoadRetryInterval: broker.GetTimeSpan("groups.load-retry-interval"),
+        CheckpointInterval: broker.GetTimeSpan("groups.checkpoint-interval"),
+        CheckpointAfterRecords: broker.GetLong("groups.checkpoint-after-records"));
 }

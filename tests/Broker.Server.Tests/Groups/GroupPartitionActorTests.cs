@@ -48,15 +48,15 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         new(OffsetsTopic.Name, Partition, ErrorCode.None, null, highWatermark, 0, batches.SelectMany(b => b).ToArray());
 
     /// <summary>Starts a host whose replica leads in <see cref="Epoch"/> with <paramref name="logEnd"/>, and answers its first fetch (an empty log needs none).</summary>
-    private (IActorRef Host, TestProbe Replica) Loaded(long logEnd, FetchResponse? firstFetch)
+    private (IActorRef Host, TestProbe Replica) Loaded(long logEnd, FetchResponse? firstFetch, GroupSettings? settings = null, long logStart = 0)
     {
         var replica = CreateTestProbe();
-        var host = Sys.ActorOf(GroupPartitionActor.Props(Partition, replica.Ref, Settings, Registry()));
+        var host = Sys.ActorOf(GroupPartitionActor.Props(Partition, replica.Ref, settings ?? Settings, Registry()));
         var ask = replica.ExpectMsg<GetLeadership>(Long);
-        replica.Reply(new Leadership(ask.RequestId, Epoch, "topic-id", 0, logEnd, logEnd));
+        replica.Reply(new Leadership(ask.RequestId, Epoch, "topic-id", logStart, logEnd, logEnd));
         if (firstFetch is null) return (host, replica);
         var fetch = replica.ExpectMsg<FetchRequest>(Long);
-        Assert.Equal(0, fetch.Offset);
+        Assert.Equal(logStart, fetch.Offset);
         Assert.Equal(Epoch, fetch.CurrentLeaderEpoch);
         replica.Reply(firstFetch);
         return (host, replica);
@@ -107,5 +107,40 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         replica.FishForMessage(m => m is GetLeadership, Long);
         host.Tell(new OffsetFetchRequest("g", null));
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void Every_group_writes_its_snapshot_and_the_records_below_the_oldest_are_deleted()
+    {
+        var settings = Settings with { CheckpointInterval = TimeSpan.FromMilliseconds(100), CheckpointAfterRecords = 10 };
+        var (host, replica) = Loaded(logEnd: 3, Records(3,
+            Stored(0, "g", new OffsetsCommitted([new CommittedOffset("t", 0, 10, null)])),
+            Stored(1, "other", new OffsetsCommitted([new CommittedOffset("t", 0, 99, null)])),
+            Stored(2, "g", new OffsetsCommitted([new CommittedOffset("t", 0, 15, null)]))), settings);
+
+        // The host asks for the log's bounds on its timer; 30 records past the log start is over the threshold.
+        var bounds = replica.ExpectMsg<GetLeadership>(Long);
+        replica.Reply(new Leadership(bounds.RequestId, Epoch, "topic-id", 0, 30, 30));
+        var snapshots = new List<byte[]>();
+        for (var i = 0; i < 2; i++)
+        {
+            var append = replica.ExpectMsg<AppendBatch>(Long);
+            Assert.Equal((Epoch, true), (append.LeaderEpoch, append.ExactLeaderEpoch));
+            var written = new List<(string GroupId, IServerMessage Event)>();
+            GroupRecords.Decode(append.Batch, 0, written);
+            Assert.IsType<GroupSnapshot>(Assert.Single(written).Event);
+            snapshots.Add(Stored(30 + i, written[0].GroupId, written[0].Event));
+            replica.Reply(new AppendResult(OffsetsTopic.Name, Partition, ErrorCode.None, null, 30 + i));
+        }
+        var delete = replica.ExpectMsg<DeleteRecordsRequest>(Long);
+        Assert.Equal((OffsetsTopic.Name, Partition, 30L), (delete.Topic, delete.Partition, delete.Offset));
+
+        // A new leader whose log starts at the snapshots rebuilds the same groups from them alone.
+        Sys.Stop(host);
+        var (next, _) = Loaded(logEnd: 32, Records(32, [.. snapshots]), Settings, logStart: 30);
+        next.Tell(new OffsetFetchRequest("g", null));
+        Assert.Equal([15L], ExpectMsg<OffsetFetchResponse>(Long).Offsets.Select(o => o.Offset).ToArray());
+        next.Tell(new OffsetFetchRequest("other", null));
+        Assert.Equal([99L], ExpectMsg<OffsetFetchResponse>(Long).Offsets.Select(o => o.Offset).ToArray());
     }
 }
