@@ -21,7 +21,8 @@ namespace Broker.Server.Groups;
 ///
 /// States: WaitingForLeadership (asks the local replica until it answers as leader) -> Loading (reads the log) ->
 /// Active. A coordinator whose write failed (leadership lost or moved to another epoch, ISR too small, timeout) sends
-/// this actor back to WaitingForLeadership: every coordinator stops and the partition is read again.
+/// this actor back to WaitingForLeadership: every coordinator stops and the partition is read again. So does finding,
+/// on the checkpoint timer, that the replica now leads in another epoch (reads would be stale, not only writes).
 /// </summary>
 public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -170,24 +171,33 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
             if (deleted.Error == ErrorCode.None) _log.Info("{0}: records below {1} are superseded by the groups' snapshots and deleted", Name, deleted.LowWatermark);
             else _log.Warning("{0}: deleting the records superseded by the groups' snapshots failed ({1}: {2}); the next round tries again", Name, deleted.Error, deleted.ErrorMessage);
         });
-        Receive<GroupCoordinatorFailed>(f =>
-        {
-            _log.Warning("{0}: group {1} could not write ({2}); reading the partition again", Name, f.GroupId, f.Reason);
-            foreach (var child in _coordinators.Values) Context.Stop(child);
-            _coordinators.Clear();
-            _checkpoints.Abandon();
-            Timers.Cancel(CheckpointTick.Instance);
-            Become(WaitingForLeadership);
-            AskLeadership();
-        });
+        Receive<GroupCoordinatorFailed>(f => Reload($"group {f.GroupId} could not write ({f.Reason})"));
+    }
+
+    /// <summary>Stops every coordinator (their state may differ from the log) and reads the partition again once it leads.</summary>
+    private void Reload(string why)
+    {
+        _log.Warning("{0}: {1}; reading the partition again", Name, why);
+        foreach (var child in _coordinators.Values) Context.Stop(child);
+        _coordinators.Clear();
+        _checkpoints.Abandon();
+        Timers.Cancel(CheckpointTick.Instance);
+        Become(WaitingForLeadership);
+        AskLeadership();
     }
 
     // ---- checkpoints ----
 
     private void OnBounds(Leadership bounds)
     {
-        // Only in the epoch the groups were read in: otherwise a coordinator's next write fails and all is read again.
-        if (bounds.RequestId != _boundsRequestId || bounds.LeaderEpoch != _lease!.LeaderEpoch) return;
+        if (bounds.RequestId != _boundsRequestId) return;
+        if (bounds.LeaderEpoch != _lease!.LeaderEpoch)
+        {
+            // Led by another epoch since the groups were read (another leader may have written in between): reads
+            // from this state would be stale, not only writes (which the epoch fences).
+            Reload($"the replica leads in epoch {bounds.LeaderEpoch}, not {_lease.LeaderEpoch} in which the groups were read");
+            return;
+        }
         if (!_checkpoints.Due(bounds.LogStart, bounds.HighWatermark, _coordinators.Count)) return;
         if (_coordinators.Count == 0)
         {

@@ -143,4 +143,22 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         next.Tell(new OffsetFetchRequest("other", null));
         Assert.Equal([99L], ExpectMsg<OffsetFetchResponse>(Long).Offsets.Select(o => o.Offset).ToArray());
     }
+
+    [Fact]
+    public void A_replica_found_leading_in_another_epoch_sends_the_host_back_to_reading_the_partition()
+    {
+        var settings = Settings with { CheckpointInterval = TimeSpan.FromMilliseconds(100) };
+        var (host, replica) = Loaded(logEnd: 0, firstFetch: null, settings);
+        var bounds = replica.ExpectMsg<GetLeadership>(Long);
+        replica.Reply(new Leadership(bounds.RequestId, Epoch + 2, "topic-id", 0, 0, 0)); // led elsewhere in between, then here again
+
+        // It asks to lead again and serves nothing from the state it had until it has read the log in the new epoch.
+        var ask = replica.ExpectMsg<GetLeadership>(Long);
+        Assert.NotEqual(bounds.RequestId, ask.RequestId);
+        host.Tell(new OffsetFetchRequest("g", null)); // waits: answered from the old state, it would name no offset
+        replica.Reply(new Leadership(ask.RequestId, Epoch + 2, "topic-id", 0, 1, 1));
+        Assert.Equal(Epoch + 2, replica.ExpectMsg<FetchRequest>(Long).CurrentLeaderEpoch);
+        replica.Reply(Records(1, Stored(0, "g", new OffsetsCommitted([new CommittedOffset("t", 0, 544, null)]))));
+        Assert.Equal([544L], ExpectMsg<OffsetFetchResponse>(Long).Offsets.Select(o => o.Offset).ToArray());
+    }
 }
