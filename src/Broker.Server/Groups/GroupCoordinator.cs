@@ -48,6 +48,8 @@ internal sealed class GroupCoordinator
     private string _protocol = "";
     private string _leader = "";
     private bool _exists;
+    // The last GenerationStarted applied, with the assignments AssignmentsSynced gave it: what a snapshot carries.
+    private GenerationStarted _writtenGeneration = NoGeneration;
     private long _rebalanceDeadline;
     private long _joinNotBefore;
     // KIP-848: the group's state when it is a consumer-protocol group (ConsumerGroupHeartbeat); a group is one or the other.
@@ -70,6 +72,9 @@ internal sealed class GroupCoordinator
 
     public int Generation { get; private set; }
 
+    /// <summary>Whether the group exists (has had members or offsets since it was created or last deleted).</summary>
+    public bool Exists => _exists;
+
     /// <summary>Milliseconds since this coordinator was created, on its clock.</summary>
     private long Now => (long)_time.GetElapsedTime(_started).TotalMilliseconds;
 
@@ -84,7 +89,10 @@ internal sealed class GroupCoordinator
             case AssignmentsSynced synced: ApplySynced(synced); break;
             case OffsetsCommitted committed: ApplyCommitted(committed); break;
             case GroupSnapshot snapshot:
+                // The whole state: a read that starts at a trimmed log start begins with it, and one that does not
+                // (an older log start) must end up the same, so offsets deleted before it do not come back.
                 ApplyGeneration(snapshot.Generation);
+                _offsets.Clear();
                 foreach (var o in snapshot.Offsets) _offsets[new TopicPartition(o.Topic, o.Partition)] = o;
                 // A snapshot taken after a delete holds nothing: the group does not exist until it is used again.
                 _exists = snapshot.Generation.GenerationId > 0 || snapshot.Offsets.Count > 0 || _members.Count > 0;
@@ -103,6 +111,7 @@ internal sealed class GroupCoordinator
     private void ApplyDeleted()
     {
         _exists = false;
+        _writtenGeneration = NoGeneration;
         Generation = 0;
         _protocolType = "";
         _protocol = "";
@@ -115,9 +124,12 @@ internal sealed class GroupCoordinator
         State = GroupState.Empty;
     }
 
+    private static readonly GenerationStarted NoGeneration = new(0, "", "", "", []);
+
     private void ApplyGeneration(GenerationStarted e)
     {
         _exists = true;
+        _writtenGeneration = e;
         Generation = e.GenerationId;
         _protocolType = e.ProtocolType;
         _protocol = e.Protocol;
@@ -165,6 +177,11 @@ internal sealed class GroupCoordinator
     private void ApplySynced(AssignmentsSynced e)
     {
         if (e.GenerationId != Generation) return;
+        var synced = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var a in e.Assignments) synced[a.MemberId] = a.Assignment;
+        var members = new List<PersistedMember>(_writtenGeneration.Members.Count);
+        foreach (var m in _writtenGeneration.Members) members.Add(synced.TryGetValue(m.MemberId, out var bytes) ? m with { Assignment = bytes } : m);
+        _writtenGeneration = _writtenGeneration with { Members = members };
         foreach (var a in e.Assignments)
             if (_members.TryGetValue(a.MemberId, out var member)) member.Assignment = MemberAssignment.Decode(_protocolType, a.Assignment);
         if (State == GroupState.CompletingRebalance) State = GroupState.Stable;
@@ -201,13 +218,22 @@ internal sealed class GroupCoordinator
         return true;
     }
 
-    /// <summary>The current generation and every committed offset, so recovery replays only what follows.</summary>
-    public GroupSnapshot Snapshot()
+    /// <summary>
+    /// What the group's events so far amount to: the last generation written (with the assignments synced into it)
+    /// and every committed offset, so a read of the log may start at it. Built from what was written, not from the
+    /// members in memory: a member that joined a rebalance still in progress is not part of any generation yet.
+    /// </summary>
+    public GroupSnapshot Snapshot() => new(_writtenGeneration, [.. SortedOffsets()]);
+
+    /// <summary>A checkpoint (<see cref="GroupCheckpoints"/>): the group's whole state as one event, nothing to reply.</summary>
+    public GroupOutcome Checkpoint()
     {
-        var members = new List<PersistedMember>(_members.Count);
-        foreach (var m in SortedMembers())
-            members.Add(new PersistedMember(m.MemberId, m.ClientId, m.SessionTimeoutMs, m.RebalanceTimeoutMs, m.MetadataFor(_protocol), m.Assignment.Bytes));
-        return new GroupSnapshot(new GenerationStarted(Generation, _protocolType, _protocol, _leader, members), [.. _offsets.Values]);
+        var outcome = new GroupOutcome();
+        outcome.Events.Add(Snapshot());
+        // A KIP-848 group's members, epochs and assignments live in its ConsumerGroupUpdated records, not in the
+        // snapshot: the checkpoint carries the latest whole one too, or trimming the log below it would forget them.
+        if (_consumer.Exists) outcome.Events.Add(_consumer.ToEvent());
+        return outcome;
     }
 
     // ---- join ----

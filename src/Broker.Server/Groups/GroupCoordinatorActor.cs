@@ -16,7 +16,8 @@ namespace Broker.Server.Groups;
 /// acks=all, only in the leader epoch the log was read in), sends the replies once the batch is committed, keeps the
 /// requesters of pending joins and syncs, and drives its clock tick. A write that fails means the state here may
 /// differ from the log: the actor answers NotCoordinator, hands what it had stashed back to its parent and stops, and
-/// the parent reads the partition again.
+/// the parent reads the partition again. On its parent's checkpoint round (<see cref="GroupCheckpoints"/>) it writes
+/// the group's snapshot like any outcome and tells the parent the snapshot's offset.
 ///
 /// States: WaitingForTopics (stashes requests until it knows the topics' partition counts, so the first assignment
 /// covers every partition) -> Active &lt;-> Writing (a batch is in flight; everything else waits, as a persistent
@@ -102,6 +103,7 @@ internal sealed class GroupCoordinatorActor : ReceiveActor, IWithUnboundedStash,
         Receive<DescribeConsumerGroupRequest>(_ => Sender.Tell(_group.DescribeConsumer()));
         Receive<DeleteGroupOffsetsRequest>(r => Carry(_group.DeleteOffsets(r)));
         Receive<GroupTick>(_ => Carry(_group.Tick()));
+        Receive<GroupCheckpoint>(OnCheckpoint);
         Receive<TopicsSnapshot>(OnTopics);
         Receive<SubscribeAck>(_ => { });
         Receive<UnsubscribeAck>(_ => { });
@@ -115,10 +117,24 @@ internal sealed class GroupCoordinatorActor : ReceiveActor, IWithUnboundedStash,
         Carry(_group.TopicsChanged(counts));
     }
 
+    /// <summary>
+    /// Writes the group's snapshot for its host's checkpoint round (every earlier write of this group is committed:
+    /// writes are one at a time) and tells the host its offset; a group that does not exist writes nothing.
+    /// </summary>
+    private void OnCheckpoint(GroupCheckpoint checkpoint)
+    {
+        if (!_group.Exists)
+        {
+            Sender.Tell(new GroupCheckpointed(_groupId, checkpoint.Round, null));
+            return;
+        }
+        Carry(_group.Checkpoint(), checkpoint);
+    }
+
     // ---- carrying out an outcome ----
 
     /// <summary>Keeps a waiting requester, writes the events (nothing else is handled meanwhile), then sends the replies.</summary>
-    private void Carry(GroupOutcome outcome)
+    private void Carry(GroupOutcome outcome, GroupCheckpoint? checkpoint = null)
     {
         var requester = Sender;
         if (outcome.Parked is { } parked)
@@ -135,10 +151,10 @@ internal sealed class GroupCoordinatorActor : ReceiveActor, IWithUnboundedStash,
             ExactLeaderEpoch = true,
         });
         Timers.StartSingleTimer(WriteTimedOut.Instance, WriteTimedOut.Instance, _settings.WriteTimeout);
-        Become(() => Writing(outcome, requester));
+        Become(() => Writing(outcome, requester, checkpoint));
     }
 
-    private void Writing(GroupOutcome outcome, IActorRef requester)
+    private void Writing(GroupOutcome outcome, IActorRef requester, GroupCheckpoint? checkpoint)
     {
         Receive<AppendResult>(result =>
         {
@@ -149,6 +165,8 @@ internal sealed class GroupCoordinatorActor : ReceiveActor, IWithUnboundedStash,
                 return;
             }
             Send(outcome, requester);
+            // The snapshot is the batch's only record, so its offset is the batch's base offset.
+            if (checkpoint is not null) requester.Tell(new GroupCheckpointed(_groupId, checkpoint.Round, result.BaseOffset));
             Become(Active);
             Stash.UnstashAll();
         });
@@ -168,7 +186,7 @@ internal sealed class GroupCoordinatorActor : ReceiveActor, IWithUnboundedStash,
         _log.Warning("group {0}: {1}; reading the group back from its partition", _groupId, why);
         var text = $"the coordinator of group {_groupId} moved or is reloading ({why}); retry";
         var refusal = new ErrorResponse(ErrorCode.NotCoordinator, text);
-        if (!requester.IsNobody() && !requester.Equals(Self)) requester.Tell(refusal);
+        if (!requester.IsNobody() && !requester.Equals(Self) && !requester.Equals(Context.Parent)) requester.Tell(refusal); // the host learns below
         foreach (var waiting in _pendingJoins.Values) waiting.Tell(refusal);
         foreach (var waiting in _pendingSyncs.Values) waiting.Tell(refusal);
         _pendingJoins.Clear();

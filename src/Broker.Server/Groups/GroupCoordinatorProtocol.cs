@@ -19,6 +19,18 @@ internal sealed record GroupLease(IActorRef Replica, int Partition, string Topic
 internal sealed record GroupCoordinatorFailed(string GroupId, string Reason) : INoSerializationVerificationNeeded;
 
 /// <summary>
+/// From a host to one of its coordinators (<see cref="GroupCheckpoints"/>): once your earlier writes are committed,
+/// write the group's snapshot and answer <see cref="GroupCheckpointed"/>.
+/// </summary>
+internal sealed record GroupCheckpoint(long Round) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// From a coordinator to its host: the offset of the snapshot it wrote in <paramref name="Round"/>, or null when its
+/// group does not exist (nothing of it need be kept).
+/// </summary>
+internal sealed record GroupCheckpointed(string GroupId, long Round, long? SnapshotOffset) : INoSerializationVerificationNeeded;
+
+/// <summary>
 /// From a gateway (ListGroups) to the leader of one <see cref="OffsetsTopic"/> partition: the groups it coordinates,
 /// answered with a <see cref="ListGroupsResponse"/>.
 /// </summary>

@@ -15,10 +15,14 @@ namespace Broker.Server.Groups;
 /// partition from its log start to the log end it had when it became leader (fetches carry that leader epoch, and wait
 /// for the high watermark, so what it reads is committed), rebuilds every group in it, and then serves each group from a
 /// child <see cref="GroupCoordinatorActor"/> that writes in the same epoch. Requests that arrive meanwhile wait.
+/// While active it keeps the log short (<see cref="GroupCheckpoints"/>): every <c>checkpoint-interval</c> it asks the
+/// replica for its log bounds, and when a round is due every group writes its snapshot; once all have answered, the
+/// records below the oldest snapshot are deleted (DeleteRecords), so the next leader reads a bounded log back.
 ///
 /// States: WaitingForLeadership (asks the local replica until it answers as leader) -> Loading (reads the log) ->
 /// Active. A coordinator whose write failed (leadership lost or moved to another epoch, ISR too small, timeout) sends
-/// this actor back to WaitingForLeadership: every coordinator stops and the partition is read again.
+/// this actor back to WaitingForLeadership: every coordinator stops and the partition is read again. So does finding,
+/// on the checkpoint timer, that the replica now leads in another epoch (reads would be stale, not only writes).
 /// </summary>
 public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -29,6 +33,8 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
     private readonly TimeProvider _time;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> _coordinators = new(StringComparer.Ordinal);
+    private readonly GroupCheckpoints _checkpoints;
+    private long _boundsRequestId;
     private Dictionary<string, GroupCoordinator> _loaded = new(StringComparer.Ordinal);
     private long _requestId;
     private GroupLease? _lease;
@@ -44,6 +50,7 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
         _settings = settings;
         _registry = registry;
         _time = time;
+        _checkpoints = new GroupCheckpoints(settings.CheckpointAfterRecords);
         WaitingForLeadership();
     }
 
@@ -69,8 +76,17 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
             StartLoading(l);
         });
         Receive<Retry>(_ => AskLeadership());
-        Receive<GroupCoordinatorFailed>(_ => { });
+        IgnoreCheckpoints();
         ReceiveAny(_ => Stash.Stash());
+    }
+
+    // Answers of a checkpoint round that stopped with the coordinators that were to give them: they count for nothing.
+    private void IgnoreCheckpoints()
+    {
+        Receive<GroupCoordinatorFailed>(_ => { });
+        Receive<GroupCheckpointed>(_ => { });
+        Receive<CheckpointTick>(_ => { });
+        Receive<DeleteRecordsResponse>(_ => { });
     }
 
     private void AskLeadership()
@@ -95,7 +111,7 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
     {
         Receive<FetchResponse>(OnFetched);
         Receive<Retry>(_ => Fetch());
-        Receive<GroupCoordinatorFailed>(_ => { });
+        IgnoreCheckpoints();
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -136,6 +152,7 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
             Name, _loaded.Count, _lease!.LeaderEpoch, _loadFrom, _loadEnd, took.TotalMilliseconds);
         _loaded = new Dictionary<string, GroupCoordinator>(StringComparer.Ordinal);
         Become(Active);
+        Timers.StartPeriodicTimer(CheckpointTick.Instance, CheckpointTick.Instance, _settings.CheckpointInterval);
         Stash.UnstashAll();
     }
 
@@ -143,14 +160,61 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
     {
         Receive<IGroupMessage>(m => Coordinator(m.GroupId).Forward(m));
         Receive<ListCoordinatedGroups>(_ => ListAsync(_settings.RegistryTimeout).PipeTo(Sender));
-        Receive<GroupCoordinatorFailed>(f =>
+        Receive<CheckpointTick>(_ =>
         {
-            _log.Warning("{0}: group {1} could not write ({2}); reading the partition again", Name, f.GroupId, f.Reason);
-            foreach (var child in _coordinators.Values) Context.Stop(child);
-            _coordinators.Clear();
-            Become(WaitingForLeadership);
-            AskLeadership();
+            if (_checkpoints.Round == 0) _replica.Tell(new GetLeadership(_boundsRequestId = ++_requestId));
         });
+        Receive<Leadership>(OnBounds);
+        Receive<GroupCheckpointed>(OnCheckpointed);
+        Receive<DeleteRecordsResponse>(deleted =>
+        {
+            if (deleted.Error == ErrorCode.None) _log.Info("{0}: records below {1} are superseded by the groups' snapshots and deleted", Name, deleted.LowWatermark);
+            else _log.Warning("{0}: deleting the records superseded by the groups' snapshots failed ({1}: {2}); the next round tries again", Name, deleted.Error, deleted.ErrorMessage);
+        });
+        Receive<GroupCoordinatorFailed>(f => Reload($"group {f.GroupId} could not write ({f.Reason})"));
+    }
+
+    /// <summary>Stops every coordinator (their state may differ from the log) and reads the partition again once it leads.</summary>
+    private void Reload(string why)
+    {
+        _log.Warning("{0}: {1}; reading the partition again", Name, why);
+        foreach (var child in _coordinators.Values) Context.Stop(child);
+        _coordinators.Clear();
+        _checkpoints.Abandon();
+        Timers.Cancel(CheckpointTick.Instance);
+        Become(WaitingForLeadership);
+        AskLeadership();
+    }
+
+    // ---- checkpoints ----
+
+    private void OnBounds(Leadership bounds)
+    {
+        if (bounds.RequestId != _boundsRequestId) return;
+        if (bounds.LeaderEpoch != _lease!.LeaderEpoch)
+        {
+            // Led by another epoch since the groups were read (another leader may have written in between): reads
+            // from this state would be stale, not only writes (which the epoch fences).
+            Reload($"the replica leads in epoch {bounds.LeaderEpoch}, not {_lease.LeaderEpoch} in which the groups were read");
+            return;
+        }
+        if (!_checkpoints.Due(bounds.LogStart, bounds.HighWatermark, _coordinators.Count)) return;
+        if (_coordinators.Count == 0)
+        {
+            _replica.Tell(new DeleteRecordsRequest(OffsetsTopic.Name, _partition, bounds.HighWatermark)); // no group: nothing below is needed
+            return;
+        }
+        var round = _checkpoints.Begin(_coordinators.Keys, bounds.HighWatermark);
+        _log.Info("{0}: {1} records from log start {2}; checkpoint round {3}: {4} group(s) write their snapshot",
+            Name, bounds.HighWatermark - bounds.LogStart, bounds.LogStart, round, _coordinators.Count);
+        var checkpoint = new GroupCheckpoint(round);
+        foreach (var child in _coordinators.Values) child.Tell(checkpoint);
+    }
+
+    private void OnCheckpointed(GroupCheckpointed answer)
+    {
+        if (_checkpoints.Answered(answer.Round, answer.GroupId, answer.SnapshotOffset) is { } start)
+            _replica.Tell(new DeleteRecordsRequest(OffsetsTopic.Name, _partition, start));
     }
 
     // ---- coordinators ----
@@ -164,6 +228,11 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
     {
         var child = Context.ActorOf(GroupCoordinatorActor.Props(groupId, _settings, _registry, _lease!, group, _time));
         _coordinators[groupId] = child;
+        if (_checkpoints.Round != 0)
+        {
+            _checkpoints.Joined(groupId); // started during a round: its first write may land below the others' snapshots
+            child.Tell(new GroupCheckpoint(_checkpoints.Round));
+        }
         return child;
     }
 
@@ -190,5 +259,10 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
     private sealed record Retry
     {
         public static readonly Retry Instance = new();
+    }
+
+    private sealed record CheckpointTick
+    {
+        public static readonly CheckpointTick Instance = new();
     }
 }

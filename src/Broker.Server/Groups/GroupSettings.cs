@@ -12,6 +12,8 @@ public sealed record GroupSettings(
     int OffsetsTopicPartitions,
     TimeSpan WriteTimeout,
     TimeSpan LoadRetryInterval,
+    TimeSpan CheckpointInterval,
+    long CheckpointAfterRecords,
     ConsumerGroupSettings? ConsumerProtocol = null)
 {
     /// <summary>The KIP-848 consumer protocol's settings (<c>broker.groups.consumer</c>); the defaults when not given.</summary>
@@ -26,6 +28,8 @@ public sealed record GroupSettings(
         OffsetsTopicPartitions: broker.GetInt("groups.offsets-topic-partitions"),
         WriteTimeout: broker.GetTimeSpan("groups.write-timeout"),
         LoadRetryInterval: broker.GetTimeSpan("groups.load-retry-interval"),
+        CheckpointInterval: broker.GetTimeSpan("groups.checkpoint-interval"),
+        CheckpointAfterRecords: broker.GetLong("groups.checkpoint-after-records"),
         ConsumerProtocol: new ConsumerGroupSettings(
             Assignors: [.. broker.GetStringList("groups.consumer.assignors")],
             SessionTimeout: broker.GetTimeSpan("groups.consumer.session-timeout"),

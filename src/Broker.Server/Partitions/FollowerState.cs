@@ -29,8 +29,11 @@ internal sealed class FollowerState
         /// <summary>The leader's log starts past this log's end (retention removed what comes next): start the log at <paramref name="Offset"/> (journaled).</summary>
         public sealed record StartAt(long Offset) : Step;
 
-        /// <summary>Persist <paramref name="Batches"/> (possibly none), then follow the leader's high watermark and fetch again.</summary>
-        public sealed record Append(List<byte[]> Batches, long LeaderHighWatermark) : Step;
+        /// <summary>
+        /// Persist <paramref name="Batches"/> (possibly none), then follow the leader's high watermark and its log start
+        /// (<see cref="FollowedLogStart"/>), and fetch again.
+        /// </summary>
+        public sealed record Append(List<byte[]> Batches, long LeaderHighWatermark, long LeaderLogStart) : Step;
 
         /// <summary>Nothing to change: fetch again at once.</summary>
         public sealed record FetchAgain : Step;
@@ -50,6 +53,18 @@ internal sealed class FollowerState
         new(topic, partition, log.TopicId!, nodeId, ++FetchId, log.LogEnd, log.Epochs.LatestEpoch, maxBytes, maxWaitMs);
 
     public bool IsCurrent(long fetchId) => fetchId == FetchId;
+
+    /// <summary>
+    /// Where this replica's log should start after an append: the leader's log start (moved by DeleteRecords,
+    /// retention or the group checkpoints) up to this replica's high watermark, as Kafka's follower does
+    /// (<c>maybeIncrementLogStartOffset</c>), so a replica that becomes leader serves, and reads its groups back, from
+    /// where the old leader did; null when its log start stays.
+    /// </summary>
+    public static long? FollowedLogStart(long leaderLogStart, PartitionLog log)
+    {
+        var start = Math.Min(leaderLogStart, log.HighWatermark);
+        return start > log.LogStart ? start : null;
+    }
 
     public Step OnFetched(ReplicaFetchResult result, PartitionLog log)
     {
@@ -81,6 +96,6 @@ internal sealed class FollowerState
             batches.Add(bytes);
             expected = header.BaseOffset + header.RecordCount;
         }
-        return new Step.Append(batches, result.HighWatermark);
+        return new Step.Append(batches, result.HighWatermark, result.LogStartOffset);
     }
 }

@@ -34,6 +34,13 @@ internal enum IsrWriteStep
     Fenced,
     /// <summary>Not confirmed by a majority (it may still land): keep counting both sets, write again at the next check.</summary>
     Unconfirmed,
+    /// <summary>
+    /// Refused, but the store names this node leader in this very epoch, with another partition epoch or ISR (an
+    /// earlier ISR write of ours it reported written did not survive, or landed differently): this leader is not
+    /// fenced; it takes the stored state as its own and proposes again from it at the next check (Kafka's leader does
+    /// the same on INVALID_UPDATE_VERSION).
+    /// </summary>
+    Refreshed,
 }
 
 /// <summary>An ISR change to write (compare-and-set from <paramref name="Expected"/>), and why.</summary>
@@ -256,6 +263,10 @@ internal sealed class LeaderState<TReplyTo>
                 State = state;
                 ProposedIsr = null;
                 return IsrWriteStep.Applied;
+            case PartitionStateWrite.Conflict { Newer: { } stored } when stored.Leader == _nodeId && stored.LeaderEpoch == Epoch:
+                State = stored;
+                ProposedIsr = null;
+                return IsrWriteStep.Refreshed;
             case PartitionStateWrite.Conflict:
                 return IsrWriteStep.Fenced;
             default:

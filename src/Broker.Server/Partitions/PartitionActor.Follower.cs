@@ -92,7 +92,7 @@ public sealed partial class PartitionActor
                 return;
             case FollowerState.Step.Append { Batches.Count: 0 } nothing:
                 FollowHighWatermark(nothing.LeaderHighWatermark);
-                SendFetch();
+                FollowLogStart(nothing.LeaderLogStart, SendFetch);
                 return;
             case FollowerState.Step.Append append:
                 var remaining = append.Batches.Count;
@@ -105,13 +105,32 @@ public sealed partial class PartitionActor
                     if (--remaining > 0) return;
                     FollowHighWatermark(append.LeaderHighWatermark);
                     MaybeSnapshot();
-                    SendFetch();
+                    FollowLogStart(append.LeaderLogStart, SendFetch);
                 });
                 return;
             default:
                 SendFetch();
                 return;
         }
+    }
+
+    /// <summary>Moves the log start up to the leader's (<see cref="FollowerState.FollowedLogStart"/>), journaled as DeleteRecords is, then <paramref name="then"/>.</summary>
+    private void FollowLogStart(long leaderLogStart, Action then)
+    {
+        if (FollowerState.FollowedLogStart(leaderLogStart, _log) is not { } start)
+        {
+            then();
+            return;
+        }
+        Persist(new RecordsDeleted(start), e =>
+        {
+            var deleteTo = _log.DropBefore(e.Offset);
+            _logger.Info("partition {0}: log start follows the leader's to {1}", Name, _log.LogStart);
+            // Snapshot the trimmed index first; the journal rows go once it is saved (as retention and DeleteRecords do).
+            if (deleteTo > 0) _pendingDeleteToSeq = Math.Max(_pendingDeleteToSeq, deleteTo);
+            TakeSnapshot();
+            then();
+        });
     }
 
     private void FollowHighWatermark(long leaderHighWatermark)

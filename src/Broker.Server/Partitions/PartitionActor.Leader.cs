@@ -425,6 +425,13 @@ public sealed partial class PartitionActor
             case IsrWriteStep.Applied:
                 UpdateHighWatermark();
                 return;
+            case IsrWriteStep.Refreshed:
+                // Stepping down here left the partition without a leader: nobody else was elected (seen after the
+                // metadata quorum's controller was killed, RestartAtOnceTests).
+                _logger.Warning("partition {0}: ISR change refused ({1}); the store still names this node leader in epoch {2}: continuing from its ISR [{3}]",
+                    Name, Reason(written), _leader.Epoch, string.Join(",", _leader.State!.Isr));
+                UpdateHighWatermark();
+                return;
             case IsrWriteStep.Fenced:
                 _logger.Warning("partition {0}: ISR change refused ({1}); a newer leader exists, stepping down", Name, Reason(written));
                 StepDown("fenced by a newer leader epoch");

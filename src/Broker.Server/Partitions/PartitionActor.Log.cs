@@ -278,7 +278,7 @@ public sealed partial class PartitionActor
     /// <summary>
     /// Moves the log start to the requested offset (the high watermark for -1), journaled so it survives a restart;
     /// the journal rows of the whole batches below it are deleted after the next snapshot, as retention does.
-    /// Followers keep their own log start (they trim by retention): a new leader would serve from its own.
+    /// Followers move their log start up to the leader's as they fetch (FollowerState.FollowedLogStart), as Kafka's do.
     /// </summary>
     private void DeleteRecords(DeleteRecordsRequest request)
     {

@@ -77,19 +77,23 @@ internal sealed class PartitionMetadataClient(MetadataStore store)
     public async Task<PartitionStateWrite> AlterIsrAsync(string topicId, int partition, PartitionState expected, PartitionState next)
     {
         var key = PartitionStateTable.KeyOf(topicId, partition);
+        PartitionState? stored = null;
         try
         {
             await store.UpdatePartitionsAsync(table =>
             {
                 if (table.Get(key) is { } now && now.CompareTo(expected) != 0 && now.CompareTo(next) != 0)
+                {
+                    stored = now;
                     throw new MetadataConflictException($"partition state is {now}, expected {expected}");
+                }
                 return table.Put(key, next);
             }).ConfigureAwait(false);
             return new PartitionStateWrite.Written(next);
         }
         catch (MetadataConflictException ex)
         {
-            return new PartitionStateWrite.Conflict(ex.Message, null);
+            return new PartitionStateWrite.Conflict(ex.Message, stored); // what the store holds, so the leader can tell fenced from behind
         }
         catch (Exception ex)
         {

@@ -53,7 +53,9 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
         const string topic = "orders";
         const int partitions = 6;
         var groups = Enumerable.Range(1, 12).Select(i => $"g{i}").ToArray();
-        await using var cluster = new ThreeNodeCluster();
+        // Group checkpoints after a handful of records, so partitions are snapshotted and trimmed before the kills, and
+        // every rebuild on a new leader below starts from a log start its replica followed.
+        await using var cluster = new ThreeNodeCluster(nodeConfig: "broker.groups { checkpoint-interval = 500ms, checkpoint-after-records = 4 }");
         await cluster.StartAsync();
         await cluster.CreateTopicAsync(topic, partitions, replicas: 3, minInsyncReplicas: 2);
         await cluster.WaitForIsrAsync(topic, 3, Wait);
@@ -74,6 +76,9 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
         }
         await cluster.WaitForIsrAsync(OffsetsTopic, 3, Wait);
         await CheckAsync(output, cluster, groups, expected, "after the commits");
+        var trimmed = await TrimmedAsync(cluster);
+        output.WriteLine($"checkpointed before the kills: {string.Join(", ", trimmed.Select(t => $"{OffsetsTopic}/{t.Key} starts at {t.Value}"))}");
+        Assert.NotEmpty(trimmed);
 
         for (var i = 0; i < cluster.Size; i++)
         {
@@ -93,6 +98,27 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
         output.WriteLine($"all three killed and restarted: every group exact after {all.Elapsed.TotalSeconds:0.0} s");
 
         await AssertListedEverywhereAsync(cluster, groups, cluster.Size);
+        // Their leaders changed with every kill; each new leader's log starts where the checkpoint left it (or later).
+        var after = new Dictionary<int, long>();
+        await ThreeNodeCluster.Eventually(async () =>
+        {
+            after = await TrimmedAsync(cluster);
+            return trimmed.All(t => after.GetValueOrDefault(t.Key) >= t.Value);
+        }, TimeSpan.FromSeconds(30), $"the checkpointed {OffsetsTopic} partitions to start where they did before the kills, or later ({string.Join(", ", trimmed)})");
+        output.WriteLine($"after the kills: {string.Join(", ", after.Select(t => $"{OffsetsTopic}/{t.Key} starts at {t.Value}"))}");
+    }
+
+    /// <summary>The __consumer_offsets partitions whose log start has moved (group checkpoints), with their log start; waits up to 30 s for one.</summary>
+    private static async Task<Dictionary<int, long>> TrimmedAsync(ThreeNodeCluster cluster)
+    {
+        var trimmed = new Dictionary<int, long>();
+        await ThreeNodeCluster.Eventually(async () =>
+        {
+            var described = await cluster.DescribeAsync(OffsetsTopic);
+            trimmed = described.Partitions.Where(p => p.LogStartOffset > 0).ToDictionary(p => p.Partition, p => p.LogStartOffset);
+            return trimmed.Count > 0;
+        }, TimeSpan.FromSeconds(30), $"a {OffsetsTopic} partition checkpointed");
+        return trimmed;
     }
 
     /// <summary>

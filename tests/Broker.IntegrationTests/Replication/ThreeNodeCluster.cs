@@ -13,9 +13,9 @@ namespace Broker.IntegrationTests.Replication;
 /// --node-id i+1, and the first <paramref name="size"/> nodes are its voters (a spare cannot be one: pass quorum: false
 /// to test on the Distributed Data store).
 /// With <paramref name="network"/>, node i runs in its own network namespace at its own address (<see cref="NetworkLab"/>),
-/// so the test can cut it off.
+/// so the test can cut it off. <paramref name="nodeConfig"/> is HOCON every node layers over its defaults (--config).
 /// </summary>
-public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int size = 3, bool quorum = true, NetworkLab? network = null) : IAsyncDisposable
+public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int size = 3, bool quorum = true, NetworkLab? network = null, string? nodeConfig = null) : IAsyncDisposable
 {
     /// <summary>Where node <paramref name="index"/> listens: 127.0.0.1, or its address in the <see cref="NetworkLab"/>.</summary>
     public string Host(int index) => network?.Host(index) ?? "127.0.0.1";
@@ -37,6 +37,19 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
 
     private string[]? QuorumArgs(int index) =>
         quorum && index < size ? ["--node-id", (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "--voters", Voters] : null;
+
+    /// <summary>The quorum's arguments and, with a node config, --config and its file.</summary>
+    private string[]? NodeArgs(int index)
+    {
+        if (nodeConfig is null) return QuorumArgs(index);
+        var file = Path.Combine(_root, "node-extra.conf");
+        if (!File.Exists(file))
+        {
+            Directory.CreateDirectory(_root);
+            File.WriteAllText(file, nodeConfig);
+        }
+        return [.. QuorumArgs(index) ?? [], "--config", file];
+    }
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-cluster", Guid.NewGuid().ToString("N"));
     private readonly int[] _ports = Enumerable.Range(0, size + spares).Select(_ => BrokerProcess.FreePort()).ToArray();
@@ -105,7 +118,7 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
         var running = _joinOrder.Where(i => i != index && IsRunning(i)).Select(i => $"{Host(i)}:{_ports[i]}").ToList();
         var seed = index == 0 && _joinOrder.Count == 0 ? null : string.Join(",", running);
         _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index],
-            extraArgs: QuorumArgs(index), host: network?.Host(index), netns: network?.Namespace(index));
+            extraArgs: NodeArgs(index), host: network?.Host(index), netns: network?.Namespace(index));
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }
@@ -130,7 +143,7 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
     {
         var seed = index == 0 ? null : Seed;
         _nodes[index] = await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{index}"), _ports[index], TimeSpan.FromSeconds(90), seed, racks ? RackOf(index) : null, _httpPorts[index], waitUntilUp: false,
-            extraArgs: QuorumArgs(index), host: network?.Host(index), netns: network?.Namespace(index));
+            extraArgs: NodeArgs(index), host: network?.Host(index), netns: network?.Namespace(index));
         _joinOrder.Remove(index);
         _joinOrder.Add(index);
     }

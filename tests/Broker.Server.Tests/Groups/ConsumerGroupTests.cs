@@ -26,6 +26,8 @@ public sealed class ConsumerGroupTests
         OffsetsTopicPartitions: 10,
         WriteTimeout: TimeSpan.FromSeconds(15),
         LoadRetryInterval: TimeSpan.FromMilliseconds(500),
+        CheckpointInterval: TimeSpan.FromSeconds(5),
+        CheckpointAfterRecords: 10_000,
         ConsumerProtocol: new ConsumerGroupSettings(["uniform", "range"], TimeSpan.FromMilliseconds(SessionMs), TimeSpan.FromMilliseconds(HeartbeatMs)));
 
     private readonly FakeTimeProvider _clock = new();
@@ -359,5 +361,25 @@ public sealed class ConsumerGroupTests
             Heartbeat("a", recovered.DescribeConsumer().Members.Single(m => m.MemberId == "a").MemberEpoch, owned: Orders(kept), group: recovered);
         }
         Assert.Equal(6, Assert.Single(recovered.DescribeConsumer().Members).Assignment.Count);
+    }
+
+    [Fact]
+    public void A_checkpoint_alone_restores_the_members_so_the_log_below_it_can_be_deleted()
+    {
+        Join("a");
+        Join("b");
+        var before = _group.DescribeConsumer();
+
+        // A checkpoint's events, and nothing older: what a new coordinator reads once the log start has moved to it.
+        var batch = GroupRecords.Encode("g", _group.Checkpoint().Events, 0);
+        var read = new List<(string GroupId, IServerMessage Event)>();
+        GroupRecords.Decode(batch, 0, read);
+        var recovered = new GroupCoordinator("g", Settings, _clock);
+        foreach (var (_, e) in read) recovered.Apply(e);
+        recovered.Recovered();
+
+        var after = recovered.DescribeConsumer();
+        Assert.Equal((before.GroupEpoch, before.AssignmentEpoch), (after.GroupEpoch, after.AssignmentEpoch));
+        Assert.Equal(before.Members.Select(m => (m.MemberId, m.MemberEpoch)).Order(), after.Members.Select(m => (m.MemberId, m.MemberEpoch)).Order());
     }
 }

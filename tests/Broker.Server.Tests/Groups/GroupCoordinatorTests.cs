@@ -23,7 +23,9 @@ public sealed class GroupCoordinatorTests
         RegistryTimeout: TimeSpan.FromSeconds(10),
         OffsetsTopicPartitions: 10,
         WriteTimeout: TimeSpan.FromSeconds(15),
-        LoadRetryInterval: TimeSpan.FromMilliseconds(500));
+        LoadRetryInterval: TimeSpan.FromMilliseconds(500),
+        CheckpointInterval: TimeSpan.FromSeconds(5),
+        CheckpointAfterRecords: 10_000);
 
     private readonly FakeTimeProvider _clock = new();
     private readonly Group _group;
@@ -582,6 +584,39 @@ public sealed class GroupCoordinatorTests
         Assert.Equal(expected.GenerationId, actual.GenerationId);
         Assert.Equal(expected.Members.Single().Assignment, actual.Members.Single().Assignment);
         Assert.Equal(expected.Offsets, actual.Offsets);
+    }
+
+    [Fact]
+    public void A_snapshot_holds_what_was_written_not_a_member_still_joining()
+    {
+        Topics(("snap", 2));
+        var joined = Joined(Join(JoinRequest("", ["snap"])));
+        SyncOk(joined);
+        // A second consumer's join starts a rebalance that has not completed: it is in memory, in no generation.
+        Join(JoinRequest("", ["snap"]));
+        Assert.Equal(GroupState.PreparingRebalance, _group.Coordinator.State);
+
+        var snapshot = _group.Coordinator.Snapshot();
+        Assert.Equal(1, snapshot.Generation.GenerationId);
+        Assert.Equal([joined.MemberId], snapshot.Generation.Members.Select(m => m.MemberId));
+        var replayed = new GroupCoordinator("g", Settings, _clock);
+        foreach (var e in _group.Journal) replayed.Apply(e);
+        Assert.Equal(replayed.Snapshot().Generation.Members.Single().Assignment, snapshot.Generation.Members.Single().Assignment);
+    }
+
+    [Fact]
+    public void A_snapshot_read_after_older_events_replaces_them_so_deleted_offsets_stay_deleted()
+    {
+        Assert.Equal(ErrorCode.None, _group.Ask<OffsetCommitResponse>(c => c.Commit(new OffsetCommitRequest("g", -1, "", [new OffsetCommitPartition("t", 0, 9, null), new OffsetCommitPartition("t", 1, 4, null)]))).Error);
+        _group.Ask<DeleteGroupOffsetsResponse>(c => c.DeleteOffsets(new DeleteGroupOffsetsRequest("g", [new TopicPartition("t", 0)])));
+        var snapshot = Assert.IsType<GroupSnapshot>(Assert.Single(_group.Coordinator.Checkpoint().Events));
+
+        // A replica whose log start is older reads the commit, then the snapshot (the delete itself was trimmed on the leader).
+        var reader = new GroupCoordinator("g", Settings, _clock);
+        reader.Apply(_group.Journal[0]);
+        reader.Apply(snapshot);
+        Assert.Equal([("t", 1, 4L)], reader.FetchOffsets(new OffsetFetchRequest("g", null)).Offsets.Select(o => (o.Topic, o.Partition, o.Offset)));
+        Assert.True(reader.Exists);
     }
 
     [Fact]

@@ -48,15 +48,15 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         new(OffsetsTopic.Name, Partition, ErrorCode.None, null, highWatermark, 0, batches.SelectMany(b => b).ToArray());
 
     /// <summary>Starts a host whose replica leads in <see cref="Epoch"/> with <paramref name="logEnd"/>, and answers its first fetch (an empty log needs none).</summary>
-    private (IActorRef Host, TestProbe Replica) Loaded(long logEnd, FetchResponse? firstFetch, params TopicDescriptor[] topics)
+    private (IActorRef Host, TestProbe Replica) Loaded(long logEnd, FetchResponse? firstFetch, GroupSettings? settings = null, long logStart = 0, TopicDescriptor[]? topics = null)
     {
         var replica = CreateTestProbe();
-        var host = Sys.ActorOf(GroupPartitionActor.Props(Partition, replica.Ref, Settings, Registry(topics)));
+        var host = Sys.ActorOf(GroupPartitionActor.Props(Partition, replica.Ref, settings ?? Settings, Registry(topics ?? [])));
         var ask = replica.ExpectMsg<GetLeadership>(Long);
-        replica.Reply(new Leadership(ask.RequestId, Epoch, "topic-id", 0, logEnd, logEnd));
+        replica.Reply(new Leadership(ask.RequestId, Epoch, "topic-id", logStart, logEnd, logEnd));
         if (firstFetch is null) return (host, replica);
         var fetch = replica.ExpectMsg<FetchRequest>(Long);
-        Assert.Equal(0, fetch.Offset);
+        Assert.Equal(logStart, fetch.Offset);
         Assert.Equal(Epoch, fetch.CurrentLeaderEpoch);
         replica.Reply(firstFetch);
         return (host, replica);
@@ -113,7 +113,7 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
     public void A_consumer_group_written_by_one_coordinator_is_served_by_the_next_one_after_a_move()
     {
         var orders = new TopicDescriptor("orders", "orders-id", 4, 1, new Dictionary<string, string>(), [[1], [1], [1], [1]]);
-        var (first, replica) = Loaded(logEnd: 0, firstFetch: null, orders);
+        var (first, replica) = Loaded(logEnd: 0, firstFetch: null, topics: [orders]);
         first.Tell(new ConsumerGroupHeartbeatRequest("g", "m-1", 0, "client", 60_000, ["orders"], null, []));
         var append = replica.ExpectMsg<AppendBatch>(Long);
         replica.Reply(new AppendResult(OffsetsTopic.Name, Partition, ErrorCode.None, null, 0));
@@ -123,7 +123,7 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         // The partition's leadership moves: the next coordinator reads the group back from what the first one wrote.
         var batch = append.Batch.ToArray();
         RecordBatch.SetBaseOffset(batch, 0);
-        var (second, _) = Loaded(logEnd: 1, Records(1, batch), orders);
+        var (second, _) = Loaded(logEnd: 1, Records(1, batch), topics: [orders]);
         second.Tell(new DescribeConsumerGroupRequest("g"));
         var described = ExpectMsg<DescribeConsumerGroupResponse>(Long);
         Assert.Equal(("Stable", 1, 1), (described.State, described.GroupEpoch, described.AssignmentEpoch));
@@ -134,5 +134,58 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         second.Tell(new ConsumerGroupHeartbeatRequest("g", "m-1", 1, "client", -1, null, null, null));
         var carriedOn = ExpectMsg<ConsumerGroupHeartbeatResponse>(Long);
         Assert.Equal((ErrorCode.None, 1), (carriedOn.Error, carriedOn.MemberEpoch));
+    }
+
+    [Fact]
+    public void Every_group_writes_its_snapshot_and_the_records_below_the_oldest_are_deleted()
+    {
+        var settings = Settings with { CheckpointInterval = TimeSpan.FromMilliseconds(100), CheckpointAfterRecords = 10 };
+        var (host, replica) = Loaded(logEnd: 3, Records(3,
+            Stored(0, "g", new OffsetsCommitted([new CommittedOffset("t", 0, 10, null)])),
+            Stored(1, "other", new OffsetsCommitted([new CommittedOffset("t", 0, 99, null)])),
+            Stored(2, "g", new OffsetsCommitted([new CommittedOffset("t", 0, 15, null)]))), settings);
+
+        // The host asks for the log's bounds on its timer; 30 records past the log start is over the threshold.
+        var bounds = replica.ExpectMsg<GetLeadership>(Long);
+        replica.Reply(new Leadership(bounds.RequestId, Epoch, "topic-id", 0, 30, 30));
+        var snapshots = new List<byte[]>();
+        for (var i = 0; i < 2; i++)
+        {
+            var append = replica.ExpectMsg<AppendBatch>(Long);
+            Assert.Equal((Epoch, true), (append.LeaderEpoch, append.ExactLeaderEpoch));
+            var written = new List<(string GroupId, IServerMessage Event)>();
+            GroupRecords.Decode(append.Batch, 0, written);
+            Assert.IsType<GroupSnapshot>(Assert.Single(written).Event);
+            snapshots.Add(Stored(30 + i, written[0].GroupId, written[0].Event));
+            replica.Reply(new AppendResult(OffsetsTopic.Name, Partition, ErrorCode.None, null, 30 + i));
+        }
+        var delete = replica.ExpectMsg<DeleteRecordsRequest>(Long);
+        Assert.Equal((OffsetsTopic.Name, Partition, 30L), (delete.Topic, delete.Partition, delete.Offset));
+
+        // A new leader whose log starts at the snapshots rebuilds the same groups from them alone.
+        Sys.Stop(host);
+        var (next, _) = Loaded(logEnd: 32, Records(32, [.. snapshots]), Settings, logStart: 30);
+        next.Tell(new OffsetFetchRequest("g", null));
+        Assert.Equal([15L], ExpectMsg<OffsetFetchResponse>(Long).Offsets.Select(o => o.Offset).ToArray());
+        next.Tell(new OffsetFetchRequest("other", null));
+        Assert.Equal([99L], ExpectMsg<OffsetFetchResponse>(Long).Offsets.Select(o => o.Offset).ToArray());
+    }
+
+    [Fact]
+    public void A_replica_found_leading_in_another_epoch_sends_the_host_back_to_reading_the_partition()
+    {
+        var settings = Settings with { CheckpointInterval = TimeSpan.FromMilliseconds(100) };
+        var (host, replica) = Loaded(logEnd: 0, firstFetch: null, settings);
+        var bounds = replica.ExpectMsg<GetLeadership>(Long);
+        replica.Reply(new Leadership(bounds.RequestId, Epoch + 2, "topic-id", 0, 0, 0)); // led elsewhere in between, then here again
+
+        // It asks to lead again and serves nothing from the state it had until it has read the log in the new epoch.
+        var ask = replica.ExpectMsg<GetLeadership>(Long);
+        Assert.NotEqual(bounds.RequestId, ask.RequestId);
+        host.Tell(new OffsetFetchRequest("g", null)); // waits: answered from the old state, it would name no offset
+        replica.Reply(new Leadership(ask.RequestId, Epoch + 2, "topic-id", 0, 1, 1));
+        Assert.Equal(Epoch + 2, replica.ExpectMsg<FetchRequest>(Long).CurrentLeaderEpoch);
+        replica.Reply(Records(1, Stored(0, "g", new OffsetsCommitted([new CommittedOffset("t", 0, 544, null)]))));
+        Assert.Equal([544L], ExpectMsg<OffsetFetchResponse>(Long).Offsets.Select(o => o.Offset).ToArray());
     }
 }

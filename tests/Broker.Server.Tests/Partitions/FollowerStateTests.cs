@@ -115,4 +115,16 @@ public sealed class FollowerStateTests
         Assert.True(log.FollowHighWatermark(append.LeaderHighWatermark));
         Assert.Equal(10, log.HighWatermark); // a follower's high watermark never passes its own log end
     }
+
+    [Fact]
+    public void The_log_start_follows_the_leaders_up_to_the_high_watermark_and_never_back()
+    {
+        var log = TestBatches.Log(_clock, 10, 0, 0, 0);
+        Assert.True(log.FollowHighWatermark(20));
+        Assert.Null(FollowerState.FollowedLogStart(0, log));
+        Assert.Equal(20, FollowerState.FollowedLogStart(25, log)); // what this replica has not seen committed is not dropped
+        log.DropBefore(FollowerState.FollowedLogStart(10, log)!.Value);
+        Assert.Equal(10, log.LogStart);
+        Assert.Null(FollowerState.FollowedLogStart(5, log)); // a leader whose log starts earlier does not bring records back
+    }
 }

@@ -269,6 +269,26 @@ public sealed class LeaderStateTests
     }
 
     [Fact]
+    public void An_ISR_write_refused_while_the_store_names_this_leader_in_its_epoch_takes_the_stored_state_instead_of_stepping_down()
+    {
+        _alive.Remove(3);
+        _leader.CheckIsr(Replicas, IsAlive, LagMax);
+        // The store lost our last ISR change (partition epoch 0.1 -> back to 0.0) but still names node 1 leader in epoch 1.
+        var stored = new PartitionState(1, 3, 1, [1, 3]);
+        Assert.Equal(IsrWriteStep.Refreshed, _leader.OnIsrWritten(new PartitionStateWrite.Conflict("partition state is leader 1 epoch 1.3 isr [1,3]", stored)));
+        Assert.Equal(stored, _leader.State);
+        Assert.False(_leader.IsrWriteInFlight);
+        // The next check proposes from what the store holds: node 3 is down.
+        var next = _leader.CheckIsr(Replicas, IsAlive, LagMax)!;
+        Assert.Equal(stored, next.Expected);
+        Assert.Equal<int>([1], next.Next.Isr);
+
+        // A state naming another leader, or this node in another epoch, still fences.
+        Assert.Equal(IsrWriteStep.Fenced, _leader.OnIsrWritten(new PartitionStateWrite.Conflict("newer", new PartitionState(2, 0, 2, [2]))));
+        Assert.Equal(IsrWriteStep.Fenced, _leader.OnIsrWritten(new PartitionStateWrite.Conflict("newer", new PartitionState(2, 0, 1, [1]))));
+    }
+
+    [Fact]
     public void An_unconfirmed_ISR_write_keeps_the_maximal_ISR_and_is_written_again_at_the_next_check()
     {
         Fetch(2, 20);
