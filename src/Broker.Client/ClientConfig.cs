@@ -31,10 +31,23 @@ public class ClientConfig
     /// </summary>
     public string? ClientHost { get; set; }
 
+    /// <summary>
+    /// The user to log in as on a node's client door (<c>broker.client-door</c>, docs/security.md), with
+    /// <see cref="Password"/>; null (the default) does not log in. The user is one of <c>broker users</c> (the same
+    /// SCRAM users as the Kafka listener), and the cluster's ACLs decide what it may do. A door that requires a login
+    /// refuses requests without one (AuthenticationFailed).
+    /// </summary>
+    public string? Username { get; set; }
+
+    /// <summary>The password of <see cref="Username"/>. It travels in the login message: use a door on a private network until the door has TLS.</summary>
+    public string? Password { get; set; }
+
     /// <summary>Throws <see cref="BrokerException"/> (InvalidConfig) for shared settings no client can run with; every client checks these first.</summary>
     internal void ValidateShared()
     {
         if (RequestTimeout <= TimeSpan.Zero)
             throw new BrokerException(ErrorCode.InvalidConfig, $"RequestTimeout must be positive, got {RequestTimeout}");
+        if (string.IsNullOrEmpty(Username) != string.IsNullOrEmpty(Password))
+            throw new BrokerException(ErrorCode.InvalidConfig, "Username and Password go together: set both to log in, or neither");
     }
 }

@@ -80,5 +80,15 @@ public enum ErrorCode : short
     /// </summary>
     NotCoordinator = 38,
 
+    // Security (docs/security.md): the native client door's login and Kafka's ACLs.
+    /// <summary>The login was refused (unknown user or wrong password), or the door requires one and none was made: check ClientConfig.Username and Password.</summary>
+    AuthenticationFailed = 39,
+    /// <summary>The user may not do this to the topic: an ACL must grant it (<c>broker acls add</c>); Kafka's TOPIC_AUTHORIZATION_FAILED.</summary>
+    TopicAuthorizationFailed = 40,
+    /// <summary>The user may not use the consumer group: an ACL must grant it; Kafka's GROUP_AUTHORIZATION_FAILED.</summary>
+    GroupAuthorizationFailed = 41,
+    /// <summary>The user may not perform this cluster-wide operation: an ACL on the cluster must grant it; Kafka's CLUSTER_AUTHORIZATION_FAILED.</summary>
+    ClusterAuthorizationFailed = 42,
+
     Unknown = 99,
 }

@@ -18,6 +18,7 @@ internal sealed class GatewayConnection : IBrokerTransport
     private readonly TimeSpan _requestTimeout;
     private readonly TimeSpan _connectTimeout;
     private readonly IActorRef _watcher;
+    private readonly LoginRequest? _login;
     private readonly object _sync = new();
     private Task<GatewayLink>? _gateway;
     private int _preferredIndex;
@@ -29,6 +30,7 @@ internal sealed class GatewayConnection : IBrokerTransport
         config.ValidateShared();
         _requestTimeout = config.RequestTimeout;
         _connectTimeout = config.ConnectTimeout <= TimeSpan.Zero || config.ConnectTimeout > _requestTimeout ? _requestTimeout : config.ConnectTimeout;
+        _login = string.IsNullOrEmpty(config.Username) ? null : new LoginRequest(config.Username, config.Password ?? "");
         _system = ClientActorSystem.Acquire(config.ClientHost);
         _watcher = _system.ActorOf(GatewayWatcher.Props(OnGatewayTerminated));
     }
@@ -132,8 +134,9 @@ internal sealed class GatewayConnection : IBrokerTransport
                         .Ask<ActorIdentity>(new Identify(index), TimeSpan.FromMilliseconds(remaining)).ConfigureAwait(false);
                     if (identity.Subject is { } gateway)
                     {
-                        _watcher.Tell(new WatchGateway(gateway));
-                        return new GatewayLink(gateway, index);
+                        var target = _login is null ? gateway : await LoginAsync(gateway, TimeSpan.FromMilliseconds(Math.Max(remaining, 5000))).ConfigureAwait(false);
+                        _watcher.Tell(new WatchGateway(target));
+                        return new GatewayLink(target, index);
                     }
                 }
                 catch (AskTimeoutException)
@@ -151,6 +154,20 @@ internal sealed class GatewayConnection : IBrokerTransport
             failures.Add(silent[i] ? $"{_bootstrap[i]} did not answer" : $"{_bootstrap[i]} refused or has no gateway");
         throw new BrokerException(ErrorCode.BrokerNotAvailable,
             $"no broker reachable at {string.Join(",", _bootstrap)} within {_connectTimeout.TotalSeconds:0.#}s ({string.Join("; ", failures)}); is a node running? start one with `broker node`");
+    }
+
+    /// <summary>
+    /// Logs in at a client door's gateway: the answer names this client's session under it, to which every request then
+    /// goes (the session acts as the user). A refused login fails with AuthenticationFailed at once: another node checks
+    /// the same users.
+    /// </summary>
+    private async Task<IActorRef> LoginAsync(IActorRef gateway, TimeSpan timeout)
+    {
+        var reply = await gateway.Ask<object>(_login!, timeout).ConfigureAwait(false);
+        if (reply is not LoginResponse { Error: ErrorCode.None } login) throw BrokerErrors.Of(reply, "login");
+        var identity = await _system.ActorSelection(gateway.Path / login.Session).Ask<ActorIdentity>(new Identify(login.Session), timeout).ConfigureAwait(false);
+        return identity.Subject ?? throw new BrokerException(ErrorCode.AuthenticationFailed,
+            $"the login at {gateway.Path.Address} succeeded but its session ended at once; retry (the door may be stopping)");
     }
 
     /// <summary>Death watch saw the gateway stop: requests waiting on it fail now, and the next one resolves again.</summary>
