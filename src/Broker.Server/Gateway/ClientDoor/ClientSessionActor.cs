@@ -72,6 +72,11 @@ internal sealed class ClientSessionActor : ReceiveActor
             return new ErrorResponse(ErrorCode.RequestTimedOut,
                 $"{forward.Request.GetType().Name}: the cluster did not answer the client door within {timeout.TotalSeconds:0}s; the node may be overloaded, retry");
         }
+        catch (Exception ex)
+        {
+            // Never a Status.Failure to the client: Akka.Remote would recreate the exception by the type name written.
+            return new ErrorResponse(ErrorCode.Unknown, $"{forward.Request.GetType().Name} failed on the node ({ex.GetType().Name}: {ex.Message})");
+        }
     }
 
     /// <summary>The relay waits as long as the request may legitimately take: the door's timeout plus the wait the request asks for.</summary>
