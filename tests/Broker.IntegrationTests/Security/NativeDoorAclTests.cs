@@ -19,7 +19,6 @@ public sealed class NativeDoorAclTests : IAsyncLifetime
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-native-door-" + Guid.NewGuid().ToString("N"));
     private BrokerProcess _broker = null!;
     private string _door = null!;
-    private string _adminProperties = null!;
 
     public async Task InitializeAsync()
     {
@@ -39,21 +38,32 @@ public sealed class NativeDoorAclTests : IAsyncLifetime
             """);
         _broker = await BrokerProcess.StartNodeAsync(Path.Combine(_root, "n1"), timeout: TimeSpan.FromSeconds(90),
             extraArgs: [.. TlsClusterFixture.TlsArgs(certs.ClusterCa, node), "--config", conf]);
-        _adminProperties = Path.Combine(_root, "admin.properties");
-        await File.WriteAllLinesAsync(_adminProperties, ["security.protocol=SASL_PLAINTEXT", "sasl.mechanism=SCRAM-SHA-512", "sasl.username=admin", "sasl.password=admin-secret"]);
-
-        foreach (var user in new[] { "alice", "bob", "carol" }) await Kafka("users", "add", user, "--password", user + "-secret");
-        await using (var admin = new AdminClient(Login("admin", "admin-secret")))
+        // Users and ACLs through one Confluent.Kafka AdminClient as the super user (what `broker users`/`broker acls`
+        // send; the CLI's path is covered by KafkaAclTests): one connection instead of nine CLI processes.
+        using (var kafka = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig
         {
-            var created = await admin.CreateTopicsAsync([Spec("orders"), Spec("logs-web"), Spec("logs-audit")]);
-            Assert.All(created, r => Assert.Equal(ErrorCode.None, r.Error));
+            BootstrapServers = _broker.KafkaBootstrap, SecurityProtocol = Confluent.Kafka.SecurityProtocol.SaslPlaintext,
+            SaslMechanism = Confluent.Kafka.SaslMechanism.ScramSha512, SaslUsername = "admin", SaslPassword = "admin-secret",
+        }).Build())
+        {
+            string[] users = ["alice", "bob", "carol"];
+            await kafka.AlterUserScramCredentialsAsync([.. users.Select(User)]);
+            await using (var admin = new AdminClient(Login("admin", "admin-secret")))
+            {
+                var created = await admin.CreateTopicsAsync([Spec("orders"), Spec("logs-web"), Spec("logs-audit")]);
+                Assert.All(created, r => Assert.Equal(ErrorCode.None, r.Error));
+            }
+            await kafka.CreateAclsAsync(
+            [
+                Acl("alice", Confluent.Kafka.Admin.AclOperation.Read, Confluent.Kafka.Admin.ResourceType.Topic, "orders"),
+                Acl("alice", Confluent.Kafka.Admin.AclOperation.Write, Confluent.Kafka.Admin.ResourceType.Topic, "orders"),
+                Acl("alice", Confluent.Kafka.Admin.AclOperation.Read, Confluent.Kafka.Admin.ResourceType.Group, "billing"),
+                Acl("alice", Confluent.Kafka.Admin.AclOperation.All, Confluent.Kafka.Admin.ResourceType.Topic, "logs-", Confluent.Kafka.Admin.ResourcePatternType.Prefixed),
+                Acl("alice", Confluent.Kafka.Admin.AclOperation.Write, Confluent.Kafka.Admin.ResourceType.Topic, "logs-audit", deny: true),
+                Acl("bob", Confluent.Kafka.Admin.AclOperation.Describe, Confluent.Kafka.Admin.ResourceType.Topic, "orders"),
+                Acl("bob", Confluent.Kafka.Admin.AclOperation.Read, Confluent.Kafka.Admin.ResourceType.Group, "billing"),
+            ]);
         }
-        await Kafka("acls", "add", "--allow", "User:alice", "--operation", "Read", "--operation", "Write", "--topic", "orders");
-        await Kafka("acls", "add", "--allow", "User:alice", "--operation", "Read", "--group", "billing");
-        await Kafka("acls", "add", "--allow", "User:alice", "--operation", "All", "--topic", "logs-", "--prefixed");
-        await Kafka("acls", "add", "--deny", "User:alice", "--operation", "Write", "--topic", "logs-audit");
-        await Kafka("acls", "add", "--allow", "User:bob", "--operation", "Describe", "--topic", "orders");
-        await Kafka("acls", "add", "--allow", "User:bob", "--operation", "Read", "--group", "billing");
         // The ACLs reach the node's authorizer through the metadata store's subscription: wait until the last one is in force.
         await using var bob = new AdminClient(Login("bob", "bob-secret"));
         await Eventually.TrueAsync(async () => (await bob.ListGroupsAsync()) is not null && (await bob.GetMetadataAsync()).Topics.Any(t => t.Name == "orders"),
@@ -78,12 +88,24 @@ public sealed class NativeDoorAclTests : IAsyncLifetime
     private ConsumerConfig Consuming(string user, string? group = null) =>
         new() { BootstrapServers = _door, Username = user, Password = user + "-secret", GroupId = group, EnableAutoCommit = false, RequestTimeout = TimeSpan.FromSeconds(15) };
 
-    /// <summary>`broker users`/`broker acls` as the super user through the Kafka listener; must succeed.</summary>
-    private async Task Kafka(params string[] args)
+    private static Confluent.Kafka.Admin.UserScramCredentialAlteration User(string name) => new Confluent.Kafka.Admin.UserScramCredentialUpsertion
     {
-        var (exit, stdout, stderr) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60), [.. args, "--bootstrap-server", _broker.KafkaBootstrap, "--command-config", _adminProperties]);
-        Assert.True(exit == 0, $"broker {string.Join(' ', args)}: {stdout}{stderr}");
-    }
+        User = name,
+        ScramCredentialInfo = new Confluent.Kafka.Admin.ScramCredentialInfo { Mechanism = Confluent.Kafka.Admin.ScramMechanism.ScramSha512, Iterations = 4096 },
+        Password = System.Text.Encoding.UTF8.GetBytes(name + "-secret"),
+        Salt = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
+    };
+
+    private static Confluent.Kafka.Admin.AclBinding Acl(string user, Confluent.Kafka.Admin.AclOperation operation, Confluent.Kafka.Admin.ResourceType type, string name,
+        Confluent.Kafka.Admin.ResourcePatternType pattern = Confluent.Kafka.Admin.ResourcePatternType.Literal, bool deny = false) => new()
+    {
+        Pattern = new Confluent.Kafka.Admin.ResourcePattern { Type = type, Name = name, ResourcePatternType = pattern },
+        Entry = new Confluent.Kafka.Admin.AccessControlEntry
+        {
+            Principal = "User:" + user, Host = "*", Operation = operation,
+            PermissionType = deny ? Confluent.Kafka.Admin.AclPermissionType.Deny : Confluent.Kafka.Admin.AclPermissionType.Allow,
+        },
+    };
 
     private static async Task<ErrorCode> ErrorOf(Func<Task> action)
     {
