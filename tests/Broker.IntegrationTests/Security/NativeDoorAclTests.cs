@@ -14,67 +14,77 @@ namespace Broker.IntegrationTests.Security;
 /// may do what the ACLs allow, and are refused the rest with typed errors. One node for the whole class.
 /// </summary>
 [Collection(Replication.ClusterCollection.Name)]
-public sealed class NativeDoorAclTests : IAsyncLifetime
+public sealed class NativeDoorAclTests(NativeDoorAclTests.Node node) : IClassFixture<NativeDoorAclTests.Node>
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-native-door-" + Guid.NewGuid().ToString("N"));
-    private BrokerProcess _broker = null!;
-    private string _door = null!;
+    private readonly string _root = node.Root;
+    private readonly string _door = node.Door;
 
-    public async Task InitializeAsync()
+    /// <summary>The one node of the class, started once (xUnit makes a test class instance per test).</summary>
+    public sealed class Node : IAsyncLifetime
     {
-        var certs = new CertificateFiles(Path.Combine(_root, "certs"));
-        certs.CreateCas(TimeSpan.FromDays(1), overwrite: false);
-        var node = certs.IssueNode("1", ["127.0.0.1"], TimeSpan.FromDays(1), null, false);
-        var doorPort = BrokerProcess.FreePort();
-        _door = $"127.0.0.1:{doorPort}";
-        var conf = Path.Combine(_root, "native-door.conf");
-        await File.WriteAllTextAsync(conf, $$"""
-            broker.kafka {
-              security-protocol = SASL_PLAINTEXT
-              sasl { enabled-mechanisms = [SCRAM-SHA-512], dev-users { admin = "admin-secret" } }
-            }
-            broker.security.authorization { enabled = on, super-users = ["User:admin"] }
-            broker.client-door { enabled = on, port = {{doorPort}}, require-login = on }
-            """);
-        _broker = await BrokerProcess.StartNodeAsync(Path.Combine(_root, "n1"), timeout: TimeSpan.FromSeconds(90),
-            extraArgs: [.. TlsClusterFixture.TlsArgs(certs.ClusterCa, node), "--config", conf]);
-        // Users and ACLs through one Confluent.Kafka AdminClient as the super user (what `broker users`/`broker acls`
-        // send; the CLI's path is covered by KafkaAclTests): one connection instead of nine CLI processes.
-        using (var kafka = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig
+        public string Root { get; } = Path.Combine(Path.GetTempPath(), "broker-native-door-" + Guid.NewGuid().ToString("N"));
+        public BrokerProcess Process { get; private set; } = null!;
+        public string Door { get; private set; } = null!;
+
+        public async Task InitializeAsync()
         {
-            BootstrapServers = _broker.KafkaBootstrap, SecurityProtocol = Confluent.Kafka.SecurityProtocol.SaslPlaintext,
-            SaslMechanism = Confluent.Kafka.SaslMechanism.ScramSha512, SaslUsername = "admin", SaslPassword = "admin-secret",
-        }).Build())
-        {
-            string[] users = ["alice", "bob", "carol"];
-            await kafka.AlterUserScramCredentialsAsync([.. users.Select(User)]);
-            await using (var admin = new AdminClient(Login("admin", "admin-secret")))
+            var certs = new CertificateFiles(Path.Combine(Root, "certs"));
+            certs.CreateCas(TimeSpan.FromDays(1), overwrite: false);
+            var node = certs.IssueNode("1", ["127.0.0.1"], TimeSpan.FromDays(1), null, false);
+            var doorPort = BrokerProcess.FreePort();
+            Door = $"127.0.0.1:{doorPort}";
+            var conf = Path.Combine(Root, "native-door.conf");
+            await File.WriteAllTextAsync(conf, $$"""
+                broker.kafka {
+                  security-protocol = SASL_PLAINTEXT
+                  sasl { enabled-mechanisms = [SCRAM-SHA-512], dev-users { admin = "admin-secret" } }
+                }
+                broker.security.authorization { enabled = on, super-users = ["User:admin"] }
+                broker.client-door { enabled = on, port = {{doorPort}}, require-login = on }
+                """);
+            Process = await BrokerProcess.StartNodeAsync(Path.Combine(Root, "n1"), timeout: TimeSpan.FromSeconds(90),
+                extraArgs: [.. TlsClusterFixture.TlsArgs(certs.ClusterCa, node), "--config", conf]);
+            // Users and ACLs through one Confluent.Kafka AdminClient as the super user (what `broker users`/`broker acls`
+            // send; the CLI's path is covered by KafkaAclTests): one connection instead of nine CLI processes.
+            using (var kafka = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig
             {
-                var created = await admin.CreateTopicsAsync([Spec("orders"), Spec("logs-web"), Spec("logs-audit")]);
-                Assert.All(created, r => Assert.Equal(ErrorCode.None, r.Error));
+                BootstrapServers = Process.KafkaBootstrap, SecurityProtocol = Confluent.Kafka.SecurityProtocol.SaslPlaintext,
+                SaslMechanism = Confluent.Kafka.SaslMechanism.ScramSha512, SaslUsername = "admin", SaslPassword = "admin-secret",
+            }).Build())
+            {
+                string[] users = ["alice", "bob", "carol"];
+                await kafka.AlterUserScramCredentialsAsync([.. users.Select(User)]);
+                await using (var admin = new AdminClient(Login("admin", "admin-secret")))
+                {
+                    var created = await admin.CreateTopicsAsync([Spec("orders"), Spec("logs-web"), Spec("logs-audit")]);
+                    Assert.All(created, r => Assert.Equal(ErrorCode.None, r.Error));
+                }
+                await kafka.CreateAclsAsync(
+                [
+                    Acl("alice", Confluent.Kafka.Admin.AclOperation.Read, Confluent.Kafka.Admin.ResourceType.Topic, "orders"),
+                    Acl("alice", Confluent.Kafka.Admin.AclOperation.Write, Confluent.Kafka.Admin.ResourceType.Topic, "orders"),
+                    Acl("alice", Confluent.Kafka.Admin.AclOperation.Read, Confluent.Kafka.Admin.ResourceType.Group, "billing"),
+                    Acl("alice", Confluent.Kafka.Admin.AclOperation.All, Confluent.Kafka.Admin.ResourceType.Topic, "logs-", Confluent.Kafka.Admin.ResourcePatternType.Prefixed),
+                    Acl("alice", Confluent.Kafka.Admin.AclOperation.Write, Confluent.Kafka.Admin.ResourceType.Topic, "logs-audit", deny: true),
+                    Acl("bob", Confluent.Kafka.Admin.AclOperation.Describe, Confluent.Kafka.Admin.ResourceType.Topic, "orders"),
+                    Acl("bob", Confluent.Kafka.Admin.AclOperation.Read, Confluent.Kafka.Admin.ResourceType.Group, "billing"),
+                ]);
             }
-            await kafka.CreateAclsAsync(
-            [
-                Acl("alice", Confluent.Kafka.Admin.AclOperation.Read, Confluent.Kafka.Admin.ResourceType.Topic, "orders"),
-                Acl("alice", Confluent.Kafka.Admin.AclOperation.Write, Confluent.Kafka.Admin.ResourceType.Topic, "orders"),
-                Acl("alice", Confluent.Kafka.Admin.AclOperation.Read, Confluent.Kafka.Admin.ResourceType.Group, "billing"),
-                Acl("alice", Confluent.Kafka.Admin.AclOperation.All, Confluent.Kafka.Admin.ResourceType.Topic, "logs-", Confluent.Kafka.Admin.ResourcePatternType.Prefixed),
-                Acl("alice", Confluent.Kafka.Admin.AclOperation.Write, Confluent.Kafka.Admin.ResourceType.Topic, "logs-audit", deny: true),
-                Acl("bob", Confluent.Kafka.Admin.AclOperation.Describe, Confluent.Kafka.Admin.ResourceType.Topic, "orders"),
-                Acl("bob", Confluent.Kafka.Admin.AclOperation.Read, Confluent.Kafka.Admin.ResourceType.Group, "billing"),
-            ]);
+            // The ACLs reach the node's authorizer through the metadata store's subscription: wait until the last one is in force.
+            await using var bob = new AdminClient(Login("bob", "bob-secret"));
+            await Eventually.TrueAsync(async () => (await bob.ListGroupsAsync()) is not null && (await bob.GetMetadataAsync()).Topics.Any(t => t.Name == "orders"),
+                TimeSpan.FromSeconds(20), "bob's ACLs in force on the client door");
         }
-        // The ACLs reach the node's authorizer through the metadata store's subscription: wait until the last one is in force.
-        await using var bob = new AdminClient(Login("bob", "bob-secret"));
-        await Eventually.TrueAsync(async () => (await bob.ListGroupsAsync()) is not null && (await bob.GetMetadataAsync()).Topics.Any(t => t.Name == "orders"),
-            TimeSpan.FromSeconds(20), "bob's ACLs in force on the client door");
-    }
 
-    public Task DisposeAsync()
-    {
-        _broker.Dispose();
-        TlsClusterFixture.DeleteQuietly(_root);
-        return Task.CompletedTask;
+        public Task DisposeAsync()
+        {
+            Process.Dispose();
+            TlsClusterFixture.DeleteQuietly(Root);
+            return Task.CompletedTask;
+        }
+
+        private ClientConfig Login(string user, string password) =>
+            new() { BootstrapServers = Door, Username = user, Password = password, RequestTimeout = TimeSpan.FromSeconds(15) };
     }
 
     private static TopicSpec Spec(string name) => new(name, 1, 1, new Dictionary<string, string>());
@@ -88,7 +98,7 @@ public sealed class NativeDoorAclTests : IAsyncLifetime
     private ConsumerConfig Consuming(string user, string? group = null) =>
         new() { BootstrapServers = _door, Username = user, Password = user + "-secret", GroupId = group, EnableAutoCommit = false, RequestTimeout = TimeSpan.FromSeconds(15) };
 
-    private static Confluent.Kafka.Admin.UserScramCredentialAlteration User(string name) => new Confluent.Kafka.Admin.UserScramCredentialUpsertion
+    private static Confluent.Kafka.Admin.UserScramCredentialUpsertion User(string name) => new()
     {
         User = name,
         ScramCredentialInfo = new Confluent.Kafka.Admin.ScramCredentialInfo { Mechanism = Confluent.Kafka.Admin.ScramMechanism.ScramSha512, Iterations = 4096 },
