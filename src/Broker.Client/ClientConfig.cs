@@ -39,8 +39,28 @@ public class ClientConfig
     /// </summary>
     public string? Username { get; set; }
 
-    /// <summary>The password of <see cref="Username"/>. It travels in the login message: use a door on a private network until the door has TLS.</summary>
+    /// <summary>
+    /// The password of <see cref="Username"/>. It travels in the login message: use a door with TLS
+    /// (<see cref="SslCaLocation"/>, <c>broker.client-door.tls</c>) or one on a private network.
+    /// </summary>
     public string? Password { get; set; }
+
+    /// <summary>
+    /// Kafka's <c>ssl.ca.location</c>: the PEM certificate of the CA that issued the client door's certificate. Setting
+    /// it turns TLS on (the door must have <c>broker.client-door.tls.enabled = on</c>); null (the default) is plain TCP.
+    /// A door whose certificate does not chain to this CA is refused, and requests fail with AuthenticationFailed naming
+    /// the CA. Host names are not checked. All clients of a process share one connection, so they must agree on it.
+    /// </summary>
+    public string? SslCaLocation { get; set; }
+
+    /// <summary>
+    /// Kafka's <c>ssl.certificate.location</c>: this client's PEM certificate, for a door that requires client
+    /// certificates (<c>broker.client-door.tls.client-auth = required</c>), with <see cref="SslKeyLocation"/>.
+    /// </summary>
+    public string? SslCertificateLocation { get; set; }
+
+    /// <summary>Kafka's <c>ssl.key.location</c>: the PEM private key of <see cref="SslCertificateLocation"/> (unencrypted).</summary>
+    public string? SslKeyLocation { get; set; }
 
     /// <summary>Throws <see cref="BrokerException"/> (InvalidConfig) for shared settings no client can run with; every client checks these first.</summary>
     internal void ValidateShared()

@@ -19,6 +19,7 @@ internal sealed class GatewayConnection : IBrokerTransport
     private readonly TimeSpan _connectTimeout;
     private readonly IActorRef _watcher;
     private readonly LoginRequest? _login;
+    private readonly ClientTls? _tls;
     private readonly object _sync = new();
     private Task<GatewayLink>? _gateway;
     private int _preferredIndex;
@@ -31,7 +32,8 @@ internal sealed class GatewayConnection : IBrokerTransport
         _requestTimeout = config.RequestTimeout;
         _connectTimeout = config.ConnectTimeout <= TimeSpan.Zero || config.ConnectTimeout > _requestTimeout ? _requestTimeout : config.ConnectTimeout;
         _login = string.IsNullOrEmpty(config.Username) ? null : new LoginRequest(config.Username, config.Password ?? "");
-        _system = ClientActorSystem.Acquire(config.ClientHost);
+        _tls = ClientTls.From(config);
+        _system = ClientActorSystem.Acquire(config.ClientHost, _tls);
         _watcher = _system.ActorOf(GatewayWatcher.Props(OnGatewayTerminated));
     }
 
@@ -119,7 +121,8 @@ internal sealed class GatewayConnection : IBrokerTransport
     /// </summary>
     private async Task<GatewayLink> ResolveAsync(int start)
     {
-        var deadline = Environment.TickCount64 + (long)_connectTimeout.TotalMilliseconds;
+        var started = Environment.TickCount64;
+        var deadline = started + (long)_connectTimeout.TotalMilliseconds;
         var silent = new bool[_bootstrap.Count];
         while (true)
         {
@@ -130,7 +133,7 @@ internal sealed class GatewayConnection : IBrokerTransport
                 if (remaining <= 0) break;
                 try
                 {
-                    var identity = await _system.ActorSelection(_bootstrap[index].GatewayPath)
+                    var identity = await _system.ActorSelection(_tls is null ? _bootstrap[index].GatewayPath : _bootstrap[index].GatewayPathWith(ClientTls.Scheme))
                         .Ask<ActorIdentity>(new Identify(index), TimeSpan.FromMilliseconds(remaining)).ConfigureAwait(false);
                     if (identity.Subject is { } gateway)
                     {
@@ -149,12 +152,26 @@ internal sealed class GatewayConnection : IBrokerTransport
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(250, left))).ConfigureAwait(false);
         }
 
+        if (_tls?.Problem(started) is { } tlsProblem)
+        {
+            // As Kafka's clients report a failed SSL handshake (SslAuthenticationException): an authentication failure.
+            throw new BrokerException(ErrorCode.AuthenticationFailed, $"no broker reachable at {string.Join(",", _bootstrap)} over TLS: {tlsProblem}");
+        }
         var failures = new List<string>(_bootstrap.Count);
         for (var i = 0; i < _bootstrap.Count; i++)
             failures.Add(silent[i] ? $"{_bootstrap[i]} did not answer" : $"{_bootstrap[i]} refused or has no gateway");
         throw new BrokerException(ErrorCode.BrokerNotAvailable,
-            $"no broker reachable at {string.Join(",", _bootstrap)} within {_connectTimeout.TotalSeconds:0.#}s ({string.Join("; ", failures)}); is a node running? start one with `broker node`");
+            $"no broker reachable at {string.Join(",", _bootstrap)} within {_connectTimeout.TotalSeconds:0.#}s ({string.Join("; ", failures)}); is a node running? start one with `broker node`"
+            + (_tls is null ? "" : TlsHint(_tls)));
     }
+
+    /// <summary>
+    /// With TLS 1.3 the client's side of the handshake completes before the door checks the client's certificate, so a
+    /// door that refuses it just closes the connection: the hint names what to check.
+    /// </summary>
+    private static string TlsHint(ClientTls tls) => tls.CertificateLocation is null
+        ? "; over TLS: the address must be a client door with broker.client-door.tls on, and a door with client-auth = required also needs SslCertificateLocation and SslKeyLocation (ssl.certificate.location, ssl.key.location), a certificate from its client-ca"
+        : $"; over TLS: the address must be a client door with broker.client-door.tls on, which accepts '{tls.CertificateLocation}' only if its client-ca issued it";
 
     /// <summary>
     /// Logs in at a client door's gateway: the answer names this client's session under it, to which every request then

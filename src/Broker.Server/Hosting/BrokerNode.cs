@@ -57,6 +57,7 @@ public sealed class BrokerNode : IAsyncDisposable
     {
         var (config, settings) = NodeConfig.Load(overrides);
         var tls = settings.ClusterTls is { } tlsFiles ? Security.ClusterTls.Load(tlsFiles, DateTimeOffset.UtcNow) : null;
+        var doorTls = settings.ClientDoor.Tls is { } doorFiles ? Security.ClientDoorTls.Load(doorFiles, DateTimeOffset.UtcNow) : null;
         SqliteJournal.Prepare(settings.JournalPath, settings.JournalPageSize);
         var quorum = await StartQuorumAsync(config, settings, cancellationToken);
         // Bound before the ActorSystem starts, so the cluster role that announces its address is known.
@@ -84,7 +85,7 @@ public sealed class BrokerNode : IAsyncDisposable
             if (settings.ClientDoor.Enabled)
             {
                 var bootstrapUsers = settings.Kafka.Sasl?.Credentials ?? Security.Sasl.KafkaSaslSettings.DevUsers(config.GetConfig("broker.kafka"));
-                clientDoor = Gateway.ClientDoor.ClientDoor.Start(system, gateway, settings.ClientDoor, bootstrapUsers);
+                clientDoor = Gateway.ClientDoor.ClientDoor.Start(system, gateway, settings.ClientDoor, doorTls, bootstrapUsers);
             }
             system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory, quorum?.VoterIds), "membership-recorder");
             system.ActorOf(QuarantineWatcherActor.Props(), QuarantineWatcherActor.Name);

@@ -1,9 +1,11 @@
 using Akka;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Event;
 using Broker.Protocol;
 using Broker.Protocol.Serialization;
+using Broker.Server.Security;
 using Broker.Server.Security.Authorization;
 using Broker.Server.Security.Sasl;
 
@@ -22,10 +24,15 @@ public sealed class ClientDoor
 
     public ActorSystem System { get; }
 
-    /// <summary>Starts the door for <paramref name="cluster"/>'s gateway; SASL bootstrap users (broker.kafka.sasl.dev-users) are accepted too.</summary>
-    public static ClientDoor Start(ActorSystem cluster, IActorRef gateway, ClientDoorSettings settings, ICredentialStore bootstrapUsers)
+    /// <summary>
+    /// Starts the door for <paramref name="cluster"/>'s gateway, with TLS when <paramref name="tls"/> is set; SASL
+    /// bootstrap users (broker.kafka.sasl.dev-users) are accepted too.
+    /// </summary>
+    public static ClientDoor Start(ActorSystem cluster, IActorRef gateway, ClientDoorSettings settings, ClientDoorTls? tls, ICredentialStore bootstrapUsers)
     {
-        var system = ActorSystem.Create(Hosting.BrokerNode.SystemName, DoorConfig(cluster.Settings.Config, settings));
+        var config = DoorConfig(cluster.Settings.Config, settings);
+        var bootstrap = BootstrapSetup.Create().WithConfig(tls is null ? config : tls.AkkaConfig.WithFallback(config));
+        var system = ActorSystem.Create(Hosting.BrokerNode.SystemName, tls is null ? ActorSystemSetup.Create(bootstrap) : ActorSystemSetup.Create(bootstrap, tls.Setup()));
         var security = ClusterSecurity.Get(cluster);
         system.ActorOf(ClientDoorActor.Props(settings, gateway, security, security.Credentials(bootstrapUsers)), Wellknown.GatewayName);
         CoordinatedShutdown.Get(cluster).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "client-door", async () =>
@@ -34,8 +41,10 @@ public sealed class ClientDoor
             return Done.Instance;
         });
         cluster.RegisterOnTermination(() => system.Terminate().Wait(TimeSpan.FromSeconds(5)));
-        cluster.Log.Info("client door for native clients on {0}:{1}, advertised as akka.tcp://{2}@{3}:{4}/user/gateway ({5})", settings.Host, settings.Port,
-            Hosting.BrokerNode.SystemName, settings.PublicHost, settings.PublicPort, settings.RequireLogin ? "login required" : "no login: clients act as User:ANONYMOUS unless they log in");
+        var advertised = $"{ClusterTls.Scheme(tls is not null)}://{Hosting.BrokerNode.SystemName}@{settings.PublicHost}:{settings.PublicPort}/user/gateway";
+        cluster.Log.Info("client door for native clients on {0}:{1}, advertised as {2} ({3}; {4})", settings.Host, settings.Port, advertised,
+            settings.RequireLogin ? "login required" : "no login: clients act as User:ANONYMOUS unless they log in",
+            tls is null ? "plain TCP" : tls.ClientAuthRequired ? "TLS, client certificates required" : "TLS");
         if (security.Settings.Enabled && !settings.RequireLogin)
         {
             cluster.Log.Warning("client door: authorization is on but a login is not required: a client that does not log in is User:ANONYMOUS and gets only what ACLs "

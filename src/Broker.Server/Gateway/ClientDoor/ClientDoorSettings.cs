@@ -8,7 +8,15 @@ namespace Broker.Server.Gateway.ClientDoor;
 /// </summary>
 public sealed record ClientDoorSettings(bool Enabled, string Host, int Port, string PublicHost, int PublicPort, bool RequireLogin, TimeSpan SessionIdleTimeout, TimeSpan RelayTimeout)
 {
-    public static ClientDoorSettings Create(Config? door, string nodeHost, string nodePublicHost)
+    /// <summary>broker.client-door.tls; null = plain TCP (the default).</summary>
+    public Security.ClientDoorTlsSettings? Tls { get; init; }
+
+    /// <summary>Reads broker.client-door; <paramref name="security"/> (broker.security) gives the node certificate the door's TLS presents by default.</summary>
+    /// <param name="door">broker.client-door.</param>
+    /// <param name="nodeHost">The node's host, the default of host.</param>
+    /// <param name="nodePublicHost">The node's public host, the default of public-host.</param>
+    /// <param name="security">broker.security, or null.</param>
+    public static ClientDoorSettings Create(Config? door, string nodeHost, string nodePublicHost, Config? security = null)
     {
         door ??= ConfigurationFactory.Empty;
         var host = door.GetString("host", "") is { Length: > 0 } h ? h : nodeHost;
@@ -21,7 +29,10 @@ public sealed record ClientDoorSettings(bool Enabled, string Host, int Port, str
             door.GetInt("public-port", 0) is > 0 and var pp ? pp : port,
             door.GetBoolean("require-login", false),
             door.GetTimeSpan("session-idle-timeout", TimeSpan.FromMinutes(10)),
-            door.GetTimeSpan("relay-timeout", TimeSpan.FromSeconds(30)));
+            door.GetTimeSpan("relay-timeout", TimeSpan.FromSeconds(30)))
+        {
+            Tls = door.GetBoolean("enabled", false) ? Security.ClientDoorTlsSettings.Create(door.GetConfig("tls"), security) : null,
+        };
         if (settings.Enabled && port <= 0)
             throw new ConfigurationException($"broker.client-door.port must be a port number (the door's address is announced to clients), got {port}");
         return settings;
