@@ -19,6 +19,7 @@ public sealed class NativeDoorTlsTests(NativeDoorTlsTests.Node node) : IClassFix
     private readonly CertificateFiles _certs = node.Certs;
     private readonly CertificateFiles.Issued _client = node.ClientCertificate;
     private readonly string _door = node.Door;
+    private readonly BrokerProcess _process = node.Process;
 
     /// <summary>The one node of the class, started once (xUnit makes a test class instance per test).</summary>
     public sealed class Node : IAsyncLifetime
@@ -118,5 +119,47 @@ public sealed class NativeDoorTlsTests(NativeDoorTlsTests.Node node) : IClassFix
             ["security.protocol=SSL", $"ssl.ca.location={_certs.ClusterCa}", $"ssl.certificate.location={_client.Certificate}", $"ssl.key.location={_client.Key}"]);
         var (exit, output, errors) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60), "topics", "create", "tls-cli", "--partitions", "1", "--replication-factor", "1", "--bootstrap", _door, "--command-config", properties);
         Assert.True(exit == 0, output + errors);
+    }
+
+    /// <summary>
+    /// Akka.NET runs CoordinatedShutdown (exit code 79) when an OUTBOUND TLS handshake fails. A client provokes the door
+    /// into one by naming as its reply address a port that closes every connection: the door connects there to answer,
+    /// its handshake fails, and it must go on serving (broker.client-door runs with terminate-actor-system = off).
+    /// </summary>
+    [Fact]
+    public async Task A_client_that_makes_the_door_connect_to_a_non_TLS_address_does_not_stop_the_door()
+    {
+        using var closer = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closer.Start();
+        using var stop = new CancellationTokenSource();
+        var closing = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var socket = await closer.AcceptSocketAsync(stop.Token);
+                socket.Close();
+            }
+        });
+        var closerPort = ((System.Net.IPEndPoint)closer.LocalEndpoint).Port;
+        using var pem = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(_client.Certificate, _client.Key);
+        var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(pem.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12), null);
+        var config = Akka.Configuration.ConfigurationFactory.ParseString("""
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0, enable-ssl = on, ssl { suppress-validation = on, require-mutual-authentication = on } }
+            akka.coordinated-shutdown { run-by-actor-system-terminate = off, terminate-actor-system = off }
+            """).WithFallback(Broker.Protocol.Serialization.ProtocolConfig.Default);
+        var setup = Akka.Actor.Setup.ActorSystemSetup.Create(Akka.Actor.BootstrapSetup.Create().WithConfig(config),
+            new Akka.Remote.Transport.DotNetty.DotNettySslSetup(certificate, suppressValidation: true, requireMutualAuthentication: true));
+        using (var rogue = Akka.Actor.ActorSystem.Create("rogue", setup))
+        {
+            var before = TlsClusterFixture.Count(_process, "TLS handshake failed on channel");
+            var madeUp = ((Akka.Actor.ExtendedActorSystem)rogue).Provider.ResolveActorRef($"akka.ssl.tcp://rogue@127.0.0.1:{closerPort}/user/nobody");
+            rogue.ActorSelection($"akka.ssl.tcp://broker@{_door}/user/{Wellknown.GatewayName}").Tell(new LoginRequest("mallory", "guess"), madeUp);
+            await TlsClusterFixture.WaitForMoreAsync(_process, "TLS handshake failed on channel", before, "the door tries to answer at the made-up address");
+            await rogue.Terminate();
+        }
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closing);
+        await AssertServesAsync("tls-after-outbound-failure");
     }
 }
