@@ -8,7 +8,8 @@ using Xunit;
 namespace Broker.IntegrationTests.Security;
 
 /// <summary>
-/// The native client door (broker.client-door) of a real node on a TLS cluster, with a login required and ACLs on: the
+/// The native client door (broker.client-door) of a real node on a TLS cluster, with TLS on the door (the node's
+/// certificate, no client certificates: clients trust the cluster CA), a login required and ACLs on: the
 /// super user from the config file adds users (`broker users`) and ACLs (`broker acls`) through the Kafka listener;
 /// native clients (the library, and the CLI with --command-config) log in at the door with those users' passwords and
 /// may do what the ACLs allow, and are refused the rest with typed errors. One node for the whole class.
@@ -18,6 +19,7 @@ public sealed class NativeDoorAclTests(NativeDoorAclTests.Node node) : IClassFix
 {
     private readonly string _root = node.Root;
     private readonly string _door = node.Door;
+    private readonly string _ca = node.ClusterCa;
 
     /// <summary>The one node of the class, started once (xUnit makes a test class instance per test).</summary>
     public sealed class Node : IAsyncLifetime
@@ -25,12 +27,14 @@ public sealed class NativeDoorAclTests(NativeDoorAclTests.Node node) : IClassFix
         public string Root { get; } = Path.Combine(Path.GetTempPath(), "broker-native-door-" + Guid.NewGuid().ToString("N"));
         public BrokerProcess Process { get; private set; } = null!;
         public string Door { get; private set; } = null!;
+        public string ClusterCa { get; private set; } = null!;
 
         public async Task InitializeAsync()
         {
             var certs = new CertificateFiles(Path.Combine(Root, "certs"));
             certs.CreateCas(TimeSpan.FromDays(1), overwrite: false);
             var node = certs.IssueNode("1", ["127.0.0.1"], TimeSpan.FromDays(1), null, false);
+            ClusterCa = certs.ClusterCa;
             var doorPort = BrokerProcess.FreePort();
             Door = $"127.0.0.1:{doorPort}";
             var conf = Path.Combine(Root, "native-door.conf");
@@ -40,7 +44,7 @@ public sealed class NativeDoorAclTests(NativeDoorAclTests.Node node) : IClassFix
                   sasl { enabled-mechanisms = [SCRAM-SHA-512], dev-users { admin = "admin-secret" } }
                 }
                 broker.security.authorization { enabled = on, super-users = ["User:admin"] }
-                broker.client-door { enabled = on, port = {{doorPort}}, require-login = on }
+                broker.client-door { enabled = on, port = {{doorPort}}, require-login = on, tls.enabled = on }
                 """);
             Process = await BrokerProcess.StartNodeAsync(Path.Combine(Root, "n1"), timeout: TimeSpan.FromSeconds(90),
                 extraArgs: [.. TlsClusterFixture.TlsArgs(certs.ClusterCa, node), "--config", conf]);
@@ -84,19 +88,19 @@ public sealed class NativeDoorAclTests(NativeDoorAclTests.Node node) : IClassFix
         }
 
         private ClientConfig Login(string user, string password) =>
-            new() { BootstrapServers = Door, Username = user, Password = password, RequestTimeout = TimeSpan.FromSeconds(15) };
+            new() { BootstrapServers = Door, Username = user, Password = password, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = ClusterCa };
     }
 
     private static TopicSpec Spec(string name) => new(name, 1, 1, new Dictionary<string, string>());
 
     private ClientConfig Login(string user, string password) =>
-        new() { BootstrapServers = _door, Username = user, Password = password, RequestTimeout = TimeSpan.FromSeconds(15) };
+        new() { BootstrapServers = _door, Username = user, Password = password, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca };
 
     private ProducerConfig Producing(string user) =>
-        new() { BootstrapServers = _door, Username = user, Password = user + "-secret", Acks = Acks.All, LingerMs = 0, RequestTimeout = TimeSpan.FromSeconds(15) };
+        new() { BootstrapServers = _door, Username = user, Password = user + "-secret", Acks = Acks.All, LingerMs = 0, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca };
 
     private ConsumerConfig Consuming(string user, string? group = null) =>
-        new() { BootstrapServers = _door, Username = user, Password = user + "-secret", GroupId = group, EnableAutoCommit = false, RequestTimeout = TimeSpan.FromSeconds(15) };
+        new() { BootstrapServers = _door, Username = user, Password = user + "-secret", GroupId = group, EnableAutoCommit = false, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca };
 
     private static Confluent.Kafka.Admin.UserScramCredentialUpsertion User(string name) => new()
     {
@@ -160,7 +164,7 @@ public sealed class NativeDoorAclTests(NativeDoorAclTests.Node node) : IClassFix
     [Fact]
     public async Task A_client_that_does_not_log_in_is_refused_with_AuthenticationFailed()
     {
-        await using var admin = new AdminClient(new ClientConfig { BootstrapServers = _door, RequestTimeout = TimeSpan.FromSeconds(15) });
+        await using var admin = new AdminClient(new ClientConfig { BootstrapServers = _door, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca });
         var error = await Assert.ThrowsAsync<BrokerException>(() => admin.GetMetadataAsync());
         Assert.Equal(ErrorCode.AuthenticationFailed, error.Error);
         Assert.Contains("requires a login", error.Message);
@@ -232,14 +236,16 @@ public sealed class NativeDoorAclTests(NativeDoorAclTests.Node node) : IClassFix
     public async Task The_CLI_logs_in_with_command_config_and_is_refused_without_it()
     {
         var alice = Path.Combine(_root, "alice.properties");
-        await File.WriteAllLinesAsync(alice, ["sasl.username=alice", "sasl.password=alice-secret"]);
+        await File.WriteAllLinesAsync(alice, ["security.protocol=SASL_SSL", $"ssl.ca.location={_ca}", "sasl.username=alice", "sasl.password=alice-secret"]);
+        var tlsOnly = Path.Combine(_root, "tls-only.properties");
+        await File.WriteAllLinesAsync(tlsOnly, ["security.protocol=SSL", $"ssl.ca.location={_ca}"]);
         var (exit, _, errors) = await CliProcess.RunAsync("cli-1\ncli-2\n", TimeSpan.FromSeconds(60), "produce", "logs-web", "--bootstrap", _door, "--command-config", alice);
         Assert.True(exit == 0, errors);
         var (listed, topics, listErrors) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60), "topics", "list", "--bootstrap", _door, "--command-config", alice);
         Assert.True(listed == 0, listErrors);
         Assert.Contains("logs-web", topics);
 
-        var (refused, _, refusal) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60), "topics", "list", "--bootstrap", _door);
+        var (refused, _, refusal) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60), "topics", "list", "--bootstrap", _door, "--command-config", tlsOnly);
         Assert.NotEqual(0, refused);
         Assert.Contains("AuthenticationFailed", refusal);
     }
