@@ -20,6 +20,18 @@ public static class CliRunner
             Console.Error.WriteLine($"run `broker {string.Join(' ', CommandPath(parsed))} --help` for usage");
             return Usage;
         }
+        if (parsed.CommandResult.Command.Options.Contains(CommonOptions.ClientCommandConfig))
+        {
+            try
+            {
+                CommonOptions.LoadLogin(parsed.GetValue(CommonOptions.ClientCommandConfig));
+            }
+            catch (ArgumentException ex)
+            {
+                Console.Error.WriteLine($"error: {ex.Message}");
+                return Usage;
+            }
+        }
         var config = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) };
         return await parsed.InvokeAsync(config);
     }

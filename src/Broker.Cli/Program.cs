@@ -24,4 +24,12 @@ var root = new RootCommand("""
     AclsCommand.Create(),
     UsersCommand.Create(),
 };
+// Every native client command (those with --bootstrap) takes --command-config for its login on a node's client door.
+AddClientCommandConfig(root);
 return await CliRunner.InvokeAsync(root, args);
+
+static void AddClientCommandConfig(Command command)
+{
+    if (command.Options.Any(o => o.Name == "--bootstrap")) command.Options.Add(CommonOptions.ClientCommandConfig);
+    foreach (var sub in command.Subcommands) AddClientCommandConfig(sub);
+}

@@ -31,10 +31,43 @@ public class ClientConfig
     /// </summary>
     public string? ClientHost { get; set; }
 
+    /// <summary>
+    /// The user to log in as on a node's client door (<c>broker.client-door</c>, docs/security.md), with
+    /// <see cref="Password"/>; null (the default) does not log in. The user is one of <c>broker users</c> (the same
+    /// SCRAM users as the Kafka listener), and the cluster's ACLs decide what it may do. A door that requires a login
+    /// refuses requests without one (AuthenticationFailed).
+    /// </summary>
+    public string? Username { get; set; }
+
+    /// <summary>
+    /// The password of <see cref="Username"/>. It travels in the login message: use a door with TLS
+    /// (<see cref="SslCaLocation"/>, <c>broker.client-door.tls</c>) or one on a private network.
+    /// </summary>
+    public string? Password { get; set; }
+
+    /// <summary>
+    /// Kafka's <c>ssl.ca.location</c>: the PEM certificate of the CA that issued the client door's certificate. Setting
+    /// it turns TLS on (the door must have <c>broker.client-door.tls.enabled = on</c>); null (the default) is plain TCP.
+    /// A door whose certificate does not chain to this CA is refused, and requests fail with AuthenticationFailed naming
+    /// the CA. Host names are not checked. All clients of a process share one connection, so they must agree on it.
+    /// </summary>
+    public string? SslCaLocation { get; set; }
+
+    /// <summary>
+    /// Kafka's <c>ssl.certificate.location</c>: this client's PEM certificate, for a door that requires client
+    /// certificates (<c>broker.client-door.tls.client-auth = required</c>), with <see cref="SslKeyLocation"/>.
+    /// </summary>
+    public string? SslCertificateLocation { get; set; }
+
+    /// <summary>Kafka's <c>ssl.key.location</c>: the PEM private key of <see cref="SslCertificateLocation"/> (unencrypted).</summary>
+    public string? SslKeyLocation { get; set; }
+
     /// <summary>Throws <see cref="BrokerException"/> (InvalidConfig) for shared settings no client can run with; every client checks these first.</summary>
     internal void ValidateShared()
     {
         if (RequestTimeout <= TimeSpan.Zero)
             throw new BrokerException(ErrorCode.InvalidConfig, $"RequestTimeout must be positive, got {RequestTimeout}");
+        if (string.IsNullOrEmpty(Username) != string.IsNullOrEmpty(Password))
+            throw new BrokerException(ErrorCode.InvalidConfig, "Username and Password go together: set both to log in, or neither");
     }
 }

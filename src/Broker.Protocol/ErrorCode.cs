@@ -80,13 +80,22 @@ public enum ErrorCode : short
     /// </summary>
     NotCoordinator = 38,
 
+    // Security (docs/security.md): the native client door's login and Kafka's ACLs.
+    /// <summary>The login was refused (unknown user or wrong password), or the door requires one and none was made: check ClientConfig.Username and Password.</summary>
+    AuthenticationFailed = 39,
+    /// <summary>The user may not do this to the topic: an ACL must grant it (<c>broker acls add</c>); Kafka's TOPIC_AUTHORIZATION_FAILED.</summary>
+    TopicAuthorizationFailed = 40,
+    /// <summary>The user may not use the consumer group: an ACL must grant it; Kafka's GROUP_AUTHORIZATION_FAILED.</summary>
+    GroupAuthorizationFailed = 41,
+    /// <summary>The user may not perform this cluster-wide operation: an ACL on the cluster must grant it; Kafka's CLUSTER_AUTHORIZATION_FAILED.</summary>
+    ClusterAuthorizationFailed = 42,
     // KIP-848 consumer groups.
     /// <summary>The member's epoch is not the one the coordinator has for it (or it was removed): it must rejoin with epoch 0 (Kafka: FENCED_MEMBER_EPOCH).</summary>
-    FencedMemberEpoch = 39,
+    FencedMemberEpoch = 43,
     /// <summary>A commit carried an older member epoch than the member's current one: the member must refresh its epoch by heartbeat (Kafka: STALE_MEMBER_EPOCH).</summary>
-    StaleMemberEpoch = 40,
+    StaleMemberEpoch = 44,
     /// <summary>The server-side assignor the member asked for is not one the broker offers (Kafka: UNSUPPORTED_ASSIGNOR).</summary>
-    UnsupportedAssignor = 41,
+    UnsupportedAssignor = 45,
 
     Unknown = 99,
 }

@@ -45,7 +45,7 @@ public static class ConsumeCommand
             if (only is { } p && (p < 0 || p >= t.Partitions.Count))
                 throw new BrokerException(ErrorCode.UnknownPartition, ErrorText.UnknownPartition(name, t.Partitions.Count, p));
             var assignment = t.Partitions.Where(x => only is null || x.Partition == only).Select(x => new TopicPartitionOffset(name, x.Partition, start)).ToList();
-            var consumerConfig = new ConsumerConfig { BootstrapServers = config.BootstrapServers, RequestTimeout = config.RequestTimeout };
+            var consumerConfig = CommonOptions.Secure(new ConsumerConfig { BootstrapServers = config.BootstrapServers, RequestTimeout = config.RequestTimeout });
             if (groupId is not null)
             {
                 consumerConfig.GroupId = groupId;

@@ -82,12 +82,12 @@ public static class PerfCommand
                 // thread-pool thread would starve the pool that completes deliveries.
                 tasks[p] = Task.Factory.StartNew(() =>
                 {
-                    using var producer = new Producer(new ProducerConfig
+                    using var producer = new Producer(CommonOptions.Secure(new ProducerConfig
                     {
                         BootstrapServers = client.BootstrapServers, Acks = AcksOption.Parse(parse.GetValue(acks)),
                         BatchSize = parse.GetValue(batchSize), LingerMs = parse.GetValue(linger), MaxInFlight = parse.GetValue(inFlight), BufferMemory = bufferMemory / count,
                         CompressionType = CompressionOption.Parse(parse.GetValue(compression)),
-                    });
+                    }));
                     var message = new Message { Value = new byte[valueSize] };
                     Random.Shared.NextBytes(message.Value);
                     var throttler = new ThroughputThrottler(rate / count);
@@ -159,7 +159,7 @@ public static class PerfCommand
                 var mine = metadata.Partitions.Where(p => p.Partition % count == c).Select(p => new TopicPartitionOffset(name, p.Partition, Offset.Beginning)).ToList();
                 tasks[c] = Task.Factory.StartNew(() =>
                 {
-                    using var consumer = new Consumer(new ConsumerConfig { BootstrapServers = client.BootstrapServers, FetchMaxBytes = maxBytes });
+                    using var consumer = new Consumer(CommonOptions.Secure(new ConsumerConfig { BootstrapServers = client.BootstrapServers, FetchMaxBytes = maxBytes }));
                     consumer.Assign(mine);
                     long localBytes = 0;
                     // Nothing per record here but the Consume call and one shared counter: option look-ups stay out of the loop.

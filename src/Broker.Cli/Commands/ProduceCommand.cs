@@ -32,12 +32,12 @@ public static class ProduceCommand
             var sep = parse.GetValue(separator);
             var fixedPartition = parse.GetValue(partition) ?? -1;
             var ackMode = AcksOption.Parse(parse.GetValue(acks));
-            var config = new ProducerConfig
+            var config = CommonOptions.Secure(new ProducerConfig
             {
                 BootstrapServers = parse.GetValue(bootstrap)!, Acks = ackMode,
                 LingerMs = parse.GetValue(linger), BatchSize = parse.GetValue(batchSize), RequestTimeout = TimeSpan.FromSeconds(30),
                 CompressionType = CompressionOption.Parse(parse.GetValue(compression)),
-            };
+            });
             long acknowledged = 0, failed = 0, malformed = 0, lineNumber = 0;
             BrokerException? firstError = null;
             await using (var producer = new Producer(config))

@@ -10,7 +10,10 @@ internal readonly record struct BootstrapAddress(string Host, int Port)
     /// <summary>The actor system name of every broker node (BrokerNode.SystemName).</summary>
     public const string NodeSystemName = "broker";
 
-    public string GatewayPath => $"akka.tcp://{NodeSystemName}@{FormatHost(Host)}:{Port}/user/{Wellknown.GatewayName}";
+    public string GatewayPath => GatewayPathWith("akka.tcp");
+
+    /// <summary>The gateway's path under <paramref name="scheme"/> (akka.ssl.tcp for a TLS door).</summary>
+    public string GatewayPathWith(string scheme) => $"{scheme}://{NodeSystemName}@{FormatHost(Host)}:{Port}/user/{Wellknown.GatewayName}";
 
     public override string ToString() => $"{FormatHost(Host)}:{Port}";
 

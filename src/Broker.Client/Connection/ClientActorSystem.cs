@@ -1,6 +1,7 @@
 // The one ActorSystem all clients of a process share: created on first use, terminated when the last client is disposed.
 using System.Reflection;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Broker.Protocol;
 using Broker.Protocol.Serialization;
@@ -23,13 +24,28 @@ internal static class ClientActorSystem
     private static readonly object Sync = new();
     private static ActorSystem? _system;
     private static string? _host;
+    private static ClientTls? _tls;
     private static int _references;
 
     /// <summary>The client's HOCON: the embedded reference.conf over the protocol's serializer bindings.</summary>
     public static Config Config { get; } = Load();
 
-    /// <summary>The shared system; <paramref name="clientHost"/> (else BROKER_CLIENT_HOST) is the host it advertises, null for 127.0.0.1.</summary>
-    public static ActorSystem Acquire(string? clientHost = null)
+    /// <summary>The TLS of the shared system, or null (plain TCP); set while a system runs.</summary>
+    public static ClientTls? Tls
+    {
+        get
+        {
+            lock (Sync) return _tls;
+        }
+    }
+
+    /// <summary>
+    /// The shared system; <paramref name="clientHost"/> (else BROKER_CLIENT_HOST) is the host it advertises, null for
+    /// 127.0.0.1; <paramref name="tls"/> turns TLS on (every client of the process must agree on it).
+    /// </summary>
+    /// <param name="clientHost">The host the system advertises, or null.</param>
+    /// <param name="tls">The TLS files, or null for plain TCP.</param>
+    public static ActorSystem Acquire(string? clientHost = null, ClientTls? tls = null)
     {
         var host = clientHost is { Length: > 0 } ? clientHost
             : Environment.GetEnvironmentVariable(ClientHostVariable) is { Length: > 0 } env ? env : null;
@@ -37,8 +53,24 @@ internal static class ClientActorSystem
         {
             if (_system is null)
             {
-                _system = ActorSystem.Create(Name, host is null ? Config : Advertising(host));
+                var config = host is null ? Config : Advertising(host);
+                if (tls is null)
+                {
+                    _system = ActorSystem.Create(Name, config);
+                }
+                else
+                {
+                    tls.Load();
+                    var bootstrap = BootstrapSetup.Create().WithConfig(tls.AkkaConfig.WithFallback(config));
+                    _system = ActorSystem.Create(Name, ActorSystemSetup.Create(bootstrap, tls.Setup()));
+                }
                 _host = host;
+                _tls = tls;
+            }
+            else if (tls is null ? _tls is not null : !tls.SameFiles(_tls))
+            {
+                throw new BrokerException(ErrorCode.InvalidConfig,
+                    $"this client's TLS ({tls?.ToString() ?? "none"}) differs from the one other clients of this process already use ({_tls?.ToString() ?? "none"}); clients of one process share one connection, so give them the same SslCaLocation, SslCertificateLocation and SslKeyLocation");
             }
             else if (host is not null && host != _host)
             {

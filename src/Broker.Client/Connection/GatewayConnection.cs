@@ -18,6 +18,8 @@ internal sealed class GatewayConnection : IBrokerTransport
     private readonly TimeSpan _requestTimeout;
     private readonly TimeSpan _connectTimeout;
     private readonly IActorRef _watcher;
+    private readonly LoginRequest? _login;
+    private readonly ClientTls? _tls;
     private readonly object _sync = new();
     private Task<GatewayLink>? _gateway;
     private int _preferredIndex;
@@ -29,7 +31,9 @@ internal sealed class GatewayConnection : IBrokerTransport
         config.ValidateShared();
         _requestTimeout = config.RequestTimeout;
         _connectTimeout = config.ConnectTimeout <= TimeSpan.Zero || config.ConnectTimeout > _requestTimeout ? _requestTimeout : config.ConnectTimeout;
-        _system = ClientActorSystem.Acquire(config.ClientHost);
+        _login = string.IsNullOrEmpty(config.Username) ? null : new LoginRequest(config.Username, config.Password ?? "");
+        _tls = ClientTls.From(config);
+        _system = ClientActorSystem.Acquire(config.ClientHost, _tls);
         _watcher = _system.ActorOf(GatewayWatcher.Props(OnGatewayTerminated));
     }
 
@@ -117,7 +121,8 @@ internal sealed class GatewayConnection : IBrokerTransport
     /// </summary>
     private async Task<GatewayLink> ResolveAsync(int start)
     {
-        var deadline = Environment.TickCount64 + (long)_connectTimeout.TotalMilliseconds;
+        var started = Environment.TickCount64;
+        var deadline = started + (long)_connectTimeout.TotalMilliseconds;
         var silent = new bool[_bootstrap.Count];
         while (true)
         {
@@ -128,12 +133,13 @@ internal sealed class GatewayConnection : IBrokerTransport
                 if (remaining <= 0) break;
                 try
                 {
-                    var identity = await _system.ActorSelection(_bootstrap[index].GatewayPath)
+                    var identity = await _system.ActorSelection(_tls is null ? _bootstrap[index].GatewayPath : _bootstrap[index].GatewayPathWith(ClientTls.Scheme))
                         .Ask<ActorIdentity>(new Identify(index), TimeSpan.FromMilliseconds(remaining)).ConfigureAwait(false);
                     if (identity.Subject is { } gateway)
                     {
-                        _watcher.Tell(new WatchGateway(gateway));
-                        return new GatewayLink(gateway, index);
+                        var target = _login is null ? gateway : await LoginAsync(gateway, TimeSpan.FromMilliseconds(Math.Max(remaining, 5000))).ConfigureAwait(false);
+                        _watcher.Tell(new WatchGateway(target));
+                        return new GatewayLink(target, index);
                     }
                 }
                 catch (AskTimeoutException)
@@ -146,11 +152,39 @@ internal sealed class GatewayConnection : IBrokerTransport
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(250, left))).ConfigureAwait(false);
         }
 
+        if (_tls?.Problem(started) is { } tlsProblem)
+        {
+            // As Kafka's clients report a failed SSL handshake (SslAuthenticationException): an authentication failure.
+            throw new BrokerException(ErrorCode.AuthenticationFailed, $"no broker reachable at {string.Join(",", _bootstrap)} over TLS: {tlsProblem}");
+        }
         var failures = new List<string>(_bootstrap.Count);
         for (var i = 0; i < _bootstrap.Count; i++)
             failures.Add(silent[i] ? $"{_bootstrap[i]} did not answer" : $"{_bootstrap[i]} refused or has no gateway");
         throw new BrokerException(ErrorCode.BrokerNotAvailable,
-            $"no broker reachable at {string.Join(",", _bootstrap)} within {_connectTimeout.TotalSeconds:0.#}s ({string.Join("; ", failures)}); is a node running? start one with `broker node`");
+            $"no broker reachable at {string.Join(",", _bootstrap)} within {_connectTimeout.TotalSeconds:0.#}s ({string.Join("; ", failures)}); is a node running? start one with `broker node`"
+            + (_tls is null ? "" : TlsHint(_tls)));
+    }
+
+    /// <summary>
+    /// With TLS 1.3 the client's side of the handshake completes before the door checks the client's certificate, so a
+    /// door that refuses it just closes the connection: the hint names what to check.
+    /// </summary>
+    private static string TlsHint(ClientTls tls) => tls.CertificateLocation is null
+        ? "; over TLS: the address must be a client door with broker.client-door.tls on, and a door with client-auth = required also needs SslCertificateLocation and SslKeyLocation (ssl.certificate.location, ssl.key.location), a certificate from its client-ca"
+        : $"; over TLS: the address must be a client door with broker.client-door.tls on, which accepts '{tls.CertificateLocation}' only if its client-ca issued it";
+
+    /// <summary>
+    /// Logs in at a client door's gateway: the answer names this client's session under it, to which every request then
+    /// goes (the session acts as the user). A refused login fails with AuthenticationFailed at once: another node checks
+    /// the same users.
+    /// </summary>
+    private async Task<IActorRef> LoginAsync(IActorRef gateway, TimeSpan timeout)
+    {
+        var reply = await gateway.Ask<object>(_login!, timeout).ConfigureAwait(false);
+        if (reply is not LoginResponse { Error: ErrorCode.None } login) throw BrokerErrors.Of(reply, "login");
+        var identity = await _system.ActorSelection(gateway.Path / login.Session).Ask<ActorIdentity>(new Identify(login.Session), timeout).ConfigureAwait(false);
+        return identity.Subject ?? throw new BrokerException(ErrorCode.AuthenticationFailed,
+            $"the login at {gateway.Path.Address} succeeded but its session ended at once; retry (the door may be stopping)");
     }
 
     /// <summary>Death watch saw the gateway stop: requests waiting on it fail now, and the next one resolves again.</summary>

@@ -13,6 +13,10 @@ internal sealed class StderrLogger : ReceiveActor, IRequiresMessageQueue<ILogger
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
         Receive<LogEvent>(e =>
         {
+            if (e is Error && e.Message?.ToString() is { } text && text.StartsWith("TLS handshake failed", StringComparison.Ordinal))
+            {
+                ClientActorSystem.Tls?.HandshakeFailed(e.Cause?.Message ?? "no detail");
+            }
             if (IsConnectionChatter(e)) return;
             var error = e is Error { Cause: { } cause } ? $" {cause.GetType().Name}: {cause.Message}" : "";
             Console.Error.WriteLine($"[broker-client {e.LogLevel().ToString().Replace("Level", "").ToUpperInvariant()}] {e.LogSource}: {e.Message}{error}");

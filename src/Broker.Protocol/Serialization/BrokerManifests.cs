@@ -39,6 +39,8 @@ public static class BrokerManifests
     public const string ClusterStatusResponse = "CSR";
     public const string ErrorResponse = "E";
     public const string MalformedRequest = "X";
+    public const string LoginRequest = "LI";
+    public const string LoginResponse = "LIR";
 
     // Consumer groups
     public const string JoinGroupRequest = "JG";

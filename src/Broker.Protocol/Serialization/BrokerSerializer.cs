@@ -48,6 +48,8 @@ public sealed class BrokerSerializer(ExtendedActorSystem system) : SerializerWit
         ClusterStatusResponse => BrokerManifests.ClusterStatusResponse,
         ErrorResponse => BrokerManifests.ErrorResponse,
         MalformedRequest => BrokerManifests.MalformedRequest,
+        LoginRequest => BrokerManifests.LoginRequest,
+        LoginResponse => BrokerManifests.LoginResponse,
         JoinGroupRequest => BrokerManifests.JoinGroupRequest,
         JoinGroupResponse => BrokerManifests.JoinGroupResponse,
         SyncGroupRequest => BrokerManifests.SyncGroupRequest,

@@ -162,6 +162,10 @@ internal static class ProtocolMessageReader
                 return new ErrorResponse(ReadError(ref r), r.ReadString());
             case BrokerManifests.MalformedRequest:
                 return new MalformedRequest(r.ReadString() ?? "", r.ReadString() ?? "");
+            case BrokerManifests.LoginRequest:
+                return new LoginRequest(r.ReadString() ?? "", r.ReadString() ?? "");
+            case BrokerManifests.LoginResponse:
+                return new LoginResponse(ReadError(ref r), r.ReadString(), r.ReadString() ?? "");
             default:
                 return GroupMessageReader.TryRead(ref r, manifest)
                     ?? throw new WireFormatException($"unknown message manifest '{manifest}'");

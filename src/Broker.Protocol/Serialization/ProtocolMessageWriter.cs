@@ -300,6 +300,15 @@ internal static class ProtocolMessageWriter
                 w.WriteString(x.Manifest);
                 w.WriteString(x.Reason);
                 break;
+            case LoginRequest login:
+                w.WriteString(login.Username);
+                w.WriteString(login.Password);
+                break;
+            case LoginResponse login:
+                w.WriteInt16((short)login.Error);
+                w.WriteString(login.ErrorMessage);
+                w.WriteString(login.Session);
+                break;
             default:
                 if (!GroupMessageWriter.TryWrite(w, o)) throw new ArgumentException($"BrokerSerializer cannot serialize {o.GetType()}");
                 break;

@@ -41,6 +41,9 @@ public sealed class BrokerNode : IAsyncDisposable
     /// <summary>The Kafka wire-protocol listener, or null when it is off or could not bind its port.</summary>
     public KafkaListener? KafkaListener { get; private init; }
 
+    /// <summary>The native clients' door (broker.client-door), or null when it is off.</summary>
+    public Gateway.ClientDoor.ClientDoor? ClientDoor { get; private init; }
+
     /// <summary>The web page, /api, /metrics and /health server, or null when it is off or could not bind its port.</summary>
     public MonitorServer? Monitor { get; private init; }
 
@@ -54,6 +57,7 @@ public sealed class BrokerNode : IAsyncDisposable
     {
         var (config, settings) = NodeConfig.Load(overrides);
         var tls = settings.ClusterTls is { } tlsFiles ? Security.ClusterTls.Load(tlsFiles, DateTimeOffset.UtcNow) : null;
+        var doorTls = settings.ClientDoor.Tls is { } doorFiles ? Security.ClientDoorTls.Load(doorFiles, DateTimeOffset.UtcNow) : null;
         SqliteJournal.Prepare(settings.JournalPath, settings.JournalPageSize);
         var quorum = await StartQuorumAsync(config, settings, cancellationToken);
         // Bound before the ActorSystem starts, so the cluster role that announces its address is known.
@@ -72,11 +76,17 @@ public sealed class BrokerNode : IAsyncDisposable
                     + "alone or behind can override what the others decided (docs/architecture.md, \"The metadata store\"); start every node with the same --voters list");
             }
             var gateway = StartActors(system);
+            Gateway.ClientDoor.ClientDoor? clientDoor = null;
             system.Log.Info("broker node listening on {0}:{1} (gateway {2}://{3}@{4}/user/gateway), data in {5}",
                 settings.Host, settings.Port, Security.ClusterTls.Scheme(tls is not null), SystemName, $"{settings.PublicHost}:{settings.PublicPort}", settings.JournalPath);
             if (tls is not null) system.Log.Info("mutual TLS between nodes: this node is {0}; only nodes with a certificate from the cluster CA may connect", tls.NodeCertificate.Subject);
             if (kafka is not null) kafka.Start(system, gateway);
             else if (settings.Kafka.Enabled) system.Log.Warning("{0}; the node runs without it", kafkaProblem);
+            if (settings.ClientDoor.Enabled)
+            {
+                var bootstrapUsers = settings.Kafka.Sasl?.Credentials ?? Security.Sasl.KafkaSaslSettings.DevUsers(config.GetConfig("broker.kafka"));
+                clientDoor = Gateway.ClientDoor.ClientDoor.Start(system, gateway, settings.ClientDoor, doorTls, bootstrapUsers);
+            }
             system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory, quorum?.VoterIds), "membership-recorder");
             system.ActorOf(QuarantineWatcherActor.Props(), QuarantineWatcherActor.Name);
             system.ActorOf(DeadProcessDetectorActor.Props(), DeadProcessDetectorActor.Name);
@@ -92,7 +102,7 @@ public sealed class BrokerNode : IAsyncDisposable
             }
             var monitor = await StartMonitorAsync(system, settings, gateway);
             await WaitUntilUp(system, settings, cancellationToken);
-            return new BrokerNode(system, settings, quorum) { KafkaListener = kafka, Monitor = monitor };
+            return new BrokerNode(system, settings, quorum) { KafkaListener = kafka, Monitor = monitor, ClientDoor = clientDoor };
         }
         catch (Exception ex)
         {

@@ -58,6 +58,7 @@ public static class NodeConfig
             Kafka = Kafka.KafkaSettings.Create(config.GetConfig("broker.kafka"), settings.Host, settings.PublicHost, config.GetConfig("broker.security")),
             Http = Monitoring.HttpSettings.Create(config.GetConfig("broker.http"), settings.Host),
             ClusterTls = Security.ClusterTlsSettings.Create(config.GetConfig("broker.security")),
+            ClientDoor = Gateway.ClientDoor.ClientDoorSettings.Create(config.GetConfig("broker.client-door"), settings.Host, settings.PublicHost, config.GetConfig("broker.security")),
         };
         if (settings.JournalPageSize is < 512 or > 65536 || (settings.JournalPageSize & (settings.JournalPageSize - 1)) != 0)
             throw new ConfigurationException($"journal-page-size must be a power of two from 512 to 65536, got {settings.JournalPageSize}");

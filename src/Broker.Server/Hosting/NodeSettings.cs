@@ -42,4 +42,6 @@ public sealed record NodeSettings(string Host, int Port, IReadOnlyList<string> S
     public Security.ClusterTlsSettings? ClusterTls { get; init; }
     /// <summary>The web page, /api, /metrics and /health (broker.http).</summary>
     public Monitoring.HttpSettings Http { get; init; } = new(false, Host, 0, TimeSpan.FromSeconds(1), true);
+    /// <summary>The native clients' own port, with login and ACLs (broker.client-door); off by default.</summary>
+    public Gateway.ClientDoor.ClientDoorSettings ClientDoor { get; init; } = new(false, Host, 0, PublicHost, 0, false, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(30));
 }

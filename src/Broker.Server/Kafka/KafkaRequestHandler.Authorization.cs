@@ -32,7 +32,7 @@ internal sealed partial class KafkaRequestHandler
 
     /// <summary>The refusal's text: what is missing and the command that grants it.</summary>
     public static string Refusal(KafkaPrincipal who, AclOperation operation, ResourceType type, string name) =>
-        $"{who.Name} is not allowed to {operation} {type} '{name}'; grant it with `broker acls add --allow {who.Name} --operation {operation} {(type == ResourceType.Cluster ? "--cluster" : $"--{type.ToString().ToLowerInvariant()} {name}")}`";
+        ClientRequestAuthorization.Refusal(who.Name, operation, type, name);
 
     /// <summary>Takes the items <paramref name="who"/> may not <paramref name="operation"/> out of <paramref name="items"/>: returns the rest, <paramref name="denied"/> the others.</summary>
     private List<T> Strip<T>(IReadOnlyList<T> items, Func<T, string> name, KafkaPrincipal who, AclOperation operation, out List<T> denied, ResourceType type = ResourceType.Topic)

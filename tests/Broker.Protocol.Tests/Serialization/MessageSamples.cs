@@ -87,6 +87,8 @@ internal static class MessageSamples
             new ClusterStatusResponse([broker, lonely], [new HostedPartition("orders", 0, broker.Address), new HostedPartition("orders", 1, lonely.Address)]),
             new ErrorResponse(ErrorCode.InvalidRequest, "unreadable request"),
             new MalformedRequest("P", "message truncated: needed 4 bytes, 1 left"),
+            new LoginRequest("alice", "alice-secret"),
+            new LoginResponse(ErrorCode.AuthenticationFailed, "unknown user or wrong password", "session-00ff"),
             new JoinGroupRequest("billing", "", "consumer-1", 10_000, 30_000, "consumer",
                 [new GroupProtocol("sticky", Bytes(40, 5)), new GroupProtocol("range", [])]),
             new JoinGroupResponse(ErrorCode.None, null, 7, "range", "m-1", "m-2",

@@ -28,13 +28,19 @@ public sealed record KafkaSaslSettings(IReadOnlyList<string> EnabledMechanisms, 
             throw new ConfigurationException(
                 $"broker.kafka.sasl.enabled-mechanisms must name some of {string.Join(", ", Served)} (Kafka's sasl.enabled.mechanisms), got [{string.Join(", ", mechanisms)}]");
         }
+        return new KafkaSaslSettings(mechanisms, DevUsers(kafka));
+    }
+
+    /// <summary>The bootstrap users of broker.kafka.sasl.dev-users (user = password), held in memory as salted SCRAM keys; the client door accepts them too.</summary>
+    public static InMemoryCredentialStore DevUsers(Config kafka)
+    {
         var store = new InMemoryCredentialStore();
-        var users = sasl.GetConfig("dev-users");
+        var users = kafka.GetConfig("sasl")?.GetConfig("dev-users");
         if (users is not null && !users.IsEmpty)
         {
             foreach (var (user, password) in users.AsEnumerable()) store.Add(user, password.GetString());
         }
-        return new KafkaSaslSettings(mechanisms, store);
+        return store;
     }
 }
 
