@@ -10,87 +10,103 @@ namespace Broker.IntegrationTests.Security;
 /// Kafka's typed errors, a Deny overrides an Allow, and users and ACLs survive a restart.
 /// </summary>
 [Collection(Replication.ClusterCollection.Name)]
-public sealed class KafkaAclTests : IAsyncLifetime
+public sealed class KafkaAclTests(KafkaAclTests.AclNode fixture) : IClassFixture<KafkaAclTests.AclNode>
 {
     private const string Python = "/usr/bin/python3"; // Debian's python3-confluent-kafka (.ci/run installs it)
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-kafka-acl-" + Guid.NewGuid().ToString("N"));
-    private CertificateFiles _certs = null!;
-    private CertificateFiles.Issued _node = null!;
-    private BrokerProcess _broker = null!;
-    private string _conf = null!;
-    private string _adminProperties = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>
+    /// One node, its users, topics and ACLs, shared by the class's tests (each adds only what it alone uses): starting
+    /// it and running a dozen CLI and python processes for every test cost minutes of the suite.
+    /// </summary>
+    public sealed class AclNode : IAsyncLifetime
     {
-        _certs = new CertificateFiles(Path.Combine(_root, "certs"));
-        _certs.CreateCas(TimeSpan.FromDays(1), overwrite: false);
-        _node = _certs.IssueNode("1", ["127.0.0.1"], TimeSpan.FromDays(1), null, false);
-        _conf = Path.Combine(_root, "kafka-acl.conf");
-        await File.WriteAllTextAsync(_conf, """
-            broker.kafka {
-              security-protocol = SASL_SSL
-              sasl { enabled-mechanisms = [SCRAM-SHA-512], dev-users { admin = "admin-secret" } }
-            }
-            broker.security.authorization { enabled = on, super-users = ["User:admin"] }
-            """);
-        await StartAsync();
-        _adminProperties = Path.Combine(_root, "admin.properties");
-        await File.WriteAllLinesAsync(_adminProperties,
-            ["security.protocol=SASL_SSL", "sasl.mechanism=SCRAM-SHA-512", "sasl.username=admin", "sasl.password=admin-secret", $"ssl.ca.location={_certs.ClusterCa}"]);
+        public string Root { get; } = Path.Combine(Path.GetTempPath(), "broker-kafka-acl-" + Guid.NewGuid().ToString("N"));
+        public CertificateFiles Certs { get; private set; } = null!;
+        public BrokerProcess Broker { get; private set; } = null!;
+        private CertificateFiles.Issued _node = null!;
+        private string _conf = null!;
+        private string _adminProperties = null!;
 
-        foreach (var user in new[] { "alice", "bob", "carol" }) await Admin("users", "add", user, "--password", user + "-secret");
-        await Admin("topics-create", "orders");
-        await Admin("topics-create", "logs-web");
-        await Admin("topics-create", "logs-audit");
-        await Admin("acls", "add", "--allow", "User:alice", "--operation", "Read", "--operation", "Write", "--topic", "orders");
-        await Admin("acls", "add", "--allow", "User:alice", "--operation", "Read", "--group", "billing");
-        await Admin("acls", "add", "--allow", "User:alice", "--operation", "All", "--topic", "logs-", "--prefixed");
-        await Admin("acls", "add", "--deny", "User:alice", "--operation", "Write", "--topic", "logs-audit");
-        await Admin("acls", "add", "--allow", "User:bob", "--operation", "Describe", "--topic", "orders");
-        await Admin("acls", "add", "--allow", "User:bob", "--operation", "Read", "--group", "billing");
-    }
-
-    private async Task StartAsync() =>
-        _broker = await BrokerProcess.StartNodeAsync(Path.Combine(_root, "n1"), timeout: TimeSpan.FromSeconds(90),
-            extraArgs: [.. TlsClusterFixture.TlsArgs(_certs.ClusterCa, _node), "--config", _conf]);
-
-    public Task DisposeAsync()
-    {
-        _broker.Dispose();
-        TlsClusterFixture.DeleteQuietly(_root);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>A CLI command as the super user, which must succeed; "topics-create NAME" creates the topic with python confluent-kafka (the CLI's native client cannot reach a TLS cluster).</summary>
-    private async Task<string> Admin(params string[] args)
-    {
-        if (args[0] == "topics-create")
+        public async Task InitializeAsync()
         {
-            var (code, output, errors) = await RunPython(PythonScript.CreateTopic, "admin", "admin-secret", args[1]);
-            Assert.True(code == 0, $"create topic {args[1]}: {output}{errors}");
-            return output;
+            Certs = new CertificateFiles(Path.Combine(Root, "certs"));
+            Certs.CreateCas(TimeSpan.FromDays(1), overwrite: false);
+            _node = Certs.IssueNode("1", ["127.0.0.1"], TimeSpan.FromDays(1), null, false);
+            _conf = Path.Combine(Root, "kafka-acl.conf");
+            await File.WriteAllTextAsync(_conf, """
+                broker.kafka {
+                  security-protocol = SASL_SSL
+                  sasl { enabled-mechanisms = [SCRAM-SHA-512], dev-users { admin = "admin-secret" } }
+                }
+                broker.security.authorization { enabled = on, super-users = ["User:admin"] }
+                """);
+            await StartAsync();
+            _adminProperties = Path.Combine(Root, "admin.properties");
+            await File.WriteAllLinesAsync(_adminProperties,
+                ["security.protocol=SASL_SSL", "sasl.mechanism=SCRAM-SHA-512", "sasl.username=admin", "sasl.password=admin-secret", $"ssl.ca.location={Certs.ClusterCa}"]);
+
+            foreach (var user in new[] { "alice", "bob", "carol" }) await Admin("users", "add", user, "--password", user + "-secret");
+            await Admin("topics-create", "orders");
+            await Admin("topics-create", "logs-web");
+            await Admin("topics-create", "logs-audit");
+            await Admin("acls", "add", "--allow", "User:alice", "--operation", "Read", "--operation", "Write", "--topic", "orders");
+            await Admin("acls", "add", "--allow", "User:alice", "--operation", "Read", "--group", "billing");
+            await Admin("acls", "add", "--allow", "User:alice", "--operation", "All", "--topic", "logs-", "--prefixed");
+            await Admin("acls", "add", "--deny", "User:alice", "--operation", "Write", "--topic", "logs-audit");
+            await Admin("acls", "add", "--allow", "User:bob", "--operation", "Describe", "--topic", "orders");
+            await Admin("acls", "add", "--allow", "User:bob", "--operation", "Read", "--group", "billing");
         }
-        var (exit, stdout, stderr) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60), [.. args, "--bootstrap-server", _broker.KafkaBootstrap, "--command-config", _adminProperties]);
-        Assert.True(exit == 0, $"broker {string.Join(' ', args)}: {stdout}{stderr}");
-        return stdout;
+
+        public async Task StartAsync() =>
+            Broker = await BrokerProcess.StartNodeAsync(Path.Combine(Root, "n1"), timeout: TimeSpan.FromSeconds(90),
+                extraArgs: [.. TlsClusterFixture.TlsArgs(Certs.ClusterCa, _node), "--config", _conf]);
+
+        public Task DisposeAsync()
+        {
+            Broker.Dispose();
+            TlsClusterFixture.DeleteQuietly(Root);
+            return Task.CompletedTask;
+        }
+
+        /// <summary>A CLI command as the super user, which must succeed; "topics-create NAME" creates the topic with python confluent-kafka (the CLI's native client cannot reach a TLS cluster).</summary>
+        public async Task<string> Admin(params string[] args)
+        {
+            if (args[0] == "topics-create")
+            {
+                var (code, output, errors) = await RunPython(PythonScript.CreateTopic, "admin", "admin-secret", args[1]);
+                Assert.True(code == 0, $"create topic {args[1]}: {output}{errors}");
+                return output;
+            }
+            var (exit, stdout, stderr) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60), [.. args, "--bootstrap-server", Broker.KafkaBootstrap, "--command-config", _adminProperties]);
+            Assert.True(exit == 0, $"broker {string.Join(' ', args)}: {stdout}{stderr}");
+            return stdout;
+        }
+
+        public async Task<(int ExitCode, string Output, string Errors)> RunPython(string script, string user, string password, params string[] args)
+        {
+            var info = new System.Diagnostics.ProcessStartInfo(Python)
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            foreach (var a in (string[])["-c", script, Broker.KafkaBootstrap, Certs.ClusterCa, user, password, .. args]) info.ArgumentList.Add(a);
+            return await CliProcess.RunToExitAsync(System.Diagnostics.Process.Start(info)!, null, TimeSpan.FromSeconds(90), $"python3 {string.Join(' ', args)}");
+        }
     }
+
+    private BrokerProcess Node => fixture.Broker;
+    private CertificateFiles Certs => fixture.Certs;
+
+    private Task<string> Admin(params string[] args) => fixture.Admin(args);
+
+    private Task<(int ExitCode, string Output, string Errors)> RunPython(string script, string user, string password, params string[] args) =>
+        fixture.RunPython(script, user, password, args);
 
     private string[] Sasl(string user) =>
-        ["-b", _broker.KafkaBootstrap, "-X", "security.protocol=SASL_SSL", "-X", $"ssl.ca.location={_certs.ClusterCa}", "-X", "sasl.mechanisms=SCRAM-SHA-512",
+        ["-b", Node.KafkaBootstrap, "-X", "security.protocol=SASL_SSL", "-X", $"ssl.ca.location={Certs.ClusterCa}", "-X", "sasl.mechanisms=SCRAM-SHA-512",
          "-X", $"sasl.username={user}", "-X", $"sasl.password={user}-secret"];
 
     private Task<(int ExitCode, string Output, string Errors)> Kcat(string user, string? input, params string[] args) =>
         Kafka.Kcat.RunAsync(input, TimeSpan.FromSeconds(60), [.. Sasl(user), .. args]);
-
-    private async Task<(int ExitCode, string Output, string Errors)> RunPython(string script, string user, string password, params string[] args)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo(Python)
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (var a in (string[])["-c", script, _broker.KafkaBootstrap, _certs.ClusterCa, user, password, .. args]) info.ArgumentList.Add(a);
-        return await CliProcess.RunToExitAsync(System.Diagnostics.Process.Start(info)!, null, TimeSpan.FromSeconds(90), $"python3 {string.Join(' ', args)}");
-    }
 
     [Fact]
     public async Task Alice_with_Write_and_Read_produces_and_consumes_with_kcat()
@@ -157,10 +173,10 @@ public sealed class KafkaAclTests : IAsyncLifetime
     [Fact]
     public async Task Only_a_super_user_may_change_ACLs_or_users_and_a_user_unknown_to_the_store_cannot_log_in()
     {
-        var alice = Path.Combine(_root, "alice.properties");
-        await File.WriteAllLinesAsync(alice, ["security.protocol=SASL_SSL", "sasl.mechanism=SCRAM-SHA-512", "sasl.username=alice", "sasl.password=alice-secret", $"ssl.ca.location={_certs.ClusterCa}"]);
+        var alice = Path.Combine(fixture.Root, "alice.properties");
+        await File.WriteAllLinesAsync(alice, ["security.protocol=SASL_SSL", "sasl.mechanism=SCRAM-SHA-512", "sasl.username=alice", "sasl.password=alice-secret", $"ssl.ca.location={Certs.ClusterCa}"]);
         var (exit, stdout, stderr) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60),
-            "acls", "add", "--allow", "User:alice", "--operation", "All", "--cluster", "--bootstrap-server", _broker.KafkaBootstrap, "--command-config", alice);
+            "acls", "add", "--allow", "User:alice", "--operation", "All", "--cluster", "--bootstrap-server", Node.KafkaBootstrap, "--command-config", alice);
         Assert.NotEqual(0, exit);
         Assert.Contains("ClusterAuthorizationFailed", stdout + stderr);
 
@@ -178,8 +194,8 @@ public sealed class KafkaAclTests : IAsyncLifetime
         Assert.Contains("alice", users);
         Assert.Contains("SCRAM-SHA-512", users);
 
-        _broker.Dispose();
-        await StartAsync();
+        Node.Dispose();
+        await fixture.StartAsync();
         await Alice_with_Write_and_Read_produces_and_consumes_with_kcat();
         await A_user_without_Write_is_refused_producing_with_TOPIC_AUTHORIZATION_FAILED();
         Assert.Contains("User:alice", await Admin("acls", "list", "--principal", "User:alice"));
@@ -194,7 +210,7 @@ public sealed class KafkaAclTests : IAsyncLifetime
         await Admin("users", "add", "dave", "--password", "dave-secret");
         var config = new Confluent.Kafka.ConsumerConfig
         {
-            BootstrapServers = _broker.KafkaBootstrap, SecurityProtocol = Confluent.Kafka.SecurityProtocol.SaslSsl, SslCaLocation = _certs.ClusterCa,
+            BootstrapServers = Node.KafkaBootstrap, SecurityProtocol = Confluent.Kafka.SecurityProtocol.SaslSsl, SslCaLocation = Certs.ClusterCa,
             SaslMechanism = Confluent.Kafka.SaslMechanism.ScramSha512, SaslUsername = "dave", SaslPassword = "dave-secret",
             GroupId = "dave", EnableAutoCommit = false, AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest,
         };
@@ -228,7 +244,7 @@ public sealed class KafkaAclTests : IAsyncLifetime
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame, 4 + json.Length);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(4), 1);
         json.CopyTo(frame, 8);
-        foreach (var port in new[] { _broker.KafkaPort, _broker.HttpPort })
+        foreach (var port in new[] { Node.KafkaPort, Node.HttpPort })
         {
             foreach (var payload in new[] { frame, System.Security.Cryptography.RandomNumberGenerator.GetBytes(64) })
             {
@@ -252,12 +268,12 @@ public sealed class KafkaAclTests : IAsyncLifetime
                 Assert.True(read == 0 || text.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"port {port} answered: {text}");
             }
         }
-        Assert.False(_broker.HasExited, _broker.Output);
+        Assert.False(Node.HasExited, Node.Output);
         await Alice_with_Write_and_Read_produces_and_consumes_with_kcat();
     }
 
     /// <summary>The python confluent-kafka programs; argv: bootstrap, CA, user, password, then their own.</summary>
-    private static class PythonScript
+    internal static class PythonScript
     {
         private const string Common = """
             import sys
