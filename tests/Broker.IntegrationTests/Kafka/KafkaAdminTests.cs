@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace Broker.IntegrationTests.Kafka;
 
@@ -10,45 +9,54 @@ namespace Broker.IntegrationTests.Kafka;
 /// (issue 15, must-show 2), each once as it should be used and once with a wrong argument, which must come back
 /// with Kafka's error code.
 /// </summary>
-public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class KafkaAdminTests(KafkaAdminTests.Node node) : IClassFixture<KafkaAdminTests.Node>
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
-    private BrokerProcess _node = null!;
-    private IAdminClient _admin = null!;
-
-    public async Task InitializeAsync()
+    /// <summary>The class's one node and admin client (each test uses its own topics and groups); a node per test cost the suite a start each.</summary>
+    public sealed class Node : IAsyncLifetime
     {
-        _node = await BrokerProcess.StartNodeAsync(_dataDir);
-        _admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _node.KafkaBootstrap }).Build();
+        private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
+
+        public BrokerProcess Process { get; private set; } = null!;
+
+        public IAdminClient Admin { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Process = await BrokerProcess.StartNodeAsync(_dataDir);
+            Admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Process.KafkaBootstrap }).Build();
+        }
+
+        public Task DisposeAsync()
+        {
+            Admin.Dispose();
+            Process.Dispose();
+            try
+            {
+                Directory.Delete(_dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: the temp directory is cleaned up by the OS otherwise.
+            }
+            return Task.CompletedTask;
+        }
     }
 
-    public Task DisposeAsync()
-    {
-        _admin.Dispose();
-        _node.Dispose();
-        output.WriteLine(_node.Output);
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: the temp directory is cleaned up by the OS otherwise.
-        }
-        return Task.CompletedTask;
-    }
+    private BrokerProcess Broker => node.Process;
+
+    private IAdminClient Admin => node.Admin;
 
     private async Task CreateTopicAsync(string topic, int partitions)
     {
-        await _admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
+        await Admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
         await LeadersAsync(topic, partitions);
     }
 
     /// <summary>As in Kafka, leaders are elected after CreateTopics (and CreatePartitions) return.</summary>
-    private Task LeadersAsync(string topic, int partitions) => Broker.Tests.Eventually.TrueAsync(() =>
+    private Task LeadersAsync(string topic, int partitions) => global::Broker.Tests.Eventually.TrueAsync(() =>
     {
-        var found = _admin.GetMetadata(topic, TimeSpan.FromSeconds(20)).Topics.Single().Partitions;
-        return Task.FromResult(found.Count == partitions && found.All(p => p.Leader == _node.NodeId));
+        var found = Admin.GetMetadata(topic, TimeSpan.FromSeconds(20)).Topics.Single().Partitions;
+        return Task.FromResult(found.Count == partitions && found.All(p => p.Leader == Broker.NodeId));
     }, TimeSpan.FromSeconds(30), $"every partition of {topic} to have a leader");
 
     [Fact]
@@ -57,41 +65,41 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
         await CreateTopicAsync("admin-configs", 1);
         var resource = new ConfigResource { Type = ResourceType.Topic, Name = "admin-configs" };
 
-        var before = (await _admin.DescribeConfigsAsync([resource])).Single().Entries;
+        var before = (await Admin.DescribeConfigsAsync([resource])).Single().Entries;
         Assert.Equal(ConfigSource.DefaultConfig, before["retention.ms"].Source);
         Assert.True(before["retention.ms"].IsDefault);
         Assert.Contains("max.message.bytes", before.Keys);
 
-        await _admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+        await Admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
         {
             [resource] = [new ConfigEntry { Name = "retention.ms", Value = "3600000", IncrementalOperation = AlterConfigOpType.Set }],
         });
-        var after = (await _admin.DescribeConfigsAsync([resource])).Single().Entries;
+        var after = (await Admin.DescribeConfigsAsync([resource])).Single().Entries;
         Assert.Equal(("3600000", ConfigSource.DynamicTopicConfig), (after["retention.ms"].Value, after["retention.ms"].Source));
         Assert.Equal(before["max.message.bytes"].Value, after["max.message.bytes"].Value); // other keys keep theirs
 
         // DELETE falls back to the default.
-        await _admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+        await Admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
         {
             [resource] = [new ConfigEntry { Name = "retention.ms", IncrementalOperation = AlterConfigOpType.Delete }],
         });
-        var reset = (await _admin.DescribeConfigsAsync([resource])).Single().Entries;
+        var reset = (await Admin.DescribeConfigsAsync([resource])).Single().Entries;
         Assert.Equal((before["retention.ms"].Value, ConfigSource.DefaultConfig), (reset["retention.ms"].Value, reset["retention.ms"].Source));
 
         // Wrong arguments: a topic that does not exist, a value that is not a number.
-        var unknown = await Assert.ThrowsAsync<DescribeConfigsException>(() => _admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = "no-such-topic" }]));
+        var unknown = await Assert.ThrowsAsync<DescribeConfigsException>(() => Admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = "no-such-topic" }]));
         Assert.Equal(ErrorCode.UnknownTopicOrPart, unknown.Results.Single().Error.Code);
-        var invalid = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => _admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+        var invalid = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => Admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
         {
             [resource] = [new ConfigEntry { Name = "retention.ms", Value = "soon", IncrementalOperation = AlterConfigOpType.Set }],
         }));
         Assert.Equal(ErrorCode.InvalidConfig, invalid.Results.Single().Error.Code);
-        var unchanged = (await _admin.DescribeConfigsAsync([resource])).Single().Entries;
+        var unchanged = (await Admin.DescribeConfigsAsync([resource])).Single().Entries;
         Assert.Equal(before["retention.ms"].Value, unchanged["retention.ms"].Value);
 
         // Broker configs are the node's own, read-only.
-        var node = new ConfigResource { Type = ResourceType.Broker, Name = _node.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        var broker = (await _admin.DescribeConfigsAsync([node])).Single().Entries;
+        var node = new ConfigResource { Type = ResourceType.Broker, Name = Broker.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var broker = (await Admin.DescribeConfigsAsync([node])).Single().Entries;
         Assert.Equal(("false", true), (broker["auto.create.topics.enable"].Value, broker["auto.create.topics.enable"].IsReadOnly));
     }
 
@@ -99,18 +107,18 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task CreatePartitions_adds_partitions_that_a_producer_then_writes_to_and_refuses_fewer()
     {
         await CreateTopicAsync("admin-grow", 2);
-        await _admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "admin-grow", IncreaseTo = 4 }]);
+        await Admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "admin-grow", IncreaseTo = 4 }]);
         await LeadersAsync("admin-grow", 4);
 
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _node.KafkaBootstrap, Acks = Acks.All }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Broker.KafkaBootstrap, Acks = Acks.All }).Build())
         {
             var delivered = await producer.ProduceAsync(new TopicPartition("admin-grow", 3), new Message<Null, string> { Value = "into the new partition" });
             Assert.Equal((3, 0L), (delivered.Partition.Value, delivered.Offset.Value));
         }
 
-        var fewer = await Assert.ThrowsAsync<CreatePartitionsException>(() => _admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "admin-grow", IncreaseTo = 3 }]));
+        var fewer = await Assert.ThrowsAsync<CreatePartitionsException>(() => Admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "admin-grow", IncreaseTo = 3 }]));
         Assert.Equal(ErrorCode.InvalidPartitions, fewer.Results.Single().Error.Code);
-        var unknown = await Assert.ThrowsAsync<CreatePartitionsException>(() => _admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "no-such-topic", IncreaseTo = 3 }]));
+        var unknown = await Assert.ThrowsAsync<CreatePartitionsException>(() => Admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "no-such-topic", IncreaseTo = 3 }]));
         Assert.Equal(ErrorCode.UnknownTopicOrPart, unknown.Results.Single().Error.Code);
     }
 
@@ -118,9 +126,9 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task DeleteGroups_refuses_a_group_with_members_and_deletes_an_empty_one_with_its_offsets()
     {
         await CreateTopicAsync("admin-groups", 1);
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _node.KafkaBootstrap }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Broker.KafkaBootstrap }).Build())
             await producer.ProduceAsync("admin-groups", new Message<Null, string> { Value = "one" });
-        var config = new ConsumerConfig { BootstrapServers = _node.KafkaBootstrap, GroupId = "admin-doomed", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false };
+        var config = new ConsumerConfig { BootstrapServers = Broker.KafkaBootstrap, GroupId = "admin-doomed", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false };
         using (var member = new ConsumerBuilder<Null, string>(config).Build())
         {
             member.Subscribe("admin-groups");
@@ -128,20 +136,20 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.NotNull(record);
             member.Commit(record);
 
-            var busy = await Assert.ThrowsAsync<DeleteGroupsException>(() => _admin.DeleteGroupsAsync(["admin-doomed"]));
+            var busy = await Assert.ThrowsAsync<DeleteGroupsException>(() => Admin.DeleteGroupsAsync(["admin-doomed"]));
             Assert.Equal(ErrorCode.NonEmptyGroup, busy.Results.Single().Error.Code);
             member.Close(); // leaves the group
         }
 
-        var committed = await _admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("admin-doomed", [new TopicPartition("admin-groups", 0)])]);
+        var committed = await Admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("admin-doomed", [new TopicPartition("admin-groups", 0)])]);
         Assert.Equal(1, committed.Single().Partitions.Single().Offset.Value);
-        await _admin.DeleteGroupsAsync(["admin-doomed"]);
-        var after = await _admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("admin-doomed", [new TopicPartition("admin-groups", 0)])]);
+        await Admin.DeleteGroupsAsync(["admin-doomed"]);
+        var after = await Admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("admin-doomed", [new TopicPartition("admin-groups", 0)])]);
         Assert.Equal(Offset.Unset, after.Single().Partitions.Single().Offset);
-        var listed = await _admin.ListConsumerGroupsAsync();
+        var listed = await Admin.ListConsumerGroupsAsync();
         Assert.DoesNotContain(listed.Valid, g => g.GroupId == "admin-doomed");
 
-        var unknown = await Assert.ThrowsAsync<DeleteGroupsException>(() => _admin.DeleteGroupsAsync(["admin-never-existed"]));
+        var unknown = await Assert.ThrowsAsync<DeleteGroupsException>(() => Admin.DeleteGroupsAsync(["admin-never-existed"]));
         Assert.Equal(ErrorCode.GroupIdNotFound, unknown.Results.Single().Error.Code);
     }
 
@@ -149,14 +157,14 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task DeleteRecords_moves_the_log_start_so_a_consumer_from_the_beginning_starts_there()
     {
         await CreateTopicAsync("admin-trim", 1);
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _node.KafkaBootstrap, Acks = Acks.All, LingerMs = 0 }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Broker.KafkaBootstrap, Acks = Acks.All, LingerMs = 0 }).Build())
         {
             for (var i = 0; i < 10; i++) await producer.ProduceAsync("admin-trim", new Message<Null, string> { Value = $"v{i}" });
         }
-        var deleted = await _admin.DeleteRecordsAsync([new TopicPartitionOffset("admin-trim", 0, 4)]);
+        var deleted = await Admin.DeleteRecordsAsync([new TopicPartitionOffset("admin-trim", 0, 4)]);
         Assert.Equal(4, deleted.Single().Offset.Value);
 
-        using (var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = _node.KafkaBootstrap, GroupId = "admin-trim-reader", AutoOffsetReset = AutoOffsetReset.Earliest }).Build())
+        using (var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = Broker.KafkaBootstrap, GroupId = "admin-trim-reader", AutoOffsetReset = AutoOffsetReset.Earliest }).Build())
         {
             consumer.Subscribe("admin-trim");
             var first = consumer.Consume(TimeSpan.FromSeconds(30));
@@ -165,17 +173,17 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
             consumer.Close();
         }
 
-        var beyond = await Assert.ThrowsAsync<DeleteRecordsException>(() => _admin.DeleteRecordsAsync([new TopicPartitionOffset("admin-trim", 0, 100)]));
+        var beyond = await Assert.ThrowsAsync<DeleteRecordsException>(() => Admin.DeleteRecordsAsync([new TopicPartitionOffset("admin-trim", 0, 100)]));
         Assert.Equal(ErrorCode.OffsetOutOfRange, beyond.Results.Single().Error.Code);
     }
 
     [Fact]
     public async Task DescribeCluster_names_the_node_as_broker_and_controller()
     {
-        var cluster = await _admin.DescribeClusterAsync();
+        var cluster = await Admin.DescribeClusterAsync();
         var node = Assert.Single(cluster.Nodes);
-        Assert.Equal((_node.NodeId, _node.KafkaPort), (node.Id, node.Port));
-        Assert.Equal(_node.NodeId, cluster.Controller.Id);
+        Assert.Equal((Broker.NodeId, Broker.KafkaPort), (node.Id, node.Port));
+        Assert.Equal(Broker.NodeId, cluster.Controller.Id);
         Assert.False(string.IsNullOrEmpty(cluster.ClusterId));
     }
     /// <summary>
@@ -202,7 +210,7 @@ public sealed class KafkaAdminTests(ITestOutputHelper output) : IAsyncLifetime
     {
         try
         {
-            return (await _admin.ElectLeadersAsync(type, partitions)).TopicPartitions;
+            return (await Admin.ElectLeadersAsync(type, partitions)).TopicPartitions;
         }
         catch (ElectLeadersException e)
         {
