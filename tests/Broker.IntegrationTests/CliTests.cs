@@ -6,23 +6,29 @@ using Xunit.Abstractions;
 namespace Broker.IntegrationTests;
 
 /// <summary>The `broker` command as a user runs it, against a real node process.</summary>
-public sealed class CliTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class CliTests(CliTests.Node node, ITestOutputHelper output) : IClassFixture<CliTests.Node>
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(120);
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
-    private BrokerProcess _node = null!;
 
-    public async Task InitializeAsync() => _node = await BrokerProcess.StartNodeAsync(_dataDir);
-
-    public Task DisposeAsync()
+    /// <summary>The class's one node (each test creates its own topics and groups); a node per test cost the suite a start each.</summary>
+    public sealed class Node : IAsyncLifetime
     {
-        _node.Dispose();
-        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
-        return Task.CompletedTask;
+        private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
+
+        public BrokerProcess Process { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Process = await BrokerProcess.StartNodeAsync(_dataDir);
+
+        public Task DisposeAsync()
+        {
+            Process.Dispose();
+            try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+            return Task.CompletedTask;
+        }
     }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> Broker(string? stdin, params string[] args) =>
-        CliProcess.RunAsync(stdin, CommandTimeout, [.. args, "--bootstrap", _node.Bootstrap]);
+        CliProcess.RunAsync(stdin, CommandTimeout, [.. args, "--bootstrap", node.Process.Bootstrap]);
 
     [Fact]
     public async Task Produce_and_consume_100k_keyed_lines_keeps_count_key_order_and_key_partition()
