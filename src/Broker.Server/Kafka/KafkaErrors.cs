@@ -105,6 +105,10 @@ internal static class KafkaErrors
         ErrorCode.FencedMemberEpoch => FencedMemberEpoch,
         ErrorCode.StaleMemberEpoch => StaleMemberEpoch,
         ErrorCode.UnsupportedAssignor => UnsupportedAssignor,
+        ErrorCode.AuthenticationFailed => SaslAuthenticationFailed,
+        ErrorCode.TopicAuthorizationFailed => TopicAuthorizationFailed,
+        ErrorCode.GroupAuthorizationFailed => GroupAuthorizationFailed,
+        ErrorCode.ClusterAuthorizationFailed => ClusterAuthorizationFailed,
         _ => UnknownServerError,
     };
 }
