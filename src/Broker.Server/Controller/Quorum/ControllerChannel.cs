@@ -78,25 +78,45 @@ internal sealed class ControllerChannel : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends <paramref name="request"/> to the channel at <paramref name="endpoint"/>: null when it could not connect
-    /// (nothing was sent, so a retry is safe), else the reply; an <see cref="IOException"/> or <see cref="SocketException"/>
-    /// after connecting means the request may have been received and committed.
+    /// Sends <paramref name="request"/> to the channel at <paramref name="endpoint"/> and says what became of it:
+    /// <see cref="Answered"/> with the reply, <see cref="NotSent"/> when no connection was made (a retry is safe, and
+    /// the address may be stale), or <see cref="LostAfterSending"/> when the connection failed after the request
+    /// may have been received (the controller may have committed it).
     /// </summary>
-    public static async Task<byte[]?> SendAsync(IPEndPoint endpoint, byte[] request, CancellationToken ct)
+    public static async Task<SendOutcome> SendAsync(IPEndPoint endpoint, byte[] request, CancellationToken ct)
     {
         using var client = new TcpClient(endpoint.AddressFamily);
         try
         {
             await client.ConnectAsync(endpoint, ct).ConfigureAwait(false);
         }
-        catch (SocketException)
+        catch (SocketException ex)
         {
-            return null;
+            return new NotSent(ex.SocketErrorCode);
         }
-        var stream = client.GetStream();
-        await WriteFrameAsync(stream, request, ct).ConfigureAwait(false);
-        return await ReadFrameAsync(stream, ct).ConfigureAwait(false);
+        try
+        {
+            var stream = client.GetStream();
+            await WriteFrameAsync(stream, request, ct).ConfigureAwait(false);
+            return new Answered(await ReadFrameAsync(stream, ct).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            return new LostAfterSending(ex.Message);
+        }
     }
+
+    /// <summary>What <see cref="SendAsync"/> did with a request.</summary>
+    public abstract record SendOutcome;
+
+    /// <summary>The controller answered.</summary>
+    public sealed record Answered(byte[] Reply) : SendOutcome;
+
+    /// <summary>No connection: nothing was sent. The address may be stale (a restarted controller listens elsewhere).</summary>
+    public sealed record NotSent(SocketError Error) : SendOutcome;
+
+    /// <summary>The connection broke after connecting: the controller may have received, and committed, the request.</summary>
+    public sealed record LostAfterSending(string Reason) : SendOutcome;
 
     private static async Task WriteFrameAsync(NetworkStream stream, byte[] payload, CancellationToken ct)
     {

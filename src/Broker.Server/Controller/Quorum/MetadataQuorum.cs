@@ -99,6 +99,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
         {
             // Never a one-member cluster on its own: the voters are the fixed list above, a majority of which must vote.
             ColdStart = false,
+            Standby = settings.NeverLeads,
             ConfigurationStorage = storage,
             LowerElectionTimeout = (int)settings.LowerElectionTimeout.TotalMilliseconds,
             UpperElectionTimeout = (int)settings.UpperElectionTimeout.TotalMilliseconds,
@@ -207,21 +208,23 @@ public sealed class MetadataQuorum : IAsyncDisposable
         {
             return null; // the leader moved or is unreachable: find it again
         }
-        try
+        switch (await ControllerChannel.SendAsync(endpoint, record, ct).ConfigureAwait(false))
         {
-            var reply = await ControllerChannel.SendAsync(endpoint, record, ct).ConfigureAwait(false);
-            // No reply: the connection failed, nothing was sent; the port is stale (a restarted controller) or gone.
-            // (SendAsync answers a refused connect with null: the refetch used to wait for a SocketException that
-            // never came, so a voter whose cached copy named a restarted controller's old port forwarded into it for
-            // good: GroupFailoverTests' 12 groups, under load, when the restarted node was elected again.)
-            _refreshControllerMetadata = reply is null;
-            return reply is not null ? MetadataCodec.DecodeResult(reply) : null;
-        }
-        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
-        {
-            _refreshControllerMetadata = true;
-            // The controller had the record and went away before answering: it may have committed it.
-            return new Refused(MetadataError.OutcomeUnknown, $"the controller at {endpoint} stopped answering after receiving the record; read the metadata and retry if it did not apply");
+            case ControllerChannel.Answered answered:
+                _refreshControllerMetadata = false;
+                return MetadataCodec.DecodeResult(answered.Reply);
+            case ControllerChannel.NotSent:
+                // Nothing was sent; the port is stale (a restarted controller listens elsewhere) or gone: refetch it.
+                // (Session 15's refetch waited for a SocketException that SendAsync never threw, so a voter whose cached
+                // copy named a restarted controller's old port forwarded into it for good: GroupFailoverTests' 12
+                // groups, under load, when the restarted node was elected again.)
+                _refreshControllerMetadata = true;
+                return null;
+            case ControllerChannel.LostAfterSending lost:
+                _refreshControllerMetadata = true;
+                return new Refused(MetadataError.OutcomeUnknown, $"the controller at {endpoint} stopped answering after receiving the record ({lost.Reason}); read the metadata and retry if it did not apply");
+            default:
+                throw new InvalidOperationException("unknown send outcome");
         }
     }
 

@@ -43,6 +43,12 @@ public sealed record QuorumSettings(int NodeId, IReadOnlyList<QuorumVoter> Voter
     /// <summary>The state machine writes a snapshot every this many applied entries, so the log can be trimmed.</summary>
     public int SnapshotEvery { get; init; } = 1000;
 
+    /// <summary>
+    /// A voter that votes and stores the log but never stands for election (DotNext's standby mode). Not offered in
+    /// configuration: tests use it to decide which voter leads.
+    /// </summary>
+    internal bool NeverLeads { get; init; }
+
     public QuorumVoter Self => Voters.FirstOrDefault(v => v.NodeId == NodeId)
         ?? throw new InvalidOperationException($"node {NodeId} is not one of the voters {string.Join(',', Voters)}");
 

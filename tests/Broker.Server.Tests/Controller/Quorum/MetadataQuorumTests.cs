@@ -67,6 +67,47 @@ public sealed class MetadataQuorumTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_voter_forwarding_to_a_controller_that_restarted_and_won_again_finds_its_new_channel_port()
+    {
+        // The controller channel listens on a port chosen at start, published in Raft member metadata that the other
+        // voters cache: after the controller restarts (new port) and wins the election again, a forwarding voter must
+        // look the port up again. Deterministic: the forwarder never stands for election, and the third voter is
+        // stopped, so the restarted voter is the only candidate.
+        await using var cluster = new QuorumTestCluster();
+        cluster.Settings[1] = cluster.Settings[1] with { NeverLeads = true };
+        await cluster.StartAsync(1, 3);
+        var controller = await cluster.LeaderAsync(ElectionDeadline);
+        await cluster.StartAsync(2);
+        await cluster.LeaderAsync(ElectionDeadline);
+        var forwarder = cluster[2];
+        output.WriteLine($"controller {controller.NodeId}, every voter knows it");
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(forwarder, Broker(1))); // caches the channel's port
+        var other = controller.NodeId == 1 ? 3 : 1;
+
+        await cluster.StopAsync(other); // left: the controller and the forwarder, a bare majority
+        var term = controller.Term;
+        await cluster.StopAsync(controller.NodeId);
+        output.WriteLine($"controller {controller.NodeId} (term {term}) stopped with voter {other}; restarting it");
+        await cluster.StartAsync(controller.NodeId);
+        var again = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.Equal(controller.NodeId, again.NodeId);
+        Assert.True(again.Term > term, $"term {again.Term} after {term}");
+
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(forwarder, Broker(2)));
+        using var cts = new CancellationTokenSource(ElectionDeadline);
+        var image = await again.ReadAsync(cts.Token);
+        Assert.Equal([1, 2], BrokerIds(image).AsEnumerable());
+    }
+
+    [Fact]
+    public async Task A_send_to_a_port_nobody_listens_on_is_not_sent_and_says_so()
+    {
+        var closed = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, global::Broker.Tests.TestPorts.Free());
+        var outcome = await ControllerChannel.SendAsync(closed, [1, 2, 3], CancellationToken.None);
+        Assert.IsType<ControllerChannel.NotSent>(outcome);
+    }
+
+    [Fact]
     public async Task A_minority_can_neither_elect_nor_commit()
     {
         await using var cluster = new QuorumTestCluster();
