@@ -25,7 +25,7 @@ public sealed class BrokerNode : IAsyncDisposable
     /// <summary>Akka.Remote 1.5.73's exit code for the shutdown it runs after a failed outbound TLS handshake (TlsHandshakeFailureReason, internal).</summary>
     private const int TlsHandshakeFailedExitCode = 79;
 
-    private BrokerNode(ActorSystem system, NodeSettings settings, MetadataQuorum? quorum)
+    private BrokerNode(ActorSystem system, NodeSettings settings, IMetadataQuorum? quorum)
     {
         System = system;
         Settings = settings;
@@ -36,7 +36,7 @@ public sealed class BrokerNode : IAsyncDisposable
     public NodeSettings Settings { get; }
 
     /// <summary>This node's metadata quorum voter (broker.metadata.quorum), or null when the quorum is off. Not yet read by the partition actors.</summary>
-    public MetadataQuorum? MetadataQuorum { get; }
+    public IMetadataQuorum? MetadataQuorum { get; }
 
     /// <summary>The Kafka wire-protocol listener, or null when it is off or could not bind its port.</summary>
     public KafkaListener? KafkaListener { get; private init; }
@@ -69,6 +69,14 @@ public sealed class BrokerNode : IAsyncDisposable
             if (quorum is not null)
             {
                 QuorumExtension.Register(system, quorum); // before any actor builds its MetadataStore
+                var metadataTimeout = BrokerSettings.Create(system.Settings.Config).MetadataTimeout;
+                if (quorum is Controller.Quorum.MetadataQuorum voter) system.ActorOf(MetadataServerActor.Props(voter, metadataTimeout), MetadataServerActor.Name);
+                if (quorum is MetadataObserver observer)
+                {
+                    observer.Attach(new VoterLink(system, observer.VoterIds, metadataTimeout));
+                    system.Log.Info("this node observes the metadata quorum: it is not one of the voters ({0}), so it follows their log and proposes through them",
+                        string.Join(", ", observer.VoterIds));
+                }
             }
             else if (settings.Seeds.Count > 0 || settings.KnownPeers.Count > 0)
             {
@@ -90,9 +98,10 @@ public sealed class BrokerNode : IAsyncDisposable
             system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory, quorum?.VoterIds), "membership-recorder");
             system.ActorOf(QuarantineWatcherActor.Props(), QuarantineWatcherActor.Name);
             system.ActorOf(DeadProcessDetectorActor.Props(), DeadProcessDetectorActor.Name);
-            if (quorum is not null)
+            if (quorum is Controller.Quorum.MetadataQuorum formingVoter)
             {
-                system.ActorOf(ClusterFormationActor.Props(quorum, settings.NodeId, $"{settings.PublicHost}:{settings.PublicPort}", settings.DataDirectory,
+                // Only voters may form the cluster (with the controller as first seed); an observer joins through its seeds.
+                system.ActorOf(ClusterFormationActor.Props(formingVoter, settings.NodeId, $"{settings.PublicHost}:{settings.PublicPort}", settings.DataDirectory,
                     settings.Seeds, Security.ClusterTls.Scheme(tls is not null)), ClusterFormationActor.Name);
             }
             if (settings.KnownPeers.Count > 0)
@@ -117,15 +126,16 @@ public sealed class BrokerNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts this node's metadata quorum voter when broker.metadata.quorum.voters is set (see reference.conf).</summary>
-    private static async Task<MetadataQuorum?> StartQuorumAsync(Akka.Configuration.Config config, NodeSettings settings, CancellationToken cancellationToken)
+    /// <summary>Starts this node's metadata quorum voter (or observer, when its id is not a voter's) when broker.metadata.quorum.voters is set (see reference.conf).</summary>
+    private static async Task<IMetadataQuorum?> StartQuorumAsync(Akka.Configuration.Config config, NodeSettings settings, CancellationToken cancellationToken)
     {
         if (QuorumConfig.From(config, settings.NodeId, settings.DataDirectory) is not { } quorumSettings) return null;
+        if (!quorumSettings.IsVoter) return new MetadataObserver(quorumSettings); // it follows the voters' log once the node joins
         // A new data directory formats its quorum directory; an existing one must already have it (a voter that lost its
         // quorum log but kept its data must not vote with an empty log: QuorumDirectory.Check says how to recover).
         if (!QuorumDirectory.IsFormatted(quorumSettings.Directory) && (settings.NewDataDirectory || QuorumConfig.FormatIfNew(config)))
             QuorumDirectory.Format(quorumSettings);
-        return await MetadataQuorum.StartAsync(quorumSettings, QuorumLogging(), cancellationToken);
+        return await Controller.Quorum.MetadataQuorum.StartAsync(quorumSettings, QuorumLogging(), cancellationToken);
     }
 
     /// <summary>

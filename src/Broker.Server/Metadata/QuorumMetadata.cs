@@ -14,7 +14,7 @@ namespace Broker.Server.Metadata;
 /// newer state (where <c>modify</c> may throw <see cref="MetadataConflictException"/>). Only the entries that changed
 /// are shipped and stored: one partition's election is one small log entry, whatever the number of partitions.
 /// </summary>
-internal sealed class QuorumMetadata(MetadataQuorum quorum, TimeSpan timeout) : IMetadataBackend
+internal sealed class QuorumMetadata(IMetadataQuorum quorum, TimeSpan timeout) : IMetadataBackend
 {
     private const int MaxAttempts = 20;
 
@@ -138,5 +138,5 @@ internal sealed class QuorumMetadata(MetadataQuorum quorum, TimeSpan timeout) : 
     }
 
     private MetadataUnavailableException Unavailable(string what) => new(
-        $"the metadata quorum could not {what} within {timeout.TotalSeconds:0.#}s (voter {quorum.NodeId}, controller {(quorum.ControllerId is { } c ? $"node {c}" : "unknown")}); is a majority of the voters up?");
+        $"the metadata quorum could not {what} within {timeout.TotalSeconds:0.#}s ({(quorum.VoterIds.Contains(quorum.NodeId) ? "voter" : "observer")} {quorum.NodeId}, controller {(quorum.ControllerId is { } c ? $"node {c}" : "unknown")}); is a majority of the voters up?");
 }

@@ -5,6 +5,7 @@ using Akka.Serialization;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Serialization;
+using Broker.Server.Controller.Quorum;
 using Broker.Server.Gateway;
 using Broker.Server.Groups;
 using Broker.Server.Metadata;
@@ -61,6 +62,35 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         .Add<AclTable>("ACL@1", WriteAclTable, (ref WireReader r, byte[] _) => ReadAclTable(ref r))
         .Add<UserTable>("USR@1", WriteUserTable, (ref WireReader r, byte[] _) => ReadUserTable(ref r))
         // ---- node-internal requests and replies ----
+        // ---- an observer and the voters (Controller/Quorum/ObserverMessages.cs) ----
+        .Add<MetadataFetch>("MF@1", (w, f) =>
+        {
+            w.WriteInt64(f.AfterIndex);
+            w.WriteBool(f.Barrier);
+            w.WriteInt32(f.WaitMs);
+        }, (ref WireReader r, byte[] _) => new MetadataFetch(r.ReadInt64(), r.ReadBool(), r.ReadInt32()))
+        .Add<MetadataFetched>("MFD@1", (w, f) =>
+        {
+            w.WriteInt64(f.AppliedIndex);
+            w.WriteInt32(f.ControllerId);
+            w.WriteNullableBytes(f.Snapshot is { } snapshot ? (ReadOnlyMemory<byte>?)snapshot : null); // (a null byte[] would convert to an empty, non-null memory)
+            w.WriteCount(f.Records.Length);
+            foreach (var record in f.Records)
+            {
+                w.WriteInt64(record.Index);
+                w.WriteBytes(record.Record);
+            }
+        }, (ref WireReader r, byte[] _) =>
+        {
+            var (applied, controller, snapshot) = (r.ReadInt64(), r.ReadInt32(), r.ReadNullableBytes());
+            var n = r.ReadCount(8 + 4);
+            var records = ImmutableArray.CreateBuilder<FetchedRecord>(n);
+            for (var i = 0; i < n; i++) records.Add(new FetchedRecord(r.ReadInt64(), r.ReadBytesAsMemory().ToArray()));
+            return new MetadataFetched(applied, controller, snapshot?.ToArray(), records.MoveToImmutable());
+        })
+        .Add<MetadataUnavailable>("MU@1", (w, u) => w.WriteString(u.Reason), (ref WireReader r, byte[] _) => new MetadataUnavailable(r.ReadString()!))
+        .Add<MetadataPropose>("MP@1", (w, p) => w.WriteBytes(p.Record), (ref WireReader r, byte[] _) => new MetadataPropose(r.ReadBytesAsMemory().ToArray()))
+        .Add<MetadataProposed>("MPD@1", (w, p) => w.WriteBytes(p.Result), (ref WireReader r, byte[] _) => new MetadataProposed(r.ReadBytesAsMemory().ToArray()))
         .Add<AppendBatch>("AB@4", (w, a) =>
         {
             w.WriteString(a.Topic);

@@ -19,7 +19,9 @@ public sealed class ReassignmentTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Topic = "moving";
     private const int Partitions = 4;
-    // A replacement node (the spare) cannot be a voter of the fixed voter set: this runs on the Distributed Data store.
+    // On the Distributed Data store: the test kills two of the three first nodes for good, which on a quorum of those
+    // three voters leaves no majority to decide anything (as in Kafka with three controllers). A replacement node on a
+    // quorum cluster is an observer (GroupFailoverTests' fourth node).
     private readonly ThreeNodeCluster _cluster = new(spares: 1, quorum: false);
     private readonly AckChecker _checker = new(Partitions);
     private readonly CancellationTokenSource _stop = new();

@@ -10,8 +10,8 @@ namespace Broker.IntegrationTests.Replication;
 /// <paramref name="spares"/> adds slots after the first three for nodes a test starts later (a replacement node);
 /// with <paramref name="racks"/>, node i runs in rack <c>zone{i}</c> (<see cref="RackOf"/>).
 /// With <paramref name="quorum"/> (the default) the metadata is decided by the metadata quorum: node i runs with
-/// --node-id i+1, and the first <paramref name="size"/> nodes are its voters (a spare cannot be one: pass quorum: false
-/// to test on the Distributed Data store).
+/// --node-id i+1, and the first <paramref name="size"/> nodes are its voters; a spare is an observer (it follows the
+/// voters' log without voting). Pass quorum: false to test on the Distributed Data store.
 /// With <paramref name="network"/>, node i runs in its own network namespace at its own address (<see cref="NetworkLab"/>),
 /// so the test can cut it off. <paramref name="nodeConfig"/> is HOCON every node layers over its defaults (--config).
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class ThreeNodeCluster(int spares = 0, bool racks = false, int siz
     public bool Quorum => quorum;
 
     private string[]? QuorumArgs(int index) =>
-        quorum && index < size ? ["--node-id", (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "--voters", Voters] : null;
+        quorum ? ["--node-id", (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "--voters", Voters] : null;
 
     /// <summary>The quorum's arguments and, with a node config, --config and its file.</summary>
     private string[]? NodeArgs(int index)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using Broker.Protocol.Serialization;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
@@ -16,9 +15,8 @@ namespace Broker.Server.Controller.Quorum;
 internal sealed class MetadataLog(DirectoryInfo snapshots, int snapshotEvery) : SimpleStateMachine(snapshots)
 {
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource<MetadataResult>> _pending = new();
-    private readonly Lock _subscribersLock = new();
+    private readonly MetadataSubscribers _subscribers = new();
     private MetadataStateMachine _rules = new();
-    private ImmutableArray<Action<MetadataChange>> _subscribers = [];
     private volatile MetadataImage _image = MetadataImage.Empty;
     private MetadataImage _snapshotImage = MetadataImage.Empty;
 
@@ -44,11 +42,7 @@ internal sealed class MetadataLog(DirectoryInfo snapshots, int snapshotEvery) : 
 
     public void Forget(Guid proposalId) => _pending.TryRemove(proposalId, out _);
 
-    public IDisposable Subscribe(Action<MetadataChange> onChange)
-    {
-        lock (_subscribersLock) _subscribers = _subscribers.Add(onChange);
-        return new Unsubscriber(this, onChange);
-    }
+    public IDisposable Subscribe(Action<MetadataChange> onChange) => _subscribers.Add(onChange);
 
     protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
     {
@@ -93,37 +87,15 @@ internal sealed class MetadataLog(DirectoryInfo snapshots, int snapshotEvery) : 
         }
     }
 
-    private void Publish(MetadataChange change)
-    {
-        foreach (var subscriber in _subscribers)
-        {
-            try
-            {
-                subscriber(change);
-            }
-            catch (Exception ex)
-            {
-                // A subscriber's bug must not stop this voter from applying the log (every later entry would stall).
-                SubscriberFailures.Enqueue(ex);
-            }
-        }
-    }
+    private void Publish(MetadataChange change) => _subscribers.Publish(change);
 
     /// <summary>Exceptions thrown by subscribers, kept for diagnosis (and tests) instead of breaking the applier.</summary>
-    public ConcurrentQueue<Exception> SubscriberFailures { get; } = new();
+    public ConcurrentQueue<Exception> SubscriberFailures => _subscribers.Failures;
 
     private static byte[] Concat(IEnumerable<ReadOnlyMemory<byte>> parts)
     {
         var buffer = new ArrayBufferWriter<byte>();
         foreach (var part in parts) buffer.Write(part.Span);
         return buffer.WrittenSpan.ToArray();
-    }
-
-    private sealed class Unsubscriber(MetadataLog log, Action<MetadataChange> onChange) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (log._subscribersLock) log._subscribers = log._subscribers.Remove(onChange);
-        }
     }
 }

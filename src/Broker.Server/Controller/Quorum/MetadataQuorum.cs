@@ -17,7 +17,7 @@ namespace Broker.Server.Controller.Quorum;
 /// there. <see cref="ReadAsync"/> is a linearizable read (a Raft read barrier). <see cref="Subscribe"/> streams every
 /// applied change in log order. A voter without a majority of voters reachable can neither elect a leader nor commit.
 /// </summary>
-public sealed class MetadataQuorum : IAsyncDisposable
+public sealed class MetadataQuorum : IMetadataQuorum
 {
     private static readonly TimeSpan RetryBackoff = TimeSpan.FromMilliseconds(50);
 
@@ -41,9 +41,8 @@ public sealed class MetadataQuorum : IAsyncDisposable
 
     private volatile bool _refreshControllerMetadata;
 
-    /// <summary>The node ids of every voter (on a metadata quorum, every node of the cluster is one).</summary>
-    public IReadOnlySet<int> VoterIds => _voterIds ??= _settings.Voters.Select(v => v.NodeId).ToHashSet();
-    private IReadOnlySet<int>? _voterIds;
+    /// <summary>The node ids of every voter.</summary>
+    public IReadOnlySet<int> VoterIds => _settings.VoterIds;
 
     /// <summary>The image as applied on this voter: possibly behind the leader; use <see cref="ReadAsync"/> for a linearizable view.</summary>
     public MetadataImage Image => _log.Image;

@@ -49,6 +49,15 @@ public sealed record QuorumSettings(int NodeId, IReadOnlyList<QuorumVoter> Voter
     /// </summary>
     internal bool NeverLeads { get; init; }
 
+    /// <summary>
+    /// Whether this node votes. A node whose id is not in the list is an observer (<see cref="MetadataObserver"/>):
+    /// it follows the metadata log through the voters, as Kafka's broker-only nodes do.
+    /// </summary>
+    public bool IsVoter => Voters.Any(v => v.NodeId == NodeId);
+
+    /// <summary>The node ids of the voters.</summary>
+    public IReadOnlySet<int> VoterIds => Voters.Select(v => v.NodeId).ToHashSet();
+
     public QuorumVoter Self => Voters.FirstOrDefault(v => v.NodeId == NodeId)
         ?? throw new InvalidOperationException($"node {NodeId} is not one of the voters {string.Join(',', Voters)}");
 
@@ -58,8 +67,6 @@ public sealed record QuorumSettings(int NodeId, IReadOnlyList<QuorumVoter> Voter
         if (Voters.Count == 0) return "the metadata quorum needs at least one voter";
         if (Voters.Select(v => v.NodeId).Distinct().Count() != Voters.Count) return $"a node id is named twice in the voters {string.Join(',', Voters)}";
         if (Voters.Select(v => v.Endpoint).Distinct().Count() != Voters.Count) return $"an endpoint is named twice in the voters {string.Join(',', Voters)}";
-        if (Voters.All(v => v.NodeId != NodeId))
-            return $"node {NodeId} is not one of the voters {string.Join(',', Voters)}: every node of a cluster is a voter; start each with the --node-id its voter entry names (a data directory keeps the id it was first started with)";
         if (string.IsNullOrWhiteSpace(ClusterId) || ClusterId.Any(char.IsWhiteSpace)) return "the cluster id must be a non-empty word";
         if (!(ConnectTimeout < RequestTimeout && RequestTimeout < LowerElectionTimeout && LowerElectionTimeout < UpperElectionTimeout))
             return "timeouts must grow: connect < request < lower election < upper election";

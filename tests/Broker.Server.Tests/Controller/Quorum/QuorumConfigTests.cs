@@ -35,11 +35,13 @@ public sealed class QuorumConfigTests
     }
 
     [Fact]
-    public void A_node_that_is_not_a_voter_or_a_malformed_voter_is_refused_and_an_empty_cluster_id_is_the_default()
+    public void A_node_that_is_not_a_voter_observes_a_malformed_voter_is_refused_and_an_empty_cluster_id_is_the_default()
     {
         const string voters = """broker.metadata.quorum.voters = ["1@10.0.0.1:9193", "2@10.0.0.2:9193", "3@10.0.0.3:9193"]""";
-        var notVoter = Assert.Throws<ConfigurationException>(() => QuorumConfig.From(With(voters + "\nbroker.metadata.quorum.cluster-id = c"), 4, "/data"));
-        Assert.Contains("--node-id", notVoter.Message);
+        var observer = QuorumConfig.From(With(voters + "\nbroker.metadata.quorum.cluster-id = c"), 4, "/data")!;
+        Assert.False(observer.IsVoter);
+        Assert.Equal([1, 2, 3], observer.VoterIds.Order());
+        Assert.True(QuorumConfig.From(With(voters), 2, "/data")!.IsVoter);
         Assert.Equal(QuorumConfig.DefaultClusterId, QuorumConfig.From(With(voters), 1, "/data")!.ClusterId);
         Assert.Throws<ConfigurationException>(() => QuorumConfig.From(With("""broker.metadata.quorum.voters = ["10.0.0.1:9193"]"""), 1, "/data"));
     }

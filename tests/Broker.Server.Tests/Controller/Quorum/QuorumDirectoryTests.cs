@@ -53,7 +53,7 @@ public sealed class QuorumDirectoryTests : IDisposable
         Assert.Throws<FormatException>(() => QuorumVoter.Parse("0@127.0.0.1:9101"));
         Assert.Throws<FormatException>(() => QuorumVoter.Parse("1@localhost"));
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 9101), Voters[0].Endpoint);
-        Assert.NotNull(Settings(node: 7).Validate());
+        Assert.Null(Settings(node: 7).Validate()); // an observer
         Assert.NotNull(Settings(voters: [Voters[0], Voters[0]]).Validate());
         Assert.NotNull((Settings() with { RequestTimeout = TimeSpan.FromSeconds(5) }).Validate());
         Assert.Null(Settings().Validate());
