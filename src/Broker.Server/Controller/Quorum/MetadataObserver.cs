@@ -93,13 +93,22 @@ public sealed class MetadataObserver : IMetadataQuorum
             {
                 Apply(await link.FetchAsync(new MetadataFetch(_image.AppliedIndex, Barrier: false, WaitMs: LongPollMs), ct).ConfigureAwait(false));
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception) when (ct.IsCancellationRequested)
             {
                 return;
             }
-            catch (MetadataUnavailableException)
+            catch (Exception) when (!ct.IsCancellationRequested)
             {
-                await Task.Delay(RetryBackoff, ct).ConfigureAwait(false);
+                // No voter answered (MetadataUnavailableException), or the node's ActorSystem is going away under the
+                // link: keep following until disposed, so one bad answer never stops this node's metadata for good.
+                try
+                {
+                    await Task.Delay(RetryBackoff, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }
