@@ -72,10 +72,20 @@ internal sealed class QuorumTestCluster : IAsyncDisposable
         return leader!;
     }
 
+    /// <summary>
+    /// Proposes <paramref name="record"/> through <paramref name="via"/>. A registration whose outcome is unknown (the
+    /// controller lost leadership while committing it: a second election right after the first, under load) is
+    /// proposed again, as a broker does: the same incarnation registers once, so the retry says what happened.
+    /// </summary>
     public static async Task<MetadataResult> ProposeAsync(MetadataQuorum via, MetadataRecord record, TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
-        return await via.ProposeAsync(record, cts.Token);
+        while (true)
+        {
+            var result = await via.ProposeAsync(record, cts.Token);
+            if (record is RegisterBroker && result is Refused { Error: MetadataError.OutcomeUnknown }) continue;
+            return result;
+        }
     }
 
     private static int FreePort() => Broker.Tests.TestPorts.Free();
