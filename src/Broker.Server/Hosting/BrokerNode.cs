@@ -35,7 +35,7 @@ public sealed class BrokerNode : IAsyncDisposable
     public ActorSystem System { get; }
     public NodeSettings Settings { get; }
 
-    /// <summary>This node's metadata quorum voter (broker.metadata.quorum), or null when the quorum is off. Not yet read by the partition actors.</summary>
+    /// <summary>This node's member of the metadata quorum (broker.metadata.quorum): a voter, or an observer when its id is not in the voter list; null when the quorum is off.</summary>
     public IMetadataQuorum? MetadataQuorum { get; }
 
     /// <summary>The Kafka wire-protocol listener, or null when it is off or could not bind its port.</summary>
