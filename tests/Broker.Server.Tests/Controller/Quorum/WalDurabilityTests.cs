@@ -10,7 +10,10 @@ namespace Broker.Server.Tests.Controller.Quorum;
 /// <summary>
 /// A voter's appended entries are on disk when the append returns, i.e. before Raft counts the voter towards a commit.
 /// A second log opened on the same directory while the first is still open reads only what has been written out, as a
-/// restart after SIGKILL would.
+/// restart after SIGKILL would. (DotNext's bare WriteAheadLog writes appends out only when its flusher gets to them: a
+/// test that asserted they were not yet on disk right after the append saw 0 of 3 in most runs and 3 of 3 in one, under
+/// load; so only FlushedLog's guarantee is asserted here. Without its flush this test fails whenever the flusher has not
+/// run yet, as it did when it was written.)
 /// </summary>
 public sealed class WalDurabilityTests : IDisposable
 {
@@ -24,16 +27,6 @@ public sealed class WalDurabilityTests : IDisposable
         await raft.AppendAsync(new LogEntryProducer<BinaryLogEntry>([Entry(1), Entry(1), Entry(2)]), startIndex: 1, skipCommitted: false, CancellationToken.None);
 
         Assert.Equal(3, LastEntryOnDisk());
-    }
-
-    [Fact]
-    public async Task The_bare_write_ahead_log_keeps_uncommitted_appends_in_memory_which_is_why_FlushedLog_exists()
-    {
-        await using var log = new WriteAheadLog(Options(), new NoMachine(Snapshots()));
-        await log.AppendAsync(new LogEntryProducer<BinaryLogEntry>([Entry(1), Entry(1), Entry(2)]), startIndex: 1, skipCommitted: false, CancellationToken.None);
-
-        // If DotNext starts writing appends out, this fails: FlushedLog's extra flush can then go.
-        Assert.Equal(0, LastEntryOnDisk());
     }
 
     private long LastEntryOnDisk()
