@@ -134,6 +134,10 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         second.Tell(new ConsumerGroupHeartbeatRequest("g", "m-1", 1, "client", -1, null, null, null));
         var carriedOn = ExpectMsg<ConsumerGroupHeartbeatResponse>(Long);
         Assert.Equal((ErrorCode.None, 1), (carriedOn.Error, carriedOn.MemberEpoch));
+        // And lists it as what it is: a consumer group, not a classic one.
+        second.Tell(new ListCoordinatedGroups(OffsetsTopic.Name, Partition));
+        var listed = Assert.Single(ExpectMsg<ListGroupsResponse>(Long).Groups);
+        Assert.Equal(("g", GroupType.Consumer, 1), (listed.GroupId, listed.Type, listed.Members));
     }
 
     [Fact]
