@@ -42,6 +42,7 @@ internal static class ConsumeCommand
             KafkaOptions.Apply(config, parse.GetValue(set)!);
             long done = 0, bytes = 0;
             var watch = Stopwatch.StartNew();
+            var clock = new ConsumeClock(watch);
             using var progress = PerfReport.Progress(() => Interlocked.Read(ref done), watch, 0, "records consumed");
             var tasks = new Task[count];
             for (var c = 0; c < count; c++)
@@ -57,8 +58,13 @@ internal static class ConsumeCommand
                         var r = consumer.Consume(idle);
                         if (r is null) break;
                         if (r.IsPartitionEOF) continue;
+                        if (localBytes == 0) clock.FirstRecord();
                         localBytes += r.Message.Value?.Length ?? 0;
-                        if (Interlocked.Increment(ref done) >= total) break;
+                        if (Interlocked.Increment(ref done) >= total)
+                        {
+                            clock.LastRecord();
+                            break;
+                        }
                     }
                     Interlocked.Add(ref bytes, localBytes);
                     consumer.Close();
@@ -68,7 +74,7 @@ internal static class ConsumeCommand
             watch.Stop();
             progress.Dispose();
             var read = Math.Min(done, total);
-            PerfReport.Consumed(parse.GetValue(output) == "json", count, read, watch.Elapsed.TotalSeconds, bytes);
+            PerfReport.Consumed(parse.GetValue(output) == "json", count, read, watch.Elapsed.TotalSeconds, bytes, clock);
             if (read < total)
             {
                 Console.Error.WriteLine($"error: only {read} of {total} records arrived before the {parse.GetValue(timeoutMs)} ms idle timeout; produce more records first or lower --records");
