@@ -19,9 +19,13 @@ internal static class ConsumeCommand
         var set = KafkaOptions.Set();
         var output = KafkaOptions.Output();
         var command = new Command("consume", """
-            Read records from the beginning of a topic as fast as possible and report records/s and MB/s.
+            Read records from the beginning of a topic as fast as possible and report records/s and MB/s, for the
+            whole run and from the first record to the last (librdkafka's consumer starts about 0.5 s late).
+            librdkafka's defaults are kept: with them a consumer of small records stops fetching for 1 s
+            (fetch.queue.backoff.ms) whenever 100,000 records are queued (queued.min.messages), whatever the broker.
 
             Example: kafka-perf consume --records 2000000 --topic kafka-1
+                     kafka-perf consume --records 2000000 --topic kafka-1 --set fetch.queue.backoff.ms=10 --set dotnet.consumer.consume.result.fields=none
             """)
         {
             topic, records, consumers, fetchBytes, timeoutMs, bootstrap, set, output,
