@@ -52,11 +52,14 @@ internal static class KafkaOptions
         }
     }
 
-    /// <summary>An admin client with the same --set properties (security.protocol, sasl.*, ...) as the producers and consumers.</summary>
+    /// <summary>
+    /// An admin client with the same --set properties (security.protocol, sasl.*, ...) as the producers and consumers,
+    /// but for Confluent.Kafka's own dotnet.producer.* and dotnet.consumer.* ones, which its AdminClient refuses.
+    /// </summary>
     public static IAdminClient Admin(string bootstrap, IEnumerable<string> set)
     {
         var config = new AdminClientConfig { BootstrapServers = bootstrap };
-        Apply(config, set);
+        Apply(config, set.Where(pair => !pair.StartsWith("dotnet.producer.", StringComparison.Ordinal) && !pair.StartsWith("dotnet.consumer.", StringComparison.Ordinal)));
         return new AdminClientBuilder(config).Build();
     }
 

@@ -152,6 +152,7 @@ public static class PerfCommand
             var maxBytes = parse.GetValue(fetchBytes);
             long done = 0, bytes = 0;
             var watch = Stopwatch.StartNew();
+            var clock = new ConsumeClock(watch);
             using var progress = PerfReport.Progress(() => Interlocked.Read(ref done), watch, 0, "records consumed");
             var tasks = new Task[count];
             for (var c = 0; c < count; c++)
@@ -167,8 +168,13 @@ public static class PerfCommand
                     {
                         var r = consumer.Consume(idle);
                         if (r is null) break;
+                        if (localBytes == 0) clock.FirstRecord();
                         localBytes += (r.Value?.Length ?? 0) + (r.Key?.Length ?? 0);
-                        if (Interlocked.Increment(ref done) >= total) break;
+                        if (Interlocked.Increment(ref done) >= total)
+                        {
+                            clock.LastRecord();
+                            break;
+                        }
                     }
                     Interlocked.Add(ref bytes, localBytes);
                 }, TaskCreationOptions.LongRunning);
@@ -178,7 +184,7 @@ public static class PerfCommand
             progress.Dispose();
             var read = Math.Min(done, total);
             var seconds = watch.Elapsed.TotalSeconds;
-            PerfReport.Consumed(parse.GetValue(output) == "json", count, read, seconds, bytes);
+            PerfReport.Consumed(parse.GetValue(output) == "json", count, read, seconds, bytes, clock);
             if (read < total)
             {
                 Console.Error.WriteLine($"error: only {read} of {total} records arrived before the {parse.GetValue(timeoutMs)} ms idle timeout; produce more records first or lower --records");

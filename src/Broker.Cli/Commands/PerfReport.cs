@@ -65,11 +65,47 @@ public static class PerfReport
                           (failed > 0 ? $", {failed} failed" : ""));
     }
 
-    public static void Consumed(bool json, int consumers, long records, double seconds, long bytes)
+    /// <summary>
+    /// The whole run's rate, and with <paramref name="clock"/> also the rate from the first record to the last, as
+    /// kafka-consumer-perf-test reports fetch.nMsg.sec apart from the consumer's start (connecting, metadata, offsets).
+    /// </summary>
+    public static void Consumed(bool json, int consumers, long records, double seconds, long bytes, ConsumeClock? clock = null)
     {
+        var fetching = clock is { FirstRecordSeconds: > 0 } c && c.LastRecordSeconds > c.FirstRecordSeconds ? c.LastRecordSeconds - c.FirstRecordSeconds : 0;
         if (json)
-            WriteJson(new { test = "consume", consumers, records, seconds, recordsPerSec = records / seconds, mbPerSec = bytes / 1048576.0 / seconds });
-        else
-            Console.WriteLine($"{records} records consumed by {consumers} consumer(s) in {seconds:0.00} s: {records / seconds:0.0} records/sec ({bytes / 1048576.0 / seconds:0.00} MB/sec)");
+        {
+            WriteJson(new
+            {
+                test = "consume", consumers, records, seconds, recordsPerSec = records / seconds, mbPerSec = bytes / 1048576.0 / seconds,
+                firstRecordMs = clock?.FirstRecordSeconds * 1000, fetchRecordsPerSec = fetching > 0 ? records / fetching : (double?)null,
+            });
+            return;
+        }
+        var line = $"{records} records consumed by {consumers} consumer(s) in {seconds:0.00} s: {records / seconds:0.0} records/sec ({bytes / 1048576.0 / seconds:0.00} MB/sec)";
+        if (fetching > 0) line += $"; first record after {clock!.FirstRecordSeconds * 1000:0} ms, {records / fetching:0.0} records/sec from it to the last";
+        Console.WriteLine(line);
     }
+}
+
+/// <summary>
+/// When a consume run's first record arrived (any consumer's) and its last wanted one, on the run's stopwatch, so a
+/// report can tell the consumer's start from its reading. Thread-safe; one read of a field per record at most.
+/// </summary>
+public sealed class ConsumeClock(Stopwatch watch)
+{
+    private long _first;
+    private long _last;
+
+    public double FirstRecordSeconds => Interlocked.Read(ref _first) / (double)Stopwatch.Frequency;
+
+    public double LastRecordSeconds => Interlocked.Read(ref _last) / (double)Stopwatch.Frequency;
+
+    /// <summary>A consumer got its first record; only the earliest call counts.</summary>
+    public void FirstRecord()
+    {
+        if (Interlocked.Read(ref _first) == 0) Interlocked.CompareExchange(ref _first, Math.Max(1, watch.ElapsedTicks), 0);
+    }
+
+    /// <summary>The last record wanted arrived; only the first call counts.</summary>
+    public void LastRecord() => Interlocked.CompareExchange(ref _last, watch.ElapsedTicks, 0);
 }

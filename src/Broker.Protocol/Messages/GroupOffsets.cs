@@ -38,7 +38,10 @@ public sealed record DescribeGroupRequest(string GroupId) : IBrokerRequest, IGro
 /// <summary>A member with the partitions it owns (decoded for the "consumer" protocol type; empty for others).</summary>
 public sealed record GroupMemberDescription(string MemberId, string ClientId, IReadOnlyList<TopicPartition> Assignment);
 
-/// <summary>State is Empty, PreparingRebalance, CompletingRebalance, Stable or Dead.</summary>
+/// <summary>
+/// State is Empty, PreparingRebalance, CompletingRebalance, Stable or Dead for a classic group; Empty, Reconciling or
+/// Stable for a consumer group (<paramref name="Type"/>).
+/// </summary>
 public sealed record DescribeGroupResponse(
     ErrorCode Error,
     string? ErrorMessage,
@@ -48,11 +51,23 @@ public sealed record DescribeGroupResponse(
     string Protocol,
     int GenerationId,
     IReadOnlyList<GroupMemberDescription> Members,
-    IReadOnlyList<CommittedOffset> Offsets) : IBrokerResponse;
+    IReadOnlyList<CommittedOffset> Offsets,
+    GroupType Type = GroupType.Classic) : IBrokerResponse;
 
 public sealed record ListGroupsRequest : IBrokerRequest;
 
-public sealed record GroupListing(string GroupId, string State, string ProtocolType, int Members);
+/// <summary>
+/// Which protocol a group's members speak (Kafka's group types, KIP-848): the classic one (JoinGroup, SyncGroup,
+/// Heartbeat; native consumers and Kafka consumers with group.protocol=classic) or the consumer one
+/// (ConsumerGroupHeartbeat, the assignment computed by the coordinator). A group is one or the other.
+/// </summary>
+public enum GroupType : byte
+{
+    Classic = 0,
+    Consumer = 1,
+}
+
+public sealed record GroupListing(string GroupId, string State, string ProtocolType, int Members, GroupType Type = GroupType.Classic);
 
 public sealed record ListGroupsResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<GroupListing> Groups) : IBrokerResponse;
 

@@ -57,9 +57,11 @@ public static class BrokerManifests
     public const string OffsetFetchRequest = "OF";
     public const string OffsetFetchResponse = "OFR";
     public const string DescribeGroupRequest = "DG";
-    public const string DescribeGroupResponse = "DGR";
+    public const string DescribeGroupResponse = "DGR2";
+    public const string DescribeGroupResponseV1 = "DGR"; // read only: before group types (every group classic)
     public const string ListGroupsRequest = "LGS";
-    public const string ListGroupsResponse = "LGSR";
+    public const string ListGroupsResponse = "LGSR2";
+    public const string ListGroupsResponseV1 = "LGSR"; // read only: before group types (every group classic)
     public const string DeleteGroupRequest = "DLG";
     public const string DeleteGroupResponse = "DLGR";
     public const string DeleteGroupOffsetsRequest = "DGO";

@@ -125,6 +125,7 @@ internal static class GroupMessageReader
                 return new DeleteGroupOffsetsResponse(error, message, results);
             }
             case BrokerManifests.DescribeGroupResponse:
+            case BrokerManifests.DescribeGroupResponseV1:
             {
                 var (error, message) = Error(ref r);
                 var groupId = Text(ref r);
@@ -135,16 +136,21 @@ internal static class GroupMessageReader
                 var n = r.ReadCount(MemberDescriptionMinBytes);
                 var members = new GroupMemberDescription[n];
                 for (var i = 0; i < n; i++) members[i] = new GroupMemberDescription(Text(ref r), Text(ref r), ReadPartitions(ref r));
-                return new DescribeGroupResponse(error, message, groupId, state, protocolType, protocol, generation, members, ReadCommitted(ref r));
+                var offsets = ReadCommitted(ref r);
+                var type = manifest == BrokerManifests.DescribeGroupResponse ? ReadGroupType(ref r) : GroupType.Classic;
+                return new DescribeGroupResponse(error, message, groupId, state, protocolType, protocol, generation, members, offsets, type);
             }
             case BrokerManifests.ListGroupsRequest:
                 return new ListGroupsRequest();
             case BrokerManifests.ListGroupsResponse:
+            case BrokerManifests.ListGroupsResponseV1:
             {
                 var (error, message) = Error(ref r);
+                var typed = manifest == BrokerManifests.ListGroupsResponse;
                 var n = r.ReadCount(ListingMinBytes);
                 var groups = new GroupListing[n];
-                for (var i = 0; i < n; i++) groups[i] = new GroupListing(Name(ref r), Text(ref r), Text(ref r), r.ReadInt32());
+                for (var i = 0; i < n; i++)
+                    groups[i] = new GroupListing(Name(ref r), Text(ref r), Text(ref r), r.ReadInt32(), typed ? ReadGroupType(ref r) : GroupType.Classic);
                 return new ListGroupsResponse(error, message, groups);
             }
             case BrokerManifests.ConsumerGroupHeartbeatRequest:
@@ -196,6 +202,12 @@ internal static class GroupMessageReader
     private static string Name(ref WireReader r) => r.ReadString() ?? throw new WireFormatException("a required name is null");
 
     private static string Text(ref WireReader r) => r.ReadString() ?? "";
+
+    private static GroupType ReadGroupType(ref WireReader r)
+    {
+        var type = (GroupType)r.ReadByte();
+        return Enum.IsDefined(type) ? type : throw new WireFormatException($"unknown group type {(byte)type}");
+    }
 
     private static byte[] Bytes(ref WireReader r) => r.ReadBytesAsMemory().ToArray();
 

@@ -152,6 +152,7 @@ internal static class GroupMessageWriter
                     WritePartitions(w, m.Assignment);
                 }
                 WriteCommitted(w, d.Offsets);
+                w.WriteByte((byte)d.Type);
                 return true;
             case ListGroupsRequest:
                 return true;
@@ -204,6 +205,7 @@ internal static class GroupMessageWriter
                     w.WriteString(g.State);
                     w.WriteString(g.ProtocolType);
                     w.WriteInt32(g.Members);
+                    w.WriteByte((byte)g.Type);
                 }
                 return true;
             default:

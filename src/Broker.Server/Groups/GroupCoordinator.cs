@@ -756,7 +756,7 @@ internal sealed class GroupCoordinator
         if (IsConsumerGroup)
         {
             return new DescribeGroupResponse(ErrorCode.None, null, _groupId, _consumer.State, ConsumerProtocol.ProtocolType, _consumer.Assignor,
-                _consumer.GroupEpoch, _consumer.DescribeMembers(), SortedOffsets());
+                _consumer.GroupEpoch, _consumer.DescribeMembers(), SortedOffsets(), GroupType.Consumer);
         }
         var members = new List<GroupMemberDescription>(_members.Count);
         foreach (var m in SortedMembers())

@@ -246,7 +246,7 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
             var listings = new List<GroupListing>(asks.Count);
             foreach (var d in await Task.WhenAll(asks).ConfigureAwait(false))
             {
-                if (d.Error == ErrorCode.None) listings.Add(new GroupListing(d.GroupId, d.State, d.ProtocolType, d.Members.Count));
+                if (d.Error == ErrorCode.None) listings.Add(new GroupListing(d.GroupId, d.State, d.ProtocolType, d.Members.Count, d.Type));
             }
             return new ListGroupsResponse(ErrorCode.None, null, listings);
         }

@@ -457,22 +457,37 @@ internal sealed partial class KafkaRequestHandler
         };
     }
 
-    /// <summary>v4+ filter by state and v5+ by type (Kafka's case-insensitive match); every group here is a classic one.</summary>
+    /// <summary>
+    /// v4+ filter by state and v5+ by type, each a case-insensitive match as in Kafka (a type Kafka does not know matches
+    /// no group). A KIP-848 group is listed as "consumer", every other as "classic"; both report protocol type "consumer"
+    /// when Kafka consumers use them.
+    /// </summary>
     private async Task<IKafkaMessage?> ListGroupsAsync(K.ListGroupsRequest request)
     {
         var reply = await AskAsync(new ListGroupsRequest(), AskTimeout).ConfigureAwait(false);
         var groups = new List<K.ListGroupsResponse.ListedGroup>();
-        var typeMatches = request.TypesFilter.Count == 0 || request.TypesFilter.Any(t => string.Equals(t, ClassicGroupType, StringComparison.OrdinalIgnoreCase));
-        if (reply is ListGroupsResponse listed && typeMatches)
+        if (reply is ListGroupsResponse listed)
         {
             foreach (var g in listed.Groups)
             {
-                if (request.StatesFilter.Count > 0 && !request.StatesFilter.Any(s => string.Equals(s, g.State, StringComparison.OrdinalIgnoreCase))) continue;
-                groups.Add(new() { GroupId = g.GroupId, ProtocolType = g.ProtocolType, GroupState = g.State, GroupType = ClassicGroupType });
+                var type = KafkaGroupType(g.Type);
+                if (!Matches(request.StatesFilter, g.State) || !Matches(request.TypesFilter, type)) continue;
+                groups.Add(new() { GroupId = g.GroupId, ProtocolType = g.ProtocolType, GroupState = g.State, GroupType = type });
             }
         }
         return new K.ListGroupsResponse { ErrorCode = KafkaErrors.From(reply.Error), Groups = groups };
+
+        static bool Matches(IReadOnlyList<string> filter, string value)
+        {
+            if (filter.Count == 0) return true;
+            foreach (var f in filter)
+            {
+                if (string.Equals(f, value, StringComparison.OrdinalIgnoreCase)) return true;
+            }
+            return false;
+        }
     }
 
-    private const string ClassicGroupType = "classic";
+    /// <summary>Kafka's name of a group type (KIP-848's GroupType: "classic", "consumer").</summary>
+    private static string KafkaGroupType(GroupType type) => type == GroupType.Consumer ? "consumer" : "classic";
 }

@@ -154,6 +154,28 @@ public sealed class KafkaAdminTests(KafkaAdminTests.Node node) : IClassFixture<K
     }
 
     [Fact]
+    public async Task ListConsumerGroups_reports_a_KIP_848_group_as_type_Consumer_and_filters_by_type()
+    {
+        await CreateTopicAsync("admin-kip848", 1);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Broker.KafkaBootstrap, Acks = Acks.All }).Build())
+            await producer.ProduceAsync("admin-kip848", new Message<Null, string> { Value = "one" });
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = Broker.KafkaBootstrap, GroupId = "admin-kip848-group", GroupProtocol = GroupProtocol.Consumer,
+            AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        };
+        using var member = new ConsumerBuilder<Null, string>(config).Build();
+        member.Subscribe("admin-kip848");
+        Assert.NotNull(member.Consume(TimeSpan.FromSeconds(30))); // assigned: the group exists with one member
+
+        var consumers = await Admin.ListConsumerGroupsAsync(new ListConsumerGroupsOptions { MatchTypes = [ConsumerGroupType.Consumer] });
+        Assert.Equal(ConsumerGroupType.Consumer, Assert.Single(consumers.Valid, g => g.GroupId == "admin-kip848-group").Type);
+        var classic = await Admin.ListConsumerGroupsAsync(new ListConsumerGroupsOptions { MatchTypes = [ConsumerGroupType.Classic] });
+        Assert.DoesNotContain(classic.Valid, g => g.GroupId == "admin-kip848-group");
+        member.Close();
+    }
+
+    [Fact]
     public async Task DeleteRecords_moves_the_log_start_so_a_consumer_from_the_beginning_starts_there()
     {
         await CreateTopicAsync("admin-trim", 1);

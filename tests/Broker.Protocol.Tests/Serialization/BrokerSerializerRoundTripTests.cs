@@ -53,6 +53,25 @@ public sealed class BrokerSerializerRoundTripTests() : Akka.TestKit.Xunit2.TestK
         Assert.Equal(-2, back.Offsets.Single().Offset);
     }
 
+    [Fact]
+    public void Group_listings_and_descriptions_carry_the_group_type_and_their_older_layouts_read_as_classic()
+    {
+        var serializer = new BrokerSerializer((Akka.Actor.ExtendedActorSystem)Sys);
+        var listed = new ListGroupsResponse(ErrorCode.None, null, [new GroupListing("billing", "Stable", "consumer", 2, GroupType.Consumer)]);
+        var described = new DescribeGroupResponse(ErrorCode.None, null, "billing", "Stable", "consumer", "uniform", 3, [], [], GroupType.Consumer);
+        Assert.Equal(("LGSR2", "DGR2"), (serializer.Manifest(listed), serializer.Manifest(described)));
+        Assert.Equal(GroupType.Consumer, Assert.IsType<ListGroupsResponse>(RoundTrip(listed)).Groups.Single().Type);
+        Assert.Equal(GroupType.Consumer, Assert.IsType<DescribeGroupResponse>(RoundTrip(described)).Type);
+
+        // A node before group types wrote the same layouts without the type byte (each message's last byte here).
+        var oldListing = serializer.ToBinary(listed)[..^1];
+        var oldDescription = serializer.ToBinary(described)[..^1];
+        var listedBefore = Assert.IsType<ListGroupsResponse>(serializer.FromBinary(oldListing, "LGSR")).Groups.Single();
+        Assert.Equal(("billing", 2, GroupType.Classic), (listedBefore.GroupId, listedBefore.Members, listedBefore.Type));
+        var describedBefore = Assert.IsType<DescribeGroupResponse>(serializer.FromBinary(oldDescription, "DGR"));
+        Assert.Equal(("billing", 3, GroupType.Classic), (describedBefore.GroupId, describedBefore.GenerationId, describedBefore.Type));
+    }
+
     [Theory]
     [MemberData(nameof(MessageNames))]
     public void Message_round_trips_through_the_bound_serializer(string name)

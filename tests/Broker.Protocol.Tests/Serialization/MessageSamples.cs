@@ -120,9 +120,9 @@ internal static class MessageSamples
             new DescribeGroupRequest("billing"),
             new DescribeGroupResponse(ErrorCode.None, null, "billing", "Stable", "consumer", "range", 7,
                 [new GroupMemberDescription("m-1", "consumer-1", [new TopicPartition("orders", 0)]), new GroupMemberDescription("m-2", "", [])],
-                [new CommittedOffset("orders", 0, 42, null)]),
+                [new CommittedOffset("orders", 0, 42, null)], GroupType.Consumer),
             new ListGroupsRequest(),
-            new ListGroupsResponse(ErrorCode.None, null, [new GroupListing("billing", "Stable", "consumer", 2), new GroupListing("old", "Empty", "", 0)]),
+            new ListGroupsResponse(ErrorCode.None, null, [new GroupListing("billing", "Stable", "consumer", 2, GroupType.Consumer), new GroupListing("old", "Empty", "", 0)]),
         };
 
         var byName = new Dictionary<string, IBrokerMessage>(StringComparer.Ordinal);

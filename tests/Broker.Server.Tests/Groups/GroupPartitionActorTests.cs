@@ -113,7 +113,9 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
     public void A_consumer_group_written_by_one_coordinator_is_served_by_the_next_one_after_a_move()
     {
         var orders = new TopicDescriptor("orders", "orders-id", 4, 1, new Dictionary<string, string>(), [[1], [1], [1], [1]]);
-        var (first, replica) = Loaded(logEnd: 0, firstFetch: null, topics: [orders]);
+        // No checkpoint rounds here: a round's GetLeadership would reach the replica probe before the append on a slow machine.
+        var settings = Settings with { CheckpointInterval = TimeSpan.FromHours(1) };
+        var (first, replica) = Loaded(logEnd: 0, firstFetch: null, settings, topics: [orders]);
         first.Tell(new ConsumerGroupHeartbeatRequest("g", "m-1", 0, "client", 60_000, ["orders"], null, []));
         var append = replica.ExpectMsg<AppendBatch>(Long);
         replica.Reply(new AppendResult(OffsetsTopic.Name, Partition, ErrorCode.None, null, 0));
@@ -123,7 +125,7 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         // The partition's leadership moves: the next coordinator reads the group back from what the first one wrote.
         var batch = append.Batch.ToArray();
         RecordBatch.SetBaseOffset(batch, 0);
-        var (second, _) = Loaded(logEnd: 1, Records(1, batch), topics: [orders]);
+        var (second, _) = Loaded(logEnd: 1, Records(1, batch), settings, topics: [orders]);
         second.Tell(new DescribeConsumerGroupRequest("g"));
         var described = ExpectMsg<DescribeConsumerGroupResponse>(Long);
         Assert.Equal(("Stable", 1, 1), (described.State, described.GroupEpoch, described.AssignmentEpoch));
@@ -134,6 +136,10 @@ public sealed class GroupPartitionActorTests(ITestOutputHelper output) : NodeTes
         second.Tell(new ConsumerGroupHeartbeatRequest("g", "m-1", 1, "client", -1, null, null, null));
         var carriedOn = ExpectMsg<ConsumerGroupHeartbeatResponse>(Long);
         Assert.Equal((ErrorCode.None, 1), (carriedOn.Error, carriedOn.MemberEpoch));
+        // And lists it as what it is: a consumer group, not a classic one.
+        second.Tell(new ListCoordinatedGroups(OffsetsTopic.Name, Partition));
+        var listed = Assert.Single(ExpectMsg<ListGroupsResponse>(Long).Groups);
+        Assert.Equal(("g", GroupType.Consumer, 1), (listed.GroupId, listed.Type, listed.Members));
     }
 
     [Fact]

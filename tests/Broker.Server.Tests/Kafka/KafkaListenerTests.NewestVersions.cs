@@ -201,9 +201,18 @@ public sealed partial class KafkaListenerTests
     }
 
     [Fact]
-    public async Task ListGroups_v5_filters_by_state_and_type()
+    public async Task ListGroups_v5_filters_by_state_and_type_and_lists_a_KIP_848_group_as_consumer()
     {
+        CreateTopic("listed-topic", 1);
         using var socket = await ConnectAsync();
+        // A KIP-848 consumer group: one member joined with ConsumerGroupHeartbeat.
+        await socket.SendAsync(Frame(ConsumerGroupHeartbeatRequest.Api, 0, 9, new ConsumerGroupHeartbeatRequest
+        {
+            GroupId = "listed-consumer", MemberId = Guid.NewGuid().ToString(), MemberEpoch = 0, RebalanceTimeoutMs = 60000,
+            SubscribedTopicNames = ["listed-topic"], TopicPartitions = [],
+        }));
+        var (_, joinedBody) = await ReadResponseAsync(socket, flexibleHeader: true);
+        Assert.Equal(0, Parse(joinedBody, 0, ConsumerGroupHeartbeatResponse.Read).ErrorCode);
         // A group with committed offsets and no members is Empty.
         await socket.SendAsync(Frame(OffsetCommitRequest.Api, 9, 1, new OffsetCommitRequest
         {
@@ -224,9 +233,15 @@ public sealed partial class KafkaListenerTests
         var all = await ListAsync([], []);
         var listed = Assert.Single(all, g => g.GroupId == "listed-empty");
         Assert.Equal(("Empty", "classic"), (listed.GroupState, listed.GroupType));
+        var consumer = Assert.Single(all, g => g.GroupId == "listed-consumer");
+        Assert.Equal(("consumer", "consumer"), (consumer.GroupType, consumer.ProtocolType));
         Assert.Contains(await ListAsync(["empty"], ["Classic"]), g => g.GroupId == "listed-empty"); // case-insensitive, as Kafka
         Assert.DoesNotContain(await ListAsync(["Stable"], []), g => g.GroupId == "listed-empty");
-        Assert.Empty(await ListAsync([], ["consumer"])); // no KIP-848 groups
+        var consumersOnly = await ListAsync([], ["Consumer"]);
+        Assert.Contains(consumersOnly, g => g.GroupId == "listed-consumer");
+        Assert.DoesNotContain(consumersOnly, g => g.GroupId == "listed-empty");
+        Assert.DoesNotContain(await ListAsync([], ["classic"]), g => g.GroupId == "listed-consumer");
+        Assert.Empty(await ListAsync([], ["share"])); // a type no group here has
     }
     [Fact]
     public async Task ElectLeaders_v2_answers_ELECTION_NOT_NEEDED_for_a_partition_its_only_replica_leads_and_refuses_an_unknown_type()
