@@ -61,8 +61,8 @@ public sealed class QuorumTlsTests : IDisposable
     /// <summary>What a stranger who knows the format sends the controller channel: PutEntries granting User:mallory All on the cluster, and one adding user mallory.</summary>
     private static byte[][] ForgedProposals() =>
     [
-        Frame(new PutEntries(MetadataMaps.Acls.Name, [new EntryChange(MalloryIsSuper.Key, null, MetadataMaps.Acls.Encode(new AclEntry(MalloryIsSuper, 1, false)))])),
-        Frame(new PutEntries(MetadataMaps.Users.Name, [new EntryChange("mallory", null, MetadataMaps.Users.Encode(new UserEntry("mallory", [], 1, false)))])),
+        Frame(new PutEntries(MetadataMaps.Acls.Name, [new EntryChange(MalloryIsSuper.Key, null, MetadataMaps.Acls.Encode(MalloryIsSuper.Key, new AclEntry(MalloryIsSuper, 1, false)))])),
+        Frame(new PutEntries(MetadataMaps.Users.Name, [new EntryChange("mallory", null, MetadataMaps.Users.Encode("mallory", new UserEntry("mallory", [], 1, false)))])),
     ];
 
     private static byte[] Frame(MetadataRecord record)
