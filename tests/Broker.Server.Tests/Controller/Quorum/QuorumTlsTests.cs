@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using Broker.Server.Controller;
+using Broker.Server.Controller.Quorum;
 using Broker.Server.Metadata;
 using Broker.Server.Security;
 using Broker.Server.Security.Authorization;
@@ -103,6 +104,29 @@ public sealed class QuorumTlsTests : IDisposable
             Assert.Empty(image.Map(MetadataMaps.Acls.Name));
             Assert.Empty(image.Map(MetadataMaps.Users.Name));
         }
+    }
+
+    [Fact]
+    public async Task A_voter_sends_no_proposal_to_a_controller_channel_whose_certificate_is_not_from_the_cluster_CA()
+    {
+        // An impostor listening at the controller's address with a node certificate of its own CA: the forwarding voter's
+        // handshake refuses it (HandshakeFailed, nothing sent: it looks the controller up again) and names the reason.
+        var other = new CertificateFiles(Path.Combine(_root, "other"));
+        other.CreateCas(TimeSpan.FromDays(1), overwrite: false);
+        var impostorFiles = other.IssueNode("1", ["127.0.0.1"], TimeSpan.FromDays(1), null, overwrite: false);
+        var impostor = ClusterTls.Load(new ClusterTlsSettings(other.ClusterCa, impostorFiles.Certificate, impostorFiles.Key), DateTimeOffset.UtcNow);
+        var received = 0;
+        await using var channel = new ControllerChannel(new IPEndPoint(IPAddress.Loopback, 0), (request, _) =>
+        {
+            Interlocked.Increment(ref received);
+            return Task.FromResult(request);
+        }, impostor.ServerOptions(_ => { }));
+        channel.Start();
+        var refusals = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var outcome = await ControllerChannel.SendAsync(channel.Endpoint, ForgedProposals()[0][4..], NodeTls(2).ClientOptions(refusals.Enqueue), CancellationToken.None);
+        Assert.IsType<ControllerChannel.HandshakeFailed>(outcome);
+        Assert.Equal(0, received);
+        Assert.Contains(refusals, r => r.Contains("does not chain", StringComparison.Ordinal));
     }
 
     [Fact]
