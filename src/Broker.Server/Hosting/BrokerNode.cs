@@ -59,7 +59,7 @@ public sealed class BrokerNode : IAsyncDisposable
         var tls = settings.ClusterTls is { } tlsFiles ? Security.ClusterTls.Load(tlsFiles, DateTimeOffset.UtcNow) : null;
         var doorTls = settings.ClientDoor.Tls is { } doorFiles ? Security.ClientDoorTls.Load(doorFiles, DateTimeOffset.UtcNow) : null;
         SqliteJournal.Prepare(settings.JournalPath, settings.JournalPageSize);
-        var quorum = await StartQuorumAsync(config, settings, cancellationToken);
+        var quorum = await StartQuorumAsync(config, settings, tls, cancellationToken);
         // Bound before the ActorSystem starts, so the cluster role that announces its address is known.
         var kafka = KafkaListener.TryBind(settings.Kafka, out var kafkaProblem);
         if (kafka is not null) config = kafka.AnnounceIn(config);
@@ -127,10 +127,11 @@ public sealed class BrokerNode : IAsyncDisposable
     }
 
     /// <summary>Starts this node's metadata quorum voter (or observer, when its id is not a voter's) when broker.metadata.quorum.voters is set (see reference.conf).</summary>
-    private static async Task<IMetadataQuorum?> StartQuorumAsync(Akka.Configuration.Config config, NodeSettings settings, CancellationToken cancellationToken)
+    private static async Task<IMetadataQuorum?> StartQuorumAsync(Akka.Configuration.Config config, NodeSettings settings, Security.ClusterTls? tls, CancellationToken cancellationToken)
     {
         if (QuorumConfig.From(config, settings.NodeId, settings.DataDirectory) is not { } quorumSettings) return null;
-        if (!quorumSettings.IsVoter) return new MetadataObserver(quorumSettings); // it follows the voters' log once the node joins
+        if (!quorumSettings.IsVoter) return new MetadataObserver(quorumSettings); // it follows the voters' log once the node joins (over Akka.Remote, TLS like every node message)
+        quorumSettings = quorumSettings with { Tls = tls }; // the Raft port and the controller channel take only nodes, as Akka.Remote does
         // A new data directory formats its quorum directory; an existing one must already have it (a voter that lost its
         // quorum log but kept its data must not vote with an empty log: QuorumDirectory.Check says how to recover).
         if (!QuorumDirectory.IsFormatted(quorumSettings.Directory) && (settings.NewDataDirectory || QuorumConfig.FormatIfNew(config)))
@@ -147,7 +148,9 @@ public sealed class BrokerNode : IAsyncDisposable
     {
         var level = Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(Environment.GetEnvironmentVariable("BROKER_QUORUM_LOG"), ignoreCase: true, out var wanted)
             ? wanted : Microsoft.Extensions.Logging.LogLevel.Error;
-        return Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(o =>
+        // The quorum's own warnings (a refused TLS peer) show at the default level; DotNext's stay at errors.
+        var own = level < Microsoft.Extensions.Logging.LogLevel.Warning ? level : Microsoft.Extensions.Logging.LogLevel.Warning;
+        return Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(level).AddFilter(typeof(MetadataQuorum).Namespace, own).AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "[yyyy-MM-dd HH:mm:ss.fff] ";

@@ -190,8 +190,8 @@ internal sealed partial class KafkaRequestHandler
         {
             return new K.DescribeUserScramCredentialsResponse { ErrorCode = KafkaErrors.RequestTimedOut, ErrorMessage = ex.Message };
         }
-        // Null or empty: every user (Kafka's rule).
-        var names = request.Users is { Count: > 0 } asked ? asked.Select(u => u.Name) : table.Entries.Values.Where(u => !u.Deleted).Select(u => u.Name);
+        // Null or empty: every user (Kafka's rule), named by its key (entries a metadata quorum stored before 2026-12-06 carry no name of their own).
+        var names = request.Users is { Count: > 0 } asked ? asked.Select(u => u.Name) : table.Entries.Where(u => !u.Value.Deleted).Select(u => u.Key);
         var results = new List<K.DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult>();
         foreach (var name in names)
         {

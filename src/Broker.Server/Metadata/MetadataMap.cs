@@ -20,7 +20,11 @@ internal sealed class MetadataMap<TValue, TTable>(string name, TTable empty, Fun
 
     public TTable Empty => empty;
 
-    public byte[] Encode(TValue value) => ServerSerializer.EncodeTagged(empty.Put("", value));
+    /// <summary>
+    /// The stored bytes of the entry <paramref name="key"/>: a one-entry table under that same key, since some tables
+    /// read a value's own name from its key (a user written under "" came back nameless: `broker users list` said "no user ").
+    /// </summary>
+    public byte[] Encode(string key, TValue value) => ServerSerializer.EncodeTagged(empty.Put(key, value));
 
     public TTable Decode(ImmutableSortedDictionary<string, byte[]> stored) => _tables.GetValue(stored, map =>
     {

@@ -126,7 +126,7 @@ internal sealed class QuorumMetadata(IMetadataQuorum quorum, TimeSpan timeout) :
         {
             if (current.Entries.TryGetValue(key, out var old) && ReferenceEquals(old, value)) continue;
             stored.TryGetValue(key, out var expected);
-            var bytes = map.Encode(value);
+            var bytes = map.Encode(key, value);
             if (expected is not null && expected.AsSpan().SequenceEqual(bytes)) continue;
             changes.Add(new EntryChange(key, expected, bytes));
         }

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Actor.Setup;
@@ -99,6 +100,38 @@ public sealed class ClusterTls
     {
         var bootstrap = BootstrapSetup.Create().WithConfig(tls is null ? config : AkkaConfig.WithFallback(config));
         return tls is null ? ActorSystemSetup.Create(bootstrap) : ActorSystemSetup.Create(bootstrap, tls.Setup());
+    }
+
+    /// <summary>
+    /// The server side of mutual TLS on the node's other node-to-node ports (the metadata quorum's Raft port and its
+    /// controller channel): this node's certificate, a client certificate required, and only a node certificate from the
+    /// cluster CA accepted, as on Akka.Remote. <paramref name="onRefused"/> gets the reason of each refusal.
+    /// </summary>
+    public SslServerAuthenticationOptions ServerOptions(Action<string> onRefused) => new()
+    {
+        ServerCertificate = NodeCertificate,
+        ClientCertificateRequired = true,
+        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        RemoteCertificateValidationCallback = (_, cert, _, _) => Accepts(cert, onRefused),
+    };
+
+    /// <summary>The client side of <see cref="ServerOptions"/>: presents this node's certificate, accepts only a node certificate from the cluster CA; host names are not checked.</summary>
+    public SslClientAuthenticationOptions ClientOptions(Action<string> onRefused) => new()
+    {
+        TargetHost = "",
+        ClientCertificates = [NodeCertificate],
+        LocalCertificateSelectionCallback = (_, _, _, _, _) => NodeCertificate,
+        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        RemoteCertificateValidationCallback = (_, cert, _, _) => Accepts(cert, onRefused),
+    };
+
+    private bool Accepts(X509Certificate? cert, Action<string> onRefused)
+    {
+        var verdict = CertificateChains.CheckNode(cert is null ? null : cert as X509Certificate2 ?? new X509Certificate2(cert), _clusterCa);
+        if (verdict is PeerVerdict.Refused refused) onRefused(refused.Reason);
+        return verdict is PeerVerdict.Accepted;
     }
 
     /// <summary>

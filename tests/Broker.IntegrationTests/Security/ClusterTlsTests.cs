@@ -1,29 +1,31 @@
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Broker.Server.Security;
+using Broker.Tests;
 using Xunit;
 
 namespace Broker.IntegrationTests.Security;
 
 /// <summary>
-/// Mutual TLS between nodes, with real processes: two nodes with cluster-CA certificates form a cluster; a node with a
+/// Mutual TLS between nodes, with real processes: three nodes with cluster-CA certificates and a metadata quorum form a cluster; a node with a
 /// client-CA certificate, one with a self-signed CA, one without TLS, raw garbage and a TLS client with a self-signed
-/// certificate all reach nothing, and the two nodes keep serving (an acks=all produce needs both replicas).
+/// certificate all reach nothing, at the Akka.Remote port and at the metadata quorum's ports, and the nodes keep serving
+/// (an acks=all produce needs both replicas).
 /// </summary>
 [Collection(Replication.ClusterCollection.Name)]
 public sealed class ClusterTlsTests(TlsClusterFixture cluster) : IClassFixture<TlsClusterFixture>
 {
     private const string Refused = "refused a TLS peer";
     private const string Rejected = "due to TLS handshake failure";
+    private const string QuorumRefused = "metadata quorum: refused a peer's certificate";
+    private const string ChannelRefused = "controller channel: refused a connection";
 
     [Fact]
-    public async Task Two_nodes_with_cluster_CA_certificates_form_a_cluster_and_replicate()
+    public async Task Three_nodes_with_cluster_CA_certificates_and_voters_form_a_cluster_and_replicate()
     {
-        Assert.Equal(2, await cluster.UpMembersAsync());
+        Assert.Equal(TlsClusterFixture.Size, await cluster.UpMembersAsync());
         Assert.Contains("akka.ssl.tcp://broker@", cluster.Seed.Output);
+        // The fixture's topic was committed by the quorum over its TLS ports; no voter refused another (strangers probe only the seed).
+        Assert.All(new[] { cluster.Worker, cluster.Third }, node => Assert.DoesNotContain(QuorumRefused, node.Output));
         await cluster.AssertServesAsync();
     }
 
@@ -52,7 +54,7 @@ public sealed class ClusterTlsTests(TlsClusterFixture cluster) : IClassFixture<T
         var before = TlsClusterFixture.Count(cluster.Seed, Rejected);
         using var stranger = await BrokerProcess.StartNodeAsync(Path.Combine(cluster.Root, "plain"), seed: cluster.Seed.Bootstrap, waitUntilUp: false);
         await TlsClusterFixture.WaitForMoreAsync(cluster.Seed, Rejected, before, "the seed rejects the plain node's connection");
-        Assert.Equal(2, await cluster.UpMembersAsync());
+        Assert.Equal(TlsClusterFixture.Size, await cluster.UpMembersAsync());
         Assert.DoesNotContain("node ready", stranger.Output);
         await cluster.AssertServesAsync();
     }
@@ -61,12 +63,7 @@ public sealed class ClusterTlsTests(TlsClusterFixture cluster) : IClassFixture<T
     public async Task Raw_TCP_garbage_reaches_nothing()
     {
         var before = TlsClusterFixture.Count(cluster.Seed, Rejected);
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", cluster.Seed.Port);
-        var stream = tcp.GetStream();
-        // An Akka.Remote frame's length prefix, then bytes that are no TLS record.
-        await stream.WriteAsync(new byte[] { 0, 0, 0, 40 }.Concat(RandomNumberGenerator.GetBytes(40)).ToArray());
-        Assert.True(await ClosedWithoutAnswerAsync(stream), "the node answered garbage");
+        Assert.True(await Strangers.PlainIsUnansweredAsync(cluster.Seed.Port, Strangers.Garbage()), "the node answered garbage");
         await TlsClusterFixture.WaitForMoreAsync(cluster.Seed, Rejected, before, "the seed logs the rejected connection");
         await cluster.AssertServesAsync();
     }
@@ -75,30 +72,30 @@ public sealed class ClusterTlsTests(TlsClusterFixture cluster) : IClassFixture<T
     public async Task A_TLS_client_with_a_self_signed_certificate_reaches_nothing()
     {
         var before = TlsClusterFixture.Count(cluster.Seed, Refused);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var self = new CertificateRequest("CN=node-1", key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", cluster.Seed.Port);
-        using var tls = new SslStream(tcp.GetStream());
-        var reachedNothing = true;
-        try
-        {
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = "127.0.0.1",
-                ClientCertificates = [self],
-                // The stranger does not know the cluster CA: it takes any certificate that names a node.
-                RemoteCertificateValidationCallback = (_, serverCert, _, _) => serverCert?.Subject.Contains("CN=node-", StringComparison.Ordinal) == true,
-            });
-            // TLS 1.3 reports the server's refusal of a client certificate only on the first read.
-            await tls.WriteAsync(new byte[] { 0, 0, 0, 4, 1, 2, 3, 4 });
-            reachedNothing = await ClosedWithoutAnswerAsync(tls);
-        }
-        catch (Exception ex) when (ex is AuthenticationException or IOException)
-        {
-        }
-        Assert.True(reachedNothing, "the node answered a TLS client with a self-signed certificate");
+        Assert.True(await Strangers.SelfSignedTlsIsUnansweredAsync(cluster.Seed.Port, [0, 0, 0, 4, 1, 2, 3, 4]), "the node answered a TLS client with a self-signed certificate");
         await TlsClusterFixture.WaitForMoreAsync(cluster.Seed, Refused, before, "the seed logs the refused certificate");
+        await cluster.AssertServesAsync();
+    }
+
+    [Fact]
+    public async Task Strangers_at_the_metadata_quorums_Raft_port_and_controller_channel_reach_nothing()
+    {
+        // The in-process QuorumTlsTests show that a forged PutEntries is refused and what it would do without TLS; here
+        // the real nodes' ports: garbage, a hand-crafted Akka.Remote frame (JSON serializer id 1, a $type), TLS with a
+        // self-signed certificate. Each voter refuses each, and the quorum still commits (a new topic) and serves.
+        var seed = cluster.Seed;
+        var refusedBefore = TlsClusterFixture.Count(seed, QuorumRefused);
+        var channelBefore = TlsClusterFixture.Count(seed, ChannelRefused);
+        foreach (var (port, what) in new[] { (cluster.RaftPorts[0], "Raft port"), (cluster.ControllerPorts[0], "controller channel") })
+        {
+            Assert.True(await Strangers.PlainIsUnansweredAsync(port, Strangers.Garbage()), $"the {what} answered garbage");
+            Assert.True(await Strangers.PlainIsUnansweredAsync(port, Strangers.JsonTypeFrame()), $"the {what} answered an Akka.Remote frame");
+            Assert.True(await Strangers.SelfSignedTlsIsUnansweredAsync(port, Strangers.JsonTypeFrame()), $"the {what} answered a TLS client with a self-signed certificate");
+        }
+        await TlsClusterFixture.WaitForMoreAsync(seed, QuorumRefused, refusedBefore + 1, "the seed's quorum logs the refused certificates at both ports");
+        await TlsClusterFixture.WaitForMoreAsync(seed, ChannelRefused, channelBefore + 2, "the seed's controller channel logs the three refused connections");
+        using var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = cluster.Worker.KafkaBootstrap }).Build();
+        await admin.CreateTopicsAsync([new Confluent.Kafka.Admin.TopicSpecification { Name = "after-quorum-strangers", NumPartitions = 1, ReplicationFactor = 3 }]);
         await cluster.AssertServesAsync();
     }
 
@@ -142,7 +139,7 @@ public sealed class ClusterTlsTests(TlsClusterFixture cluster) : IClassFixture<T
         }
         // Nothing changed: the worker was neither replaced nor downed (it did not restart), both are Up and serving.
         await Task.Delay(TimeSpan.FromSeconds(5));
-        Assert.Equal(2, await cluster.UpMembersAsync());
+        Assert.Equal(TlsClusterFixture.Size, await cluster.UpMembersAsync());
         Assert.Equal(readyBefore, TlsClusterFixture.Count(cluster.Worker, "node ready"));
         Assert.DoesNotContain("Marking node as DOWN", cluster.Seed.Output, StringComparison.OrdinalIgnoreCase);
         await cluster.AssertServesAsync();
@@ -176,22 +173,7 @@ public sealed class ClusterTlsTests(TlsClusterFixture cluster) : IClassFixture<T
             throw new InvalidOperationException($"{ex.Message}; the {name} node's output:\n{stranger.Output}", ex);
         }
         Assert.DoesNotContain("node ready", stranger.Output);
-        Assert.Equal(2, await cluster.UpMembersAsync());
+        Assert.Equal(TlsClusterFixture.Size, await cluster.UpMembersAsync());
         await cluster.AssertServesAsync();
-    }
-
-    /// <summary>True when the peer closes the stream without sending a byte (or resets it); false if it answers.</summary>
-    private static async Task<bool> ClosedWithoutAnswerAsync(Stream stream)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var buffer = new byte[256];
-        try
-        {
-            return await stream.ReadAsync(buffer, timeout.Token) == 0;
-        }
-        catch (Exception ex) when (ex is IOException or AuthenticationException or SocketException)
-        {
-            return true;
-        }
     }
 }

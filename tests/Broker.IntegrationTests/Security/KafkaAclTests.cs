@@ -239,14 +239,9 @@ public sealed class KafkaAclTests(KafkaAclTests.AclNode fixture) : IClassFixture
     {
         // What an attacker would send an Akka.Remote port: a length-prefixed frame naming Akka's JSON serializer (id 1)
         // with a $type to instantiate, and raw random bytes.
-        var json = System.Text.Encoding.UTF8.GetBytes("""{"$type":"System.Diagnostics.ProcessStartInfo, System.Diagnostics.Process","FileName":"touch"}""");
-        var frame = new byte[8 + json.Length];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame, 4 + json.Length);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(4), 1);
-        json.CopyTo(frame, 8);
         foreach (var port in new[] { Node.KafkaPort, Node.HttpPort })
         {
-            foreach (var payload in new[] { frame, System.Security.Cryptography.RandomNumberGenerator.GetBytes(64) })
+            foreach (var payload in new[] { Broker.Tests.Strangers.JsonTypeFrame(), Broker.Tests.Strangers.Garbage() })
             {
                 using var tcp = new System.Net.Sockets.TcpClient();
                 await tcp.ConnectAsync("127.0.0.1", port);

@@ -112,6 +112,18 @@ public sealed class NativeDoorTlsTests(NativeDoorTlsTests.Node node) : IClassFix
     }
 
     [Fact]
+    public async Task Garbage_a_self_signed_TLS_client_and_a_hand_crafted_Akka_frame_at_the_door_reach_nothing()
+    {
+        var port = int.Parse(_door[(_door.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var before = TlsClusterFixture.Count(_process, "due to TLS handshake failure");
+        Assert.True(await Broker.Tests.Strangers.PlainIsUnansweredAsync(port, Broker.Tests.Strangers.Garbage()), "the door answered garbage");
+        Assert.True(await Broker.Tests.Strangers.PlainIsUnansweredAsync(port, Broker.Tests.Strangers.JsonTypeFrame()), "the door answered a JSON-tagged Akka frame");
+        Assert.True(await Broker.Tests.Strangers.SelfSignedTlsIsUnansweredAsync(port, Broker.Tests.Strangers.JsonTypeFrame()), "the door answered a TLS client with a self-signed certificate");
+        await TlsClusterFixture.WaitForMoreAsync(_process, "due to TLS handshake failure", before + 2, "the door logs the three rejected connections");
+        await AssertServesAsync("tls-after-strangers");
+    }
+
+    [Fact]
     public async Task The_CLI_takes_the_TLS_files_from_command_config()
     {
         var properties = Path.Combine(_root, "tls.properties");

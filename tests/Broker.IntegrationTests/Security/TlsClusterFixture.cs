@@ -8,19 +8,27 @@ using Xunit;
 namespace Broker.IntegrationTests.Security;
 
 /// <summary>
-/// Two real `broker node` processes with mutual TLS between them (certificates from a fresh `broker certs` directory),
-/// started once for the tests that try to get in without the right certificate. A topic with two replicas and
-/// min.insync.replicas=2 proves the nodes still replicate to each other: an acks=all produce needs both.
+/// Three real `broker node` processes with mutual TLS between them (certificates from a fresh `broker certs` directory)
+/// and a metadata quorum (--voters, each controller channel on a known port), started once for the tests that try to
+/// get in without the right certificate. The quorum's Raft port and controller channel run TLS too, so creating the
+/// topic proves the voters commit over it. A topic with two replicas and min.insync.replicas=2 proves the nodes still
+/// replicate to each other: an acks=all produce needs both.
 /// </summary>
 public sealed class TlsClusterFixture : IAsyncLifetime
 {
     public const string Topic = "tls-serving";
+    public const int Size = 3;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-tls-" + Guid.NewGuid().ToString("N"));
 
     public CertificateFiles Certs { get; private set; } = null!;
     public BrokerProcess Seed { get; private set; } = null!;
     public BrokerProcess Worker { get; private set; } = null!;
+    public BrokerProcess Third { get; private set; } = null!;
     public string Root => _root;
+
+    /// <summary>Each voter's Raft port and controller channel port (index = node id - 1).</summary>
+    public int[] RaftPorts { get; } = [BrokerProcess.FreePort(), BrokerProcess.FreePort(), BrokerProcess.FreePort()];
+    public int[] ControllerPorts { get; } = [BrokerProcess.FreePort(), BrokerProcess.FreePort(), BrokerProcess.FreePort()];
 
     public static IReadOnlyList<string> TlsArgs(string ca, CertificateFiles.Issued node) =>
         ["--cluster-ca", ca, "--node-cert", node.Certificate, "--node-key", node.Key];
@@ -29,11 +37,10 @@ public sealed class TlsClusterFixture : IAsyncLifetime
     {
         Certs = new CertificateFiles(Path.Combine(_root, "certs"));
         Certs.CreateCas(TimeSpan.FromDays(1), overwrite: false);
-        var one = Certs.IssueNode("1", ["127.0.0.1"], TimeSpan.FromDays(1), null, false);
-        var two = Certs.IssueNode("2", ["127.0.0.1"], TimeSpan.FromDays(1), null, false);
-        Seed = await BrokerProcess.StartNodeAsync(Path.Combine(_root, "n1"), timeout: TimeSpan.FromSeconds(90), extraArgs: TlsArgs(Certs.ClusterCa, one));
-        Worker = await BrokerProcess.StartNodeAsync(Path.Combine(_root, "n2"), timeout: TimeSpan.FromSeconds(90), seed: Seed.Bootstrap, extraArgs: TlsArgs(Certs.ClusterCa, two));
-        await WaitForUpMembersAsync(2);
+        Seed = await StartVoterAsync(1, seed: null);
+        Worker = await StartVoterAsync(2, Seed.Bootstrap);
+        Third = await StartVoterAsync(3, Seed.Bootstrap);
+        await WaitForUpMembersAsync(Size);
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Seed.KafkaBootstrap }).Build();
         await Broker.Tests.Eventually.TrueAsync(async () =>
         {
@@ -44,6 +51,16 @@ public sealed class TlsClusterFixture : IAsyncLifetime
             }]);
             return true;
         }, TimeSpan.FromSeconds(30), "topic created over the TLS cluster");
+    }
+
+    private async Task<BrokerProcess> StartVoterAsync(int id, string? seed)
+    {
+        var node = Certs.IssueNode(id.ToString(System.Globalization.CultureInfo.InvariantCulture), ["127.0.0.1"], TimeSpan.FromDays(1), null, false);
+        var conf = Path.Combine(_root, $"quorum-{id}.conf");
+        await File.WriteAllTextAsync(conf, $"broker.metadata.quorum.controller-port = {ControllerPorts[id - 1]}\n");
+        var voters = string.Join(",", RaftPorts.Select((port, i) => $"{i + 1}@127.0.0.1:{port}"));
+        return await BrokerProcess.StartNodeAsync(Path.Combine(_root, $"n{id}"), timeout: TimeSpan.FromSeconds(90), seed: seed,
+            extraArgs: [.. TlsArgs(Certs.ClusterCa, node), "--node-id", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--voters", voters, "--config", conf]);
     }
 
     /// <summary>The members the seed's /api/cluster lists as Up.</summary>
@@ -71,6 +88,7 @@ public sealed class TlsClusterFixture : IAsyncLifetime
         }
         Assert.False(Seed.HasExited, Seed.Output);
         Assert.False(Worker.HasExited, Worker.Output);
+        Assert.False(Third.HasExited, Third.Output);
     }
 
     /// <summary>How many times <paramref name="node"/>'s output so far contains <paramref name="text"/>.</summary>
@@ -94,6 +112,7 @@ public sealed class TlsClusterFixture : IAsyncLifetime
 
     public Task DisposeAsync()
     {
+        Third?.Dispose();
         Worker?.Dispose();
         Seed?.Dispose();
         TlsClusterFixture.DeleteQuietly(_root);

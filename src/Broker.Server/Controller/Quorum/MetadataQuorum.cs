@@ -3,6 +3,7 @@ using DotNext.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using DotNext.Net.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -26,15 +27,17 @@ public sealed class MetadataQuorum : IMetadataQuorum
     private readonly WriteAheadLog _wal;
     private readonly RaftCluster _raft;
     private readonly ControllerChannel _channel;
+    private readonly System.Net.Security.SslClientAuthenticationOptions? _channelTls;
     private bool _disposed;
 
-    private MetadataQuorum(QuorumSettings settings, MetadataLog log, WriteAheadLog wal, RaftCluster raft, ControllerChannel channel)
+    private MetadataQuorum(QuorumSettings settings, MetadataLog log, WriteAheadLog wal, RaftCluster raft, ControllerChannel channel, System.Net.Security.SslClientAuthenticationOptions? channelTls)
     {
         _settings = settings;
         _log = log;
         _wal = wal;
         _raft = raft;
         _channel = channel;
+        _channelTls = channelTls;
     }
 
     public int NodeId => _settings.NodeId;
@@ -61,6 +64,9 @@ public sealed class MetadataQuorum : IMetadataQuorum
     {
         QuorumDirectory.Check(settings);
         loggerFactory ??= NullLoggerFactory.Instance;
+        // With TLS between nodes, both of the quorum's ports take only nodes of this cluster (docs/security.md).
+        var tlsLog = loggerFactory.CreateLogger<MetadataQuorum>();
+        var tls = settings.Tls is { } nodeTls ? new SslOptions { ServerOptions = nodeTls.ServerOptions(tlsLog.RefusedTlsPeer), ClientOptions = nodeTls.ClientOptions(tlsLog.RefusedTlsPeer) } : null;
         var logDirectory = QuorumDirectory.LogDirectory(settings.Directory);
         var log = new MetadataLog(new DirectoryInfo(Path.Combine(logDirectory, "snapshots")), settings.SnapshotEvery);
         WriteAheadLog? wal = null;
@@ -78,7 +84,7 @@ public sealed class MetadataQuorum : IMetadataQuorum
                 Location = Path.Combine(logDirectory, "log"),
                 HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash64,
             }, log);
-            channel = new ControllerChannel(settings.ControllerEndpoint, (request, token) => quorum!.ServeForwardedAsync(request, token));
+            channel = new ControllerChannel(settings.ControllerEndpoint, (request, token) => quorum!.ServeForwardedAsync(request, token), tls?.ServerOptions, tlsLog);
             channel.Start();
         }
         catch
@@ -105,10 +111,11 @@ public sealed class MetadataQuorum : IMetadataQuorum
             RequestTimeout = settings.RequestTimeout,
             ConnectTimeout = settings.ConnectTimeout,
             LoggerFactory = loggerFactory,
+            SslOptions = tls,
         };
         config.Metadata[ControllerChannel.MetadataKey] = channel.Endpoint.ToString();
         var raft = new RaftCluster(config) { AuditTrail = wal };
-        quorum = new MetadataQuorum(settings, log, wal, raft, channel);
+        quorum = new MetadataQuorum(settings, log, wal, raft, channel, tls?.ClientOptions);
         try
         {
             await raft.StartAsync(ct).ConfigureAwait(false);
@@ -207,7 +214,7 @@ public sealed class MetadataQuorum : IMetadataQuorum
         {
             return null; // the leader moved or is unreachable: find it again
         }
-        switch (await ControllerChannel.SendAsync(endpoint, record, ct).ConfigureAwait(false))
+        switch (await ControllerChannel.SendAsync(endpoint, record, _channelTls, ct).ConfigureAwait(false))
         {
             case ControllerChannel.Answered answered:
                 _refreshControllerMetadata = false;
@@ -217,6 +224,10 @@ public sealed class MetadataQuorum : IMetadataQuorum
                 // (Session 15's refetch waited for a SocketException that SendAsync never threw, so a voter whose cached
                 // copy named a restarted controller's old port forwarded into it for good: GroupFailoverTests' 12
                 // groups, under load, when the restarted node was elected again.)
+                _refreshControllerMetadata = true;
+                return null;
+            case ControllerChannel.HandshakeFailed:
+                // Nothing was sent; whoever answers at that address is not a node of this cluster (logged): look again.
                 _refreshControllerMetadata = true;
                 return null;
             case ControllerChannel.LostAfterSending lost:

@@ -44,6 +44,12 @@ public sealed record QuorumSettings(int NodeId, IReadOnlyList<QuorumVoter> Voter
     public int SnapshotEvery { get; init; } = 1000;
 
     /// <summary>
+    /// Mutual TLS between nodes (broker.security.cluster-ca), or null: then the Raft port and the controller channel are
+    /// plain TCP and must sit on a private network. With it, both require a node certificate from the cluster CA.
+    /// </summary>
+    public Security.ClusterTls? Tls { get; init; }
+
+    /// <summary>
     /// A voter that votes and stores the log but never stands for election (DotNext's standby mode). Not offered in
     /// configuration: tests use it to decide which voter leads.
     /// </summary>

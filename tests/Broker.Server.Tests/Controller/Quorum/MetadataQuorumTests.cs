@@ -103,7 +103,7 @@ public sealed class MetadataQuorumTests(ITestOutputHelper output)
     public async Task A_send_to_a_port_nobody_listens_on_is_not_sent_and_says_so()
     {
         var closed = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, global::Broker.Tests.TestPorts.Free());
-        var outcome = await ControllerChannel.SendAsync(closed, [1, 2, 3], CancellationToken.None);
+        var outcome = await ControllerChannel.SendAsync(closed, [1, 2, 3], tls: null, CancellationToken.None);
         Assert.IsType<ControllerChannel.NotSent>(outcome);
     }
 

@@ -49,6 +49,19 @@ public sealed class QuorumMetadataTests() : TestKit("akka.loglevel = WARNING")
     }
 
     [Fact]
+    public async Task A_user_written_on_one_voter_is_read_on_another_with_its_name()
+    {
+        // The quorum stores each entry as a one-entry table; a user's name is its key there (`broker users list` on a
+        // quorum cluster once printed "no user " for alice: the entry had been stored under the key "").
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1, 2, 3);
+        await cluster.LeaderAsync(ElectionDeadline);
+        await new QuorumMetadata(cluster[1], Timeout).UpdateUsersAsync(t => t.Put("alice", new UserEntry("alice", [], 1, false)));
+        var users = await new QuorumMetadata(cluster[2], Timeout).UsersAsync(majority: true);
+        Assert.Equal("alice", users.Find("alice")?.Name);
+    }
+
+    [Fact]
     public async Task A_write_from_a_stale_view_is_decided_again_on_the_committed_state()
     {
         await using var cluster = new QuorumTestCluster();
