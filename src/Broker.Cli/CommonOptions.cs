@@ -37,12 +37,15 @@ public static class CommonOptions
     /// --command-config for the native client commands (every command with --bootstrap; added in Program.cs): a
     /// properties file with the names `broker acls`/`broker users` and Kafka's tools use, of which the native client
     /// reads sasl.username and sasl.password (its login on a node's client door) and, for a door with TLS,
-    /// security.protocol (SSL or SASL_SSL), ssl.ca.location, ssl.certificate.location and ssl.key.location.
+    /// security.protocol (SSL or SASL_SSL), ssl.ca.location, ssl.certificate.location and ssl.key.location, and
+    /// socket.connection.setup.timeout.ms (how long to keep trying to connect; with TLS at least 10 s by default, as
+    /// Kafka's clients: a TLS handshake on a busy host can take longer than the plain default of 3 s).
     /// </summary>
     public static readonly Option<string?> ClientCommandConfig = new("--command-config")
     {
         Description = "Properties file for a node's client door: sasl.username=NAME, sasl.password=SECRET; with TLS security.protocol=SSL or SASL_SSL, ssl.ca.location=CA.pem, "
-            + "and for client-auth = required ssl.certificate.location=CERT.pem, ssl.key.location=KEY.pem (env BROKER_CLIENT_CONFIG)",
+            + "and for client-auth = required ssl.certificate.location=CERT.pem, ssl.key.location=KEY.pem; socket.connection.setup.timeout.ms=MS "
+            + "(how long to keep trying to connect: 10000 over TLS, else 3000) (env BROKER_CLIENT_CONFIG)",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("BROKER_CLIENT_CONFIG") is { Length: > 0 } env ? env : null,
     };
 
@@ -51,6 +54,12 @@ public static class CommonOptions
 
     /// <summary>The TLS files read from <see cref="ClientCommandConfig"/>: CA, certificate, key (all null = plain TCP).</summary>
     private static (string? Ca, string? Certificate, string? Key) _tls;
+
+    /// <summary>socket.connection.setup.timeout.ms from <see cref="ClientCommandConfig"/>, if given.</summary>
+    private static TimeSpan? _connectTimeout;
+
+    /// <summary>The connect timeout over TLS unless the properties say otherwise: Kafka's socket.connection.setup.timeout.ms default.</summary>
+    private static readonly TimeSpan TlsConnectTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Reads the login from the --command-config file, if the command has one; throws naming what is wrong.</summary>
     public static void LoadLogin(string? path)
@@ -71,6 +80,7 @@ public static class CommonOptions
             else if (key == "ssl.ca.location") ca = value;
             else if (key == "ssl.certificate.location") certificate = value;
             else if (key == "ssl.key.location") keyFile = value;
+            else if (key == "socket.connection.setup.timeout.ms") _connectTimeout = Milliseconds(path, key, value);
         }
         if (string.IsNullOrEmpty(user) != string.IsNullOrEmpty(password))
             throw new ArgumentException($"--command-config {path}: give both sasl.username and sasl.password, or neither");
@@ -90,6 +100,10 @@ public static class CommonOptions
         _tls = tls ? (ca, certificate, keyFile) : (null, null, null);
     }
 
+    private static TimeSpan Milliseconds(string path, string key, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0 ? TimeSpan.FromMilliseconds(ms)
+            : throw new ArgumentException($"--command-config {path}: {key}={value} is not a positive number of milliseconds");
+
     /// <summary>Applies the --command-config login and TLS files to a client's settings.</summary>
     public static T Secure<T>(T config) where T : ClientConfig
     {
@@ -98,6 +112,15 @@ public static class CommonOptions
         config.SslCaLocation = _tls.Ca;
         config.SslCertificateLocation = _tls.Certificate;
         config.SslKeyLocation = _tls.Key;
+        if (_connectTimeout is { } timeout)
+        {
+            config.ConnectTimeout = timeout;
+            if (config.RequestTimeout < timeout) config.RequestTimeout = timeout; // a connect timeout is at most the request's
+        }
+        else if (_tls.Ca is not null && config.ConnectTimeout < TlsConnectTimeout)
+        {
+            config.ConnectTimeout = TlsConnectTimeout < config.RequestTimeout ? TlsConnectTimeout : config.RequestTimeout;
+        }
         return config;
     }
 

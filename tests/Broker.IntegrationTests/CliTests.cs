@@ -123,6 +123,25 @@ public sealed class CliTests(CliTests.Node node, ITestOutputHelper output) : ICl
     }
 
     [Fact]
+    public async Task A_bad_connect_timeout_in_command_config_is_refused_naming_the_property()
+    {
+        var properties = Path.Combine(Path.GetTempPath(), $"broker-cli-{Guid.NewGuid():N}.properties");
+        await File.WriteAllLinesAsync(properties, ["socket.connection.setup.timeout.ms=soon"]);
+        try
+        {
+            var result = await CliProcess.RunAsync(null, CommandTimeout, "topics", "list", "--bootstrap", node.Process.Bootstrap, "--command-config", properties);
+            Assert.NotEqual(0, result.ExitCode);
+            Assert.Contains("socket.connection.setup.timeout.ms=soon is not a positive number of milliseconds", result.Stderr);
+            await File.WriteAllLinesAsync(properties, ["socket.connection.setup.timeout.ms=5000"]);
+            Assert.Equal(0, (await CliProcess.RunAsync(null, CommandTimeout, "topics", "list", "--bootstrap", node.Process.Bootstrap, "--command-config", properties)).ExitCode);
+        }
+        finally
+        {
+            File.Delete(properties);
+        }
+    }
+
+    [Fact]
     public async Task Groups_commands_describe_lag_and_refuse_bad_input_with_the_fix()
     {
         Assert.Equal(0, (await Broker(null, "topics", "create", "ledger", "--partitions", "2")).ExitCode);
