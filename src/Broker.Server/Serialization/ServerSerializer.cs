@@ -78,14 +78,14 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             foreach (var record in f.Records)
             {
                 w.WriteInt64(record.Index);
-                w.WriteBytes(record.Record);
+                w.WriteBytes(record.Record.Span);
             }
         }, (ref WireReader r, byte[] _) =>
         {
             var (applied, controller, snapshot) = (r.ReadInt64(), r.ReadInt32(), r.ReadNullableBytes());
             var n = r.ReadCount(8 + 4);
             var records = ImmutableArray.CreateBuilder<FetchedRecord>(n);
-            for (var i = 0; i < n; i++) records.Add(new FetchedRecord(r.ReadInt64(), r.ReadBytesAsMemory().ToArray()));
+            for (var i = 0; i < n; i++) records.Add(new FetchedRecord(r.ReadInt64(), r.ReadBytesAsMemory()));
             return new MetadataFetched(applied, controller, snapshot?.ToArray(), records.MoveToImmutable());
         })
         .Add<MetadataUnavailable>("MU@1", (w, u) => w.WriteString(u.Reason), (ref WireReader r, byte[] _) => new MetadataUnavailable(r.ReadString()!))

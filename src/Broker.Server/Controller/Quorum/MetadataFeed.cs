@@ -36,7 +36,7 @@ internal sealed class MetadataFeed
                 View = snapshot.Image;
                 break;
             case RecordApplied applied when applied.Index > View.AppliedIndex:
-                _recent.Enqueue(new FetchedRecord(applied.Index, MetadataCodec.Encode(applied.Record)));
+                _recent.Enqueue(new FetchedRecord(applied.Index, applied.Encoded));
                 if (_recent.Count > _capacity) _floor = _recent.Dequeue().Index;
                 View = applied.Image;
                 break;

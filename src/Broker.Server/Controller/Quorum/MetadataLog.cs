@@ -52,14 +52,15 @@ internal sealed class MetadataLog(DirectoryInfo snapshots, int snapshotEvery) : 
         if (bytes.Length == 0) return ValueTask.FromResult(false);
         var r = new WireReader(bytes);
         var proposalId = new Guid(r.ReadBytesAsMemory().Span);
-        var record = MetadataCodec.DecodeRecord(r.ReadBytesAsMemory());
+        var encoded = r.ReadBytesAsMemory();
+        var record = MetadataCodec.DecodeRecord(encoded);
         r.EnsureEnd();
 
         var previous = _image;
         var result = _rules.Apply(record, entry.Index);
         var image = _image = _rules.Image;
         if (_pending.TryRemove(proposalId, out var waiting)) waiting.TrySetResult(result);
-        Publish(new RecordApplied(entry.Index, record, result, previous, image));
+        Publish(new RecordApplied(entry.Index, record, encoded, result, previous, image));
 
         var snapshotNow = snapshotEvery > 0 && entry.Index % snapshotEvery == 0;
         if (snapshotNow) _snapshotImage = image;

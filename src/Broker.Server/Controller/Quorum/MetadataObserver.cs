@@ -134,7 +134,7 @@ public sealed class MetadataObserver : IMetadataQuorum
                 var previous = _image;
                 var result = _rules.Apply(record, fetchedRecord.Index);
                 _image = _rules.Image;
-                _subscribers.Publish(new RecordApplied(fetchedRecord.Index, record, result, previous, _image));
+                _subscribers.Publish(new RecordApplied(fetchedRecord.Index, record, fetchedRecord.Record, result, previous, _image));
             }
         }
     }

@@ -42,13 +42,16 @@ public sealed class MetadataServerActor : ReceiveActor, IWithTimers
         Receive<BarrierPassed>(passed =>
         {
             if (passed.Failure is { } reason) passed.ReplyTo.Tell(new MetadataUnavailable(reason));
-            else passed.ReplyTo.Tell(_feed.Answer(passed.Fetch.AfterIndex, _quorum.ControllerId ?? -1));
+            else passed.ReplyTo.Tell(_feed.Answer(passed.Fetch.AfterIndex, ControllerId));
         });
         Receive<MetadataPropose>(propose => ProposeAsync(propose.Record).PipeTo(Sender));
         Receive<ExpireTick>(_ => AnswerParked(expiredOnly: true));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>The controller as this voter knows it, for observers; -1 while there is none.</summary>
+    private int ControllerId => _quorum.ControllerId ?? -1;
 
     public static Props Props(MetadataQuorum quorum, TimeSpan timeout) => Akka.Actor.Props.Create(() => new MetadataServerActor(quorum, timeout));
 
@@ -70,7 +73,7 @@ public sealed class MetadataServerActor : ReceiveActor, IWithTimers
             _parked.Add(new Parked(replyTo, fetch, DateTime.UtcNow.AddMilliseconds(fetch.WaitMs)));
             return;
         }
-        replyTo.Tell(_feed.Answer(fetch.AfterIndex, _quorum.ControllerId ?? -1));
+        replyTo.Tell(_feed.Answer(fetch.AfterIndex, ControllerId));
     }
 
     private void AnswerParked(bool expiredOnly)
@@ -82,7 +85,7 @@ public sealed class MetadataServerActor : ReceiveActor, IWithTimers
             var parked = _parked[i];
             if (expiredOnly ? parked.Deadline > now : _feed.IsCaughtUp(parked.Fetch.AfterIndex) && parked.Deadline > now) continue;
             _parked.RemoveAt(i);
-            parked.ReplyTo.Tell(_feed.Answer(parked.Fetch.AfterIndex, _quorum.ControllerId ?? -1));
+            parked.ReplyTo.Tell(_feed.Answer(parked.Fetch.AfterIndex, ControllerId));
         }
     }
 

@@ -21,7 +21,7 @@ public sealed record MetadataFetch(long AfterIndex, bool Barrier, int WaitMs) : 
 public sealed record MetadataFetched(long AppliedIndex, int ControllerId, byte[]? Snapshot, ImmutableArray<FetchedRecord> Records) : IServerMessage;
 
 /// <summary>A committed record at its log index, encoded.</summary>
-public readonly record struct FetchedRecord(long Index, byte[] Record);
+public readonly record struct FetchedRecord(long Index, ReadOnlyMemory<byte> Record);
 
 /// <summary>The voter could not pass a read barrier (no majority of voters reachable): try another voter, or later.</summary>
 public sealed record MetadataUnavailable(string Reason) : IServerMessage;

@@ -12,7 +12,7 @@ public sealed class MetadataFeedTests
         var previous = rules.Image;
         var record = new RegisterBroker(brokerId, Guid.NewGuid(), -1);
         var result = rules.Apply(record, index);
-        return new RecordApplied(index, record, result, previous, rules.Image);
+        return new RecordApplied(index, record, MetadataCodec.Encode(record), result, previous, rules.Image);
     }
 
     [Fact]

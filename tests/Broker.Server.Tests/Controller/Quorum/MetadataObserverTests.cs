@@ -117,12 +117,12 @@ public sealed class MetadataObserverTests : IAsyncLifetime
     public void Observer_messages_round_trip_through_the_node_serializer()
     {
         var serializer = new ServerSerializer((ExtendedActorSystem)_system);
-        var fetched = new MetadataFetched(42, 3, [1, 2, 3], [new FetchedRecord(40, [9]), new FetchedRecord(42, [8, 7])]);
+        var fetched = new MetadataFetched(42, 3, [1, 2, 3], [new FetchedRecord(40, new byte[] { 9 }), new FetchedRecord(42, new byte[] { 8, 7 })]);
         var back = Assert.IsType<MetadataFetched>(serializer.FromBinary(serializer.ToBinary(fetched), serializer.Manifest(fetched)));
         Assert.Equal((42L, 3), (back.AppliedIndex, back.ControllerId));
         Assert.Equal(fetched.Snapshot, back.Snapshot);
         Assert.Equal([40L, 42L], back.Records.Select(r => r.Index));
-        Assert.Equal(fetched.Records[1].Record, back.Records[1].Record);
+        Assert.Equal(fetched.Records[1].Record.ToArray(), back.Records[1].Record.ToArray());
         var noSnapshot = fetched with { Snapshot = null, Records = [] };
         Assert.Null(Assert.IsType<MetadataFetched>(serializer.FromBinary(serializer.ToBinary(noSnapshot), serializer.Manifest(noSnapshot))).Snapshot);
         var fetch = new MetadataFetch(5, true, 1000);
