@@ -6,26 +6,9 @@ using Xunit.Abstractions;
 namespace Broker.IntegrationTests;
 
 /// <summary>The `broker` command as a user runs it, against a real node process.</summary>
-public sealed class CliTests(CliTests.Node node, ITestOutputHelper output) : IClassFixture<CliTests.Node>
+public sealed class CliTests(OneNodeFixture node, ITestOutputHelper output) : IClassFixture<OneNodeFixture>
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(120);
-
-    /// <summary>The class's one node (each test creates its own topics and groups); a node per test cost the suite a start each.</summary>
-    public sealed class Node : IAsyncLifetime
-    {
-        private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
-
-        public BrokerProcess Process { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Process = await BrokerProcess.StartNodeAsync(_dataDir);
-
-        public Task DisposeAsync()
-        {
-            Process.Dispose();
-            try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
-            return Task.CompletedTask;
-        }
-    }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> Broker(string? stdin, params string[] args) =>
         CliProcess.RunAsync(stdin, CommandTimeout, [.. args, "--bootstrap", node.Process.Bootstrap]);

@@ -13,34 +13,11 @@ namespace Broker.IntegrationTests.Kafka;
 /// gzip, snappy, lz4 and zstd; librdkafka and our consumer read them back. Every topic has max.message.bytes=4096 and
 /// a 12 KB record that compresses to a few hundred bytes, so the node can only have accepted it compressed.
 /// </summary>
-public sealed class CompressionTests(CompressionTests.Node node, ITestOutputHelper output) : IClassFixture<CompressionTests.Node>
+public sealed class CompressionTests(OneNodeFixture node, ITestOutputHelper output) : IClassFixture<OneNodeFixture>
 {
     private const int Partitions = 2;
     private const int Records = 200;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-
-    public sealed class Node : IAsyncLifetime
-    {
-        private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
-
-        public BrokerProcess Process { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Process = await BrokerProcess.StartNodeAsync(_dataDir);
-
-        public Task DisposeAsync()
-        {
-            Process.Dispose();
-            try
-            {
-                Directory.Delete(_dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: the temp directory is cleaned up by the OS otherwise.
-            }
-            return Task.CompletedTask;
-        }
-    }
 
     [Theory]
     [InlineData(CompressionType.Gzip)]

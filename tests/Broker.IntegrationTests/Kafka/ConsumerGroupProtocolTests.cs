@@ -36,14 +36,7 @@ public sealed class ConsumerGroupProtocolTests(ITestOutputHelper output) : IAsyn
     public Task DisposeAsync()
     {
         _node.Dispose();
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a file still held open by the exiting node: the temp directory is cleaned up by the system
-        }
+        Security.TlsClusterFixture.DeleteQuietly(_dataDir);
         return Task.CompletedTask;
     }
 

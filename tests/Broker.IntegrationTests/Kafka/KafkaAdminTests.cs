@@ -9,42 +9,11 @@ namespace Broker.IntegrationTests.Kafka;
 /// (issue 15, must-show 2), each once as it should be used and once with a wrong argument, which must come back
 /// with Kafka's error code.
 /// </summary>
-public sealed class KafkaAdminTests(KafkaAdminTests.Node node) : IClassFixture<KafkaAdminTests.Node>
+public sealed class KafkaAdminTests(OneNodeFixture node) : IClassFixture<OneNodeFixture>
 {
-    /// <summary>The class's one node and admin client (each test uses its own topics and groups); a node per test cost the suite a start each.</summary>
-    public sealed class Node : IAsyncLifetime
-    {
-        private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
-
-        public BrokerProcess Process { get; private set; } = null!;
-
-        public IAdminClient Admin { get; private set; } = null!;
-
-        public async Task InitializeAsync()
-        {
-            Process = await BrokerProcess.StartNodeAsync(_dataDir);
-            Admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Process.KafkaBootstrap }).Build();
-        }
-
-        public Task DisposeAsync()
-        {
-            Admin.Dispose();
-            Process.Dispose();
-            try
-            {
-                Directory.Delete(_dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: the temp directory is cleaned up by the OS otherwise.
-            }
-            return Task.CompletedTask;
-        }
-    }
-
     private BrokerProcess Broker => node.Process;
 
-    private IAdminClient Admin => node.Admin;
+    private IAdminClient Admin => node.KafkaAdmin;
 
     private async Task CreateTopicAsync(string topic, int partitions)
     {
