@@ -103,6 +103,8 @@ public sealed class BrokerNode : IAsyncDisposable
                 // Only voters may form the cluster (with the controller as first seed); an observer joins through its seeds.
                 system.ActorOf(ClusterFormationActor.Props(formingVoter, settings.NodeId, $"{settings.PublicHost}:{settings.PublicPort}", settings.DataDirectory,
                     settings.Seeds, Security.ClusterTls.Scheme(tls is not null)), ClusterFormationActor.Name);
+                if (config.GetTimeSpan("broker.metadata.quorum.down-unreachable-after") is var bound && bound > TimeSpan.Zero)
+                    system.ActorOf(UnreachableBoundActor.Props(new UnreachableBound(bound, TimeProvider.System), formingVoter), UnreachableBoundActor.Name);
             }
             if (settings.KnownPeers.Count > 0)
             {
