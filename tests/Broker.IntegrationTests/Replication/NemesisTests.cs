@@ -12,7 +12,8 @@ namespace Broker.IntegrationTests.Replication;
 /// on a cluster (RF 3, min.insync.replicas 2) while each round a fault chosen at random hits it: a SIGKILL and a
 /// restart, a SIGSTOP long or short (a node downed meanwhile restarts itself in process), or a full-cluster SIGKILL
 /// restarted in a random order, half the time with one node alone first for 20 s, or a node's disk wiped (it comes
-/// back empty under its own node id, the voter it was: it leaves every ISR before it runs a replica, and catches up). Then the checker reports lost
+/// back empty under its own node id, the voter it was: it leaves every ISR before it runs a replica, and catches up), or a
+/// network cut of one node (sometimes while another flaps, so that only the controller's unreachable bound can down it). Then the checker reports lost
 /// acknowledged writes, offsets acknowledged for two records, values stored twice, records a consumer saw that the
 /// final log does not hold, and reads that went backwards within a partition; and how long each heal took until
 /// every partition acknowledged again.
@@ -21,7 +22,7 @@ namespace Broker.IntegrationTests.Replication;
 /// BROKER_NEMESIS_MINUTES=30 dotnet test tests/Broker.IntegrationTests -c Release --filter Nemesis (BROKER_NEMESIS_WIPE=0: no wiped disks).
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class NemesisTests : IAsyncLifetime
+public sealed partial class NemesisTests : IAsyncLifetime
 {
     private readonly ITestOutputHelper _output;
 
@@ -73,6 +74,7 @@ public sealed class NemesisTests : IAsyncLifetime
         var heals = new List<(string Fault, long Millis)>();
         while (clock.Elapsed < TimeSpan.FromMinutes(Minutes))
         {
+            var faultStarted = DateTime.UtcNow;
             string fault;
             try
             {
@@ -82,7 +84,7 @@ public sealed class NemesisTests : IAsyncLifetime
                     1 => await PauseAsync(TimeSpan.FromSeconds(2 + _random.Next(4))),   // shorter than a downing
                     2 => await PauseAsync(TimeSpan.FromSeconds(10 + _random.Next(10))), // long enough to be downed
                     3 when WipesDisks => await WipeAndRestartAsync(),
-                    4 when _network is not null => await CutAsync(TimeSpan.FromSeconds(3 + _random.Next(15))),
+                    4 when _network is not null => _random.Next(4) == 0 ? await CutWhileAnotherFlapsAsync() : await CutAsync(TimeSpan.FromSeconds(3 + _random.Next(15))),
                     _ => await FullRestartAsync(loneFirst: _random.Next(2) == 0),
                 };
             }
@@ -109,7 +111,7 @@ public sealed class NemesisTests : IAsyncLifetime
             }
             var millis = Enumerable.Range(0, Partitions).Max(p => _checker.FirstAckOfSendAfter(p, healedAt)!.Value - healedAt);
             heals.Add((fault, millis));
-            _output.WriteLine($"{clock.Elapsed:mm\\:ss} {fault}; healed, every partition acknowledging within {millis} ms; {_checker.AckCount} acknowledged, {_checker.FailureCount} sends failed");
+            _output.WriteLine($"{clock.Elapsed:mm\\:ss} {fault}; healed, every partition acknowledging within {millis} ms; {_checker.AckCount} acknowledged, {_checker.FailureCount} sends failed{Stalls(faultStarted)}");
         }
 
         await stop.CancelAsync();
@@ -129,6 +131,30 @@ public sealed class NemesisTests : IAsyncLifetime
         Assert.Empty(_seenConflicts);
         Assert.Empty(_backwardReads);
     }
+
+    /// <summary>
+    /// Node processes that stalled for over 5 s since <paramref name="since"/> by their own account (Akka logs a heartbeat
+    /// sent late), so that a slow heal can be told apart: a SIGSTOPped victim stalls by design; any other stall is the
+    /// host's (a loaded machine starving a process), a fault the nemesis did not choose.
+    /// </summary>
+    private string Stalls(DateTime since)
+    {
+        var stalls = new List<string>();
+        for (var i = 0; i < _cluster.Size; i++)
+        {
+            if (!_cluster.IsRunning(i)) continue;
+            foreach (System.Text.RegularExpressions.Match m in StallLine().Matches(_cluster.Node(i).Output))
+            {
+                var at = DateTime.ParseExact(m.Groups[1].Value, "MM/dd/yyyy HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+                var millis = double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+                if (at >= since && millis >= 5000) stalls.Add($"index {i} {millis / 1000:0.0} s (until {at:HH:mm:ss})");
+            }
+        }
+        return stalls.Count == 0 ? "" : $"; processes stalled: {string.Join(", ", stalls)}";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[(\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})Z\][^\n]*Previous heartbeat was sent \[([\d.]+)\] ms ago")]
+    private static partial System.Text.RegularExpressions.Regex StallLine();
 
     /// <summary>What each running node logged last, for a heal that did not come.</summary>
     private void PrintNodeLogs()
@@ -184,6 +210,50 @@ public sealed class NemesisTests : IAsyncLifetime
         }
         return $"network cut of node index {victim} for {cut.TotalSeconds:0} s";
     }
+
+    /// <summary>
+    /// One node cut off for 20 s while another flaps (SIGSTOPped 4.5 s, running 2 s, over and over): the split-brain
+    /// resolver resets its stable-after on every change and downs nobody, so only the quorum controller's bound
+    /// (broker.metadata.quorum.down-unreachable-after) downs the cut node while the fault lasts. Says whether it did.
+    /// </summary>
+    private async Task<string> CutWhileAnotherFlapsAsync()
+    {
+        var victim = _random.Next(_cluster.Size);
+        var flapper = (victim + 1 + _random.Next(_cluster.Size - 1)) % _cluster.Size;
+        var node = _cluster.Node(flapper);
+        var bounded = new TaskCompletionSource();
+        var started = DateTime.UtcNow;
+        _network!.Cut(victim);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            while (clock.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                node.Pause();
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(4.5)); // the fault's rhythm
+                }
+                finally
+                {
+                    node.Resume();
+                }
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
+        finally
+        {
+            _network.Heal(victim);
+        }
+        var downedBy = Enumerable.Range(0, _cluster.Size).Where(i => i != victim && _cluster.IsRunning(i))
+            .FirstOrDefault(i => BoundLine().Matches(_cluster.Node(i).Output).Any(m =>
+                DateTime.ParseExact(m.Groups[1].Value, "MM/dd/yyyy HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture) >= started), -1);
+        return $"network cut of node index {victim} for {clock.Elapsed.TotalSeconds:0} s while node index {flapper} flapped (SIGSTOP 4.5 s, run 2 s); "
+            + (downedBy < 0 ? "no controller downed it by the unreachable bound" : $"node index {downedBy}, the controller, downed it by the unreachable bound");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[(\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})Z\][^\n]*downing it as the metadata quorum's controller")]
+    private static partial System.Text.RegularExpressions.Regex BoundLine();
 
     private async Task<string> PauseAsync(TimeSpan pause)
     {
