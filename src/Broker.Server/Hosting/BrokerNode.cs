@@ -132,7 +132,7 @@ public sealed class BrokerNode : IAsyncDisposable
     private static async Task<IMetadataQuorum?> StartQuorumAsync(Akka.Configuration.Config config, NodeSettings settings, Security.ClusterTls? tls, CancellationToken cancellationToken)
     {
         if (QuorumConfig.From(config, settings.NodeId, settings.DataDirectory) is not { } quorumSettings) return null;
-        if (!quorumSettings.IsVoter) return new MetadataObserver(quorumSettings); // it follows the voters' log once the node joins (over Akka.Remote, TLS like every node message)
+        if (!quorumSettings.IsVoter) return new MetadataObserver(quorumSettings, QuorumLogging()); // it follows the voters' log once the node joins (over Akka.Remote, TLS like every node message)
         quorumSettings = quorumSettings with { Tls = tls }; // the Raft port and the controller channel take only nodes, as Akka.Remote does
         // A new data directory formats its quorum directory; an existing one must already have it (a voter that lost its
         // quorum log but kept its data must not vote with an empty log: QuorumDirectory.Check says how to recover).

@@ -1,4 +1,6 @@
 using Broker.Server.Metadata;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.Server.Controller.Quorum;
 
@@ -25,10 +27,13 @@ public sealed class MetadataObserver : IMetadataQuorum
     private Task _following = Task.CompletedTask;
     private volatile int _controllerId = -1;
 
-    public MetadataObserver(QuorumSettings settings)
+    private readonly ILogger _log;
+
+    public MetadataObserver(QuorumSettings settings, ILoggerFactory? loggerFactory = null)
     {
         if (settings.IsVoter) throw new ArgumentException($"node {settings.NodeId} is a voter", nameof(settings));
         _settings = settings;
+        _log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MetadataObserver>();
     }
 
     public int NodeId => _settings.NodeId;
@@ -87,20 +92,36 @@ public sealed class MetadataObserver : IMetadataQuorum
 
     private async Task FollowAsync(IVoterLink link, CancellationToken ct)
     {
+        long? unavailableSince = null;
         while (!ct.IsCancellationRequested)
         {
             try
             {
                 Apply(await link.FetchAsync(new MetadataFetch(_image.AppliedIndex, Barrier: false, WaitMs: LongPollMs), ct).ConfigureAwait(false));
+                if (unavailableSince is { } since)
+                {
+                    _log.ObserverAnsweredAgain(NodeId, (Environment.TickCount64 - since) / 1000.0, _image.AppliedIndex);
+                    unavailableSince = null;
+                }
             }
             catch (Exception) when (ct.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception) when (!ct.IsCancellationRequested)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
                 // No voter answered (MetadataUnavailableException), or the node's ActorSystem is going away under the
-                // link: keep following until disposed, so one bad answer never stops this node's metadata for good.
+                // link: keep following until disposed, so one bad answer never stops this node's metadata for good. Said
+                // once per outage (a voter restarting is routine); anything else (a record this node cannot apply) each time.
+                if (ex is not MetadataUnavailableException)
+                {
+                    _log.ObserverCannotApply(NodeId, _image.AppliedIndex, ex);
+                }
+                else if (unavailableSince is null)
+                {
+                    _log.ObserverUnanswered(NodeId, ex.Message, _image.AppliedIndex);
+                }
+                unavailableSince ??= Environment.TickCount64;
                 try
                 {
                     await Task.Delay(RetryBackoff, ct).ConfigureAwait(false);

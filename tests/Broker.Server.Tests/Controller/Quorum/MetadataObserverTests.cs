@@ -133,6 +133,50 @@ public sealed class MetadataObserverTests : IAsyncLifetime
     }
 
     /// <summary>The observer's link straight to one voter's server actor.</summary>
+    [Fact]
+    public async Task An_observer_that_cannot_apply_an_answer_says_so_and_keeps_following()
+    {
+        var leader = await _voters.LeaderAsync(Deadline);
+        var settings = _voters.Settings[0] with { NodeId = 4, Directory = Path.Combine(Path.GetTempPath(), "unused") };
+        var logs = new CapturingLoggerFactory();
+        await using var observer = new MetadataObserver(settings, logs);
+        observer.Attach(new FailingOnceLink(new ServerLink(_system.ActorOf(MetadataServerActor.Props(_voters[2], TimeSpan.FromSeconds(5))))));
+
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(1)));
+        await global::Broker.Tests.Eventually.TrueAsync(() => Task.FromResult(observer.Image.Brokers.ContainsKey(1)), Deadline, "the observer follows on after the bad answer");
+        Assert.Contains(logs.Lines, line => line.StartsWith("Error:", StringComparison.Ordinal) && line.Contains("could not apply what a voter sent") && line.Contains("garbled"));
+    }
+
+    /// <summary>The first fetch fails as an answer the observer cannot use would (not "no voter answered").</summary>
+    private sealed class FailingOnceLink(IVoterLink inner) : IVoterLink
+    {
+        private int _fetches;
+
+        public Task<MetadataFetched> FetchAsync(MetadataFetch fetch, CancellationToken ct) =>
+            Interlocked.Increment(ref _fetches) == 1 ? throw new Broker.Protocol.Serialization.WireFormatException("garbled record") : inner.FetchAsync(fetch, ct);
+
+        public Task<MetadataResult> ProposeAsync(byte[] record, CancellationToken ct) => inner.ProposeAsync(record, ct);
+    }
+
+    /// <summary>Keeps every log line as "Level: message (exception message)".</summary>
+    private sealed class CapturingLoggerFactory : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider) { }
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose() { }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Enqueue($"{logLevel}: {formatter(state, exception)} ({exception?.Message})");
+    }
+
     private sealed class ServerLink(IActorRef server) : IVoterLink
     {
         public async Task<MetadataFetched> FetchAsync(MetadataFetch fetch, CancellationToken ct) =>
