@@ -105,6 +105,8 @@ public sealed class BrokerNode : IAsyncDisposable
                     settings.Seeds, Security.ClusterTls.Scheme(tls is not null)), ClusterFormationActor.Name);
                 if (config.GetTimeSpan("broker.metadata.quorum.down-unreachable-after") is var bound && bound > TimeSpan.Zero)
                     system.ActorOf(UnreachableBoundActor.Props(new UnreachableBound(bound, TimeProvider.System), formingVoter), UnreachableBoundActor.Name);
+                if (config.GetTimeSpan("broker.metadata.quorum.island-check-after") is var island && island > TimeSpan.Zero)
+                    system.ActorOf(IslandCheckActor.Props(new IslandCheck(island, TimeProvider.System), formingVoter), IslandCheckActor.Name);
             }
             if (settings.KnownPeers.Count > 0)
             {

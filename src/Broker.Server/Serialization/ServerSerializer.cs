@@ -91,6 +91,16 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
         .Add<MetadataUnavailable>("MU@1", (w, u) => w.WriteString(u.Reason), (ref WireReader r, byte[] _) => new MetadataUnavailable(r.ReadString()!))
         .Add<MetadataPropose>("MP@1", (w, p) => w.WriteBytes(p.Record), (ref WireReader r, byte[] _) => new MetadataPropose(r.ReadBytesAsMemory().ToArray()))
         .Add<MetadataProposed>("MPD@1", (w, p) => w.WriteBytes(p.Result), (ref WireReader r, byte[] _) => new MetadataProposed(r.ReadBytesAsMemory().ToArray()))
+        .Add<MembershipCheck>("MC@1", (w, c) =>
+        {
+            w.WriteString(c.Address);
+            w.WriteInt32(c.Uid);
+        }, (ref WireReader r, byte[] _) => new MembershipCheck(r.ReadString()!, r.ReadInt32()))
+        .Add<MembershipChecked>("MCD@1", (w, c) =>
+        {
+            w.WriteBool(c.IsController);
+            w.WriteBool(c.IsMember);
+        }, (ref WireReader r, byte[] _) => new MembershipChecked(r.ReadBool(), r.ReadBool()))
         .Add<AppendBatch>("AB@4", (w, a) =>
         {
             w.WriteString(a.Topic);

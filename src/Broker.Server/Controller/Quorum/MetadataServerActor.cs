@@ -6,7 +6,7 @@ namespace Broker.Server.Controller.Quorum;
 /// On every voter: serves the nodes that are not voters (<see cref="MetadataObserver"/>). A fetch gets the records the
 /// observer misses from <see cref="MetadataFeed"/> (after a Raft read barrier when asked, so the answer is a
 /// linearizable read), or waits up to its long-poll time for the next change; a proposal is committed through the
-/// controller as this voter's own are.
+/// controller as this voter's own are. It also tells another voter whether this node counts it as a member (Membership/IslandCheck.cs).
 /// </summary>
 public sealed class MetadataServerActor : ReceiveActor, IWithTimers
 {
@@ -45,6 +45,9 @@ public sealed class MetadataServerActor : ReceiveActor, IWithTimers
             else passed.ReplyTo.Tell(_feed.Answer(passed.Fetch.AfterIndex, ControllerId));
         });
         Receive<MetadataPropose>(propose => ProposeAsync(propose.Record).PipeTo(Sender));
+        // A controller that is not an Up member itself (restarting, or still joining) has no cluster to judge by.
+        Receive<MembershipCheck>(check => Sender.Tell(new MembershipChecked(
+            _quorum.IsController && Akka.Cluster.Cluster.Get(Context.System).SelfMember.Status == Akka.Cluster.MemberStatus.Up, IsMember(check))));
         Receive<ExpireTick>(_ => AnswerParked(expiredOnly: true));
     }
 
@@ -87,6 +90,17 @@ public sealed class MetadataServerActor : ReceiveActor, IWithTimers
             _parked.RemoveAt(i);
             parked.ReplyTo.Tell(_feed.Answer(parked.Fetch.AfterIndex, ControllerId));
         }
+    }
+
+    /// <summary>Whether the asking incarnation is a member of this node's cluster that nobody has downed or removed.</summary>
+    private static bool IsMember(MembershipCheck check)
+    {
+        foreach (var member in Akka.Cluster.Cluster.Get(Context.System).State.Members)
+        {
+            if (member.UniqueAddress.Uid == check.Uid && member.Address.ToString() == check.Address)
+                return member.Status is Akka.Cluster.MemberStatus.Joining or Akka.Cluster.MemberStatus.WeaklyUp or Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.Leaving;
+        }
+        return false;
     }
 
     private async Task<string?> ReadBarrierAsync()

@@ -4,7 +4,7 @@ using Broker.Server.Serialization;
 namespace Broker.Server.Controller.Quorum;
 
 // What an observer (a node that is not a voter) asks a voter's MetadataServerActor, and the answers (docs/architecture.md,
-// "Nodes that are not voters"). Records and images travel encoded with MetadataCodec, as the voters' log holds them.
+// "Nodes that are not voters"); and a voter's check that the controller counts it as a member ("No islands"). Records and images travel encoded with MetadataCodec, as the voters' log holds them.
 
 /// <summary>
 /// Every committed record applied after <paramref name="AfterIndex"/>. <paramref name="Barrier"/>: first pass a Raft
@@ -31,3 +31,12 @@ public sealed record MetadataPropose(byte[] Record) : IServerMessage;
 
 /// <summary>What committing it did: an encoded <see cref="MetadataResult"/>.</summary>
 public sealed record MetadataProposed(byte[] Result) : IServerMessage;
+
+/// <summary>
+/// A voter asks the controller whether it counts the asker's incarnation (<paramref name="Address"/> and Akka's
+/// <paramref name="Uid"/>) as a member of its cluster (Membership/IslandCheck.cs).
+/// </summary>
+public sealed record MembershipCheck(string Address, int Uid) : IServerMessage;
+
+/// <summary>The answer: whether the answering voter leads the quorum, and whether the asker is a member of its cluster.</summary>
+public sealed record MembershipChecked(bool IsController, bool IsMember) : IServerMessage;

@@ -130,9 +130,11 @@ public sealed class MetadataObserverTests : IAsyncLifetime
         Assert.Equal("no majority", Assert.IsType<MetadataUnavailable>(serializer.FromBinary(serializer.ToBinary(new MetadataUnavailable("no majority")), "MU@1")).Reason);
         Assert.Equal([5, 6], Assert.IsType<MetadataPropose>(serializer.FromBinary(serializer.ToBinary(new MetadataPropose([5, 6])), "MP@1")).Record);
         Assert.Equal([7], Assert.IsType<MetadataProposed>(serializer.FromBinary(serializer.ToBinary(new MetadataProposed([7])), "MPD@1")).Result);
+        var check = new MembershipCheck("akka.tcp://broker@10.0.0.1:9190", -123456);
+        Assert.Equal(check, serializer.FromBinary(serializer.ToBinary(check), "MC@1"));
+        Assert.Equal(new MembershipChecked(true, false), serializer.FromBinary(serializer.ToBinary(new MembershipChecked(true, false)), "MCD@1"));
     }
 
-    /// <summary>The observer's link straight to one voter's server actor.</summary>
     [Fact]
     public async Task An_observer_that_cannot_apply_an_answer_says_so_and_keeps_following()
     {
@@ -177,6 +179,7 @@ public sealed class MetadataObserverTests : IAsyncLifetime
             Lines.Enqueue($"{logLevel}: {formatter(state, exception)} ({exception?.Message})");
     }
 
+    /// <summary>The observer's link straight to one voter's server actor.</summary>
     private sealed class ServerLink(IActorRef server) : IVoterLink
     {
         public async Task<MetadataFetched> FetchAsync(MetadataFetch fetch, CancellationToken ct) =>
