@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Configuration;
 using Broker.Server.Controller.Quorum;
 using Broker.Server.Membership;
 using Broker.Server.Tests.Controller.Quorum;
@@ -15,7 +14,7 @@ namespace Broker.Server.Tests.Membership;
 /// </summary>
 public sealed class IslandCheckActorTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(40);
+    private static readonly TimeSpan Deadline = InProcessMembers.Deadline;
     private readonly QuorumTestCluster _quorum = new(voters: 3);
     private readonly List<ActorSystem> _systems = [];
 
@@ -33,22 +32,13 @@ public sealed class IslandCheckActorTests : IAsyncLifetime
 
     private ActorSystem Node(int nodeId)
     {
-        var system = ActorSystem.Create("island", ConfigurationFactory.ParseString($$"""
-            akka.loglevel = WARNING
-            akka.actor.provider = cluster
-            akka.actor.serializers.broker-server = "Broker.Server.Serialization.ServerSerializer, Broker.Server"
-            akka.actor.serialization-bindings { "Broker.Server.Serialization.IServerMessage, Broker.Server" = broker-server }
-            akka.actor.serialization-identifiers { "Broker.Server.Serialization.ServerSerializer, Broker.Server" = 4101 }
-            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
-            akka.cluster.roles = ["node-{{nodeId}}"]
-            """));
+        var system = InProcessMembers.Start("island", nodeId);
         _systems.Add(system);
         system.ActorOf(MetadataServerActor.Props(_quorum[nodeId], TimeSpan.FromSeconds(5)), MetadataServerActor.Name);
         return system;
     }
 
-    private static Task UpAsync(ActorSystem system, int members) => Broker.Tests.Eventually.TrueAsync(
-        () => Task.FromResult(Cluster.Get(system).State.Members.Count(m => m.Status == MemberStatus.Up) == members), Deadline, $"{members} members up");
+    private static Task UpAsync(ActorSystem system, int members) => InProcessMembers.UpAsync(system, members);
 
     [Fact]
     public async Task A_node_whose_cluster_the_controller_does_not_know_leaves_it_and_the_counted_ones_stay()

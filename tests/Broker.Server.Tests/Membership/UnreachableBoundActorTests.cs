@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Configuration;
 using Akka.Event;
 using Broker.Server.Membership;
 using Broker.Server.Tests.Controller.Quorum;
@@ -29,17 +28,13 @@ public sealed class UnreachableBoundActorTests : IAsyncLifetime
 
     private ActorSystem Member(int nodeId)
     {
-        var system = ActorSystem.Create("bound", ConfigurationFactory.ParseString($$"""
-            akka.loglevel = WARNING
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
-            akka.cluster.roles = ["node-{{nodeId}}"]
+        var system = InProcessMembers.Start("bound", nodeId, """
             akka.cluster.downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
             akka.cluster.split-brain-resolver { active-strategy = keep-majority, stable-after = 1h }
             akka.cluster.failure-detector { heartbeat-interval = 500ms, acceptable-heartbeat-pause = 1s }
             # A terminated system vanishes as a killed process does: it does not leave the cluster first.
             akka.coordinated-shutdown.run-by-actor-system-terminate = off
-            """));
+            """);
         _systems.Add(system);
         return system;
     }
@@ -52,7 +47,7 @@ public sealed class UnreachableBoundActorTests : IAsyncLifetime
         var c = Member(3);
         var first = Cluster.Get(a).SelfAddress;
         foreach (var system in new[] { a, b, c }) Cluster.Get(system).Join(first);
-        await Broker.Tests.Eventually.TrueAsync(() => Task.FromResult(Cluster.Get(a).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), Deadline, "three members up");
+        await InProcessMembers.UpAsync(a, 3);
         await _quorum.LeaderAsync(Deadline);
 
         var warnings = new Akka.TestKit.TestProbe(a, new Akka.TestKit.Xunit2.XunitAssertions());
