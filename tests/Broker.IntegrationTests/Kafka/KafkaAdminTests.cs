@@ -11,7 +11,7 @@ namespace Broker.IntegrationTests.Kafka;
 /// </summary>
 public sealed class KafkaAdminTests(OneNodeFixture node) : IClassFixture<OneNodeFixture>
 {
-    private BrokerProcess Broker => node.Process;
+    private BrokerProcess Node => node.Process;
 
     private IAdminClient Admin => node.KafkaAdmin;
 
@@ -25,7 +25,7 @@ public sealed class KafkaAdminTests(OneNodeFixture node) : IClassFixture<OneNode
     private Task LeadersAsync(string topic, int partitions) => global::Broker.Tests.Eventually.TrueAsync(() =>
     {
         var found = Admin.GetMetadata(topic, TimeSpan.FromSeconds(20)).Topics.Single().Partitions;
-        return Task.FromResult(found.Count == partitions && found.All(p => p.Leader == Broker.NodeId));
+        return Task.FromResult(found.Count == partitions && found.All(p => p.Leader == Node.NodeId));
     }, TimeSpan.FromSeconds(30), $"every partition of {topic} to have a leader");
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class KafkaAdminTests(OneNodeFixture node) : IClassFixture<OneNode
         Assert.Equal(before["retention.ms"].Value, unchanged["retention.ms"].Value);
 
         // Broker configs are the node's own, read-only.
-        var node = new ConfigResource { Type = ResourceType.Broker, Name = Broker.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var node = new ConfigResource { Type = ResourceType.Broker, Name = Node.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         var broker = (await Admin.DescribeConfigsAsync([node])).Single().Entries;
         Assert.Equal(("false", true), (broker["auto.create.topics.enable"].Value, broker["auto.create.topics.enable"].IsReadOnly));
     }
@@ -79,7 +79,7 @@ public sealed class KafkaAdminTests(OneNodeFixture node) : IClassFixture<OneNode
         await Admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "admin-grow", IncreaseTo = 4 }]);
         await LeadersAsync("admin-grow", 4);
 
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Broker.KafkaBootstrap, Acks = Acks.All }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Node.KafkaBootstrap, Acks = Acks.All }).Build())
         {
             var delivered = await producer.ProduceAsync(new TopicPartition("admin-grow", 3), new Message<Null, string> { Value = "into the new partition" });
             Assert.Equal((3, 0L), (delivered.Partition.Value, delivered.Offset.Value));
@@ -95,9 +95,9 @@ public sealed class KafkaAdminTests(OneNodeFixture node) : IClassFixture<OneNode
     public async Task DeleteGroups_refuses_a_group_with_members_and_deletes_an_empty_one_with_its_offsets()
     {
         await CreateTopicAsync("admin-groups", 1);
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Broker.KafkaBootstrap }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Node.KafkaBootstrap }).Build())
             await producer.ProduceAsync("admin-groups", new Message<Null, string> { Value = "one" });
-        var config = new ConsumerConfig { BootstrapServers = Broker.KafkaBootstrap, GroupId = "admin-doomed", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false };
+        var config = new ConsumerConfig { BootstrapServers = Node.KafkaBootstrap, GroupId = "admin-doomed", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false };
         using (var member = new ConsumerBuilder<Null, string>(config).Build())
         {
             member.Subscribe("admin-groups");
@@ -126,11 +126,11 @@ public sealed class KafkaAdminTests(OneNodeFixture node) : IClassFixture<OneNode
     public async Task ListConsumerGroups_reports_a_KIP_848_group_as_type_Consumer_and_filters_by_type()
     {
         await CreateTopicAsync("admin-kip848", 1);
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Broker.KafkaBootstrap, Acks = Acks.All }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Node.KafkaBootstrap, Acks = Acks.All }).Build())
             await producer.ProduceAsync("admin-kip848", new Message<Null, string> { Value = "one" });
         var config = new ConsumerConfig
         {
-            BootstrapServers = Broker.KafkaBootstrap, GroupId = "admin-kip848-group", GroupProtocol = GroupProtocol.Consumer,
+            BootstrapServers = Node.KafkaBootstrap, GroupId = "admin-kip848-group", GroupProtocol = GroupProtocol.Consumer,
             AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
         };
         using var member = new ConsumerBuilder<Null, string>(config).Build();
@@ -148,14 +148,14 @@ public sealed class KafkaAdminTests(OneNodeFixture node) : IClassFixture<OneNode
     public async Task DeleteRecords_moves_the_log_start_so_a_consumer_from_the_beginning_starts_there()
     {
         await CreateTopicAsync("admin-trim", 1);
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Broker.KafkaBootstrap, Acks = Acks.All, LingerMs = 0 }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Node.KafkaBootstrap, Acks = Acks.All, LingerMs = 0 }).Build())
         {
             for (var i = 0; i < 10; i++) await producer.ProduceAsync("admin-trim", new Message<Null, string> { Value = $"v{i}" });
         }
         var deleted = await Admin.DeleteRecordsAsync([new TopicPartitionOffset("admin-trim", 0, 4)]);
         Assert.Equal(4, deleted.Single().Offset.Value);
 
-        using (var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = Broker.KafkaBootstrap, GroupId = "admin-trim-reader", AutoOffsetReset = AutoOffsetReset.Earliest }).Build())
+        using (var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = Node.KafkaBootstrap, GroupId = "admin-trim-reader", AutoOffsetReset = AutoOffsetReset.Earliest }).Build())
         {
             consumer.Subscribe("admin-trim");
             var first = consumer.Consume(TimeSpan.FromSeconds(30));
@@ -173,8 +173,8 @@ public sealed class KafkaAdminTests(OneNodeFixture node) : IClassFixture<OneNode
     {
         var cluster = await Admin.DescribeClusterAsync();
         var node = Assert.Single(cluster.Nodes);
-        Assert.Equal((Broker.NodeId, Broker.KafkaPort), (node.Id, node.Port));
-        Assert.Equal(Broker.NodeId, cluster.Controller.Id);
+        Assert.Equal((Node.NodeId, Node.KafkaPort), (node.Id, node.Port));
+        Assert.Equal(Node.NodeId, cluster.Controller.Id);
         Assert.False(string.IsNullOrEmpty(cluster.ClusterId));
     }
     /// <summary>
