@@ -9,38 +9,20 @@ namespace Broker.IntegrationTests.Kafka;
 /// An unmodified Kafka client (Confluent.Kafka, librdkafka inside) against a real node's Kafka listener:
 /// metadata, topic creation, keyed produce with acks=all, and reading everything back by assign + seek.
 /// </summary>
-public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ConfluentClientTests(OneNodeFixture node, ITestOutputHelper output) : IClassFixture<OneNodeFixture>
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
-    private BrokerProcess _node = null!;
-
-    public async Task InitializeAsync() => _node = await BrokerProcess.StartNodeAsync(_dataDir);
-
-    public Task DisposeAsync()
-    {
-        _node.Dispose();
-        output.WriteLine(_node.Output);
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: the temp directory is cleaned up by the OS otherwise.
-        }
-        return Task.CompletedTask;
-    }
+    private BrokerProcess Node => node.Process;
 
     [Fact]
     public async Task Kafka_client_creates_a_topic_produces_keyed_records_with_acks_all_and_idempotence_and_consumes_them_back()
     {
         const string topic = "kafka-orders";
         const int records = 300;
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _node.KafkaBootstrap }).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Node.KafkaBootstrap }).Build();
         var cluster = admin.GetMetadata(TimeSpan.FromSeconds(20));
         var broker = Assert.Single(cluster.Brokers);
-        Assert.Equal(_node.NodeId, broker.BrokerId);
-        Assert.Equal(_node.KafkaPort, broker.Port);
+        Assert.Equal(Node.NodeId, broker.BrokerId);
+        Assert.Equal(Node.KafkaPort, broker.Port);
 
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 3, ReplicationFactor = 1 }]);
         var created = await Assert.ThrowsAsync<CreateTopicsException>(() =>
@@ -51,13 +33,13 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
         await Broker.Tests.Eventually.TrueAsync(() =>
         {
             var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(20)).Topics.Single().Partitions;
-            return Task.FromResult(partitions.Count == 3 && partitions.All(p => p.Leader == _node.NodeId));
+            return Task.FromResult(partitions.Count == 3 && partitions.All(p => p.Leader == Node.NodeId));
         }, TimeSpan.FromSeconds(30), "every partition to have this node as leader in Metadata");
 
         var delivered = new List<DeliveryResult<string, string>>();
         using (var producer = new ProducerBuilder<string, string>(new ProducerConfig
         {
-            BootstrapServers = _node.KafkaBootstrap,
+            BootstrapServers = Node.KafkaBootstrap,
             Acks = Acks.All,
             // librdkafka asks InitProducerId first and numbers every batch; a broker without it fails the producer.
             EnableIdempotence = true,
@@ -78,7 +60,7 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
         var consumed = new Dictionary<(int Partition, long Offset), (string Key, string Value)>();
         using (var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
         {
-            BootstrapServers = _node.KafkaBootstrap,
+            BootstrapServers = Node.KafkaBootstrap,
             GroupId = "unused-" + Guid.NewGuid().ToString("N"), // librdkafka wants one; assign() never joins it
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
@@ -104,9 +86,9 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
     {
         const string topic = "kafka-resume";
         var group = "resume-" + Guid.NewGuid().ToString("N");
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _node.KafkaBootstrap }).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Node.KafkaBootstrap }).Build();
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]);
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _node.KafkaBootstrap, Acks = Acks.All, EnableIdempotence = false }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Node.KafkaBootstrap, Acks = Acks.All, EnableIdempotence = false }).Build())
         {
             for (var i = 0; i < 10; i++)
             {
@@ -117,7 +99,7 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
         }
 
         var partition = new TopicPartition(topic, 0);
-        var config = new ConsumerConfig { BootstrapServers = _node.KafkaBootstrap, GroupId = group, EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Earliest };
+        var config = new ConsumerConfig { BootstrapServers = Node.KafkaBootstrap, GroupId = group, EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Earliest };
         using (var first = new ConsumerBuilder<Null, string>(config).Build())
         {
             first.Assign(new TopicPartitionOffset(partition, Offset.Beginning));
@@ -140,9 +122,9 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
     {
         const string topic = "kafka-group";
         var group = "group-" + Guid.NewGuid().ToString("N");
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _node.KafkaBootstrap }).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Node.KafkaBootstrap }).Build();
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 4, ReplicationFactor = 1 }]);
-        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = _node.KafkaBootstrap, Acks = Acks.All, EnableIdempotence = false }).Build();
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Node.KafkaBootstrap, Acks = Acks.All, EnableIdempotence = false }).Build();
         async Task ProduceAsync(int from, int count)
         {
             var sends = new List<Task>();
@@ -154,7 +136,7 @@ public sealed class ConfluentClientTests(ITestOutputHelper output) : IAsyncLifet
 
         var config = new ConsumerConfig
         {
-            BootstrapServers = _node.KafkaBootstrap,
+            BootstrapServers = Node.KafkaBootstrap,
             GroupId = group,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,

@@ -9,32 +9,14 @@ namespace Broker.IntegrationTests.Kafka;
 /// topic ids, JoinGroup 6+, OffsetCommit 8+, FindCoordinator 4+ batched), against a real node: issue 15's first
 /// "must show". The script is Kafka/Node/platformatic.mjs.
 /// </summary>
-public sealed class PlatformaticKafkaTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class PlatformaticKafkaTests(OneNodeFixture node, ITestOutputHelper output) : IClassFixture<OneNodeFixture>
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "broker-it", Guid.NewGuid().ToString("N"));
-    private BrokerProcess _node = null!;
-
-    public async Task InitializeAsync() => _node = await BrokerProcess.StartNodeAsync(_dataDir);
-
-    public Task DisposeAsync()
-    {
-        _node.Dispose();
-        output.WriteLine(_node.Output);
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: the temp directory is cleaned up by the OS otherwise.
-        }
-        return Task.CompletedTask;
-    }
+    private BrokerProcess Node => node.Process;
 
     [Fact]
     public async Task Platformatic_creates_a_topic_produces_10000_records_with_acks_all_a_group_of_two_reads_and_commits_them_and_a_restarted_member_resumes()
     {
-        var (exit, stdout, stderr) = await NodeClients.RunAsync("platformatic.mjs", TimeSpan.FromMinutes(4), _node.KafkaBootstrap, "pk-orders", "pk-billing");
+        var (exit, stdout, stderr) = await NodeClients.RunAsync("platformatic.mjs", TimeSpan.FromMinutes(4), Node.KafkaBootstrap, "pk-orders", "pk-billing");
         output.WriteLine(stderr);
         Assert.True(exit == 0, $"the script failed ({exit}):\n{stderr}");
         using var summary = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
