@@ -28,8 +28,9 @@ public static class CommonOptions
     /// <summary>
     /// A client for --watch: a short request timeout, so a refresh that asked a node that just died gives up in
     /// seconds and the next one asks the next bootstrap address (the one-shot commands wait longer for a slow node).
+    /// The connect timeout is the library's (3 s, or 10 s with TLS), cut to those 5 s.
     /// </summary>
-    public static ClientConfig WatchClient(string bootstrap) => Secure(new ClientConfig { BootstrapServers = bootstrap, RequestTimeout = TimeSpan.FromSeconds(5), ConnectTimeout = TimeSpan.FromSeconds(2) });
+    public static ClientConfig WatchClient(string bootstrap) => Secure(new ClientConfig { BootstrapServers = bootstrap, RequestTimeout = TimeSpan.FromSeconds(5) });
 
     public static ClientConfig Client(string bootstrap) => Secure(new ClientConfig { BootstrapServers = bootstrap, RequestTimeout = TimeSpan.FromSeconds(15) });
 
@@ -38,8 +39,8 @@ public static class CommonOptions
     /// properties file with the names `broker acls`/`broker users` and Kafka's tools use, of which the native client
     /// reads sasl.username and sasl.password (its login on a node's client door) and, for a door with TLS,
     /// security.protocol (SSL or SASL_SSL), ssl.ca.location, ssl.certificate.location and ssl.key.location, and
-    /// socket.connection.setup.timeout.ms (how long to keep trying to connect; with TLS at least 10 s by default, as
-    /// Kafka's clients: a TLS handshake on a busy host can take longer than the plain default of 3 s).
+    /// socket.connection.setup.timeout.ms (how long to keep trying to connect; unset, the client library's default:
+    /// 10 s with TLS, as Kafka's clients, else 3 s).
     /// </summary>
     public static readonly Option<string?> ClientCommandConfig = new("--command-config")
     {
@@ -57,9 +58,6 @@ public static class CommonOptions
 
     /// <summary>socket.connection.setup.timeout.ms from <see cref="ClientCommandConfig"/>, if given.</summary>
     private static TimeSpan? _connectTimeout;
-
-    /// <summary>The connect timeout over TLS unless the properties say otherwise: Kafka's socket.connection.setup.timeout.ms default.</summary>
-    private static readonly TimeSpan TlsConnectTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Reads the login from the --command-config file, if the command has one; throws naming what is wrong.</summary>
     public static void LoadLogin(string? path)
@@ -116,10 +114,6 @@ public static class CommonOptions
         {
             config.ConnectTimeout = timeout;
             if (config.RequestTimeout < timeout) config.RequestTimeout = timeout; // a connect timeout is at most the request's
-        }
-        else if (_tls.Ca is not null && config.ConnectTimeout < TlsConnectTimeout)
-        {
-            config.ConnectTimeout = TlsConnectTimeout < config.RequestTimeout ? TlsConnectTimeout : config.RequestTimeout;
         }
         return config;
     }

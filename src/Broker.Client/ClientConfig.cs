@@ -16,10 +16,20 @@ public class ClientConfig
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long to keep trying the bootstrap addresses before a request fails with <c>BrokerNotAvailable</c>
-    /// (default 3 s, at most <see cref="RequestTimeout"/>). Covers a node that is starting or restarting.
+    /// How long to keep trying the bootstrap addresses before a request fails with <c>BrokerNotAvailable</c>, at most
+    /// <see cref="RequestTimeout"/>. Covers a node that is starting or restarting. Unless set, 3 s over plain TCP and
+    /// 10 s with TLS (<see cref="SslCaLocation"/> set: Kafka's <c>socket.connection.setup.timeout.ms</c> default), since
+    /// a TLS handshake on a busy host can take longer than 3 s.
     /// </summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(3);
+    public TimeSpan ConnectTimeout
+    {
+        get => _connectTimeout ?? (SslCaLocation is null ? PlainConnectTimeout : TlsConnectTimeout);
+        set => _connectTimeout = value;
+    }
+
+    private static readonly TimeSpan PlainConnectTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan TlsConnectTimeout = TimeSpan.FromSeconds(10);
+    private TimeSpan? _connectTimeout;
 
     /// <summary>
     /// The address nodes reach this client at (default: the environment variable <c>BROKER_CLIENT_HOST</c>, else

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
 using Broker.Protocol;
+using Broker.Protocol.Transport;
 using Broker.Protocol.Serialization;
 
 namespace Broker.Client.Connection;
@@ -53,6 +54,7 @@ internal static class ClientActorSystem
         {
             if (_system is null)
             {
+                NettyLeakDetection.DisableUnlessAsked();
                 var config = host is null ? Config : Advertising(host);
                 if (tls is null)
                 {

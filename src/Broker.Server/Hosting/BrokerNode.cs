@@ -4,6 +4,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Microsoft.Extensions.Logging;
 using Broker.Protocol;
+using Broker.Protocol.Transport;
 using Broker.Server.Controller.Quorum;
 using Broker.Server.Gateway;
 using Broker.Server.Kafka;
@@ -63,6 +64,7 @@ public sealed class BrokerNode : IAsyncDisposable
         // Bound before the ActorSystem starts, so the cluster role that announces its address is known.
         var kafka = KafkaListener.TryBind(settings.Kafka, out var kafkaProblem);
         if (kafka is not null) config = kafka.AnnounceIn(config);
+        NettyLeakDetection.DisableUnlessAsked();
         var system = ActorSystem.Create(SystemName, Security.ClusterTls.SystemSetup(config, tls));
         try
         {

@@ -88,19 +88,19 @@ public sealed class NativeDoorAclTests(NativeDoorAclTests.Node node) : IClassFix
         }
 
         private ClientConfig Login(string user, string password) =>
-            new() { BootstrapServers = Door, Username = user, Password = password, RequestTimeout = TimeSpan.FromSeconds(15), ConnectTimeout = TimeSpan.FromSeconds(15), SslCaLocation = ClusterCa };
+            new() { BootstrapServers = Door, Username = user, Password = password, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = ClusterCa };
     }
 
     private static TopicSpec Spec(string name) => new(name, 1, 1, new Dictionary<string, string>());
 
     private ClientConfig Login(string user, string password) =>
-        new() { BootstrapServers = _door, Username = user, Password = password, RequestTimeout = TimeSpan.FromSeconds(15), ConnectTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca };
+        new() { BootstrapServers = _door, Username = user, Password = password, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca };
 
     private ProducerConfig Producing(string user) =>
-        new() { BootstrapServers = _door, Username = user, Password = user + "-secret", Acks = Acks.All, LingerMs = 0, RequestTimeout = TimeSpan.FromSeconds(15), ConnectTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca };
+        new() { BootstrapServers = _door, Username = user, Password = user + "-secret", Acks = Acks.All, LingerMs = 0, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca };
 
     private ConsumerConfig Consuming(string user, string? group = null) =>
-        new() { BootstrapServers = _door, Username = user, Password = user + "-secret", GroupId = group, EnableAutoCommit = false, RequestTimeout = TimeSpan.FromSeconds(15), ConnectTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca };
+        new() { BootstrapServers = _door, Username = user, Password = user + "-secret", GroupId = group, EnableAutoCommit = false, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca };
 
     private static Confluent.Kafka.Admin.UserScramCredentialUpsertion User(string name) => new()
     {
@@ -164,7 +164,7 @@ public sealed class NativeDoorAclTests(NativeDoorAclTests.Node node) : IClassFix
     [Fact]
     public async Task A_client_that_does_not_log_in_is_refused_with_AuthenticationFailed()
     {
-        await using var admin = new AdminClient(new ClientConfig { BootstrapServers = _door, RequestTimeout = TimeSpan.FromSeconds(15), ConnectTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca });
+        await using var admin = new AdminClient(new ClientConfig { BootstrapServers = _door, RequestTimeout = TimeSpan.FromSeconds(15), SslCaLocation = _ca });
         var error = await Assert.ThrowsAsync<BrokerException>(() => admin.GetMetadataAsync());
         Assert.Equal(ErrorCode.AuthenticationFailed, error.Error);
         Assert.Contains("requires a login", error.Message);
