@@ -41,6 +41,14 @@ internal enum IsrWriteStep
     /// the same on INVALID_UPDATE_VERSION).
     /// </summary>
     Refreshed,
+    /// <summary>
+    /// Refused, and the store holds an OLDER leader epoch than the one this leader was elected in: the election that
+    /// made it leader is no longer in the metadata (a committed metadata write was lost; the nemesis saw it once after
+    /// a full restart on a wiped voter's empty Raft log, docs/architecture.md). Nobody newer leads, so stepping down to
+    /// follow the stored leader would leave the partition without one for good (that leader's entity is not there):
+    /// this replica, whose leader entity is here, elects itself again from the stored state.
+    /// </summary>
+    StoreBehind,
 }
 
 /// <summary>An ISR change to write (compare-and-set from <paramref name="Expected"/>), and why.</summary>
@@ -267,6 +275,9 @@ internal sealed class LeaderState<TReplyTo>
                 State = stored;
                 ProposedIsr = null;
                 return IsrWriteStep.Refreshed;
+            case PartitionStateWrite.Conflict { Newer: { } stored } when stored.LeaderEpoch < Epoch:
+                ProposedIsr = null;
+                return IsrWriteStep.StoreBehind;
             case PartitionStateWrite.Conflict:
                 return IsrWriteStep.Fenced;
             default:

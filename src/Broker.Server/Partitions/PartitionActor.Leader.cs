@@ -432,7 +432,14 @@ public sealed partial class PartitionActor
                     Name, Reason(written), _leader.Epoch, string.Join(",", _leader.State!.Isr));
                 UpdateHighWatermark();
                 return;
-            case IsrWriteStep.Fenced:
+            case IsrWriteStep.StoreBehind when _entity is { } entity:
+                _logger.Error("partition {0}: ISR change refused ({1}): the metadata holds an older leader epoch than epoch {2}, in which node {3} was elected; "
+                    + "that election was lost from the metadata. Electing again here, where the leader entity is", Name, Reason(written), _leader.Epoch, _nodeId);
+                StepDown("the metadata lost this leader's election");
+                Following();
+                Elect(new LeadPartition(entity));
+                return;
+            case IsrWriteStep.Fenced or IsrWriteStep.StoreBehind:
                 _logger.Warning("partition {0}: ISR change refused ({1}); a newer leader exists, stepping down", Name, Reason(written));
                 StepDown("fenced by a newer leader epoch");
                 Following();

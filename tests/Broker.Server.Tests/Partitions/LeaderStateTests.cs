@@ -289,6 +289,19 @@ public sealed class LeaderStateTests
     }
 
     [Fact]
+    public void An_ISR_write_refused_by_a_store_that_holds_an_older_leader_epoch_says_the_election_was_lost_not_fenced()
+    {
+        _alive.Remove(3);
+        _leader.CheckIsr(Replicas, IsAlive, LagMax);
+        // This leader was elected in epoch 1; the store holds node 2 in epoch 0: nobody newer leads.
+        Assert.Equal(IsrWriteStep.StoreBehind, _leader.OnIsrWritten(new PartitionStateWrite.Conflict("partition state is leader 2 epoch 0.2", new PartitionState(0, 2, 2, [2, 3]))));
+        Assert.False(_leader.IsrWriteInFlight);
+        // Without the stored state the leader cannot tell: fenced, as before.
+        _leader.CheckIsr(Replicas, IsAlive, LagMax);
+        Assert.Equal(IsrWriteStep.Fenced, _leader.OnIsrWritten(new PartitionStateWrite.Conflict("refused", null)));
+    }
+
+    [Fact]
     public void An_unconfirmed_ISR_write_keeps_the_maximal_ISR_and_is_written_again_at_the_next_check()
     {
         Fetch(2, 20);
