@@ -349,6 +349,7 @@ public sealed partial class PartitionActor
         // A follower fetches again only once it has the previous answer: that answer's bytes are off the connection.
         _budget.Delivered(node, _budgetWaiter);
         _parkedReplicaFetches.Remove(node); // a parked fetch its follower gave up on; this one keeps its place in line
+        DropWaitingReplicaFetches(fetch.ReplicaId);
         AnswerReplicaFetch(fetch, replyTo, node);
         if (!_parkedReplicaFetches.ContainsKey(node)) _budget.CancelWait(node, _budgetWaiter); // answered without waiting
     }
@@ -403,9 +404,11 @@ public sealed partial class PartitionActor
         var allowed = firstBatch == 0 ? maxBytes : _budget.Reserve(node, _budgetWaiter, firstBatch, wanted, inSync);
         if (allowed == 0)
         {
-            _parkedReplicaFetches[node] = (fetch, replyTo);
+            if (_parkedReplicaFetches.TryAdd(node, (fetch, replyTo))) _metrics.ReplicaFetchThrottled(parked: true);
+            else _parkedReplicaFetches[node] = (fetch, replyTo);
             return;
         }
+        if (firstBatch > 0 && allowed < wanted) _metrics.ReplicaFetchThrottled(parked: false);
         Read(fetch.LogEndOffset, (int)allowed, _log.LogEnd, (records, failure) =>
         {
             if (firstBatch > 0) _budget.Settle(node, _budgetWaiter, failure is null ? records.Length : 0);
@@ -431,6 +434,21 @@ public sealed partial class PartitionActor
             SendReplicaBatches(fetch, replyTo, replyTo.Path.Address);
         }
         _waitingReplicaFetches.Clear();
+    }
+
+    /// <summary>
+    /// Forgets long polls of <paramref name="replicaId"/> that its follower gave up on (it ignores their answers): answered
+    /// with records they would count twice in the budget, which keeps one reservation per follower and partition.
+    /// </summary>
+    private void DropWaitingReplicaFetches(int replicaId)
+    {
+        if (_waitingReplicaFetches.Count == 0) return;
+        foreach (var (id, (request, _)) in _waitingReplicaFetches)
+        {
+            if (request.ReplicaId != replicaId) continue;
+            Timers.Cancel(id);
+            _waitingReplicaFetches.Remove(id); // removing while enumerating a Dictionary is allowed
+        }
     }
 
     private void OnReplicaFetchWaitExpired(long id)
