@@ -13,11 +13,12 @@ namespace Broker.IntegrationTests.Replication;
 /// node processes: a node restarted after a backlog was written on many partitions catches up completely under a small
 /// cap (1 MiB, below one 4 MiB fetch answer), and every record is in its own copy, read back through it (KIP-392,
 /// each node in its own rack). The heartbeat delays the nodes logged during the catch-up are printed, not asserted
-/// (they depend on the machine): with BROKER_CATCHUP_MB, BROKER_CATCHUP_PARTITIONS and BROKER_CATCHUP_CAP the same
-/// test measures a large catch-up with and without the cap (docs/architecture.md, "Replication traffic and heartbeats").
+/// (they depend on the machine): with BROKER_CATCHUP_MB, BROKER_CATCHUP_PARTITIONS, BROKER_CATCHUP_CAP and, as root,
+/// BROKER_CATCHUP_MBIT (a slower link toward the restarted node) the same test measures a large catch-up with and
+/// without the cap (docs/architecture.md, "Replication traffic and heartbeats").
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed partial class CatchUpBudgetTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class CatchUpBudgetTests : IAsyncLifetime
 {
     private const string Topic = "backlog";
     private const int Behind = 2; // the node that is down while the backlog is written
@@ -26,14 +27,30 @@ public sealed partial class CatchUpBudgetTests(ITestOutputHelper output) : IAsyn
     private static readonly int Partitions = Setting("BROKER_CATCHUP_PARTITIONS", 12);
     private static readonly long Cap = Setting("BROKER_CATCHUP_CAP", 1024 * 1024);
 
-    private readonly ThreeNodeCluster _cluster = new(racks: true, nodeConfig: $"broker.replication.max-bytes-in-flight-per-node = {Cap}");
+    // With BROKER_CATCHUP_MBIT (and root), the nodes run in their own network and the restarted node's link carries that
+    // many megabits per second toward it: on loopback the link is never the bottleneck, so nothing queues ahead of heartbeats.
+    private static readonly int LinkMbit = Setting("BROKER_CATCHUP_MBIT", 0);
+    private readonly NetworkLab? _network = LinkMbit > 0 && NetworkLab.Available ? new NetworkLab(3) : null;
+    private readonly ThreeNodeCluster _cluster;
+
+    public CatchUpBudgetTests(ITestOutputHelper output)
+    {
+        _output = output;
+        _cluster = new(racks: true, network: _network, nodeConfig: $"broker.replication.max-bytes-in-flight-per-node = {Cap}");
+    }
+
+    private readonly ITestOutputHelper _output;
 
     private static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
 
     public Task InitializeAsync() => _cluster.StartAsync();
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        _network?.Dispose();
+    }
 
     [Fact]
     public async Task A_node_restarted_behind_a_backlog_on_many_partitions_catches_up_completely_under_a_small_cap()
@@ -51,7 +68,7 @@ public sealed partial class CatchUpBudgetTests(ITestOutputHelper output) : IAsyn
         var clock = Stopwatch.StartNew();
         await using (var producer = new Producer(new ProducerConfig
         {
-            BootstrapServers = _cluster.BootstrapIn(0, 1), Acks = Acks.All, LingerMs = 10, BatchSize = 256 * 1024,
+            BootstrapServers = _cluster.BootstrapIn(0, 1), Acks = Acks.All, LingerMs = 10, BatchSize = 256 * 1024, ClientHost = _cluster.ClientHost,
         }))
         {
             async Task Send(int n)
@@ -69,14 +86,19 @@ public sealed partial class CatchUpBudgetTests(ITestOutputHelper output) : IAsyn
                 await Task.WhenAll(sends);
             }
         }
-        output.WriteLine($"backlog: {records} records of {ValueBytes} bytes ({Megabytes} MiB) on {Partitions} partitions in {clock.ElapsedMilliseconds} ms; cap {Cap} bytes per node");
+        _output.WriteLine($"backlog: {records} records of {ValueBytes} bytes ({Megabytes} MiB) on {Partitions} partitions in {clock.ElapsedMilliseconds} ms; cap {Cap} bytes per node");
 
         var logged = new int[3];
         for (var i = 0; i < 2; i++) logged[i] = _cluster.Node(i).Output.Length;
+        if (_network is not null)
+        {
+            _network.LimitRateTo(Behind, LinkMbit);
+            _output.WriteLine($"the restarted node's link: {LinkMbit} Mbit/s toward it");
+        }
         clock.Restart();
         await _cluster.StartNodeAsync(Behind);
         await _cluster.WaitForIsrAsync(Topic, 3, TimeSpan.FromMinutes(5));
-        output.WriteLine($"node {_cluster.NodeIdOf(Behind)} restarted and back in every ISR after {clock.ElapsedMilliseconds} ms");
+        _output.WriteLine($"node {_cluster.NodeIdOf(Behind)} restarted and back in every ISR after {clock.ElapsedMilliseconds} ms");
         for (var i = 0; i < 3; i++) Report(i, _cluster.Node(i).Output[logged[i]..]);
         var throttled = 0.0;
         using (var http = new HttpClient())
@@ -85,7 +107,7 @@ public sealed partial class CatchUpBudgetTests(ITestOutputHelper output) : IAsyn
             {
                 var metrics = await http.GetStringAsync($"{_cluster.HttpBase(i)}/metrics");
                 var (trimmed, parked) = (Counter(metrics, "broker_replica_fetches_trimmed_total"), Counter(metrics, "broker_replica_fetches_parked_total"));
-                output.WriteLine($"node index {i}: {trimmed} follower fetch answers trimmed, {parked} parked");
+                _output.WriteLine($"node index {i}: {trimmed} follower fetch answers trimmed, {parked} parked");
                 throttled += trimmed + parked;
             }
         }
@@ -97,7 +119,7 @@ public sealed partial class CatchUpBudgetTests(ITestOutputHelper output) : IAsyn
         for (var p = 0; p < Partitions; p++) read[p] = new();
         using (var consumer = new Consumer(new ConsumerConfig
         {
-            BootstrapServers = _cluster.BootstrapIn(Behind), ClientRack = ThreeNodeCluster.RackOf(Behind), FetchMaxWaitMs = 100,
+            BootstrapServers = _cluster.BootstrapIn(Behind), ClientRack = ThreeNodeCluster.RackOf(Behind), FetchMaxWaitMs = 100, ClientHost = _cluster.ClientHost,
         }))
         {
             consumer.Assign([.. Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topic, p, 0))]);
@@ -145,7 +167,7 @@ public sealed partial class CatchUpBudgetTests(ITestOutputHelper output) : IAsyn
         }
         var unreachable = Regex.Count(log, "Marking node\\(s\\) as UNREACHABLE|Marking node as \\[UNREACHABLE\\]");
         var delayed = Regex.Count(log, "Scheduled sending of heartbeat was delayed");
-        output.WriteLine($"node index {index}: {warnings} 'heartbeat interval is growing too large' (largest {largest} ms), {unreachable} unreachable marks, {delayed} delayed heartbeat sends");
+        _output.WriteLine($"node index {index}: {warnings} 'heartbeat interval is growing too large' (largest {largest} ms), {unreachable} unreachable marks, {delayed} delayed heartbeat sends");
     }
 
     [GeneratedRegex("heartbeat interval is growing too large for address \\S+: (\\d+) millis")]
