@@ -31,6 +31,8 @@ public sealed record BrokerSettings(
     /// <summary>How long past the wait a follower waits for an answer before it sends the fetch again (the leader may have died).</summary>
     public TimeSpan ReplicaFetchTimeout { get; init; } = TimeSpan.FromSeconds(2);
     public TimeSpan ReplicaFetchBackoff { get; init; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>The most fetch-answer bytes a leader node has queued toward one follower node (<see cref="Partitions.ReplicationBudget{TNode}"/>).</summary>
+    public long ReplicationMaxBytesInFlightPerNode { get; init; } = 8 * 1024 * 1024;
     /// <summary>The most a compressed batch's records may expand to when a leader validates them.</summary>
     public int MaxDecompressedBatchBytes { get; init; } = 64 * 1024 * 1024;
     /// <summary>Kafka's producer.id.expiration.ms: how long a partition remembers an idempotent producer after its newest batch.</summary>
@@ -61,6 +63,7 @@ public sealed record BrokerSettings(
             ReplicaFetchWait = b.GetTimeSpan("replication.fetch-wait"),
             ReplicaFetchTimeout = b.GetTimeSpan("replication.fetch-timeout"),
             ReplicaFetchBackoff = b.GetTimeSpan("replication.fetch-backoff"),
+            ReplicationMaxBytesInFlightPerNode = b.GetLong("replication.max-bytes-in-flight-per-node"),
             ProducerIdExpiration = b.GetTimeSpan("partition.producer-id-expiration"),
             MaxDecompressedBatchBytes = b.GetInt("limits.max-decompressed-batch-bytes"),
         };

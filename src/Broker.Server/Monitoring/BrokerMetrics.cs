@@ -18,7 +18,7 @@ public sealed class BrokerMetrics : IExtension
     private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0005, 2, 16); // 0.5 ms .. 16 s
     private readonly ConcurrentDictionary<string, TopicCounters> _topics = new(StringComparer.Ordinal);
     private readonly Counter _recordsIn, _bytesIn, _recordsOut, _bytesOut;
-    private readonly Counter _produceRequests, _fetchRequests, _isrShrinks, _isrExpands, _elections;
+    private readonly Counter _produceRequests, _fetchRequests, _isrShrinks, _isrExpands, _elections, _replicaFetchesTrimmed, _replicaFetchesParked;
     private readonly Histogram _produceLatency, _journalLatency, _fetchLatency;
     private readonly Gauge _logEnd, _highWatermark, _isrSize, _partitionUnderReplicated, _underReplicated, _offline, _led, _members, _groupLag, _groupLagTotal, _up;
     private readonly Gauge _threadPoolThreads, _threadPoolQueue;
@@ -46,6 +46,8 @@ public sealed class BrokerMetrics : IExtension
             new HistogramConfiguration { Buckets = LatencyBuckets });
         _isrShrinks = f.CreateCounter("broker_isr_shrinks_total", "Replicas that left the ISR of a partition this node leads (seen between snapshots).");
         _isrExpands = f.CreateCounter("broker_isr_expands_total", "Replicas that joined the ISR of a partition this node leads (seen between snapshots).");
+        _replicaFetchesTrimmed = f.CreateCounter("broker_replica_fetches_trimmed_total", "Follower fetch answers this node, as leader, sent with fewer bytes than were there, to stay within broker.replication.max-bytes-in-flight-per-node toward the follower's node.");
+        _replicaFetchesParked = f.CreateCounter("broker_replica_fetches_parked_total", "Follower fetches this node, as leader, held back until bytes toward the follower's node were delivered (broker.replication.max-bytes-in-flight-per-node).");
         _elections = f.CreateCounter("broker_leader_elections_total", "Partitions whose leadership (a new leader or epoch) came to this node.");
         _logEnd = f.CreateGauge("broker_partition_log_end_offset", "Log end offset of a partition this node leads.", "topic", "partition");
         _highWatermark = f.CreateGauge("broker_partition_high_watermark", "High watermark of a partition this node leads.", "topic", "partition");
@@ -95,6 +97,14 @@ public sealed class BrokerMetrics : IExtension
     }
 
     /// <summary>A fetch's records were read (from the tail cache at once, or back from the journal).</summary>
+    /// <summary>A follower fetch answered with fewer bytes than it could hold (trimmed) or held back (parked) by the replication budget.</summary>
+    public void ReplicaFetchThrottled(bool parked)
+    {
+        if (!Enabled) return;
+        if (parked) _replicaFetchesParked.Inc();
+        else _replicaFetchesTrimmed.Inc();
+    }
+
     public void FetchRead(long started)
     {
         if (Enabled) _fetchLatency.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);

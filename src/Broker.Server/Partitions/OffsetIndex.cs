@@ -89,6 +89,31 @@ public sealed class OffsetIndex
         return offset < _baseOffsets[hi] + _recordCounts[hi] ? hi - _head : -1;
     }
 
+    /// <summary>
+    /// The entries a read from entry <paramref name="first"/> returns, as the tail cache and the journal reader serve
+    /// it: whole batches that start below <paramref name="endOffset"/>, up to <paramref name="maxBytes"/>, and always
+    /// the first. Returns the last entry's index; <paramref name="bytes"/> is their size.
+    /// </summary>
+    public int LastOfRead(int first, long maxBytes, long endOffset, out long bytes)
+    {
+        var last = first;
+        bytes = Size(first);
+        while (last + 1 < Count && BaseOffset(last + 1) < endOffset && bytes + Size(last + 1) <= maxBytes) bytes += Size(++last);
+        return last;
+    }
+
+    /// <summary>
+    /// The size of the batch holding <paramref name="offset"/> and of a read from there (<see cref="LastOfRead"/>),
+    /// before reading it: what a leader reserves for a follower's answer. (0, 0) when no batch holds the offset.
+    /// </summary>
+    public (long FirstBatch, long Total) ReadSize(long offset, long maxBytes, long endOffset)
+    {
+        var first = Find(offset);
+        if (first < 0) return (0, 0);
+        LastOfRead(first, maxBytes, endOffset, out var total);
+        return (Size(first), total);
+    }
+
     private void Grow()
     {
         var live = _tail - _head;

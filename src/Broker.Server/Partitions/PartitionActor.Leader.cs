@@ -13,6 +13,8 @@ namespace Broker.Server.Partitions;
 public sealed partial class PartitionActor
 {
     private readonly Dictionary<long, (ReplicaFetch Request, IActorRef ReplyTo)> _waitingReplicaFetches = new();
+    // Replica fetches with records to send that wait for bytes toward their follower's node (ReplicationBudget), one per node.
+    private readonly Dictionary<Address, (ReplicaFetch Request, IActorRef ReplyTo)> _parkedReplicaFetches = new();
     private readonly List<AckRelease<IActorRef>> _released = new();
     private IActorRef? _entity;
     private Action? _whenAppendsLanded;         // what waits for the in-flight appends of an ended leadership
@@ -177,6 +179,9 @@ public sealed partial class PartitionActor
             replyTo.Tell(_replies.ReplicaError(request, error, message));
         }
         _waitingReplicaFetches.Clear();
+        foreach (var (_, (request, replyTo)) in _parkedReplicaFetches) replyTo.Tell(_replies.ReplicaError(request, error, message));
+        _parkedReplicaFetches.Clear();
+        _budget.Withdraw(_budgetWaiter); // its followers fetch from the next leader; what this one sent no longer counts here
     }
 
     private void Leading()
@@ -201,7 +206,14 @@ public sealed partial class PartitionActor
             Command<ReplicaFetch>(f => ServeReplicaFetch(f, Sender));
             Command<IsrTick>(_ => CheckIsr());
             Command<ClusterEvent.UnreachableMember>(_ => CheckIsr());
-            Command<ClusterEvent.MemberRemoved>(_ => CheckIsr());
+            Command<ClusterEvent.MemberRemoved>(removed =>
+            {
+                // Nothing queued toward a removed node will arrive, and its fetches will not be answered.
+                _budget.NodeRemoved(removed.Member.Address);
+                _parkedReplicaFetches.Remove(removed.Member.Address);
+                CheckIsr();
+            });
+            Command<ReplicationBytesGranted>(g => OnReplicationBytesGranted(g.Node));
             Command<IsrWritten>(w => OnIsrWritten(w.Outcome));
             Command<ElectionWritten>(_ => { });
             Command<ResignLeadership>(r => OnResign(r.Entity));
@@ -333,6 +345,17 @@ public sealed partial class PartitionActor
     private void ServeReplicaFetch(ReplicaFetch fetch, IActorRef replyTo)
     {
         if (fetch.ReplicaId == _nodeId) return; // our own fetch from before we led
+        var node = replyTo.Path.Address;
+        // A follower fetches again only once it has the previous answer: that answer's bytes are off the connection.
+        _budget.Delivered(node, _budgetWaiter);
+        _parkedReplicaFetches.Remove(node); // a parked fetch its follower gave up on; this one keeps its place in line
+        DropWaitingReplicaFetches(fetch.ReplicaId);
+        AnswerReplicaFetch(fetch, replyTo, node);
+        if (!_parkedReplicaFetches.ContainsKey(node)) _budget.CancelWait(node, _budgetWaiter); // answered without waiting
+    }
+
+    private void AnswerReplicaFetch(ReplicaFetch fetch, IActorRef replyTo, Address node)
+    {
         if (fetch.TopicId != _log.TopicId)
         {
             replyTo.Tell(_replies.ReplicaError(fetch, ErrorCode.UnknownTopic, $"leader has topic incarnation {_log.TopicId}, follower asked for {fetch.TopicId}"));
@@ -361,7 +384,7 @@ public sealed partial class PartitionActor
 
         if (fetch.LogEndOffset < _log.LogEnd)
         {
-            SendReplicaBatches(fetch, replyTo);
+            SendReplicaBatches(fetch, replyTo, node);
             return;
         }
         var id = ++_requestIds;
@@ -369,12 +392,37 @@ public sealed partial class PartitionActor
         Timers.StartSingleTimer(id, new FetchWaitExpired(id), TimeSpan.FromMilliseconds(Math.Max(1, fetch.MaxWaitMs)));
     }
 
-    private void SendReplicaBatches(ReplicaFetch fetch, IActorRef replyTo)
+    /// <summary>
+    /// Answers with batches from the follower's log end, as many as the node's <see cref="ReplicationBudget{TNode}"/>
+    /// lets go toward the follower's node (at least one), or parks the fetch until it does.
+    /// </summary>
+    private void SendReplicaBatches(ReplicaFetch fetch, IActorRef replyTo, Address node)
     {
         var maxBytes = fetch.MaxBytes <= 0 ? _settings.MaxRequestBytes : Math.Min(fetch.MaxBytes, _settings.MaxRequestBytes);
-        Read(fetch.LogEndOffset, maxBytes, _log.LogEnd, (records, failure) => replyTo.Tell(failure is null
-            ? _replies.ReplicaFetched(fetch, records)
-            : _replies.ReplicaError(fetch, ErrorCode.Unknown, failure)));
+        var (firstBatch, wanted) = _log.Index.ReadSize(fetch.LogEndOffset, maxBytes, _log.LogEnd);
+        var inSync = _leader.State is { } state && state.Isr.Contains(fetch.ReplicaId);
+        var allowed = firstBatch == 0 ? maxBytes : _budget.Reserve(node, _budgetWaiter, firstBatch, wanted, inSync);
+        if (allowed == 0)
+        {
+            if (_parkedReplicaFetches.TryAdd(node, (fetch, replyTo))) _metrics.ReplicaFetchThrottled(parked: true);
+            else _parkedReplicaFetches[node] = (fetch, replyTo);
+            return;
+        }
+        if (firstBatch > 0 && allowed < wanted) _metrics.ReplicaFetchThrottled(parked: false);
+        Read(fetch.LogEndOffset, (int)allowed, _log.LogEnd, (records, failure) =>
+        {
+            if (firstBatch > 0) _budget.Settle(node, _budgetWaiter, failure is null ? records.Length : 0);
+            replyTo.Tell(failure is null
+                ? _replies.ReplicaFetched(fetch, records)
+                : _replies.ReplicaError(fetch, ErrorCode.Unknown, failure));
+        });
+    }
+
+    /// <summary>Bytes toward <paramref name="node"/> were set aside for this leader: its parked fetch takes them, or passes them on.</summary>
+    private void OnReplicationBytesGranted(Address node)
+    {
+        if (_parkedReplicaFetches.Remove(node, out var parked)) SendReplicaBatches(parked.Request, parked.ReplyTo, node);
+        if (!_parkedReplicaFetches.ContainsKey(node)) _budget.CancelWait(node, _budgetWaiter); // nothing to send (or sent): the next in line gets them
     }
 
     private void ServeWaitingReplicaFetches()
@@ -383,9 +431,24 @@ public sealed partial class PartitionActor
         foreach (var (id, (fetch, replyTo)) in _waitingReplicaFetches)
         {
             Timers.Cancel(id);
-            SendReplicaBatches(fetch, replyTo);
+            SendReplicaBatches(fetch, replyTo, replyTo.Path.Address);
         }
         _waitingReplicaFetches.Clear();
+    }
+
+    /// <summary>
+    /// Forgets long polls of <paramref name="replicaId"/> that its follower gave up on (it ignores their answers): answered
+    /// with records they would count twice in the budget, which keeps one reservation per follower and partition.
+    /// </summary>
+    private void DropWaitingReplicaFetches(int replicaId)
+    {
+        if (_waitingReplicaFetches.Count == 0) return;
+        foreach (var (id, (request, _)) in _waitingReplicaFetches)
+        {
+            if (request.ReplicaId != replicaId) continue;
+            Timers.Cancel(id);
+            _waitingReplicaFetches.Remove(id); // removing while enumerating a Dictionary is allowed
+        }
     }
 
     private void OnReplicaFetchWaitExpired(long id)
@@ -458,4 +521,10 @@ public sealed partial class PartitionActor
         PartitionStateWrite.Ineligible i => i.Reason,
         _ => null,
     };
+
+    /// <summary>The budget's callback, from whatever thread freed the bytes: a message to this replica.</summary>
+    private sealed class BudgetWaiter(IActorRef replica) : IReplicationBudgetWaiter<Address>
+    {
+        public void BytesGranted(Address node) => replica.Tell(new ReplicationBytesGranted(node));
+    }
 }

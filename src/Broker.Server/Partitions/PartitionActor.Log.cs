@@ -127,9 +127,7 @@ public sealed partial class PartitionActor
     /// <summary>Reads batches from index position <paramref name="first"/> back from the journal, up to maxBytes (at least one batch) and below endOffset.</summary>
     private void ReadCold(int first, int maxBytes, long endOffset, Action<ColdBatchesRead> then)
     {
-        var last = first;
-        long total = _log.Index.Size(first);
-        while (last + 1 < _log.Index.Count && _log.Index.BaseOffset(last + 1) < endOffset && total + _log.Index.Size(last + 1) <= maxBytes) total += _log.Index.Size(++last);
+        var last = _log.Index.LastOfRead(first, maxBytes, endOffset, out _);
         var id = ++_requestIds;
         // A truncated suffix leaves orphaned events between live ones: keep only the sequence numbers the index names.
         var wanted = new HashSet<long>();

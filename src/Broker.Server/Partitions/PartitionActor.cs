@@ -44,6 +44,8 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     private readonly LeaderState<IActorRef> _leader;
     private readonly FollowerState _follower = new();
     private readonly PartitionReplies _replies;
+    private readonly ReplicationBudget<Address> _budget;
+    private readonly BudgetWaiter _budgetWaiter;
     private TopicDescriptor _descriptor;
     private TopicConfig _config;
 
@@ -63,6 +65,8 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         _replies = new PartitionReplies(_topic, partition, nodeId, Cluster.Get(Context.System).SelfAddress.ToString(), _log,
             () => new ReplicaRole(_leader.IsLeader, _leader.Epoch, ServingEpoch));
         PersistenceId = $"partition/{_topic}/{partition}";
+        _budget = ReplicationBudgets.Of(Context.System, settings);
+        _budgetWaiter = new BudgetWaiter(Self);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -151,6 +155,7 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _logger.Warning(f.Cause, "partition {0}: deleting old snapshots failed", Name));
         Command<ClusterEvent.IClusterDomainEvent>(_ => { });
+        Command<ReplicationBytesGranted>(g => _budget.CancelWait(g.Node, _budgetWaiter)); // no longer leading: pass them on
     }
 
     private void OnTopicUpdated(TopicUpdated updated)
@@ -179,6 +184,12 @@ public sealed partial class PartitionActor : ReceivePersistentActor, IWithTimers
     {
         if (Sender.IsNobody()) return;
         if (_replies.Refusal(message, ErrorCode.NotLeader, _replies.NotLeaderText(why)) is { } reply) Sender.Tell(reply);
+    }
+
+    protected override void PostStop()
+    {
+        _budget.Withdraw(_budgetWaiter);
+        base.PostStop();
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)

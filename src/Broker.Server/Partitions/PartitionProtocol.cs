@@ -166,6 +166,9 @@ internal sealed record FetchWaitExpired(long RequestId) : INoSerializationVerifi
 /// <summary>Local timer: a follower's fetch got no answer in time (the leader died or moved): send it again.</summary>
 internal sealed record ReplicaFetchTimedOut(long FetchId) : INoSerializationVerificationNeeded;
 
+/// <summary>Local: the node's <see cref="ReplicationBudget{TNode}"/> set bytes toward <paramref name="Node"/> aside for this leader's waiting replica fetch.</summary>
+internal sealed record ReplicationBytesGranted(Address Node) : INoSerializationVerificationNeeded;
+
 /// <summary>Local timer: retry something after a back-off (a follower fetch after an error, an election).</summary>
 internal sealed record RetryTick(string What) : INoSerializationVerificationNeeded;
 

@@ -65,12 +65,21 @@ public sealed class NetworkLab : IDisposable
 
     public void Heal(int index) => Ip($"link set {HostLink(index)} up");
 
-    private static void Ip(string arguments)
+    /// <summary>
+    /// Makes node <paramref name="index"/>'s link deliver at most <paramref name="megabitsPerSecond"/> toward it (a
+    /// token bucket on the bridge's side of its veth), as a slower network would: what is sent to it faster queues.
+    /// </summary>
+    public void LimitRateTo(int index, int megabitsPerSecond) =>
+        Run("tc", $"qdisc replace dev {HostLink(index)} root tbf rate {megabitsPerSecond}mbit burst 256kb latency 500ms");
+
+    private static void Ip(string arguments) => Run("ip", arguments);
+
+    private static void Run(string tool, string arguments)
     {
-        using var ip = Process.Start(new ProcessStartInfo("ip", arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        var error = ip.StandardError.ReadToEnd();
-        ip.WaitForExit();
-        if (ip.ExitCode != 0) throw new InvalidOperationException($"ip {arguments} failed ({ip.ExitCode}): {error.Trim()}");
+        using var process = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{tool} {arguments} failed ({process.ExitCode}): {error.Trim()}");
     }
 
     public void Dispose()

@@ -30,6 +30,17 @@ public sealed class OffsetIndexTests
     }
 
     [Fact]
+    public void ReadSize_counts_whole_batches_up_to_max_bytes_below_the_end_and_always_the_first()
+    {
+        var index = IndexOf(3, 1, 5); // offsets 0-2 (100 bytes), 3 (200), 4-8 (300)
+        Assert.Equal((100L, 600L), index.ReadSize(1, 1000, endOffset: 9));
+        Assert.Equal((100L, 300L), index.ReadSize(0, 599, endOffset: 9)); // the third would pass max bytes
+        Assert.Equal((100L, 300L), index.ReadSize(0, 1000, endOffset: 4)); // the third starts at the end
+        Assert.Equal((200L, 200L), index.ReadSize(3, 10, endOffset: 9));   // larger than max bytes, but the first
+        Assert.Equal((0L, 0L), index.ReadSize(9, 1000, endOffset: 9));
+    }
+
+    [Fact]
     public void RemoveFirst_drops_batches_and_their_bytes()
     {
         var index = IndexOf(3, 1, 5);
