@@ -99,6 +99,8 @@ public sealed class BrokerNode : IAsyncDisposable
             }
             system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory, quorum?.VoterIds), "membership-recorder");
             system.ActorOf(QuarantineWatcherActor.Props(), QuarantineWatcherActor.Name);
+            // 30 s: a healthy hand-over takes seconds (the previous oldest's removal, then the hand-over itself).
+            system.ActorOf(StuckSingletonActor.Props(new StuckSingletonRule(TimeSpan.FromSeconds(30), TimeProvider.System)), StuckSingletonActor.Name);
             system.ActorOf(DeadProcessDetectorActor.Props(), DeadProcessDetectorActor.Name);
             if (quorum is Controller.Quorum.MetadataQuorum formingVoter)
             {
