@@ -72,7 +72,11 @@ public sealed class BrokerNode : IAsyncDisposable
             {
                 QuorumExtension.Register(system, quorum); // before any actor builds its MetadataStore
                 var metadataTimeout = BrokerSettings.Create(system.Settings.Config).MetadataTimeout;
-                if (quorum is Controller.Quorum.MetadataQuorum voter) system.ActorOf(MetadataServerActor.Props(voter, metadataTimeout), MetadataServerActor.Name);
+                if (quorum is Controller.Quorum.MetadataQuorum voter)
+                {
+                    system.ActorOf(MetadataServerActor.Props(voter, metadataTimeout), MetadataServerActor.Name);
+                    if (voter.IsCatchingUp) system.ActorOf(NewVoterActor.Props(voter), NewVoterActor.Name);
+                }
                 if (quorum is MetadataObserver observer)
                 {
                     observer.Attach(new VoterLink(system, observer.VoterIds, metadataTimeout));
@@ -141,9 +145,11 @@ public sealed class BrokerNode : IAsyncDisposable
         if (!quorumSettings.IsVoter) return new MetadataObserver(quorumSettings, QuorumLogging()); // it follows the voters' log once the node joins (over Akka.Remote, TLS like every node message)
         quorumSettings = quorumSettings with { Tls = tls }; // the Raft port and the controller channel take only nodes, as Akka.Remote does
         // A new data directory formats its quorum directory; an existing one must already have it (a voter that lost its
-        // quorum log but kept its data must not vote with an empty log: QuorumDirectory.Check says how to recover).
+        // quorum log but kept its data must not vote with an empty log: QuorumDirectory.Check says how to recover). A new
+        // directory is also what a wiped disk looks like, so the voter does not vote until it has caught up (or, in a new
+        // cluster, until no voter holds a log: NewVoterActor).
         if (!QuorumDirectory.IsFormatted(quorumSettings.Directory) && (settings.NewDataDirectory || QuorumConfig.FormatIfNew(config)))
-            QuorumDirectory.Format(quorumSettings);
+            QuorumDirectory.Format(quorumSettings, catchingUp: true);
         return await Controller.Quorum.MetadataQuorum.StartAsync(quorumSettings, QuorumLogging(), cancellationToken);
     }
 

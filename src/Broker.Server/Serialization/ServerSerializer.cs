@@ -101,6 +101,13 @@ public sealed class ServerSerializer(ExtendedActorSystem system) : SerializerWit
             w.WriteBool(c.IsController);
             w.WriteBool(c.IsMember);
         }, (ref WireReader r, byte[] _) => new MembershipChecked(r.ReadBool(), r.ReadBool()))
+        .Add<VoterLogAsk>("VLA@1", (_, _) => { }, (ref WireReader _, byte[] _) => VoterLogAsk.Instance)
+        .Add<VoterLogState>("VLS@1", (w, v) =>
+        {
+            w.WriteInt32(v.NodeId);
+            w.WriteInt64(v.LastLogIndex);
+            w.WriteBool(v.CatchingUp);
+        }, (ref WireReader r, byte[] _) => new VoterLogState(r.ReadInt32(), r.ReadInt64(), r.ReadBool()))
         .Add<AppendBatch>("AB@4", (w, a) =>
         {
             w.WriteString(a.Topic);

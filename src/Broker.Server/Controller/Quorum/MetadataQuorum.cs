@@ -1,4 +1,5 @@
 using System.Net;
+using DotNext.IO.Log;
 using DotNext.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
@@ -21,23 +22,34 @@ namespace Broker.Server.Controller.Quorum;
 public sealed class MetadataQuorum : IMetadataQuorum
 {
     private static readonly TimeSpan RetryBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan CatchUpPoll = TimeSpan.FromMilliseconds(250);
 
     private readonly QuorumSettings _settings;
     private readonly MetadataLog _log;
     private readonly WriteAheadLog _wal;
-    private readonly RaftCluster _raft;
+    private readonly Func<bool, RaftCluster> _newRaft;
     private readonly ControllerChannel _channel;
     private readonly System.Net.Security.SslClientAuthenticationOptions? _channelTls;
+    private readonly ILogger _quorumLog;
+    private readonly SemaphoreSlim _raftGate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile RaftCluster _raft;
+    private volatile bool _catchingUp;
+    private Task _catchUpWatch = Task.CompletedTask;
     private bool _disposed;
 
-    private MetadataQuorum(QuorumSettings settings, MetadataLog log, WriteAheadLog wal, RaftCluster raft, ControllerChannel channel, System.Net.Security.SslClientAuthenticationOptions? channelTls)
+    private MetadataQuorum(QuorumSettings settings, MetadataLog log, WriteAheadLog wal, Func<bool, RaftCluster> newRaft, bool catchingUp, ControllerChannel channel,
+        System.Net.Security.SslClientAuthenticationOptions? channelTls, ILogger quorumLog)
     {
         _settings = settings;
         _log = log;
         _wal = wal;
-        _raft = raft;
+        _newRaft = newRaft;
+        _catchingUp = catchingUp;
+        _raft = newRaft(catchingUp);
         _channel = channel;
         _channelTls = channelTls;
+        _quorumLog = quorumLog;
     }
 
     public int NodeId => _settings.NodeId;
@@ -65,8 +77,8 @@ public sealed class MetadataQuorum : IMetadataQuorum
         QuorumDirectory.Check(settings);
         loggerFactory ??= NullLoggerFactory.Instance;
         // With TLS between nodes, both of the quorum's ports take only nodes of this cluster (docs/security.md).
-        var tlsLog = loggerFactory.CreateLogger<MetadataQuorum>();
-        var tls = settings.Tls is { } nodeTls ? new SslOptions { ServerOptions = nodeTls.ServerOptions(tlsLog.RefusedTlsPeer), ClientOptions = nodeTls.ClientOptions(tlsLog.RefusedTlsPeer) } : null;
+        var quorumLog = loggerFactory.CreateLogger<MetadataQuorum>();
+        var tls = settings.Tls is { } nodeTls ? new SslOptions { ServerOptions = nodeTls.ServerOptions(quorumLog.RefusedTlsPeer), ClientOptions = nodeTls.ClientOptions(quorumLog.RefusedTlsPeer) } : null;
         var logDirectory = QuorumDirectory.LogDirectory(settings.Directory);
         var log = new MetadataLog(new DirectoryInfo(Path.Combine(logDirectory, "snapshots")), settings.SnapshotEvery);
         WriteAheadLog? wal = null;
@@ -84,7 +96,7 @@ public sealed class MetadataQuorum : IMetadataQuorum
                 Location = Path.Combine(logDirectory, "log"),
                 HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash64,
             }, log);
-            channel = new ControllerChannel(settings.ControllerEndpoint, (request, token) => quorum!.ServeForwardedAsync(request, token), tls?.ServerOptions, tlsLog);
+            channel = new ControllerChannel(settings.ControllerEndpoint, (request, token) => quorum!.ServeForwardedAsync(request, token), tls?.ServerOptions, quorumLog);
             channel.Start();
         }
         catch
@@ -95,16 +107,44 @@ public sealed class MetadataQuorum : IMetadataQuorum
             throw;
         }
 
+        var catchingUp = QuorumDirectory.IsCatchingUp(settings.Directory);
+        quorum = new MetadataQuorum(settings, log, wal, fenced => NewRaft(settings, fenced, channel.Endpoint, tls, loggerFactory, wal), catchingUp, channel,
+            tls?.ClientOptions, quorumLog);
+        try
+        {
+            await quorum._raft.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await quorum.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (catchingUp)
+        {
+            quorumLog.CatchingUp(settings.NodeId);
+            quorum._catchUpWatch = quorum.WatchCatchUpAsync(quorum._stopping.Token);
+        }
+        return quorum;
+    }
+
+    /// <summary>
+    /// This voter's Raft member. A voter still <paramref name="catchingUp"/> lists only itself as a member and stands
+    /// by: DotNext grants a vote (or a pre-vote) only to a candidate it counts as a member, so it votes for nobody,
+    /// and in standby it never stands; the leader, which lists it, still replicates to it, and its acknowledgements
+    /// count, because it stores them as any voter does (<see cref="FlushedLog"/>).
+    /// </summary>
+    private static RaftCluster NewRaft(QuorumSettings settings, bool catchingUp, IPEndPoint channel, SslOptions? tls, ILoggerFactory loggerFactory, WriteAheadLog wal)
+    {
         var storage = new VoterStorage();
         var initial = storage.CreateInitialConfigurationBuilder();
-        foreach (var voter in settings.Voters) initial.Add(voter.Endpoint);
+        foreach (var voter in catchingUp ? [settings.Self] : settings.Voters) initial.Add(voter.Endpoint);
         initial.Build();
 
         var config = new RaftCluster.TcpConfiguration(settings.Self.Endpoint)
         {
             // Never a one-member cluster on its own: the voters are the fixed list above, a majority of which must vote.
             ColdStart = false,
-            Standby = settings.NeverLeads,
+            Standby = settings.NeverLeads || catchingUp,
             ConfigurationStorage = storage,
             LowerElectionTimeout = (int)settings.LowerElectionTimeout.TotalMilliseconds,
             UpperElectionTimeout = (int)settings.UpperElectionTimeout.TotalMilliseconds,
@@ -113,19 +153,71 @@ public sealed class MetadataQuorum : IMetadataQuorum
             LoggerFactory = loggerFactory,
             SslOptions = tls,
         };
-        config.Metadata[ControllerChannel.MetadataKey] = channel.Endpoint.ToString();
-        var raft = new RaftCluster(config) { AuditTrail = wal };
-        quorum = new MetadataQuorum(settings, log, wal, raft, channel, tls?.ClientOptions);
+        config.Metadata[ControllerChannel.MetadataKey] = channel.ToString();
+        return new RaftCluster(config) { AuditTrail = wal };
+    }
+
+    /// <summary>
+    /// True while this voter does not vote: its quorum directory is new (a new cluster, or a voter whose disk was
+    /// wiped) and it has not yet shown that it holds everything committed (docs/architecture.md, "A voter that lost its disk").
+    /// </summary>
+    public bool IsCatchingUp => _catchingUp;
+
+    /// <summary>The index of the last entry in this voter's Raft log (0: empty).</summary>
+    public long LastLogIndex => _wal.LastEntryIndex;
+
+    /// <summary>
+    /// Makes a voter that was catching up a full voter: marks its directory, then restarts its Raft member with every
+    /// voter as a member. Called once it has caught up (<see cref="WatchCatchUpAsync"/>) or, for a new cluster, once
+    /// <see cref="NewVoterRule"/> finds that no voter holds a log. A no-op for a full voter.
+    /// </summary>
+    public async Task JoinVotersAsync(string why, CancellationToken ct)
+    {
+        await _raftGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            if (!_catchingUp || _disposed) return;
+            // Marked first: should the process die now, it starts as a full voter next time, as it is one by now.
+            QuorumDirectory.MarkCaughtUp(_settings.Directory);
+            var fenced = _raft;
+            await fenced.StopAsync(ct).ConfigureAwait(false);
+            fenced.Dispose();
+            var raft = _newRaft(false);
             await raft.StartAsync(ct).ConfigureAwait(false);
+            _raft = raft;
+            _catchingUp = false;
+            _quorumLog.JoinedVoters(NodeId, why);
         }
-        catch
+        finally
         {
-            await quorum.DisposeAsync().ConfigureAwait(false);
-            throw;
+            _raftGate.Release();
         }
-        return quorum;
+    }
+
+    /// <summary>
+    /// While catching up: joins the voters once this voter's log is committed up to an entry of the current term. A
+    /// Raft leader commits an entry of its own term only after everything committed before it (it holds all of that:
+    /// Raft's leader completeness), and a follower's log matches the leader's up to what it commits, so by then this
+    /// voter holds every entry committed before it lost its disk, and its vote can no longer elect a leader without them.
+    /// </summary>
+    private async Task WatchCatchUpAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (_catchingUp)
+            {
+                await Task.Delay(CatchUpPoll, ct).ConfigureAwait(false);
+                var committed = _wal.LastCommittedEntryIndex;
+                if (committed == 0) continue;
+                var term = _raft.Term;
+                if (await ((IAuditTrail<IRaftLogEntry>)_wal).ReadAsync(TermOfFirst.Instance, committed, committed, ct).ConfigureAwait(false) != term) continue;
+                await JoinVotersAsync($"its log holds everything the controller committed up to index {committed}, an entry of the current term {term}", ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // stopping
+        }
     }
 
     /// <summary>
@@ -165,8 +257,9 @@ public sealed class MetadataQuorum : IMetadataQuorum
                 await _raft.ApplyReadBarrierAsync(ct).ConfigureAwait(false);
                 return Image;
             }
-            catch (Exception ex) when (ex is QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException)
+            catch (Exception ex) when (ex is QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException || ex is ObjectDisposedException && !_disposed)
             {
+                // (ObjectDisposedException: the Raft member was replaced as this voter joined the voters.)
                 await Task.Delay(RetryBackoff, ct).ConfigureAwait(false);
             }
         }
@@ -210,9 +303,9 @@ public sealed class MetadataQuorum : IMetadataQuorum
             var metadata = await leader.GetMetadataAsync(refresh: _refreshControllerMetadata, ct).ConfigureAwait(false);
             if (!metadata.TryGetValue(ControllerChannel.MetadataKey, out var address) || !IPEndPoint.TryParse(address, out endpoint)) return null;
         }
-        catch (DotNext.Net.Cluster.MemberUnavailableException)
+        catch (Exception ex) when (ex is DotNext.Net.Cluster.MemberUnavailableException || ex is ObjectDisposedException && !_disposed)
         {
-            return null; // the leader moved or is unreachable: find it again
+            return null; // the leader moved or is unreachable (or this voter just joined the voters): find it again
         }
         switch (await ControllerChannel.SendAsync(endpoint, record, _channelTls, ct).ConfigureAwait(false))
         {
@@ -266,19 +359,41 @@ public sealed class MetadataQuorum : IMetadataQuorum
     public async ValueTask DisposeAsync()
     {
         if (_disposed) return;
-        _disposed = true;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _catchUpWatch.ConfigureAwait(false);
+        await _raftGate.WaitAsync().ConfigureAwait(false); // not while JoinVotersAsync swaps the Raft member
         try
         {
-            await _raft.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            if (_disposed) return;
+            _disposed = true;
+            try
+            {
+                await _raft.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                _log.CancelPending();
+                _raft.Dispose();
+                await _channel.DisposeAsync().ConfigureAwait(false);
+                await _wal.DisposeAsync().ConfigureAwait(false);
+                await _log.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {
-            _log.CancelPending();
-            _raft.Dispose();
-            await _channel.DisposeAsync().ConfigureAwait(false);
-            await _wal.DisposeAsync().ConfigureAwait(false);
-            await _log.DisposeAsync().ConfigureAwait(false);
+            _raftGate.Release();
         }
+    }
+
+    /// <summary>Reads the term of the first entry asked for (the entry's metadata only).</summary>
+    private sealed class TermOfFirst : ILogEntryConsumer<IRaftLogEntry, long>
+    {
+        public static readonly TermOfFirst Instance = new();
+
+        bool ILogEntryConsumer<IRaftLogEntry, long>.LogEntryMetadataOnly => true;
+
+        ValueTask<long> ILogEntryConsumer<IRaftLogEntry, long>.ReadAsync<TEntry, TList>(TList entries, long? snapshotIndex, CancellationToken token) =>
+            ValueTask.FromResult(entries[0].Term);
     }
 
     /// <summary>The fixed voter list, given to DotNext from <see cref="QuorumSettings.Voters"/> (stored and checked in quorum.meta).</summary>

@@ -6,7 +6,8 @@ namespace Broker.Server.Controller.Quorum;
 /// On every voter: serves the nodes that are not voters (<see cref="MetadataObserver"/>). A fetch gets the records the
 /// observer misses from <see cref="MetadataFeed"/> (after a Raft read barrier when asked, so the answer is a
 /// linearizable read), or waits up to its long-poll time for the next change; a proposal is committed through the
-/// controller as this voter's own are. It also tells another voter whether this node counts it as a member (Membership/IslandCheck.cs).
+/// controller as this voter's own are. It also tells another voter whether this node counts it as a member (Membership/IslandCheck.cs),
+/// and a voter that is catching up what this voter's log holds (<see cref="NewVoterRule"/>).
 /// </summary>
 public sealed class MetadataServerActor : ReceiveActor, IWithTimers
 {
@@ -48,6 +49,7 @@ public sealed class MetadataServerActor : ReceiveActor, IWithTimers
         // A controller that is not an Up member itself (restarting, or still joining) has no cluster to judge by.
         Receive<MembershipCheck>(check => Sender.Tell(new MembershipChecked(
             _quorum.IsController && Akka.Cluster.Cluster.Get(Context.System).SelfMember.Status == Akka.Cluster.MemberStatus.Up, IsMember(check))));
+        Receive<VoterLogAsk>(_ => Sender.Tell(new VoterLogState(_quorum.NodeId, _quorum.LastLogIndex, _quorum.IsCatchingUp)));
         Receive<ExpireTick>(_ => AnswerParked(expiredOnly: true));
     }
 

@@ -40,3 +40,12 @@ public sealed record MembershipCheck(string Address, int Uid) : IServerMessage;
 
 /// <summary>The answer: whether the answering voter leads the quorum, and whether the asker is a member of its cluster.</summary>
 public sealed record MembershipChecked(bool IsController, bool IsMember) : IServerMessage;
+
+/// <summary>A voter that is catching up asks another voter about its Raft log (<see cref="NewVoterRule"/>).</summary>
+public sealed record VoterLogAsk : IServerMessage
+{
+    public static readonly VoterLogAsk Instance = new();
+}
+
+/// <summary>The answer: the voter's node id, the last index of its log (0: empty), and whether it is itself still catching up.</summary>
+public sealed record VoterLogState(int NodeId, long LastLogIndex, bool CatchingUp) : IServerMessage;

@@ -15,10 +15,18 @@ public static class QuorumDirectory
     public const string MetaFileName = "quorum.meta";
     public const string LogDirectoryName = "wal";
 
+    /// <summary>Present while a voter formatted by <see cref="Format"/> with <c>catchingUp</c> has not yet joined the voters.</summary>
+    public const string CatchingUpFileName = "catching-up";
+
     public static string LogDirectory(string directory) => Path.Combine(directory, LogDirectoryName);
 
-    /// <summary>Prepares an empty directory for a new cluster. Formatting again with the same identity is a no-op; anything else is refused.</summary>
-    public static void Format(QuorumSettings settings)
+    /// <summary>
+    /// Prepares an empty directory. Formatting again with the same identity is a no-op; anything else is refused.
+    /// <paramref name="catchingUp"/>: the voter does not vote until it has caught up from the controller, or until every
+    /// voter answers that none holds a log (a node formats its directory itself on a new data directory, which is
+    /// also what a wiped disk looks like). Without it the voter votes at once: formatting a new cluster by hand.
+    /// </summary>
+    public static void Format(QuorumSettings settings, bool catchingUp = false)
     {
         if (settings.Validate() is { } invalid) throw new ArgumentException(invalid, nameof(settings));
         var meta = Path.Combine(settings.Directory, MetaFileName);
@@ -30,13 +38,28 @@ public static class QuorumDirectory
         if (System.IO.Directory.Exists(settings.Directory) && System.IO.Directory.EnumerateFileSystemEntries(settings.Directory).Any())
             throw new InvalidDataException($"{settings.Directory} is not empty but holds no {MetaFileName}: refusing to format over unknown files");
         System.IO.Directory.CreateDirectory(LogDirectory(settings.Directory));
-        var temp = meta + ".tmp";
+        if (catchingUp) WriteDurably(Path.Combine(settings.Directory, CatchingUpFileName), "this voter does not vote until it has caught up (docs/architecture.md)\n");
+        WriteDurably(meta, Render(settings));
+    }
+
+    /// <summary>Whether the voter formatted here has not yet joined the voters (see <see cref="Format"/>).</summary>
+    public static bool IsCatchingUp(string directory) => File.Exists(Path.Combine(directory, CatchingUpFileName));
+
+    /// <summary>
+    /// Records that the voter has joined the voters: from now on it votes, in this run and after a restart. (Should a
+    /// crash undo the delete, the voter only catches up once more before it votes again: safe, if slower.)
+    /// </summary>
+    public static void MarkCaughtUp(string directory) => File.Delete(Path.Combine(directory, CatchingUpFileName));
+
+    private static void WriteDurably(string path, string text)
+    {
+        var temp = path + ".tmp";
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
         {
-            file.Write(Encoding.UTF8.GetBytes(Render(settings)));
+            file.Write(Encoding.UTF8.GetBytes(text));
             file.Flush(flushToDisk: true);
         }
-        File.Move(temp, meta);
+        File.Move(temp, path);
     }
 
     /// <summary>Throws <see cref="InvalidDataException"/>, naming the fix, unless the directory was formatted for exactly these settings and still holds its log.</summary>

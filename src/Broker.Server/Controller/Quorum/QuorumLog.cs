@@ -21,6 +21,17 @@ internal static class QuorumLog
     private static readonly Action<ILogger, int, double, long, Exception?> Answered = LoggerMessage.Define<int, double, long>(LogLevel.Warning, new EventId(5, nameof(ObserverAnsweredAgain)),
         "node {NodeId} follows the metadata log again after {Seconds:0.0}s without an answer from a voter (applied up to {Index})");
 
+    private static readonly Action<ILogger, int, Exception?> Fenced = LoggerMessage.Define<int>(LogLevel.Warning, new EventId(6, nameof(CatchingUp)),
+        "metadata quorum: voter {NodeId} starts on a new quorum directory, so it does not vote until it has caught up from the controller, or, in a new cluster, "
+        + "until every voter answers that none holds a log (a voter that lost its disk must not help elect a leader without what it had acknowledged)");
+
+    private static readonly Action<ILogger, int, string, Exception?> Joined = LoggerMessage.Define<int, string>(LogLevel.Warning, new EventId(7, nameof(JoinedVoters)),
+        "metadata quorum: voter {NodeId} votes from now on: {Why}");
+
+    public static void CatchingUp(this ILogger log, int nodeId) => Fenced(log, nodeId, null);
+
+    public static void JoinedVoters(this ILogger log, int nodeId, string why) => Joined(log, nodeId, why, null);
+
     public static void ObserverCannotApply(this ILogger log, int nodeId, long index, Exception ex) => CannotApply(log, nodeId, index, ex);
 
     public static void ObserverUnanswered(this ILogger log, int nodeId, string reason, long index) => Unanswered(log, nodeId, reason, index, null);

@@ -191,6 +191,83 @@ public sealed class MetadataQuorumTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The committed metadata change the nemesis once saw vanish: voter 2 lags while 1 and 3 commit; 1 and 3 stop and
+    /// 3's disk is wiped; 2 and 3 start. Had the wiped voter voted with its empty log, 2 (without the records) would be
+    /// elected and the records gone. It does not vote until the controller has caught it up, so nobody is elected
+    /// until 1 is back, and then every voter holds every record; the wiped voter joins the voters by itself.
+    /// </summary>
+    [Fact]
+    public async Task A_voter_whose_disk_was_wiped_does_not_vote_until_it_has_caught_up()
+    {
+        await using var cluster = new QuorumTestCluster();
+        await cluster.StartAsync(1, 2, 3);
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(1)));
+        await cluster.StopAsync(2);
+        leader = await cluster.LeaderAsync(ElectionDeadline);
+        for (var i = 2; i <= 6; i++) Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(i)));
+        await cluster.StopAsync(1, 3);
+        cluster.Wipe(3);
+
+        await cluster.StartAsync(2, 3);
+        Assert.True(cluster[3].IsCatchingUp);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => QuorumTestCluster.ProposeAsync(cluster[2], Broker(99), TimeSpan.FromSeconds(6)));
+        Assert.False(cluster[2].IsController);
+        Assert.False(cluster[3].IsController);
+
+        await cluster.StartAsync(1);
+        leader = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.Equal(1, leader.NodeId); // the only voter with every record; 3 does not vote, and 1 votes for nobody behind it
+        await global::Broker.Tests.Eventually.TrueAsync(() => Task.FromResult(!cluster[3].IsCatchingUp), ElectionDeadline, "the wiped voter joins the voters once caught up");
+        Assert.False(QuorumDirectory.IsCatchingUp(cluster.Settings[2].Directory));
+        foreach (var q in cluster.Running)
+        {
+            using var cts = new CancellationTokenSource(ElectionDeadline);
+            Assert.Equal(Enumerable.Range(1, 6), BrokerIds(await q.ReadAsync(cts.Token)).Where(id => id != 99));
+        }
+
+        // Now a voter like the others: with 1 stopped, 2 and 3 elect and commit.
+        await cluster.StopAsync(1);
+        leader = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(cluster[3], Broker(7)));
+    }
+
+    /// <summary>
+    /// A new cluster whose voters all formatted their directories themselves (as nodes do on new data directories): none
+    /// votes at first; once each has heard from every other that no log exists (NewVoterRule), they join and elect.
+    /// </summary>
+    [Fact]
+    public async Task New_voters_that_find_no_log_anywhere_join_and_elect()
+    {
+        await using var cluster = new QuorumTestCluster(catchingUp: true);
+        await cluster.StartAsync(1, 2, 3);
+        Assert.All(cluster.Running, q => Assert.True(q.IsCatchingUp));
+        Assert.All(cluster.Running, q => Assert.False(q.IsController));
+
+        var states = cluster.Running.ToDictionary(q => q.NodeId, q => new VoterLogState(q.NodeId, q.LastLogIndex, q.IsCatchingUp));
+        foreach (var q in cluster.Running.ToArray())
+        {
+            var others = states.Keys.Where(id => id != q.NodeId).ToArray();
+            var decision = NewVoterRule.Decide(q.LastLogIndex, others, states.Where(kv => kv.Key != q.NodeId).ToDictionary());
+            var join = Assert.IsType<JoinNewCluster>(decision);
+            using var cts = new CancellationTokenSource(ElectionDeadline);
+            await q.JoinVotersAsync(join.Why, cts.Token);
+            Assert.False(q.IsCatchingUp);
+        }
+        var leader = await cluster.LeaderAsync(ElectionDeadline);
+        Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(1)));
+
+        // A voter that starts later on a new directory finds a log, waits, and is caught up by the controller.
+        await cluster.StopAsync(2);
+        cluster.Wipe(2);
+        await cluster.StartAsync(2);
+        var late = cluster[2];
+        Assert.IsType<WaitForCatchUp>(NewVoterRule.Decide(late.LastLogIndex, [1, 3], new Dictionary<int, VoterLogState> { [1] = new(1, cluster[1].LastLogIndex, false) }));
+        await global::Broker.Tests.Eventually.TrueAsync(() => Task.FromResult(!late.IsCatchingUp), ElectionDeadline, "the late voter caught up and joined");
+        Assert.Equal([1], BrokerIds(late.Image));
+    }
+
+    /// <summary>
     /// Snapshots every 5 entries and records larger than a WAL chunk (4 KiB; DotNext #292 corrupted entries straddling
     /// chunks in 6.5.0): a voter that was down catches up, and a full restart restores snapshot plus log tail.
     /// </summary>

@@ -15,11 +15,12 @@ internal sealed class QuorumTestCluster : IAsyncDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-quorum-" + Guid.NewGuid().ToString("N"));
     private readonly MetadataQuorum?[] _running;
 
-    public QuorumTestCluster(int voters = 3, string clusterId = "test-cluster", int snapshotEvery = 1000)
+    /// <param name="catchingUp">Format every voter as a node does on a new data directory: none votes until it joins (NewVoterRule).</param>
+    public QuorumTestCluster(int voters = 3, string clusterId = "test-cluster", int snapshotEvery = 1000, bool catchingUp = false)
     {
         var list = Enumerable.Range(1, voters).Select(id => new QuorumVoter(id, new IPEndPoint(IPAddress.Loopback, FreePort()))).ToArray();
         Settings = list.Select(v => new QuorumSettings(v.NodeId, list, Path.Combine(_root, $"voter-{v.NodeId}"), clusterId) { SnapshotEvery = snapshotEvery }).ToArray();
-        foreach (var s in Settings) QuorumDirectory.Format(s);
+        foreach (var s in Settings) QuorumDirectory.Format(s, catchingUp);
         _running = new MetadataQuorum?[voters];
         Applied = Enumerable.Range(0, voters).Select(_ => new ConcurrentQueue<RecordApplied>()).ToArray();
     }
@@ -57,6 +58,15 @@ internal sealed class QuorumTestCluster : IAsyncDisposable
                 await q.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>Wipes a stopped voter's disk: its directory is deleted and formatted again, as a node does on a new data directory.</summary>
+    public void Wipe(int nodeId)
+    {
+        if (_running[nodeId - 1] is not null) throw new InvalidOperationException($"stop voter {nodeId} before wiping it");
+        var settings = Settings[nodeId - 1];
+        Directory.Delete(settings.Directory, recursive: true);
+        QuorumDirectory.Format(settings, catchingUp: true);
     }
 
     /// <summary>The leader among the running voters, once all running voters agree on it.</summary>
