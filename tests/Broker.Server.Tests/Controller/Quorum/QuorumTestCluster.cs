@@ -15,7 +15,7 @@ internal sealed class QuorumTestCluster : IAsyncDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "broker-quorum-" + Guid.NewGuid().ToString("N"));
     private readonly MetadataQuorum?[] _running;
 
-    /// <param name="catchingUp">Format every voter as a node does on a new data directory: none votes until it joins (NewVoterRule).</param>
+    /// <summary>Voters formatted in a new directory each; with catchingUp, as a node formats them on a new data directory: none votes until it joins (NewVoterRule).</summary>
     public QuorumTestCluster(int voters = 3, string clusterId = "test-cluster", int snapshotEvery = 1000, bool catchingUp = false)
     {
         var list = Enumerable.Range(1, voters).Select(id => new QuorumVoter(id, new IPEndPoint(IPAddress.Loopback, FreePort()))).ToArray();
