@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Configuration;
 using Akka.Event;
 using Microsoft.Extensions.Logging;
 using Broker.Protocol;
@@ -65,6 +66,9 @@ public sealed class BrokerNode : IAsyncDisposable
         var kafka = KafkaListener.TryBind(settings.Kafka, out var kafkaProblem);
         if (kafka is not null) config = kafka.AnnounceIn(config);
         NettyLeakDetection.DisableUnlessAsked();
+        // On a quorum, the side that holds a majority of the voters decides who is downed (Membership/QuorumDowning.cs).
+        if (quorum is not null && config.GetBoolean("broker.metadata.quorum.downing.enabled", true))
+            config = ConfigurationFactory.ParseString($"akka.cluster.downing-provider-class = \"{QuorumDowningProvider.ClassName}\"").WithFallback(config);
         var system = ActorSystem.Create(SystemName, Security.ClusterTls.SystemSetup(config, tls));
         try
         {
@@ -111,8 +115,6 @@ public sealed class BrokerNode : IAsyncDisposable
                 // Only voters may form the cluster (with the controller as first seed); an observer joins through its seeds.
                 system.ActorOf(ClusterFormationActor.Props(formingVoter, settings.NodeId, $"{settings.PublicHost}:{settings.PublicPort}", settings.DataDirectory,
                     settings.Seeds, Security.ClusterTls.Scheme(tls is not null)), ClusterFormationActor.Name);
-                if (config.GetTimeSpan("broker.metadata.quorum.down-unreachable-after") is var bound && bound > TimeSpan.Zero)
-                    system.ActorOf(UnreachableBoundActor.Props(new UnreachableBound(bound, TimeProvider.System), formingVoter), UnreachableBoundActor.Name);
                 if (config.GetTimeSpan("broker.metadata.quorum.island-check-after") is var island && island > TimeSpan.Zero)
                     system.ActorOf(IslandCheckActor.Props(new IslandCheck(island, TimeProvider.System), formingVoter), IslandCheckActor.Name);
             }

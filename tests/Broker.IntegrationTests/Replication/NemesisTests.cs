@@ -13,7 +13,7 @@ namespace Broker.IntegrationTests.Replication;
 /// restart, a SIGSTOP long or short (a node downed meanwhile restarts itself in process), or a full-cluster SIGKILL
 /// restarted in a random order, half the time with one node alone first for 20 s, or a node's disk wiped (it comes
 /// back empty under its own node id, the voter it was: it leaves every ISR before it runs a replica, and catches up), or a
-/// network cut of one node (sometimes while another flaps, so that only the controller's unreachable bound can down it). Then the checker reports lost
+/// network cut of one node (sometimes while another flaps, which held up Akka's split-brain resolver). Then the checker reports lost
 /// acknowledged writes, offsets acknowledged for two records, values stored twice, records a consumer saw that the
 /// final log does not hold, and reads that went backwards within a partition; and how long each heal took until
 /// every partition acknowledged again.
@@ -212,9 +212,9 @@ public sealed partial class NemesisTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// One node cut off for 20 s while another flaps (SIGSTOPped 4.5 s, running 2 s, over and over): the split-brain
-    /// resolver resets its stable-after on every change and downs nobody, so only the quorum controller's bound
-    /// (broker.metadata.quorum.down-unreachable-after) downs the cut node while the fault lasts. Says whether it did.
+    /// One node cut off for 20 s while another flaps (SIGSTOPped 4.5 s, running 2 s, over and over): Akka's split-brain
+    /// resolver reset its stable-after on every change and downed nobody; the quorum's downing (QuorumDowning) keeps a
+    /// clock per member, so the controller downs the cut node while the fault lasts. Says whether it did.
     /// </summary>
     private async Task<string> CutWhileAnotherFlapsAsync()
     {
@@ -249,7 +249,7 @@ public sealed partial class NemesisTests : IAsyncLifetime
             .FirstOrDefault(i => BoundLine().Matches(_cluster.Node(i).Output).Any(m =>
                 DateTime.ParseExact(m.Groups[1].Value, "MM/dd/yyyy HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture) >= started), -1);
         return $"network cut of node index {victim} for {clock.Elapsed.TotalSeconds:0} s while node index {flapper} flapped (SIGSTOP 4.5 s, run 2 s); "
-            + (downedBy < 0 ? "no controller downed it by the unreachable bound" : $"node index {downedBy}, the controller, downed it by the unreachable bound");
+            + (downedBy < 0 ? "no controller downed it" : $"node index {downedBy}, the controller, downed it");
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\[(\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})Z\][^\n]*downing it as the metadata quorum's controller")]
