@@ -107,8 +107,10 @@ public sealed class BrokerNode : IAsyncDisposable
             }
             system.ActorOf(MembershipRecorderActor.Props(settings.DataDirectory, quorum?.VoterIds), "membership-recorder");
             system.ActorOf(QuarantineWatcherActor.Props(), QuarantineWatcherActor.Name);
-            // 30 s: a healthy hand-over takes seconds (the previous oldest's removal, then the hand-over itself).
-            system.ActorOf(StuckSingletonActor.Props(new StuckSingletonRule(TimeSpan.FromSeconds(30), TimeProvider.System)), StuckSingletonActor.Name);
+            // 10 s: a healthy take-over starts the singletons about a second after the previous oldest is downed (its
+            // removal, then the hand-over); this node counts as the oldest only from that down. 30 s made a 5-node nemesis
+            // heal take 32.5 s (the oldest's managers had handed over to the node whose disk was then wiped).
+            system.ActorOf(StuckSingletonActor.Props(new StuckSingletonRule(TimeSpan.FromSeconds(10), TimeProvider.System)), StuckSingletonActor.Name);
             system.ActorOf(DeadProcessDetectorActor.Props(), DeadProcessDetectorActor.Name);
             if (quorum is Controller.Quorum.MetadataQuorum formingVoter)
             {
