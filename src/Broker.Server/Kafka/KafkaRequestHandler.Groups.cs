@@ -82,7 +82,7 @@ internal sealed partial class KafkaRequestHandler
         }
         // Kafka stores any offset; a negative one is the client's marker (kafkajs resets a group with -2/-1).
         var commit = new OffsetCommitRequest(request.GroupId, request.GenerationIdOrMemberEpoch, request.MemberId, offsets) { KeepsNegativeOffsets = true };
-        var reply = await AskAsync(commit, AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(commit).ConfigureAwait(false);
 
         var byPartition = new Dictionary<(string, int), ErrorCode>();
         if (reply is OffsetCommitResponse r && r.Error == ErrorCode.None)
@@ -157,7 +157,7 @@ internal sealed partial class KafkaRequestHandler
                     wanted.Add(new TopicPartition(name, p));
             }
         }
-        var reply = await AskAsync(new OffsetFetchRequest(groupId, wanted), AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(new OffsetFetchRequest(groupId, wanted)).ConfigureAwait(false);
         var committed = new Dictionary<TopicPartition, CommittedOffset>();
         var groupError = reply.Error == ErrorCode.UnknownGroup ? ErrorCode.None : reply.Error;
         if (reply is OffsetFetchResponse r && r.Error == ErrorCode.None)
@@ -198,8 +198,7 @@ internal sealed partial class KafkaRequestHandler
         foreach (var p in request.Protocols) protocols.Add(new GroupProtocol(KafkaProtocolPrefix + p.Name, p.Metadata));
         var rebalanceTimeout = request.RebalanceTimeoutMs > 0 ? request.RebalanceTimeoutMs : request.SessionTimeoutMs; // v0 has none: Kafka uses the session timeout
         var join = new JoinGroupRequest(request.GroupId, request.MemberId, clientId, request.SessionTimeoutMs, rebalanceTimeout, request.ProtocolType, protocols);
-        // The answer comes when the rebalance completes, up to the rebalance timeout.
-        var reply = await AskAsync(join, AskTimeout + TimeSpan.FromMilliseconds(Math.Max(0, rebalanceTimeout))).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(join).ConfigureAwait(false); // answered when the rebalance completes
         if (reply is not JoinGroupResponse joined)
             return new K.JoinGroupResponse { ErrorCode = KafkaErrors.From(reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error), MemberId = request.MemberId };
         var members = new List<K.JoinGroupResponse.JoinGroupResponseMember>(joined.Members.Count);
@@ -220,7 +219,7 @@ internal sealed partial class KafkaRequestHandler
     {
         var assignments = new List<SyncGroupAssignment>(request.Assignments.Count);
         foreach (var a in request.Assignments) assignments.Add(new SyncGroupAssignment(a.MemberId, a.Assignment));
-        var reply = await AskAsync(new SyncGroupRequest(request.GroupId, request.GenerationId, request.MemberId, assignments), AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(new SyncGroupRequest(request.GroupId, request.GenerationId, request.MemberId, assignments)).ConfigureAwait(false);
         // v5+ answer the group's protocol type and name, which the client checks against its own: the member's, as the coordinator
         // has just accepted its sync for this generation.
         return reply is SyncGroupResponse synced
@@ -230,7 +229,7 @@ internal sealed partial class KafkaRequestHandler
 
     private async Task<IKafkaMessage?> HeartbeatAsync(K.HeartbeatRequest request)
     {
-        var reply = await AskAsync(new HeartbeatRequest(request.GroupId, request.GenerationId, request.MemberId), AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(new HeartbeatRequest(request.GroupId, request.GenerationId, request.MemberId)).ConfigureAwait(false);
         return new K.HeartbeatResponse { ErrorCode = KafkaErrors.From(reply is HeartbeatResponse || reply.Error != ErrorCode.None ? reply.Error : ErrorCode.Unknown) };
     }
 
@@ -240,7 +239,7 @@ internal sealed partial class KafkaRequestHandler
         var memberIds = new List<string>();
         if (version < 3) memberIds.Add(request.MemberId);
         else foreach (var m in request.Members) memberIds.Add(m.MemberId);
-        var replies = await Task.WhenAll(memberIds.Select(id => AskAsync(new LeaveGroupRequest(request.GroupId, id), AskTimeout))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(memberIds.Select(id => AskCoordinatorAsync(new LeaveGroupRequest(request.GroupId, id)))).ConfigureAwait(false);
         var members = new List<K.LeaveGroupResponse.MemberResponse>(memberIds.Count);
         for (var i = 0; i < memberIds.Count; i++) members.Add(new() { MemberId = memberIds[i], ErrorCode = KafkaErrors.From(replies[i].Error) });
         var first = replies.FirstOrDefault(r => r.Error != ErrorCode.None);
@@ -253,7 +252,7 @@ internal sealed partial class KafkaRequestHandler
 
     private async Task<IKafkaMessage?> DescribeGroupsAsync(K.DescribeGroupsRequest request)
     {
-        var replies = await Task.WhenAll(request.Groups.Select(g => AskAsync(new DescribeGroupRequest(g), AskTimeout))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(request.Groups.Select(g => AskCoordinatorAsync(new DescribeGroupRequest(g)))).ConfigureAwait(false);
         var groups = new List<K.DescribeGroupsResponse.DescribedGroup>(replies.Length);
         for (var i = 0; i < replies.Length; i++)
         {
@@ -320,7 +319,7 @@ internal sealed partial class KafkaRequestHandler
         }
         var heartbeat = new ConsumerGroupHeartbeatRequest(request.GroupId, request.MemberId, request.MemberEpoch, clientId, request.RebalanceTimeoutMs,
             request.SubscribedTopicNames, request.ServerAssignor, owned);
-        var reply = await AskAsync(heartbeat, AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(heartbeat).ConfigureAwait(false);
         if (reply is not ConsumerGroupHeartbeatResponse answer)
         {
             return new K.ConsumerGroupHeartbeatResponse
@@ -373,7 +372,7 @@ internal sealed partial class KafkaRequestHandler
     /// <summary>ConsumerGroupDescribe: each group by its coordinator; a classic or unknown group is GROUP_ID_NOT_FOUND, as in Kafka.</summary>
     private async Task<IKafkaMessage?> ConsumerGroupDescribeAsync(K.ConsumerGroupDescribeRequest request)
     {
-        var replies = await Task.WhenAll(request.GroupIds.Select(g => AskAsync(new DescribeConsumerGroupRequest(g), AskTimeout))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(request.GroupIds.Select(g => AskCoordinatorAsync(new DescribeConsumerGroupRequest(g)))).ConfigureAwait(false);
         var groups = new List<K.ConsumerGroupDescribeResponse.DescribedGroup>(replies.Length);
         for (var i = 0; i < replies.Length; i++)
         {
@@ -423,7 +422,7 @@ internal sealed partial class KafkaRequestHandler
     /// <summary>Each group is deleted by its own coordinator: only an Empty one (NON_EMPTY_GROUP), only one that exists (GROUP_ID_NOT_FOUND).</summary>
     private async Task<IKafkaMessage?> DeleteGroupsAsync(K.DeleteGroupsRequest request)
     {
-        var replies = await Task.WhenAll(request.GroupsNames.Select(g => AskAsync(new DeleteGroupRequest(g), AskTimeout))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(request.GroupsNames.Select(g => AskCoordinatorAsync(new DeleteGroupRequest(g)))).ConfigureAwait(false);
         var results = new List<K.DeleteGroupsResponse.DeletableGroupResult>(replies.Length);
         for (var i = 0; i < replies.Length; i++)
             results.Add(new() { GroupId = request.GroupsNames[i], ErrorCode = KafkaErrors.From(replies[i] is DeleteGroupResponse || replies[i].Error != ErrorCode.None ? replies[i].Error : ErrorCode.Unknown) });
@@ -438,7 +437,7 @@ internal sealed partial class KafkaRequestHandler
             foreach (var p in t.Partitions)
                 partitions.Add(new TopicPartition(t.Name, p.PartitionIndex));
         }
-        var reply = await AskAsync(new DeleteGroupOffsetsRequest(request.GroupId, partitions), AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(new DeleteGroupOffsetsRequest(request.GroupId, partitions)).ConfigureAwait(false);
         if (reply is not DeleteGroupOffsetsResponse { Error: ErrorCode.None } deleted)
             return new K.OffsetDeleteResponse { ErrorCode = KafkaErrors.From(reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error), Topics = [] };
         var byPartition = deleted.Results.ToDictionary(r => new TopicPartition(r.Topic, r.Partition), r => r.Error);

@@ -227,7 +227,13 @@ internal sealed partial class KafkaRequestHandler
         }
     }
 
-    private async Task<IBrokerResponse> AskAsync(IBrokerRequest request, TimeSpan timeout)
+    private Task<IBrokerResponse> AskAsync(IBrokerRequest request, TimeSpan timeout) => AskAsync(request, timeout, group: null);
+
+    /// <summary>A group request: waits as <see cref="CoordinatorWait"/> says, and no answer in time is NOT_COORDINATOR.</summary>
+    private Task<IBrokerResponse> AskCoordinatorAsync<T>(T request) where T : IBrokerRequest, IGroupMessage =>
+        AskAsync(request, CoordinatorWait.For(request, _kafka.GroupRequestTimeout, AskTimeout), request);
+
+    private async Task<IBrokerResponse> AskAsync(IBrokerRequest request, TimeSpan timeout, IGroupMessage? group)
     {
         try
         {
@@ -237,7 +243,9 @@ internal sealed partial class KafkaRequestHandler
         catch (AskTimeoutException)
         {
             _log.Warning("kafka: the gateway did not answer {0} within {1}", request.GetType().Name, timeout);
-            return new ErrorResponse(ErrorCode.RequestTimedOut, $"no answer within {timeout.TotalSeconds:0} s");
+            return group is null
+                ? new ErrorResponse(ErrorCode.RequestTimedOut, $"no answer within {timeout.TotalSeconds:0} s")
+                : CoordinatorWait.NoAnswer(group, timeout);
         }
         catch (Exception ex)
         {
