@@ -19,3 +19,9 @@ internal sealed record RetryWithTopics(object Request, IActorRef ReplyTo, Metada
 
 /// <summary>The gateway created (or found) __consumer_offsets for a group request; <paramref name="Problem"/> says why not.</summary>
 internal sealed record OffsetsTopicCreated(IGroupMessage Request, string? Problem) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// From the Kafka listener: a group request served only if this node runs the group's coordinator as its metadata says
+/// (<see cref="Groups.CoordinatorPlacement"/>), else answered NotCoordinator at once rather than forwarded, as Kafka does.
+/// </summary>
+internal sealed record AtCoordinatorOnly(IGroupMessage Request) : INoSerializationVerificationNeeded;

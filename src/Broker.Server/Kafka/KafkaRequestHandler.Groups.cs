@@ -13,8 +13,9 @@ internal sealed partial class KafkaRequestHandler
 
     /// <summary>
     /// A group's coordinator runs beside the leader of its __consumer_offsets partition, so that leader's node is the
-    /// answer. Where that is not known (the topic is created on first use; the leader is moving), this node answers:
-    /// its gateway forwards group requests to the coordinator wherever it runs, so any node serves, one hop longer.
+    /// answer, and only a live one (<see cref="CoordinatorPlacement"/>): while the leader moves the answer is
+    /// COORDINATOR_NOT_AVAILABLE and the client asks again, as with Kafka, since group requests are served only where
+    /// the coordinator runs. Before the topic exists this node answers: the first group request creates it.
     /// </summary>
     private async Task<IKafkaMessage?> FindCoordinatorAsync(K.FindCoordinatorRequest request, short version)
     {
@@ -28,33 +29,27 @@ internal sealed partial class KafkaRequestHandler
         var coordinatorOf = refusal is null ? await CoordinatorLookupAsync().ConfigureAwait(false) : null;
         if (version < 4)
         {
-            if (coordinatorOf is null)
-                return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal, NodeId = -1, Host = "", Port = -1 };
-            var (nodeId, host, port) = coordinatorOf(request.Key ?? "");
-            return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.None, NodeId = nodeId, Host = host, Port = port };
+            var (error, message, nodeId, host, port) = coordinatorOf?.Invoke(request.Key ?? "") ?? (KafkaErrors.CoordinatorNotAvailable, refusal, -1, "", -1);
+            return new K.FindCoordinatorResponse { ErrorCode = error, ErrorMessage = message, NodeId = nodeId, Host = host, Port = port };
         }
         // v4+ (KIP-699): several keys in one request, one answer each.
         var coordinators = new List<K.FindCoordinatorResponse.Coordinator>(request.CoordinatorKeys.Count);
         foreach (var key in request.CoordinatorKeys)
         {
-            if (coordinatorOf is null)
-            {
-                coordinators.Add(new() { Key = key, NodeId = -1, Host = "", Port = -1, ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal });
-                continue;
-            }
-            var (nodeId, host, port) = coordinatorOf(key);
-            coordinators.Add(new() { Key = key, NodeId = nodeId, Host = host, Port = port, ErrorCode = KafkaErrors.None });
+            var (error, message, nodeId, host, port) = coordinatorOf?.Invoke(key) ?? (KafkaErrors.CoordinatorNotAvailable, refusal, -1, "", -1);
+            coordinators.Add(new() { Key = key, NodeId = nodeId, Host = host, Port = port, ErrorCode = error, ErrorMessage = message });
         }
         return new K.FindCoordinatorResponse { Coordinators = coordinators };
     }
 
-    /// <summary>Group id -> the node leading its __consumer_offsets partition (with its Kafka address); this node where that is not known.</summary>
-    private async Task<Func<string, (int NodeId, string Host, int Port)>> CoordinatorLookupAsync()
+    /// <summary>Group id -> the live node leading its __consumer_offsets partition (with its Kafka address), this node before the topic exists, or COORDINATOR_NOT_AVAILABLE.</summary>
+    private async Task<Func<string, (short Error, string? Message, int NodeId, string Host, int Port)>> CoordinatorLookupAsync()
     {
-        var self = (_nodeId, _advertisedHost, _advertisedPort);
-        if (await AskAsync(new MetadataRequest([OffsetsTopic.Name]), AskTimeout).ConfigureAwait(false) is not MetadataResponse { Topics: [{ Error: ErrorCode.None } topic] } metadata
-            || topic.Partitions.Count == 0)
+        (short, string?, int, string, int) self = (KafkaErrors.None, null, _nodeId, _advertisedHost, _advertisedPort);
+        var reply = await AskAsync(new MetadataRequest([OffsetsTopic.Name]), AskTimeout).ConfigureAwait(false);
+        if (reply is not MetadataResponse { Topics: [var topic] } metadata || topic.Error == ErrorCode.UnknownTopic || topic.Partitions.Count == 0)
         {
+            // No topic yet (a group request creates it) or no answer: the node asked serves, as before the topic existed.
             return _ => self;
         }
         var endpoints = new Dictionary<int, (string Host, int Port)>();
@@ -63,13 +58,23 @@ internal sealed partial class KafkaRequestHandler
             if (b.NodeId >= 0 && b.Status == "Up" && KafkaEndpoint.Parse(b.Roles) is { } endpoint) endpoints[b.NodeId] = endpoint;
         }
         var leaders = new Dictionary<int, int>();
-        foreach (var p in topic.Partitions)
+        foreach (var p in topic.Partitions) leaders[p.Partition] = p.LeaderId;
+        return key =>
         {
-            if (p.Error == ErrorCode.None) leaders[p.Partition] = p.LeaderId;
-        }
-        return key => leaders.TryGetValue(OffsetsTopic.PartitionFor(key, topic.Partitions.Count), out var leader) && endpoints.TryGetValue(leader, out var at)
-            ? (leader, at.Host, at.Port)
-            : self;
+            var leader = leaders.GetValueOrDefault(OffsetsTopic.PartitionFor(key, topic.Partitions.Count), -1);
+            switch (CoordinatorPlacement.Of(topicExists: true, leader, _nodeId, endpoints.ContainsKey))
+            {
+                case CoordinatorPlacement.Here:
+                    return self;
+                case CoordinatorPlacement.Elsewhere elsewhere:
+                    var at = endpoints[elsewhere.NodeId];
+                    return (KafkaErrors.None, null, elsewhere.NodeId, at.Host, at.Port);
+                case CoordinatorPlacement.Unknown unknown:
+                    return (KafkaErrors.CoordinatorNotAvailable, $"group {key} has no coordinator now ({unknown.Reason}); ask again shortly", -1, "", -1);
+                default:
+                    return self;
+            }
+        };
     }
 
     private async Task<IKafkaMessage?> OffsetCommitAsync(K.OffsetCommitRequest request)

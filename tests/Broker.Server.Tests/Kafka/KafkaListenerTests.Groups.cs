@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Broker.Kafka.Messages;
+using Broker.Server.Gateway;
 using Broker.Server.Hosting;
 using Broker.Server.Kafka;
 using Xunit;
@@ -38,8 +39,8 @@ public sealed partial class KafkaListenerTests
                 Topics = [new() { Name = "events", Partitions = [new() { PartitionIndex = 0, CommittedOffset = 42 }] }],
             }));
 
-            gateway.ExpectMsg<P.HeartbeatRequest>(); // lost on the way: never answered
-            var commit = gateway.ExpectMsg<P.OffsetCommitRequest>();
+            Assert.IsType<P.HeartbeatRequest>(gateway.ExpectMsg<AtCoordinatorOnly>().Request); // lost on the way: never answered
+            var commit = Assert.IsType<P.OffsetCommitRequest>(gateway.ExpectMsg<AtCoordinatorOnly>().Request);
             Assert.Equal(42, commit.Offsets.Single().Offset);
             gateway.Reply(new P.OffsetCommitResponse(Broker.Protocol.ErrorCode.None, null, [new P.OffsetCommitPartitionResult("events", 0, Broker.Protocol.ErrorCode.None, null)]));
 
