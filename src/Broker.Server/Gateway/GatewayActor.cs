@@ -72,6 +72,7 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.ClusterStatusTimeout).PipeTo(Sender));
         Receive<IGroupMessage>(r => RouteToGroup(r, Sender, refreshed: false));
         Receive<AtCoordinatorOnly>(r => RouteToGroupHere(r.Request, Sender));
+        Receive<WakeCoordinator>(w => WakeCoordinatorOf(w.GroupId));
         Receive<InitProducerIdRequest>(r => _producerIds.Forward(r));
         Receive<ListGroupsRequest>(_ => GroupLister.ListAsync(_partitions, _topics.Find(OffsetsTopic.Name)?.Partitions ?? 0, _settings.RequestTimeout).PipeTo(Sender));
         Receive<RetryWithTopics>(Retry);
@@ -232,9 +233,10 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
     private void RouteToGroupHere(IGroupMessage request, IActorRef replyTo)
     {
         var offsets = _topics.Find(OffsetsTopic.Name);
-        var state = offsets is null ? null : _states.Find(offsets.TopicId, OffsetsTopic.PartitionFor(request.GroupId, offsets.Partitions));
+        var partition = offsets is null ? -1 : OffsetsTopic.PartitionFor(request.GroupId, offsets.Partitions);
+        var state = offsets is null ? null : _states.Find(offsets.TopicId, partition);
         var placement = CoordinatorPlacement.Of(offsets is not null, state?.Leader ?? PartitionState.NoLeader, NodeIdentity.Self(Context.System),
-            id => _live.Count == 0 || _live.IsAlive(id));
+            id => _live.Count == 0 || _live.IsAlive(id), offsets is not null && HostedGroupPartitions.Get(Context.System).Contains(partition));
         switch (placement)
         {
             case CoordinatorPlacement.NotCreated or CoordinatorPlacement.Here:
@@ -244,9 +246,20 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
                 replyTo.Tell(new ErrorResponse(ErrorCode.NotCoordinator, $"the coordinator of group {request.GroupId} runs on node {elsewhere.NodeId}, not here; find it again"));
                 return;
             case CoordinatorPlacement.Unknown unknown:
+                WakeCoordinatorOf(request.GroupId); // as the forwarded request used to
                 replyTo.Tell(new ErrorResponse(ErrorCode.NotCoordinator, $"group {request.GroupId} has no coordinator now ({unknown.Reason}); find it again shortly"));
                 return;
         }
+    }
+
+    /// <summary>
+    /// Sharding starts a dead leader's entity elsewhere (so elects a new leader) only for a message to its shard: send the
+    /// group's partition one that changes nothing (<see cref="WakeCoordinator"/>).
+    /// </summary>
+    private void WakeCoordinatorOf(string groupId)
+    {
+        if (_topics.Find(OffsetsTopic.Name) is { } offsets)
+            _partitions.Tell(new GetPartitionInfo(OffsetsTopic.Name, OffsetsTopic.PartitionFor(groupId, offsets.Partitions)), ActorRefs.Nobody);
     }
 
     /// <summary>First use of groups in the cluster: creates __consumer_offsets (RF min(3, live nodes)), then reads the topics from a majority.</summary>

@@ -34,9 +34,12 @@ internal abstract record CoordinatorPlacement
     /// <param name="leader">The leader of the group's partition in this node's metadata (-1: none).</param>
     /// <param name="self">This node's id.</param>
     /// <param name="isAlive">Whether a node is up and reachable from here.</param>
-    public static CoordinatorPlacement Of(bool topicExists, int leader, int self, Func<int, bool> isAlive)
+    /// <param name="hostedHere">Whether the partition's coordinators run on this node now (<see cref="HostedGroupPartitions"/>),
+    /// which the metadata may not say yet.</param>
+    public static CoordinatorPlacement Of(bool topicExists, int leader, int self, Func<int, bool> isAlive, bool hostedHere = false)
     {
         if (!topicExists) return NotCreated.Instance;
+        if (hostedHere) return Here.Instance;
         if (leader <= 0) return new Unknown("its partition of __consumer_offsets has no leader yet");
         if (!isAlive(leader)) return new Unknown($"node {leader}, which led its partition of __consumer_offsets, is down; a new leader is being elected");
         return leader == self ? Here.Instance : new Elsewhere(leader);

@@ -4,15 +4,15 @@ using Broker.Protocol.Messages;
 namespace Broker.Server.Kafka;
 
 /// <summary>
-/// How long the Kafka listener waits for a group's coordinator, and what it answers when none comes. A group request
-/// is forwarded to the coordinator wherever it runs, and one sent while the coordinator's node dies can be lost on the
-/// way (the shard region sends to the dead node until it is removed). Responses leave a connection in request order,
-/// so a lost heartbeat also holds back every answer behind it; once the client's own timeout passes (librdkafka times
-/// a heartbeat out after its session timeout) it drops the connection and resends every commit that was in flight,
-/// older offsets after newer ones, and the new coordinator stores them in that order: committed offsets go back.
-/// So a request the coordinator answers at once waits at most <see cref="KafkaSettings.GroupRequestTimeout"/> and then
-/// gets NOT_COORDINATOR, on which Kafka clients find the coordinator again and do not resend the commit. A join waits
-/// for its rebalance and a sync for the leader's assignment, which legitimately take longer.
+/// How long the Kafka listener waits for a group's coordinator, and what it answers when none comes. Responses leave a
+/// connection in request order, so one request the coordinator does not answer (its node died under it, or a write
+/// hangs) holds back every answer behind it; once the client's own timeout passes (librdkafka times a heartbeat out
+/// after its session timeout) it drops the connection and resends every commit that was in flight on it, including
+/// those already stored, older offsets after newer ones. So a request the coordinator answers at once waits at most
+/// <see cref="KafkaSettings.GroupRequestTimeout"/> and then gets NOT_COORDINATOR: the client finds the coordinator
+/// again (librdkafka resends that one commit too, in its turn). A join waits for its rebalance and a sync for the
+/// leader's assignment, which legitimately take longer. Requests reach only the coordinator's node in the first place
+/// (<see cref="Groups.CoordinatorPlacement"/>), so this bound is for a coordinator that is there but slow.
 /// </summary>
 internal static class CoordinatorWait
 {

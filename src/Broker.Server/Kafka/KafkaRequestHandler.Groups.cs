@@ -70,6 +70,7 @@ internal sealed partial class KafkaRequestHandler
                     var at = endpoints[elsewhere.NodeId];
                     return (KafkaErrors.None, null, elsewhere.NodeId, at.Host, at.Port);
                 case CoordinatorPlacement.Unknown unknown:
+                    _gateway.Tell(new Gateway.WakeCoordinator(key), Akka.Actor.ActorRefs.NoSender);
                     return (KafkaErrors.CoordinatorNotAvailable, $"group {key} has no coordinator now ({unknown.Reason}); ask again shortly", -1, "", -1);
                 default:
                     return self;

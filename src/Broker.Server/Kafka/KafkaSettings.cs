@@ -24,8 +24,8 @@ public sealed record KafkaSettings(bool Enabled, string Host, int Port, string A
     /// <summary>
     /// How long the listener waits for a group coordinator's answer to a heartbeat, commit, offset fetch, leave or
     /// describe before it answers NOT_COORDINATOR itself (<see cref="CoordinatorWait"/>). Below every client's
-    /// heartbeat timeout (librdkafka's is its session timeout; Kafka's smallest is 6 s), so a request lost while the
-    /// coordinator moves never makes a client drop the connection and resend the commits queued behind it.
+    /// heartbeat timeout (librdkafka's is its session timeout; Kafka's smallest is 6 s), so one slow request never holds
+    /// the answers behind it until the client drops the connection and resends every commit in flight on it.
     /// </summary>
     public TimeSpan GroupRequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -22,26 +22,36 @@ public sealed class CoordinatorRoutingTests(ITestOutputHelper output) : NodeTest
     {
         // The first group request creates __consumer_offsets wherever it is sent; then the coordinator runs here (one node).
         Assert.Equal(ErrorCode.None, Request<OffsetFetchResponse>(new AtCoordinatorOnly(new OffsetFetchRequest("workers", null)), TimeSpan.FromSeconds(30)).Error);
-        AwaitAssert(() => Assert.Equal(ErrorCode.None, Request<OffsetFetchResponse>(new AtCoordinatorOnly(new OffsetFetchRequest("workers", null))).Error), TimeSpan.FromSeconds(20));
+        Assert.Equal(ErrorCode.None, Request<OffsetFetchResponse>(new AtCoordinatorOnly(new OffsetFetchRequest("workers", null))).Error);
 
-        // The node's metadata now names another node, which is down, as the leader of the group's partition: a new leader
-        // is being elected. A Kafka client's heartbeat is refused at once, not forwarded to wait for (or be lost on the
-        // way to) the coordinator while the client's later requests reach the new one.
+        // The node's metadata now names another node, which is down, as the leader of two groups' partitions: "workers",
+        // whose coordinators run here (the metadata lags), and "billing", whose do not (this node hosts every partition,
+        // so the test says it does not host that one). A Kafka client's heartbeat for "billing" is refused at once, not
+        // forwarded to wait for (or be lost on the way to) a coordinator while the client's later requests reach the new
+        // one; one for "workers" is served here.
         var offsets = Request<MetadataResponse>(new MetadataRequest([OffsetsTopic.Name])).Topics.Single();
-        var partition = OffsetsTopic.PartitionFor("workers", offsets.Partitions.Count);
+        var workers = OffsetsTopic.PartitionFor("workers", offsets.Partitions.Count);
+        var billing = Enumerable.Range(0, 100).Select(i => $"billing-{i}").First(g => OffsetsTopic.PartitionFor(g, offsets.Partitions.Count) != workers);
+        var billingPartition = OffsetsTopic.PartitionFor(billing, offsets.Partitions.Count);
+        var hosted = HostedGroupPartitions.Get(Sys);
+        AwaitCondition(() => hosted.Contains(workers) && hosted.Contains(billingPartition), TimeSpan.FromSeconds(10));
+        while (hosted.Contains(billingPartition)) hosted.Stopped(billingPartition);
+        var stale = new PartitionState(100, 0, 7, [7]);
         Gateway.Tell(new PartitionStateTable(ImmutableSortedDictionary.Create<string, PartitionState>(StringComparer.Ordinal)
-            .Add(PartitionStateTable.KeyOf(offsets.TopicId, partition), new PartitionState(100, 0, 7, [7]))), TestActor);
+            .Add(PartitionStateTable.KeyOf(offsets.TopicId, workers), stale)
+            .Add(PartitionStateTable.KeyOf(offsets.TopicId, billingPartition), stale)), TestActor);
         var watch = Stopwatch.StartNew();
         AwaitAssert(() =>
         {
-            var refused = Request<ErrorResponse>(new AtCoordinatorOnly(new HeartbeatRequest("workers", 1, "m1")));
+            var refused = Request<ErrorResponse>(new AtCoordinatorOnly(new HeartbeatRequest(billing, 1, "m1")));
             Assert.Equal(ErrorCode.NotCoordinator, refused.Error);
             Assert.Contains("node 7", refused.ErrorMessage, StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(5));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"refused after {watch.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(ErrorCode.None, Request<OffsetFetchResponse>(new AtCoordinatorOnly(new OffsetFetchRequest("workers", null))).Error);
 
-        // The native client's requests are still forwarded to the coordinator wherever it runs (here, whatever the table says).
-        Assert.Equal(ErrorCode.None, Request<OffsetFetchResponse>(new OffsetFetchRequest("workers", null)).Error);
+        // The native client's requests are still forwarded to the coordinator wherever it runs.
+        Assert.Equal(ErrorCode.None, Request<OffsetFetchResponse>(new OffsetFetchRequest(billing, null)).Error);
     }
 }
 
@@ -59,6 +69,13 @@ public sealed class CoordinatorPlacementTests
     {
         Assert.IsType<CoordinatorPlacement.Here>(CoordinatorPlacement.Of(topicExists: true, leader: 1, self: 1, Alive));
         Assert.Equal(new CoordinatorPlacement.Elsewhere(2), CoordinatorPlacement.Of(topicExists: true, leader: 2, self: 1, Alive));
+    }
+
+    [Fact]
+    public void Coordinators_running_here_are_here_before_the_metadata_says_this_node_leads()
+    {
+        Assert.IsType<CoordinatorPlacement.Here>(CoordinatorPlacement.Of(topicExists: true, leader: -1, self: 1, Alive, hostedHere: true));
+        Assert.IsType<CoordinatorPlacement.Here>(CoordinatorPlacement.Of(topicExists: true, leader: 2, self: 1, Alive, hostedHere: true));
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class CoordinatorWaitTests
     }
 
     [Fact]
-    public void No_answer_in_time_is_NotCoordinator_so_a_Kafka_client_finds_the_coordinator_again_and_does_not_resend_its_commit()
+    public void No_answer_in_time_is_NotCoordinator_so_a_Kafka_client_finds_the_coordinator_again()
     {
         var answer = CoordinatorWait.NoAnswer(new HeartbeatRequest("billing", 1, "m"), TimeSpan.FromSeconds(5));
         Assert.Equal(ErrorCode.NotCoordinator, answer.Error);
