@@ -71,6 +71,8 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         Receive<ClusterStatusRequest>(_ => ClusterStatusBuilder.Build(_cluster.State, Context.System, _settings.ClusterStatusTimeout).PipeTo(Sender));
         Receive<GetHostedPartitions>(_ => ClusterStatusBuilder.LocalPartitions(_partitions, _cluster.SelfAddress.ToString(), _settings.ClusterStatusTimeout).PipeTo(Sender));
         Receive<IGroupMessage>(r => RouteToGroup(r, Sender, refreshed: false));
+        Receive<AtCoordinatorOnly>(r => RouteToGroupHere(r.Request, Sender));
+        Receive<WakeCoordinator>(w => WakeCoordinatorOf(w.GroupId));
         Receive<InitProducerIdRequest>(r => _producerIds.Forward(r));
         Receive<ListGroupsRequest>(_ => GroupLister.ListAsync(_partitions, _topics.Find(OffsetsTopic.Name)?.Partitions ?? 0, _settings.RequestTimeout).PipeTo(Sender));
         Receive<RetryWithTopics>(Retry);
@@ -221,6 +223,43 @@ public sealed class GatewayActor : ReceiveActor, IWithTimers
         }
         var spec = new TopicSpec(OffsetsTopic.Name, _settings.Groups.OffsetsTopicPartitions, -1, new Dictionary<string, string>());
         CreateOffsetsTopicAsync(_registry, _store, spec, request, replyTo, _settings.RequestTimeout).PipeTo(Self);
+    }
+
+    /// <summary>
+    /// A Kafka client's group request: served only where the group's coordinator runs (or before the internal topic
+    /// exists, when it creates it), else NotCoordinator at once, so nothing a client sent waits on another node for a
+    /// coordinator that moved while its later requests reach the new one (<see cref="CoordinatorPlacement"/>).
+    /// </summary>
+    private void RouteToGroupHere(IGroupMessage request, IActorRef replyTo)
+    {
+        var offsets = _topics.Find(OffsetsTopic.Name);
+        var partition = offsets is null ? -1 : OffsetsTopic.PartitionFor(request.GroupId, offsets.Partitions);
+        var state = offsets is null ? null : _states.Find(offsets.TopicId, partition);
+        var placement = CoordinatorPlacement.Of(offsets is not null, state?.Leader ?? PartitionState.NoLeader, NodeIdentity.Self(Context.System),
+            id => _live.Count == 0 || _live.IsAlive(id), offsets is not null && HostedGroupPartitions.Get(Context.System).Contains(partition));
+        switch (placement)
+        {
+            case CoordinatorPlacement.NotCreated or CoordinatorPlacement.Here:
+                RouteToGroup(request, replyTo, refreshed: false);
+                return;
+            case CoordinatorPlacement.Elsewhere elsewhere:
+                replyTo.Tell(new ErrorResponse(ErrorCode.NotCoordinator, $"the coordinator of group {request.GroupId} runs on node {elsewhere.NodeId}, not here; find it again"));
+                return;
+            case CoordinatorPlacement.Unknown unknown:
+                WakeCoordinatorOf(request.GroupId); // as the forwarded request used to
+                replyTo.Tell(new ErrorResponse(ErrorCode.NotCoordinator, $"group {request.GroupId} has no coordinator now ({unknown.Reason}); find it again shortly"));
+                return;
+        }
+    }
+
+    /// <summary>
+    /// Sharding starts a dead leader's entity elsewhere (so elects a new leader) only for a message to its shard: send the
+    /// group's partition one that changes nothing (<see cref="WakeCoordinator"/>).
+    /// </summary>
+    private void WakeCoordinatorOf(string groupId)
+    {
+        if (_topics.Find(OffsetsTopic.Name) is { } offsets)
+            _partitions.Tell(new GetPartitionInfo(OffsetsTopic.Name, OffsetsTopic.PartitionFor(groupId, offsets.Partitions)), ActorRefs.Nobody);
     }
 
     /// <summary>First use of groups in the cluster: creates __consumer_offsets (RF min(3, live nodes)), then reads the topics from a majority.</summary>

@@ -19,3 +19,16 @@ internal sealed record RetryWithTopics(object Request, IActorRef ReplyTo, Metada
 
 /// <summary>The gateway created (or found) __consumer_offsets for a group request; <paramref name="Problem"/> says why not.</summary>
 internal sealed record OffsetsTopicCreated(IGroupMessage Request, string? Problem) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// From the Kafka listener: a group request served only if this node runs the group's coordinator as its metadata says
+/// (<see cref="Groups.CoordinatorPlacement"/>), else answered NotCoordinator at once rather than forwarded, as Kafka does.
+/// </summary>
+internal sealed record AtCoordinatorOnly(IGroupMessage Request) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// From the Kafka listener, whose FindCoordinator found no live leader for a group's partition: send that partition's
+/// shard a message that changes nothing, since sharding starts a dead leader's entity elsewhere (so elects a new
+/// leader) only for a message to its shard, and Kafka clients send none there until a coordinator is named.
+/// </summary>
+internal sealed record WakeCoordinator(string GroupId) : INoSerializationVerificationNeeded;

@@ -63,7 +63,13 @@ public sealed class GroupPartitionActor : ReceiveActor, IWithUnboundedStash, IWi
 
     private string Name => $"{OffsetsTopic.Name}/{_partition}";
 
-    protected override void PreStart() => AskLeadership();
+    protected override void PreStart()
+    {
+        HostedGroupPartitions.Get(Context.System).Started(_partition);
+        AskLeadership();
+    }
+
+    protected override void PostStop() => HostedGroupPartitions.Get(Context.System).Stopped(_partition);
 
     // ---- phases ----
 

@@ -13,8 +13,9 @@ internal sealed partial class KafkaRequestHandler
 
     /// <summary>
     /// A group's coordinator runs beside the leader of its __consumer_offsets partition, so that leader's node is the
-    /// answer. Where that is not known (the topic is created on first use; the leader is moving), this node answers:
-    /// its gateway forwards group requests to the coordinator wherever it runs, so any node serves, one hop longer.
+    /// answer, and only a live one (<see cref="CoordinatorPlacement"/>): while the leader moves the answer is
+    /// COORDINATOR_NOT_AVAILABLE and the client asks again, as with Kafka, since group requests are served only where
+    /// the coordinator runs. Before the topic exists this node answers: the first group request creates it.
     /// </summary>
     private async Task<IKafkaMessage?> FindCoordinatorAsync(K.FindCoordinatorRequest request, short version)
     {
@@ -28,33 +29,27 @@ internal sealed partial class KafkaRequestHandler
         var coordinatorOf = refusal is null ? await CoordinatorLookupAsync().ConfigureAwait(false) : null;
         if (version < 4)
         {
-            if (coordinatorOf is null)
-                return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal, NodeId = -1, Host = "", Port = -1 };
-            var (nodeId, host, port) = coordinatorOf(request.Key ?? "");
-            return new K.FindCoordinatorResponse { ErrorCode = KafkaErrors.None, NodeId = nodeId, Host = host, Port = port };
+            var (error, message, nodeId, host, port) = coordinatorOf?.Invoke(request.Key ?? "") ?? (KafkaErrors.CoordinatorNotAvailable, refusal, -1, "", -1);
+            return new K.FindCoordinatorResponse { ErrorCode = error, ErrorMessage = message, NodeId = nodeId, Host = host, Port = port };
         }
         // v4+ (KIP-699): several keys in one request, one answer each.
         var coordinators = new List<K.FindCoordinatorResponse.Coordinator>(request.CoordinatorKeys.Count);
         foreach (var key in request.CoordinatorKeys)
         {
-            if (coordinatorOf is null)
-            {
-                coordinators.Add(new() { Key = key, NodeId = -1, Host = "", Port = -1, ErrorCode = KafkaErrors.CoordinatorNotAvailable, ErrorMessage = refusal });
-                continue;
-            }
-            var (nodeId, host, port) = coordinatorOf(key);
-            coordinators.Add(new() { Key = key, NodeId = nodeId, Host = host, Port = port, ErrorCode = KafkaErrors.None });
+            var (error, message, nodeId, host, port) = coordinatorOf?.Invoke(key) ?? (KafkaErrors.CoordinatorNotAvailable, refusal, -1, "", -1);
+            coordinators.Add(new() { Key = key, NodeId = nodeId, Host = host, Port = port, ErrorCode = error, ErrorMessage = message });
         }
         return new K.FindCoordinatorResponse { Coordinators = coordinators };
     }
 
-    /// <summary>Group id -> the node leading its __consumer_offsets partition (with its Kafka address); this node where that is not known.</summary>
-    private async Task<Func<string, (int NodeId, string Host, int Port)>> CoordinatorLookupAsync()
+    /// <summary>Group id -> the live node leading its __consumer_offsets partition (with its Kafka address), this node before the topic exists, or COORDINATOR_NOT_AVAILABLE.</summary>
+    private async Task<Func<string, (short Error, string? Message, int NodeId, string Host, int Port)>> CoordinatorLookupAsync()
     {
-        var self = (_nodeId, _advertisedHost, _advertisedPort);
-        if (await AskAsync(new MetadataRequest([OffsetsTopic.Name]), AskTimeout).ConfigureAwait(false) is not MetadataResponse { Topics: [{ Error: ErrorCode.None } topic] } metadata
-            || topic.Partitions.Count == 0)
+        (short, string?, int, string, int) self = (KafkaErrors.None, null, _nodeId, _advertisedHost, _advertisedPort);
+        var reply = await AskAsync(new MetadataRequest([OffsetsTopic.Name]), AskTimeout).ConfigureAwait(false);
+        if (reply is not MetadataResponse { Topics: [var topic] } metadata || topic.Error == ErrorCode.UnknownTopic || topic.Partitions.Count == 0)
         {
+            // No topic yet (a group request creates it) or no answer: the node asked serves, as before the topic existed.
             return _ => self;
         }
         var endpoints = new Dictionary<int, (string Host, int Port)>();
@@ -63,13 +58,24 @@ internal sealed partial class KafkaRequestHandler
             if (b.NodeId >= 0 && b.Status == "Up" && KafkaEndpoint.Parse(b.Roles) is { } endpoint) endpoints[b.NodeId] = endpoint;
         }
         var leaders = new Dictionary<int, int>();
-        foreach (var p in topic.Partitions)
+        foreach (var p in topic.Partitions) leaders[p.Partition] = p.LeaderId;
+        return key =>
         {
-            if (p.Error == ErrorCode.None) leaders[p.Partition] = p.LeaderId;
-        }
-        return key => leaders.TryGetValue(OffsetsTopic.PartitionFor(key, topic.Partitions.Count), out var leader) && endpoints.TryGetValue(leader, out var at)
-            ? (leader, at.Host, at.Port)
-            : self;
+            var leader = leaders.GetValueOrDefault(OffsetsTopic.PartitionFor(key, topic.Partitions.Count), -1);
+            switch (CoordinatorPlacement.Of(topicExists: true, leader, _nodeId, endpoints.ContainsKey))
+            {
+                case CoordinatorPlacement.Here:
+                    return self;
+                case CoordinatorPlacement.Elsewhere elsewhere:
+                    var at = endpoints[elsewhere.NodeId];
+                    return (KafkaErrors.None, null, elsewhere.NodeId, at.Host, at.Port);
+                case CoordinatorPlacement.Unknown unknown:
+                    _gateway.Tell(new Gateway.WakeCoordinator(key), Akka.Actor.ActorRefs.NoSender);
+                    return (KafkaErrors.CoordinatorNotAvailable, $"group {key} has no coordinator now ({unknown.Reason}); ask again shortly", -1, "", -1);
+                default:
+                    return self;
+            }
+        };
     }
 
     private async Task<IKafkaMessage?> OffsetCommitAsync(K.OffsetCommitRequest request)
@@ -82,7 +88,7 @@ internal sealed partial class KafkaRequestHandler
         }
         // Kafka stores any offset; a negative one is the client's marker (kafkajs resets a group with -2/-1).
         var commit = new OffsetCommitRequest(request.GroupId, request.GenerationIdOrMemberEpoch, request.MemberId, offsets) { KeepsNegativeOffsets = true };
-        var reply = await AskAsync(commit, AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(commit).ConfigureAwait(false);
 
         var byPartition = new Dictionary<(string, int), ErrorCode>();
         if (reply is OffsetCommitResponse r && r.Error == ErrorCode.None)
@@ -157,7 +163,7 @@ internal sealed partial class KafkaRequestHandler
                     wanted.Add(new TopicPartition(name, p));
             }
         }
-        var reply = await AskAsync(new OffsetFetchRequest(groupId, wanted), AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(new OffsetFetchRequest(groupId, wanted)).ConfigureAwait(false);
         var committed = new Dictionary<TopicPartition, CommittedOffset>();
         var groupError = reply.Error == ErrorCode.UnknownGroup ? ErrorCode.None : reply.Error;
         if (reply is OffsetFetchResponse r && r.Error == ErrorCode.None)
@@ -198,8 +204,7 @@ internal sealed partial class KafkaRequestHandler
         foreach (var p in request.Protocols) protocols.Add(new GroupProtocol(KafkaProtocolPrefix + p.Name, p.Metadata));
         var rebalanceTimeout = request.RebalanceTimeoutMs > 0 ? request.RebalanceTimeoutMs : request.SessionTimeoutMs; // v0 has none: Kafka uses the session timeout
         var join = new JoinGroupRequest(request.GroupId, request.MemberId, clientId, request.SessionTimeoutMs, rebalanceTimeout, request.ProtocolType, protocols);
-        // The answer comes when the rebalance completes, up to the rebalance timeout.
-        var reply = await AskAsync(join, AskTimeout + TimeSpan.FromMilliseconds(Math.Max(0, rebalanceTimeout))).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(join).ConfigureAwait(false); // answered when the rebalance completes
         if (reply is not JoinGroupResponse joined)
             return new K.JoinGroupResponse { ErrorCode = KafkaErrors.From(reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error), MemberId = request.MemberId };
         var members = new List<K.JoinGroupResponse.JoinGroupResponseMember>(joined.Members.Count);
@@ -220,7 +225,7 @@ internal sealed partial class KafkaRequestHandler
     {
         var assignments = new List<SyncGroupAssignment>(request.Assignments.Count);
         foreach (var a in request.Assignments) assignments.Add(new SyncGroupAssignment(a.MemberId, a.Assignment));
-        var reply = await AskAsync(new SyncGroupRequest(request.GroupId, request.GenerationId, request.MemberId, assignments), AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(new SyncGroupRequest(request.GroupId, request.GenerationId, request.MemberId, assignments)).ConfigureAwait(false);
         // v5+ answer the group's protocol type and name, which the client checks against its own: the member's, as the coordinator
         // has just accepted its sync for this generation.
         return reply is SyncGroupResponse synced
@@ -230,7 +235,7 @@ internal sealed partial class KafkaRequestHandler
 
     private async Task<IKafkaMessage?> HeartbeatAsync(K.HeartbeatRequest request)
     {
-        var reply = await AskAsync(new HeartbeatRequest(request.GroupId, request.GenerationId, request.MemberId), AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(new HeartbeatRequest(request.GroupId, request.GenerationId, request.MemberId)).ConfigureAwait(false);
         return new K.HeartbeatResponse { ErrorCode = KafkaErrors.From(reply is HeartbeatResponse || reply.Error != ErrorCode.None ? reply.Error : ErrorCode.Unknown) };
     }
 
@@ -240,7 +245,7 @@ internal sealed partial class KafkaRequestHandler
         var memberIds = new List<string>();
         if (version < 3) memberIds.Add(request.MemberId);
         else foreach (var m in request.Members) memberIds.Add(m.MemberId);
-        var replies = await Task.WhenAll(memberIds.Select(id => AskAsync(new LeaveGroupRequest(request.GroupId, id), AskTimeout))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(memberIds.Select(id => AskCoordinatorAsync(new LeaveGroupRequest(request.GroupId, id)))).ConfigureAwait(false);
         var members = new List<K.LeaveGroupResponse.MemberResponse>(memberIds.Count);
         for (var i = 0; i < memberIds.Count; i++) members.Add(new() { MemberId = memberIds[i], ErrorCode = KafkaErrors.From(replies[i].Error) });
         var first = replies.FirstOrDefault(r => r.Error != ErrorCode.None);
@@ -253,7 +258,7 @@ internal sealed partial class KafkaRequestHandler
 
     private async Task<IKafkaMessage?> DescribeGroupsAsync(K.DescribeGroupsRequest request)
     {
-        var replies = await Task.WhenAll(request.Groups.Select(g => AskAsync(new DescribeGroupRequest(g), AskTimeout))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(request.Groups.Select(g => AskCoordinatorAsync(new DescribeGroupRequest(g)))).ConfigureAwait(false);
         var groups = new List<K.DescribeGroupsResponse.DescribedGroup>(replies.Length);
         for (var i = 0; i < replies.Length; i++)
         {
@@ -320,7 +325,7 @@ internal sealed partial class KafkaRequestHandler
         }
         var heartbeat = new ConsumerGroupHeartbeatRequest(request.GroupId, request.MemberId, request.MemberEpoch, clientId, request.RebalanceTimeoutMs,
             request.SubscribedTopicNames, request.ServerAssignor, owned);
-        var reply = await AskAsync(heartbeat, AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(heartbeat).ConfigureAwait(false);
         if (reply is not ConsumerGroupHeartbeatResponse answer)
         {
             return new K.ConsumerGroupHeartbeatResponse
@@ -373,7 +378,7 @@ internal sealed partial class KafkaRequestHandler
     /// <summary>ConsumerGroupDescribe: each group by its coordinator; a classic or unknown group is GROUP_ID_NOT_FOUND, as in Kafka.</summary>
     private async Task<IKafkaMessage?> ConsumerGroupDescribeAsync(K.ConsumerGroupDescribeRequest request)
     {
-        var replies = await Task.WhenAll(request.GroupIds.Select(g => AskAsync(new DescribeConsumerGroupRequest(g), AskTimeout))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(request.GroupIds.Select(g => AskCoordinatorAsync(new DescribeConsumerGroupRequest(g)))).ConfigureAwait(false);
         var groups = new List<K.ConsumerGroupDescribeResponse.DescribedGroup>(replies.Length);
         for (var i = 0; i < replies.Length; i++)
         {
@@ -423,7 +428,7 @@ internal sealed partial class KafkaRequestHandler
     /// <summary>Each group is deleted by its own coordinator: only an Empty one (NON_EMPTY_GROUP), only one that exists (GROUP_ID_NOT_FOUND).</summary>
     private async Task<IKafkaMessage?> DeleteGroupsAsync(K.DeleteGroupsRequest request)
     {
-        var replies = await Task.WhenAll(request.GroupsNames.Select(g => AskAsync(new DeleteGroupRequest(g), AskTimeout))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(request.GroupsNames.Select(g => AskCoordinatorAsync(new DeleteGroupRequest(g)))).ConfigureAwait(false);
         var results = new List<K.DeleteGroupsResponse.DeletableGroupResult>(replies.Length);
         for (var i = 0; i < replies.Length; i++)
             results.Add(new() { GroupId = request.GroupsNames[i], ErrorCode = KafkaErrors.From(replies[i] is DeleteGroupResponse || replies[i].Error != ErrorCode.None ? replies[i].Error : ErrorCode.Unknown) });
@@ -438,7 +443,7 @@ internal sealed partial class KafkaRequestHandler
             foreach (var p in t.Partitions)
                 partitions.Add(new TopicPartition(t.Name, p.PartitionIndex));
         }
-        var reply = await AskAsync(new DeleteGroupOffsetsRequest(request.GroupId, partitions), AskTimeout).ConfigureAwait(false);
+        var reply = await AskCoordinatorAsync(new DeleteGroupOffsetsRequest(request.GroupId, partitions)).ConfigureAwait(false);
         if (reply is not DeleteGroupOffsetsResponse { Error: ErrorCode.None } deleted)
             return new K.OffsetDeleteResponse { ErrorCode = KafkaErrors.From(reply.Error == ErrorCode.None ? ErrorCode.Unknown : reply.Error), Topics = [] };
         var byPartition = deleted.Results.ToDictionary(r => new TopicPartition(r.Topic, r.Partition), r => r.Error);

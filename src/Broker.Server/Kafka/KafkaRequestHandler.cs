@@ -227,17 +227,29 @@ internal sealed partial class KafkaRequestHandler
         }
     }
 
-    private async Task<IBrokerResponse> AskAsync(IBrokerRequest request, TimeSpan timeout)
+    private Task<IBrokerResponse> AskAsync(IBrokerRequest request, TimeSpan timeout) => AskAsync(request, request, timeout, group: null);
+
+    /// <summary>
+    /// A group request: served only on the node that runs the group's coordinator (elsewhere NOT_COORDINATOR at once, as
+    /// in Kafka: <see cref="Groups.CoordinatorPlacement"/>), waited for as <see cref="CoordinatorWait"/> says, and no
+    /// answer in time is NOT_COORDINATOR.
+    /// </summary>
+    private Task<IBrokerResponse> AskCoordinatorAsync<T>(T request) where T : IBrokerRequest, IGroupMessage =>
+        AskAsync(new Gateway.AtCoordinatorOnly(request), request, CoordinatorWait.For(request, _kafka.GroupRequestTimeout, AskTimeout), request);
+
+    private async Task<IBrokerResponse> AskAsync(object message, IBrokerRequest request, TimeSpan timeout, IGroupMessage? group)
     {
         try
         {
-            var reply = await _gateway.Ask<object>(request, timeout).ConfigureAwait(false);
+            var reply = await _gateway.Ask<object>(message, timeout).ConfigureAwait(false);
             return reply as IBrokerResponse ?? new ErrorResponse(ErrorCode.Unknown, $"unexpected reply {reply.GetType().Name}");
         }
         catch (AskTimeoutException)
         {
             _log.Warning("kafka: the gateway did not answer {0} within {1}", request.GetType().Name, timeout);
-            return new ErrorResponse(ErrorCode.RequestTimedOut, $"no answer within {timeout.TotalSeconds:0} s");
+            return group is null
+                ? new ErrorResponse(ErrorCode.RequestTimedOut, $"no answer within {timeout.TotalSeconds:0} s")
+                : CoordinatorWait.NoAnswer(group, timeout);
         }
         catch (Exception ex)
         {

@@ -21,6 +21,14 @@ public sealed record KafkaSettings(bool Enabled, string Host, int Port, string A
 
     public short DefaultReplicationFactor { get; init; } = -1;
 
+    /// <summary>
+    /// How long the listener waits for a group coordinator's answer to a heartbeat, commit, offset fetch, leave or
+    /// describe before it answers NOT_COORDINATOR itself (<see cref="CoordinatorWait"/>). Below every client's
+    /// heartbeat timeout (librdkafka's is its session timeout; Kafka's smallest is 6 s), so one slow request never holds
+    /// the answers behind it until the client drops the connection and resends every commit in flight on it.
+    /// </summary>
+    public TimeSpan GroupRequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>TLS on the listener (security-protocol = SSL), or null for PLAINTEXT, the default.</summary>
     public Security.KafkaTlsSettings? Ssl { get; init; }
 
@@ -49,6 +57,7 @@ public sealed record KafkaSettings(bool Enabled, string Host, int Port, string A
             AutoCreateTopics = kafka.GetBoolean("auto-create-topics-enable"),
             NumPartitions = kafka.GetInt("num-partitions"),
             DefaultReplicationFactor = (short)kafka.GetInt("default-replication-factor"),
+            GroupRequestTimeout = kafka.GetTimeSpan("group-request-timeout"),
         };
         if (settings.Port is < 0 or > 65535)
             throw new ConfigurationException($"broker.kafka.port must be 0 to 65535, got {settings.Port}");
@@ -60,6 +69,8 @@ public sealed record KafkaSettings(bool Enabled, string Host, int Port, string A
             throw new ConfigurationException($"broker.kafka.max-in-flight-per-connection must be at least 1, got {settings.MaxInFlightPerConnection}");
         if (settings.MaxFetchSessions < 0)
             throw new ConfigurationException($"broker.kafka.max-incremental-fetch-session-cache-slots must be 0 (no fetch sessions) or more, got {settings.MaxFetchSessions}");
+        if (settings.GroupRequestTimeout <= TimeSpan.Zero)
+            throw new ConfigurationException($"broker.kafka.group-request-timeout must be positive, got {settings.GroupRequestTimeout}");
         if (settings.NumPartitions < 1)
             throw new ConfigurationException($"broker.kafka.num-partitions must be at least 1, got {settings.NumPartitions}");
         if (settings.DefaultReplicationFactor is 0 or < -1)

@@ -302,6 +302,7 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
         private readonly ConcurrentQueue<string> _backwards = new();
         private readonly object _gate = new();
         private long _lastRead = Environment.TickCount64, _longestPause, _pauseEndedAt;
+        private long _killedAt; // Environment.TickCount64 at the kill; 0 before it
         private volatile bool _done;
 
         /// <summary>True once the writers stopped and the group committed everything acknowledged (lag 0): consumers may close.</summary>
@@ -341,8 +342,9 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
                 _lastRead = Environment.TickCount64;
             }
             var killedAt = Environment.TickCount64;
+            Volatile.Write(ref _killedAt, killedAt);
             cluster.Kill(coordinator);
-            output.WriteLine($"killed node {cluster.NodeIdOf(coordinator)}, leader of {OffsetsTopic}/{OffsetsPartitionOf(group)}; read but not committed at the kill: {bound} records");
+            output.WriteLine($"killed node {cluster.NodeIdOf(coordinator)}, leader of {OffsetsTopic}/{OffsetsPartitionOf(group)}, at {DateTime.UtcNow:HH:mm:ss.fff} UTC; read but not committed at the kill: {bound} records");
 
             await Task.Delay(TimeSpan.FromSeconds(20));
             await cluster.WaitForKilledNodesRemovedAsync();
@@ -375,6 +377,8 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
             if (after.GenerationId == before.GenerationId) Assert.True(duplicates <= bound, $"{duplicates} records read twice, more than the {bound} read but not committed at the kill");
         }
 
+        private string SinceKill() => Volatile.Read(ref _killedAt) is var at && at == 0 ? "before the kill" : $"{Environment.TickCount64 - at} ms after the kill";
+
         private async Task SampleAsync()
         {
             var highest = new Dictionary<int, (long Offset, int Generation)>();
@@ -387,7 +391,7 @@ public sealed class GroupFailoverTests(ITestOutputHelper output)
                     foreach (var o in described.Offsets)
                     {
                         if (highest.TryGetValue(o.Partition, out var seen) && o.Offset < seen.Offset)
-                            _backwards.Enqueue($"{Topic}/{o.Partition}: {seen.Offset} (seen in generation {seen.Generation}) -> {o.Offset} (generation {described.GenerationId})");
+                            _backwards.Enqueue($"{Topic}/{o.Partition}: {seen.Offset} (seen in generation {seen.Generation}) -> {o.Offset} (generation {described.GenerationId}) at {DateTime.UtcNow:HH:mm:ss.fff} UTC ({SinceKill()})");
                         if (!highest.TryGetValue(o.Partition, out var before) || o.Offset > before.Offset) highest[o.Partition] = (o.Offset, described.GenerationId);
                     }
                 }
