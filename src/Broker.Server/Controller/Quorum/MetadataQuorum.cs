@@ -183,7 +183,19 @@ public sealed class MetadataQuorum : IMetadataQuorum
             await fenced.StopAsync(ct).ConfigureAwait(false);
             fenced.Dispose();
             var raft = _newRaft(false);
-            await raft.StartAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await raft.StartAsync(ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not started (cancelled, or its port not yet free): follow again as before, so that _raft is never a
+                // disposed member and a later call (the watch's next round, the new-voter actor's) can try again.
+                raft.Dispose();
+                _raft = _newRaft(true);
+                await _raft.StartAsync(CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
             _raft = raft;
             _catchingUp = false;
             _quorumLog.JoinedVoters(NodeId, why);
@@ -211,7 +223,14 @@ public sealed class MetadataQuorum : IMetadataQuorum
                 if (committed == 0) continue;
                 var term = _raft.Term;
                 if (await ((IAuditTrail<IRaftLogEntry>)_wal).ReadAsync(TermOfFirst.Instance, committed, committed, ct).ConfigureAwait(false) != term) continue;
-                await JoinVotersAsync($"its log holds everything the controller committed up to index {committed}, an entry of the current term {term}", ct).ConfigureAwait(false);
+                try
+                {
+                    await JoinVotersAsync($"its log holds everything the controller committed up to index {committed}, an entry of the current term {term}", ct).ConfigureAwait(false);
+                }
+                catch (Exception) when (!ct.IsCancellationRequested)
+                {
+                    // The full member did not start; JoinVotersAsync follows as before: try again next round.
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
