@@ -42,6 +42,9 @@ public sealed class MetadataObserverTests : IAsyncLifetime
     {
         var leader = await _voters.LeaderAsync(Deadline);
         for (var id = 1; id <= 12; id++) Assert.IsType<BrokerRegistered>(await QuorumTestCluster.ProposeAsync(leader, Broker(id)));
+        // "Late" means the serving voter applied all 12 before the observer came: a follower voter can lag the commit,
+        // and its feed would then serve the records one by one instead of the image.
+        await global::Broker.Tests.Eventually.TrueAsync(() => Task.FromResult(_voters[2].Image.Brokers.Count == 12), Deadline, "voter 2 applies the 12 records");
 
         await using var observer = Observer(servedBy: 2, out _);
         var seen = new ConcurrentQueue<MetadataChange>();
