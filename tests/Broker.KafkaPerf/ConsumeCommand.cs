@@ -75,10 +75,18 @@ internal static class ConsumeCommand
                     using (var metadata = new DependentAdminClientBuilder(consumer.Handle).Build()) metadata.GetMetadata(name, TimeSpan.FromSeconds(10));
                     consumer.Assign(mine);
                     long localBytes = 0;
+                    var idleFor = TimeSpan.Zero;
                     while (Interlocked.Read(ref done) < total)
                     {
-                        var r = consumer.Consume(idle);
-                        if (r is null) break;
+                        // Short polls, so a consumer whose partitions ran dry stops soon after the others read the total.
+                        var r = consumer.Consume(PerfReport.PollSlice);
+                        if (r is null)
+                        {
+                            idleFor += PerfReport.PollSlice;
+                            if (idleFor >= idle) break;
+                            continue;
+                        }
+                        idleFor = TimeSpan.Zero;
                         if (r.IsPartitionEOF) continue;
                         if (localBytes == 0) clock.FirstRecord();
                         localBytes += r.Message.Value?.Length ?? 0;

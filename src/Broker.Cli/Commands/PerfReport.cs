@@ -66,6 +66,12 @@ public static class PerfReport
     }
 
     /// <summary>
+    /// How long a perf consumer waits in one Consume call: short, so that with several consumers the ones whose
+    /// partitions ran dry notice within this that the others read the total, instead of waiting out --timeout-ms.
+    /// </summary>
+    public static readonly TimeSpan PollSlice = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// The whole run's rate, and with <paramref name="clock"/> also the rate from the first record to the last, as
     /// kafka-consumer-perf-test reports fetch.nMsg.sec apart from the consumer's start (connecting, metadata, offsets).
     /// </summary>
