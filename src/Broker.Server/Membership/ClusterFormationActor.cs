@@ -48,12 +48,7 @@ public sealed class ClusterFormationActor : ReceiveActor, IWithTimers
     protected override void PreStart() => Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
 
     // A node that is not in a cluster has no members in its view; one that joined (or formed one) has itself.
-    private bool IsMember()
-    {
-        foreach (var member in _cluster.State.Members)
-            if (member.UniqueAddress.Equals(_cluster.SelfUniqueAddress)) return true;
-        return false;
-    }
+    private bool IsMember() => MemberLookup.At(_cluster.State.Members, _cluster.SelfUniqueAddress) is not null;
 
     private sealed class Tick
     {

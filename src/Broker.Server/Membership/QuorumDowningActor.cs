@@ -97,26 +97,12 @@ public sealed class QuorumDowningActor : ReceiveActor, IWithTimers
         }
     }
 
-    private static string NodeOf(ClusterEvent.CurrentClusterState state, UniqueAddress address)
-    {
-        foreach (var member in state.Members)
-            if (member.UniqueAddress.Equals(address)) return NodeIdentity.Of(member).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return "?";
-    }
+    private static string NodeOf(ClusterEvent.CurrentClusterState state, UniqueAddress address) =>
+        MemberLookup.At(state.Members, address) is { } member ? NodeIdentity.Of(member).ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
 
-    private static MemberStatus? StatusOf(ClusterEvent.CurrentClusterState state, UniqueAddress address)
-    {
-        foreach (var member in state.Members)
-            if (member.UniqueAddress.Equals(address)) return member.Status;
-        return null;
-    }
+    private static MemberStatus? StatusOf(ClusterEvent.CurrentClusterState state, UniqueAddress address) => MemberLookup.At(state.Members, address)?.Status;
 
-    private static bool IsUnreachable(ClusterEvent.CurrentClusterState state, UniqueAddress address)
-    {
-        foreach (var member in state.Unreachable)
-            if (member.UniqueAddress.Equals(address)) return true;
-        return false;
-    }
+    private static bool IsUnreachable(ClusterEvent.CurrentClusterState state, UniqueAddress address) => MemberLookup.At(state.Unreachable, address) is not null;
 
     private sealed record Checked(bool Reached, bool IsController, int? Controller);
 
