@@ -5,6 +5,7 @@ using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
 using Broker.Server.Hosting;
+using Broker.Server.Membership;
 using Xunit;
 using Xunit.Abstractions;
 using Record = Broker.Protocol.Records.Record;
@@ -54,6 +55,9 @@ public abstract class NodeTestKit : Akka.TestKit.Xunit2.TestKit
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
         cluster.Join(cluster.SelfAddress);
         if (!up.Task.Wait(TimeSpan.FromSeconds(20))) throw new TimeoutException("single-node cluster did not come up");
+        // Cluster.State, which the topic registry counts live nodes from, is a view updated after the member-up callback:
+        // a topic created in between was refused as having more replicas than the 0 live nodes.
+        Broker.Tests.Eventually.True(() => LiveNodes.Of(system).Count == 1, TimeSpan.FromSeconds(20), "the node's own cluster view shows it up");
         return BrokerNode.StartActors(system);
     }
 
