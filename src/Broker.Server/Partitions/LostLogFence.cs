@@ -31,13 +31,20 @@ public static class LostLogFence
 
     public static void Done(string dataDirectory) => File.Delete(Path.Combine(dataDirectory, MarkerName));
 
-    /// <summary>The partition states without <paramref name="nodeId"/> in any ISR or leading anything; the same table when it is in none.</summary>
+    /// <summary>
+    /// The partition states without <paramref name="nodeId"/> in any ISR or leading anything; the same table when it is
+    /// in none. A partition that never had a leader (epoch 0: created, not yet elected) is left as it is: it never
+    /// accepted a record, so this node's empty log holds all of it. Such a partition is usually a topic created after
+    /// this node started, while its fence waited for the quorum (a new cluster's quorum starts once every voter has);
+    /// taking the node out of its ISR only made acks=all wait until the node caught up again.
+    /// </summary>
     public static PartitionStateTable Without(PartitionStateTable table, int nodeId)
     {
         var result = table;
         foreach (var (key, state) in table.Entries)
         {
             if (!state.InIsr(nodeId) && state.Leader != nodeId) continue;
+            if (NeverLed(state)) continue;
             var leads = state.Leader == nodeId;
             result = result.Put(key, new PartitionState(
                 leads ? state.LeaderEpoch + 1 : state.LeaderEpoch,
@@ -47,6 +54,8 @@ public static class LostLogFence
         }
         return result;
     }
+
+    private static bool NeverLed(PartitionState state) => state.LeaderEpoch == 0 && state.Leader == PartitionState.NoLeader;
 
     /// <summary>Commits <see cref="Without"/> for this node; returns how many partitions it left.</summary>
     public static async Task<int> RunAsync(MetadataStore store, int nodeId)

@@ -83,13 +83,28 @@ public sealed class TlsClusterFixture : IAsyncLifetime
             {
                 BootstrapServers = node.KafkaBootstrap, Acks = Acks.All, MessageTimeoutMs = 30000,
             }).Build();
-            var delivered = await producer.ProduceAsync(Topic, new Message<Null, string> { Value = "still serving" });
+            DeliveryResult<Null, string> delivered;
+            try
+            {
+                delivered = await producer.ProduceAsync(Topic, new Message<Null, string> { Value = "still serving" });
+            }
+            catch (ProduceException<Null, string> e)
+            {
+                // Seen once in CI: every acks=all produce timed out right after the fixture started, and never again in
+                // isolated runs. Say what the nodes warned about, so that the next time names the cause.
+                throw new Xunit.Sdk.XunitException($"an acks=all produce through node {node.Port} failed ({e.Error.Reason}); the nodes' warnings and errors:\n"
+                    + string.Join("\n", new[] { Seed, Worker, Third }.Select(n => $"--- node {n.Port}\n{Warnings(n)}")));
+            }
             Assert.Equal(PersistenceStatus.Persisted, delivered.Status);
         }
         Assert.False(Seed.HasExited, Seed.Output);
         Assert.False(Worker.HasExited, Worker.Output);
         Assert.False(Third.HasExited, Third.Output);
     }
+
+    /// <summary>The last 40 warnings and errors in <paramref name="node"/>'s output.</summary>
+    private static string Warnings(BrokerProcess node) =>
+        string.Join("\n", node.Output.Split('\n').Where(line => line.Contains("[WARNING]", StringComparison.Ordinal) || line.Contains("[ERROR]", StringComparison.Ordinal)).TakeLast(40));
 
     /// <summary>How many times <paramref name="node"/>'s output so far contains <paramref name="text"/>.</summary>
     public static int Count(BrokerProcess node, string text)

@@ -35,6 +35,19 @@ public sealed class LostLogFenceTests : IDisposable
     }
 
     [Fact]
+    public void A_partition_that_never_had_a_leader_keeps_the_node_in_its_isr()
+    {
+        // Created (epoch 0, no leader) while the node's fence waited for the quorum: nothing was ever acknowledged in it.
+        var table = Table(
+            ("new/0", new PartitionState(0, 0, PartitionState.NoLeader, [1, 2])),
+            ("old/0", new PartitionState(1, 0, 2, [2, 1])));
+        var fenced = LostLogFence.Without(table, nodeId: 1);
+
+        Assert.Same(table.Get("new/0"), fenced.Get("new/0"));
+        Assert.Equal(new PartitionState(1, 1, 2, [2]).ToString(), fenced.Get("old/0")!.ToString());
+    }
+
+    [Fact]
     public void A_node_in_no_isr_changes_nothing()
     {
         var table = Table(("t/0", new PartitionState(3, 2, 2, [2, 3])));
