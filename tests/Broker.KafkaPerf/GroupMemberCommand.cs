@@ -57,31 +57,11 @@ internal static class GroupMemberCommand
                     shown = now;
                 }
                 if (r?.Message is null) continue;
-                CommitAgainWhileStale(consumer, r);
+                Broker.Tests.StaleEpochCommit.Commit(consumer, r);
                 Console.WriteLine($"committed: {r.TopicPartitionOffset} {r.Message.Value}");
             }
             consumer.Close(); // Ctrl-C leaves the group; SIGKILL does not
         });
         return command;
-    }
-
-    /// <summary>
-    /// A commit that crossed a heartbeat moving this member to a newer epoch gets STALE_MEMBER_EPOCH (KIP-848, as from
-    /// Kafka); librdkafka hands it to the application, which commits again once the heartbeat response is in.
-    /// </summary>
-    private static void CommitAgainWhileStale(IConsumer<Ignore, string> consumer, ConsumeResult<Ignore, string> result)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                consumer.Commit(result);
-                return;
-            }
-            catch (KafkaException e) when (e.Error.Code == ErrorCode.StaleMemberEpoch && attempt < 50)
-            {
-                Thread.Sleep(20);
-            }
-        }
     }
 }

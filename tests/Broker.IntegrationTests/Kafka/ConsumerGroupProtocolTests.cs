@@ -86,7 +86,7 @@ public sealed class ConsumerGroupProtocolTests(ITestOutputHelper output) : IAsyn
         {
             var result = consumer.Consume(TimeSpan.FromMilliseconds(50));
             if (result?.Message is null) return;
-            CommitAgainWhileStale(consumer, result);
+            Broker.Tests.StaleEpochCommit.Commit(consumer, result);
             seen.Add(result.Message.Value);
         }
         int VictimCount()
@@ -159,28 +159,6 @@ public sealed class ConsumerGroupProtocolTests(ITestOutputHelper output) : IAsyn
 
         first.Close();
         second.Close();
-    }
-
-    /// <summary>
-    /// A commit that crossed a heartbeat moving the member to a newer epoch gets STALE_MEMBER_EPOCH, from Kafka as from
-    /// this node (KIP-848). The Java client commits again by itself; librdkafka hands the error to the application, so an
-    /// application committing synchronously does what this does. The wait is a retry backoff: librdkafka takes the new
-    /// epoch from the heartbeat response on its own thread.
-    /// </summary>
-    private static void CommitAgainWhileStale<TKey, TValue>(IConsumer<TKey, TValue> consumer, ConsumeResult<TKey, TValue> result)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                consumer.Commit(result);
-                return;
-            }
-            catch (KafkaException e) when (e.Error.Code == ErrorCode.StaleMemberEpoch && attempt < 50)
-            {
-                Thread.Sleep(20);
-            }
-        }
     }
 
     /// <summary>The error a classic (JoinGroup) consumer of the group gets, reported through Consume or the error handler.</summary>
