@@ -75,18 +75,16 @@ internal static class ConsumeCommand
                     using (var metadata = new DependentAdminClientBuilder(consumer.Handle).Build()) metadata.GetMetadata(name, TimeSpan.FromSeconds(10));
                     consumer.Assign(mine);
                     long localBytes = 0;
-                    var idleFor = TimeSpan.Zero;
+                    var polls = new ConsumePolls(idle);
                     while (Interlocked.Read(ref done) < total)
                     {
-                        // Short polls, so a consumer whose partitions ran dry stops soon after the others read the total.
-                        var r = consumer.Consume(PerfReport.PollSlice);
+                        var r = consumer.Consume(ConsumePolls.Slice);
                         if (r is null)
                         {
-                            idleFor += PerfReport.PollSlice;
-                            if (idleFor >= idle) break;
+                            if (polls.EmptyUntilGivenUp()) break;
                             continue;
                         }
-                        idleFor = TimeSpan.Zero;
+                        polls.Arrived();
                         if (r.IsPartitionEOF) continue;
                         if (localBytes == 0) clock.FirstRecord();
                         localBytes += r.Message.Value?.Length ?? 0;

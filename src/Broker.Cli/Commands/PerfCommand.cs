@@ -163,19 +163,17 @@ public static class PerfCommand
                     using var consumer = new Consumer(CommonOptions.Secure(new ConsumerConfig { BootstrapServers = client.BootstrapServers, FetchMaxBytes = maxBytes }));
                     consumer.Assign(mine);
                     long localBytes = 0;
-                    var idleFor = TimeSpan.Zero;
+                    var polls = new ConsumePolls(idle);
                     // Nothing per record here but the Consume call and one shared counter: option look-ups stay out of the loop.
                     while (Interlocked.Read(ref done) < total)
                     {
-                        // Short polls, so a consumer whose partitions ran dry stops soon after the others read the total.
-                        var r = consumer.Consume(PerfReport.PollSlice);
+                        var r = consumer.Consume(ConsumePolls.Slice);
                         if (r is null)
                         {
-                            idleFor += PerfReport.PollSlice;
-                            if (idleFor >= idle) break;
+                            if (polls.EmptyUntilGivenUp()) break;
                             continue;
                         }
-                        idleFor = TimeSpan.Zero;
+                        polls.Arrived();
                         if (localBytes == 0) clock.FirstRecord();
                         localBytes += (r.Value?.Length ?? 0) + (r.Key?.Length ?? 0);
                         if (Interlocked.Increment(ref done) >= total)

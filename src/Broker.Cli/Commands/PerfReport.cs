@@ -66,12 +66,6 @@ public static class PerfReport
     }
 
     /// <summary>
-    /// How long a perf consumer waits in one Consume call: short, so that with several consumers the ones whose
-    /// partitions ran dry notice within this that the others read the total, instead of waiting out --timeout-ms.
-    /// </summary>
-    public static readonly TimeSpan PollSlice = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>
     /// The whole run's rate, and with <paramref name="clock"/> also the rate from the first record to the last, as
     /// kafka-consumer-perf-test reports fetch.nMsg.sec apart from the consumer's start (connecting, metadata, offsets).
     /// </summary>
@@ -114,4 +108,26 @@ public sealed class ConsumeClock(Stopwatch watch)
 
     /// <summary>The last record wanted arrived; only the first call counts.</summary>
     public void LastRecord() => Interlocked.CompareExchange(ref _last, watch.ElapsedTicks, 0);
+}
+
+/// <summary>
+/// One perf consumer's polling: short polls (<see cref="Slice"/>), so that with several consumers the ones whose
+/// partitions ran dry notice within one that the others read the total, and --timeout-ms counted over the empty ones.
+/// </summary>
+public sealed class ConsumePolls(TimeSpan idleLimit)
+{
+    /// <summary>How long one Consume call waits.</summary>
+    public static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(100);
+
+    private TimeSpan _idle;
+
+    /// <summary>A poll returned nothing; true once nothing has arrived for the idle limit.</summary>
+    public bool EmptyUntilGivenUp()
+    {
+        _idle += Slice;
+        return _idle >= idleLimit;
+    }
+
+    /// <summary>A poll returned a record.</summary>
+    public void Arrived() => _idle = TimeSpan.Zero;
 }
